@@ -1,0 +1,53 @@
+"""One settings object for the whole package, read from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path.home() / ".local" / "share" / "communicator-escalation"
+
+
+class Settings(BaseSettings):
+    """Configuration; every field maps to an environment variable (see README)."""
+
+    model_config = SettingsConfigDict(env_prefix="ESCALATION_", extra="ignore", populate_by_name=True)
+
+    home: Path = Field(default_factory=_default_home, description="Data folder: embedded database, outbox.")
+    database_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ESCALATION_DATABASE_URL", "DATABASE_URL"),
+        description="PostgreSQL URL; without it an embedded server runs under `home`.",
+    )
+    policy_file: Path | None = Field(default=None, description="TOML or JSON file overriding the SLA/approval policy.")
+    mail_transport: Literal["outbox", "gmail"] = Field(default="outbox", description="Where sends go.")
+    gmail_service_account_file: Path | None = Field(default=None, description="Service-account JSON with domain-wide delegation.")
+    gmail_sender: str | None = Field(default=None, description="Mailbox the service account impersonates.")
+    gmail_token_file: Path | None = Field(default=None, description="Authorized-user token JSON (alternative to a service account).")
+    gmail_api_endpoint: str | None = Field(default=None, description="Override of the Gmail API root URL (tests, proxies).")
+    send_max_attempts: int = Field(default=4, ge=1, le=10, description="Gmail send attempts before `failed`.")
+    send_backoff_seconds: float = Field(default=1.0, ge=0, description="First retry delay; doubles up to the cap.")
+    send_backoff_cap_seconds: float = Field(default=30.0, ge=0, description="Largest retry delay.")
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY"), description="Selects ChatOpenAI when set."
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"), description="OpenAI-compatible server URL."
+    )
+    llm_model: str = Field(default="gpt-4o-mini", description="Chat model name for ChatOpenAI.")
+    llm_timeout_seconds: float = Field(default=20.0, gt=0, description="Timeout of one LLM call.")
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Folder where the local outbox writes .eml files."""
+        return self.home / "outbox"
+
+    @property
+    def pgdata_dir(self) -> Path:
+        """Folder of the embedded PostgreSQL cluster."""
+        return self.home / "pgdata"

@@ -1,0 +1,72 @@
+"""Expected failures, each with a stable code the CLI, API and tools report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class EscalationError(Exception):
+    """A failure a CSM can act on; never shown as a traceback."""
+
+    code = "error"
+    http_status = 400
+
+    def __init__(self, message: str, *, candidates: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.candidates = list(candidates or [])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `{"error": {...}}` body used by --json output and the API."""
+        return {"error": {"code": self.code, "message": self.message, "candidates": self.candidates}}
+
+
+class CustomerNotFound(EscalationError):
+    code = "customer_not_found"
+    http_status = 404
+
+
+class AmbiguousCustomer(EscalationError):
+    code = "ambiguous_customer"
+    http_status = 409
+
+
+class NoOpenEscalation(EscalationError):
+    code = "no_open_escalation"
+    http_status = 404
+
+
+class NotFound(EscalationError):
+    """An id (signal, response, approval, staff) that does not exist or is not visible."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class WorldFileError(EscalationError):
+    """A world file that cannot be loaded; names the record and field."""
+
+    code = "invalid_world_file"
+    http_status = 422
+
+
+class Refused(EscalationError):
+    """A review action that is not allowed (outside address, self-approval, wrong state)."""
+
+    code = "refused"
+    http_status = 409
+
+
+class ConfigurationError(EscalationError):
+    code = "configuration_error"
+    http_status = 500
+
+
+class StoreUnavailable(EscalationError):
+    code = "database_unavailable"
+    http_status = 503
+
+
+class MailError(EscalationError):
+    code = "mail_error"
+    http_status = 502

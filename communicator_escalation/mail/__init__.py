@@ -1,0 +1,1 @@
+"""Message building and transports (local outbox, Gmail)."""

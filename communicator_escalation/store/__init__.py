@@ -1,0 +1,79 @@
+"""PostgreSQL access: a connection pool, transactions, migrations at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from ..config import Settings
+from ..errors import StoreUnavailable
+from .embedded import embedded_server_uri
+from .migrate import migrate
+
+__all__ = ["Store", "database_url"]
+
+
+def database_url(settings: Settings) -> str:
+    """The configured URL, or the embedded server's (started on demand)."""
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    return embedded_server_uri(settings.pgdata_dir)
+
+
+class Store:
+    """A pool of connections to one migrated database."""
+
+    def __init__(self, pool: ConnectionPool, url: str) -> None:
+        self.pool = pool
+        self.url = url
+
+    @classmethod
+    def open(cls, url: str, *, max_size: int = 8) -> Store:
+        """Connect to `url`, apply pending migrations, and return the store."""
+        pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_size,
+            kwargs={"row_factory": dict_row, "autocommit": True},
+            open=False,
+            name="escalation",
+        )
+        try:
+            pool.open(wait=True, timeout=15)
+            with pool.connection() as conn:
+                migrate(conn)
+        except (psycopg.Error, TimeoutError) as err:
+            pool.close()
+            raise StoreUnavailable(f"database unavailable: {err}") from err
+        return cls(pool, url)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        """Open the configured database (embedded when no URL is set)."""
+        return cls.open(database_url(settings))
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+        """A pooled autocommit connection with dict rows."""
+        with self.pool.connection() as conn:
+            yield conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+        """A pooled connection inside one transaction: committed on success, rolled back on error."""
+        with self.pool.connection() as conn, conn.transaction():
+            yield conn
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,62 @@
+"""Shared fixtures: one embedded PostgreSQL per test session, a fresh database per test."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from communicator_escalation.store import Store
+from communicator_escalation.store.embedded import embedded_server_uri
+from communicator_escalation.store.migrate import migrate
+
+DEMO_WORLD = Path(__file__).resolve().parents[1] / "communicator_escalation" / "worlds" / "demo-world.json"
+_TEMPLATE = "escalation_test_template"
+_counter = itertools.count()
+
+
+def _with_database(url: str, name: str) -> str:
+    """`url` pointed at database `name` (works for socket and TCP URLs)."""
+    return psycopg.conninfo.make_conninfo(url, dbname=name)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Admin URL of the test server: ESCALATION_TEST_DATABASE_URL, or an embedded server."""
+    url = os.environ.get("ESCALATION_TEST_DATABASE_URL")
+    if not url:
+        url = embedded_server_uri(tmp_path_factory.mktemp("pg") / "pgdata", database="postgres")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {_TEMPLATE}")
+        conn.execute(f"CREATE DATABASE {_TEMPLATE}")
+    with psycopg.connect(_with_database(url, _TEMPLATE), autocommit=True) as conn:
+        conn.row_factory = psycopg.rows.dict_row
+        migrate(conn)
+    return url
+
+
+@pytest.fixture
+def db_url(pg_admin_url: str) -> Iterator[str]:
+    """URL of a fresh, migrated, empty database for one test."""
+    name = f"escalation_test_{os.getpid()}_{next(_counter)}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE}")
+    yield _with_database(pg_admin_url, name)
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """A Store on a fresh empty database."""
+    with Store.open(db_url, max_size=4) as opened:
+        yield opened
+
+
+@pytest.fixture
+def demo_world_path() -> Path:
+    return DEMO_WORLD
