@@ -64,3 +64,8 @@ def call(fn: Callable[[Store], T], *, as_json: bool = False) -> T:
     with guarded(as_json=as_json), opened_store() as store:
         return fn(store)
     raise AssertionError("unreachable")  # guarded() exits on error
+
+
+@app.callback()
+def _root() -> None:
+    """Escalation response skill for Customer Success Managers."""
