@@ -70,3 +70,16 @@ class StoreUnavailable(EscalationError):
 class MailError(EscalationError):
     code = "mail_error"
     http_status = 502
+
+
+class InvalidRequest(EscalationError):
+    """A request that is malformed as given (missing or conflicting arguments)."""
+
+    code = "invalid_request"
+    http_status = 422
+
+
+class NotAnEscalation(InvalidRequest):
+    """A risk signal id that names a non-escalation signal (e.g. health_score_drop)."""
+
+    code = "not_an_escalation"
