@@ -1,0 +1,329 @@
+"""The escalation policy: SLA table, business hours, timeline plan, CC thresholds, approval rules.
+
+Defaults are the product's policy; `load_policy` merges a TOML or JSON file over them
+(`ESCALATION_POLICY_FILE`). A duration is written as text, e.g. ``"30 minutes"``, ``"4 hours"``,
+``"4 business hours"`` or ``"5 business days"`` (one business day is one full business-hours day).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer, model_validator
+
+from ..errors import ConfigurationError
+from ..models import EscalationType, Severity, StaffRole
+
+__all__ = [
+    "ApprovalPolicy",
+    "BusinessHours",
+    "Duration",
+    "MilestoneKey",
+    "MilestoneStep",
+    "Policy",
+    "RelationshipPolicy",
+    "SlaPolicy",
+    "SlaRow",
+    "TypingPolicy",
+    "load_policy",
+]
+
+DurationUnit = Literal["minutes", "hours", "days", "business_hours", "business_days"]
+ClockKind = Literal["around_the_clock", "business_hours"]
+MilestoneKey = Literal[
+    "root_cause_analysis",
+    "interim_mitigation",
+    "permanent_fix",
+    "corrected_invoice",
+    "billing_confirmation",
+    "recovery_plan",
+    "named_owner",
+    "first_checkpoint",
+    "initial_findings",
+    "status_update",
+    "full_report",
+]
+
+_UNIT_WORDS: dict[str, DurationUnit] = {
+    "minute": "minutes",
+    "min": "minutes",
+    "hour": "hours",
+    "h": "hours",
+    "day": "days",
+    "business hour": "business_hours",
+    "business day": "business_days",
+}
+_DURATION_TEXT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z ]+?)s?\s*$")
+_WALL_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400}
+
+
+class _Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Duration(_Config):
+    """An amount of wall-clock or business time; written as text such as ``"4 business hours"``."""
+
+    amount: float = Field(gt=0, description="How many units.")
+    unit: DurationUnit = Field(description="minutes, hours, days, business_hours or business_days.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse_text(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        match = _DURATION_TEXT.match(value.lower().replace("_", " "))
+        unit = _UNIT_WORDS.get(match.group(2).strip()) if match else None
+        if not match or unit is None:
+            raise ValueError(
+                f"{value!r} is not a duration; write e.g. '30 minutes', '4 hours', '4 business hours', '5 business days'"
+            )
+        return {"amount": float(match.group(1)), "unit": unit}
+
+    @model_serializer
+    def _as_text(self) -> str:
+        amount = int(self.amount) if self.amount.is_integer() else self.amount
+        unit = self.unit.replace("_", " ")
+        return f"{amount} {unit[:-1] if amount == 1 else unit}"
+
+    @property
+    def is_business(self) -> bool:
+        """True when counted in business time."""
+        return self.unit.startswith("business_")
+
+    def wall(self) -> timedelta:
+        """The duration as wall-clock time (only for minutes, hours and days)."""
+        if self.is_business:
+            raise ConfigurationError(f"{self._as_text()} is business time, not wall-clock time")
+        return timedelta(seconds=self.amount * _WALL_SECONDS[self.unit])
+
+    def business(self, hours: BusinessHours) -> timedelta:
+        """The amount of open business time this duration stands for (business units only)."""
+        if self.unit == "business_hours":
+            return timedelta(hours=self.amount)
+        if self.unit == "business_days":
+            return self.amount * hours.day_length()
+        raise ConfigurationError(f"{self._as_text()} is wall-clock time, not business time")
+
+
+class SlaRow(_Config):
+    """One severity's commitments."""
+
+    first_response: Duration = Field(description="Time to the first response.")
+    update_every: Duration = Field(description="Update cadence.")
+    resolution: Duration = Field(description="Resolution target.")
+    clock: ClockKind = Field(description="around_the_clock, or business_hours (customer's timezone).")
+
+    @model_validator(mode="after")
+    def _units_fit_clock(self) -> SlaRow:
+        if self.clock == "around_the_clock":
+            for name in ("first_response", "update_every", "resolution"):
+                if getattr(self, name).is_business:
+                    raise ValueError(f"{name}: business time is not allowed with clock 'around_the_clock'")
+        return self
+
+
+def _row(first: str, update: str, resolution: str, clock: ClockKind) -> SlaRow:
+    return SlaRow.model_validate({"first_response": first, "update_every": update, "resolution": resolution, "clock": clock})
+
+
+class SlaPolicy(_Config):
+    """SLA rows per severity."""
+
+    critical: SlaRow = Field(default_factory=lambda: _row("30 minutes", "2 hours", "24 hours", "around_the_clock"))
+    high: SlaRow = Field(default_factory=lambda: _row("1 hour", "4 hours", "72 hours", "around_the_clock"))
+    medium: SlaRow = Field(default_factory=lambda: _row("4 business hours", "24 hours", "5 business days", "business_hours"))
+    low: SlaRow = Field(default_factory=lambda: _row("1 business day", "48 hours", "10 business days", "business_hours"))
+
+    def row(self, severity: Severity) -> SlaRow:
+        """The row for `severity`."""
+        return getattr(self, severity)
+
+
+class BusinessHours(_Config):
+    """Working hours in the customer's timezone."""
+
+    start: time = Field(default=time(9, 0), description="Opening time, local.")
+    end: time = Field(default=time(17, 0), description="Closing time, local.")
+    weekdays: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], description="Open days, Monday = 0.")
+    observe_public_holidays: bool = Field(default=True, description="Close on public holidays of the customer's country.")
+
+    @field_validator("weekdays")
+    @classmethod
+    def _valid_weekdays(cls, value: list[int]) -> list[int]:
+        if not value or any(day not in range(7) for day in value):
+            raise ValueError("weekdays must be a non-empty list of 0 (Monday) to 6 (Sunday)")
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> BusinessHours:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+    def day_length(self) -> timedelta:
+        """Open time of one business day."""
+        return timedelta(hours=self.end.hour - self.start.hour, minutes=self.end.minute - self.start.minute)
+
+
+class MilestoneStep(_Config):
+    """A milestone of the timeline, placed at a fraction of the time left until resolution."""
+
+    key: MilestoneKey = Field(description="Which milestone (its label comes from prompts/strategy/).")
+    at: float = Field(gt=0, le=1, description="Fraction of the window from now to resolution_due (1 = resolution_due).")
+
+
+def _steps(*pairs: tuple[MilestoneKey, float]) -> list[MilestoneStep]:
+    return [MilestoneStep(key=key, at=at) for key, at in pairs]
+
+
+def _default_timeline() -> dict[EscalationType, list[MilestoneStep]]:
+    engineering = _steps(("root_cause_analysis", 0.25), ("interim_mitigation", 0.5), ("permanent_fix", 1.0))
+    return {
+        "technical": engineering,
+        "outage": list(engineering),
+        "billing": _steps(("corrected_invoice", 0.5), ("billing_confirmation", 1.0)),
+        "service": _steps(("named_owner", 0.1), ("recovery_plan", 0.25), ("first_checkpoint", 0.5)),
+        "security": _steps(("initial_findings", 0.25), ("status_update", 0.5), ("full_report", 1.0)),
+    }
+
+
+def _default_keywords() -> dict[EscalationType, list[str]]:
+    return {
+        "security": [
+            "security", "breach", "unauthorized", "unauthorised", "vulnerability", "phishing", "leak",
+            "exposed", "compromised", "malware", "ransomware", "cve", "suspicious login", "data exposure",
+            "gdpr", "hipaa", "privacy", "penetration test",
+        ],
+        "outage": [
+            "outage", "down", "unavailable", "unreachable", "inaccessible", "offline", "service disruption",
+            "all users", "status page", "cannot access", "can't access", "not loading", "total failure",
+        ],
+        "billing": [
+            "invoice", "billing", "billed", "charge", "overcharge", "overage", "refund", "credit", "seats",
+            "payment", "pricing", "price", "fee", "subscription", "receipt", "purchase order", "prorated",
+        ],
+        "service": [
+            "onboarding", "account manager", "responsiveness", "no response", "unanswered", "ignored",
+            "commitment", "promised", "missed", "slipped", "never materialised", "never materialized",
+            "training", "communication", "support quality", "not acceptable", "disappointed",
+        ],
+        "technical": [
+            "error", "bug", "api", "integration", "sync", "latency", "timeout", "time out", "crash",
+            "failing", "failure", "endpoint", "performance", "slow", "export", "login", "sso", "broken",
+            "502", "503", "504", "500", "webhook", "dashboard",
+        ],
+    }
+
+
+class TypingPolicy(_Config):
+    """Vocabulary for inferring the escalation type and the recipient's seniority."""
+
+    keywords: dict[EscalationType, list[str]] = Field(
+        default_factory=_default_keywords, description="Words per type; a word also matches its -s/-es/-ed/-ing forms."
+    )
+    executive_titles: list[str] = Field(
+        default_factory=lambda: [
+            "chief", "ceo", "cto", "cfo", "coo", "cio", "ciso", "cmo", "cro", "cpo", "president", "vp",
+            "vice president", "founder", "owner", "managing director", "general manager", "head of",
+        ],
+        description="Title words that make a recipient an executive (besides contact role 'executive').",
+    )
+
+
+class RelationshipPolicy(_Config):
+    """Thresholds of the relationship rules (tone and CCs)."""
+
+    repeat_window_days: int = Field(default=90, ge=1, description="Another escalation within this many days is a repeat.")
+    renewal_window_days: int = Field(default=120, ge=0, description="A renewal this close raises priority and adds the AE.")
+    strategic_arr: float = Field(default=250_000, ge=0, description="ARR (USD) from which the AE is always suggested.")
+
+
+class ApprovalPolicy(_Config):
+    """Who approves sends, and which are expedited."""
+
+    expedite_severities: list[Severity] = Field(
+        default_factory=lambda: ["critical", "high"],
+        description="Urgent sends of these severities are auto-approved as policy:expedited.",
+    )
+    approver_roles: list[StaffRole] = Field(
+        default_factory=lambda: ["csm_manager", "executive"], description="Directory roles that may approve a send."
+    )
+
+
+class Policy(_Config):
+    """Everything Step 2 and the approval step decide by."""
+
+    sla: SlaPolicy = Field(default_factory=SlaPolicy, description="SLA rows per severity.")
+    business_hours: BusinessHours = Field(default_factory=BusinessHours, description="Business hours for business clocks.")
+    timeline: dict[EscalationType, list[MilestoneStep]] = Field(
+        default_factory=_default_timeline, description="Milestones per escalation type, in order."
+    )
+    relationship: RelationshipPolicy = Field(default_factory=RelationshipPolicy, description="Repeat/renewal/ARR rules.")
+    typing: TypingPolicy = Field(default_factory=TypingPolicy, description="Type and seniority vocabulary.")
+    approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy, description="Approval rules.")
+
+    @field_validator("timeline")
+    @classmethod
+    def _ordered_steps(cls, value: dict[EscalationType, list[MilestoneStep]]) -> dict[EscalationType, list[MilestoneStep]]:
+        for kind, steps in value.items():
+            fractions = [step.at for step in steps]
+            if fractions != sorted(fractions):
+                raise ValueError(f"{kind}: milestones must be listed in increasing 'at' order")
+        return value
+
+
+def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = _merged(base[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise ConfigurationError(f"policy file {path}: cannot be read ({err.strerror})") from err
+    try:
+        if path.suffix.lower() == ".toml":
+            data: Any = tomllib.loads(raw.decode("utf-8"))
+        elif path.suffix.lower() == ".json":
+            data = json.loads(raw)
+        else:
+            raise ConfigurationError(f"policy file {path}: use a .toml or .json file")
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ConfigurationError(f"policy file {path}: not valid {path.suffix[1:].upper()} ({err})") from err
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"policy file {path}: the top level must be a table/object")
+    return data
+
+
+def load_policy(path: Path | None) -> Policy:
+    """The default policy, with the file at `path` (TOML or JSON) merged over it when given.
+
+    Tables merge key by key; lists replace the default list.
+
+    Raises:
+        ConfigurationError: unreadable file, bad syntax, or an invalid value (the message names the key).
+    """
+    if path is None:
+        return Policy()
+    data = _merged(Policy().model_dump(mode="json"), _read(path))
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as err:
+        problems = []
+        for error in err.errors():
+            key = ".".join(str(part) for part in error["loc"] if not str(part).startswith("function-"))
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{key or '(top level)'}: {message}")
+        raise ConfigurationError(f"policy file {path}: " + "; ".join(problems)) from err
