@@ -90,6 +90,9 @@ class Customer(_Model):
     renewal_date: date | None = Field(default=None, description="Next renewal date.")
     days_to_renewal: int | None = Field(default=None, description="Days from now to renewal (negative if past).")
     timezone: str = Field(default="UTC", description="IANA timezone used for the customer's clock.")
+    country: str | None = Field(
+        default=None, description="ISO 3166 country for public holidays; derived from the timezone when missing."
+    )
     customer_since: date | None = Field(default=None, description="Start of the relationship.")
     tenure_months: int | None = Field(default=None, description="Whole months since customer_since.")
 
