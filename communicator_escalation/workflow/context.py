@@ -105,9 +105,9 @@ def select_escalation(
     elif open_escalations:
         chosen = open_escalations[0]
     else:
-        resolved = sorted((s for s in signals if _is_escalation(s)), key=lambda s: s.detected_at, reverse=True)
-        hint = f"; recent resolved escalations: {', '.join(s.id for s in resolved[:3])}" if resolved else ""
-        raise NoOpenEscalation(f"{customer_name} has no open escalation{hint}", candidates=[s.id for s in resolved[:3]])
+        last = max((s for s in signals if _is_escalation(s)), key=lambda s: s.detected_at, default=None)
+        hint = f" (the last one, {last.id} '{last.title}', is {last.status})" if last else ""
+        raise NoOpenEscalation(f"{customer_name} has no open escalation{hint}")
     return EscalationSelection(escalation=chosen, others=[s for s in open_escalations if s.id != chosen.id])
 
 

@@ -1,0 +1,24 @@
+"""Step 1 over HTTP: the context of one escalation."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ...models import EscalationContext
+from ...workflow.context import gather_context
+from ..deps import StoreDep
+from ..errors import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api", tags=["context"])
+
+
+@router.get(
+    "/risk-signals/{signal_id}/context",
+    response_model=EscalationContext,
+    responses=ERROR_RESPONSES,
+    summary="Escalation context of a risk signal",
+)
+def risk_signal_context(signal_id: str, store: StoreDep) -> EscalationContext:
+    """Everything Step 1 gathers for the escalation `signal_id`: customer, health trend, reporter,
+    ticket and events, the email to reply to, history and the account team."""
+    return gather_context(store, signal_id=signal_id)
