@@ -35,7 +35,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _body(err: EscalationError) -> JSONResponse:
-    return JSONResponse(err.to_dict(), status_code=err.http_status)
+    return JSONResponse(err.to_dict(), status_code=err.http_status, headers=getattr(err, "headers", None))
 
 
 async def _escalation_error(_: Request, err: Exception) -> JSONResponse:
