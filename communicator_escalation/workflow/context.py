@@ -153,9 +153,11 @@ def _customer(row: Mapping[str, Any], now: datetime) -> Customer:
     tz_name = row["timezone"] or "UTC"
     today = _local_today(now, tz_name)
     renewal, since = row["renewal_date"], row["customer_since"]
+    country = (row["metadata"] or {}).get("country")  # an extra key of the world file, when given
     return _build(
         Customer,
         row,
+        country=country if isinstance(country, str) else None,
         arr=float(row["arr"]),
         timezone=tz_name,
         days_to_renewal=(renewal - today).days if renewal else None,

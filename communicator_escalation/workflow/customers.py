@@ -38,8 +38,10 @@ _LEGAL_SUFFIXES = frozenset(
 )
 # Legal forms written without spaces in CJK names, dropped from either end.
 _CJK_LEGAL_AFFIXES = ("株式会社", "有限会社", "合同会社", "有限公司", "股份有限公司", "公司", "주식회사", "(株)")
+# "&", "and", "und", "et" between words are the same connector; drop them ("Müller und Söhne").
+_CONNECTORS = frozenset({"and", "und", "et"})
 _SEPARATORS = re.compile(r"[\W_]+")
-_FUZZY_CUTOFF = 0.8
+_FUZZY_CUTOFF = 0.85
 _FUZZY_TIE = 0.05
 _SUGGESTION_CUTOFF = 0.5
 _MAX_SUGGESTIONS = 3
@@ -62,7 +64,8 @@ def _fold(text: str) -> str:
 
 
 def _tokens(text: str) -> list[str]:
-    return [tok for tok in _SEPARATORS.split(_fold(text)) if tok]
+    tokens = [tok for tok in _SEPARATORS.split(_fold(text)) if tok]
+    return tokens[:1] + [tok for tok in tokens[1:] if tok not in _CONNECTORS]
 
 
 def name_key(name: str, *, drop_legal_form: bool = False) -> str:
