@@ -201,11 +201,12 @@ def _default_keywords() -> dict[EscalationType, list[str]]:
             "gdpr", "hipaa", "privacy", "penetration test",
         ],
         "outage": [
-            "outage", "down", "unavailable", "unreachable", "inaccessible", "offline", "service disruption",
+            "outage", "is down", "was down", "went down", "are down", "unavailable", "unreachable",
+            "inaccessible", "offline", "service disruption",
             "all users", "status page", "cannot access", "can't access", "not loading", "total failure",
         ],
         "billing": [
-            "invoice", "billing", "billed", "charge", "overcharge", "overage", "refund", "credit", "seats",
+            "invoice", "billing", "billed", "charge", "overcharge", "overage", "refund", "credit", "seat",
             "payment", "pricing", "price", "fee", "subscription", "receipt", "purchase order", "prorated",
         ],
         "service": [
