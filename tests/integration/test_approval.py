@@ -1,0 +1,129 @@
+"""Approval: content-hash binding, normal and urgent (expedited / top of queue) sends, decisions and who may make them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+import pytest
+
+from communicator_escalation.errors import EscalationError, NotFound, Refused
+from communicator_escalation.store import Store
+from communicator_escalation.workflow.approval import (
+    approval_status,
+    approve_send,
+    list_approvals,
+    reject_send,
+    submit_for_approval,
+)
+from communicator_escalation.workflow.policy import ApprovalPolicy
+from tests.support.step4_world import NOW, audit_actions, insert_drafted, load
+
+
+@pytest.fixture
+def fjord(store: Store) -> str:
+    load(store)
+    return insert_drafted(store)
+
+
+def _notifications(store: Store, response_id: str) -> list[tuple[str, str, str]]:
+    return [(n.kind, n.recipient_email, n.delivery) for n in approval_status(store, response_id=response_id).notifications]
+
+
+def test_request_is_bound_to_the_hash_of_the_exact_content(store: Store, fjord: str) -> None:
+    status = submit_for_approval(store, response_id=fjord, now=NOW)
+    with store.connection() as conn:
+        row = conn.execute("SELECT to_addrs, cc_addrs, subject, body FROM escalation_responses WHERE id = %s",
+                           (fjord,)).fetchone()
+    canonical = json.dumps({"to": row["to_addrs"], "cc": row["cc_addrs"], "subject": row["subject"], "body": row["body"]},
+                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert status.approval.content_hash == hashlib.sha256(canonical.encode()).hexdigest()
+    assert status.content_matches
+
+
+def test_normal_send_waits_for_the_csms_manager(store: Store, fjord: str) -> None:
+    status = submit_for_approval(store, response_id=fjord, now=NOW)
+    assert status.response_status == "pending_approval"
+    assert status.approval.status == "pending"
+    assert (status.approval.approver_id, status.approval.approver_name) == ("h-mateus", "Mateus Oliveira")
+    assert status.approval.queue_position == 1
+    assert not status.approval.urgent
+    assert _notifications(store, fjord) == [("approval_requested", "mateus@helios.example", "recorded")]
+    assert [a.id for a in list_approvals(store)] == [status.approval.id]
+
+
+def test_urgent_high_severity_is_expedited_and_the_manager_told(store: Store, fjord: str) -> None:
+    status = submit_for_approval(store, response_id=fjord, urgent=True, now=NOW)
+    assert status.response_status == "approved"
+    assert status.approval.status == "approved"
+    assert status.approval.decided_by == "policy:expedited"
+    assert status.approval.expedited
+    assert _notifications(store, fjord) == [("expedited_approved", "mateus@helios.example", "recorded")]
+    assert ("policy:expedited", "approved") in audit_actions(store, fjord)
+    assert list_approvals(store) == []
+
+
+def test_urgent_lower_severity_goes_to_the_top_of_the_queue(store: Store) -> None:
+    load(store)
+    first = submit_for_approval(store, response_id=insert_drafted(store), now=NOW)
+    ciel = insert_drafted(store, signal_id="sig-ciel", body="Madame Dubois,\n\nNous corrigeons la facture.\n")
+    urgent = submit_for_approval(store, response_id=ciel, urgent=True, now=NOW + timedelta(minutes=5))
+    assert urgent.response_status == "pending_approval"
+    assert urgent.approval.urgent and urgent.approval.status == "pending"
+    assert urgent.approval.queue_position == 1
+    assert [a.id for a in list_approvals(store)] == [urgent.approval.id, first.approval.id]
+    assert _notifications(store, ciel) == [("urgent_approval_requested", "mateus@helios.example", "recorded")]
+
+
+def test_a_pending_normal_request_can_be_upgraded_to_urgent(store: Store, fjord: str) -> None:
+    submit_for_approval(store, response_id=fjord, now=NOW)
+    status = submit_for_approval(store, response_id=fjord, urgent=True, now=NOW)
+    assert status.approval.decided_by == "policy:expedited"
+    assert [k for k, _, _ in _notifications(store, fjord)] == ["approval_requested", "expedited_approved"]
+
+
+def test_policy_decides_which_severities_are_expedited(store: Store, fjord: str) -> None:
+    status = submit_for_approval(store, response_id=fjord, urgent=True, policy=ApprovalPolicy(expedite_severities=["critical"]),
+                                 now=NOW)
+    assert status.response_status == "pending_approval"
+    assert status.approval.urgent
+
+
+def test_csm_cannot_approve_their_own_send(store: Store, fjord: str) -> None:
+    approval_id = submit_for_approval(store, response_id=fjord, now=NOW).approval.id
+    with pytest.raises(Refused, match="cannot approve their own send"):
+        approve_send(store, approval_id=approval_id, now=NOW)
+    with pytest.raises(Refused, match="cannot approve their own send"):
+        approve_send(store, approval_id=approval_id, actor_id="h-zoe", now=NOW)
+
+
+def test_only_approvers_who_reach_the_customer_may_decide(store: Store, fjord: str) -> None:
+    approval_id = submit_for_approval(store, response_id=fjord, now=NOW).approval.id
+    with pytest.raises(NotFound):  # another CSM's customer is invisible to Kenji
+        approve_send(store, approval_id=approval_id, actor_id="h-kenji", now=NOW)
+    with pytest.raises(EscalationError, match="may not decide approvals") as refused:
+        approve_send(store, approval_id=approval_id, actor_id="h-soren", now=NOW)
+    assert refused.value.code == "forbidden"
+    status = approve_send(store, approval_id=approval_id, actor_id="h-amara", reason="go", now=NOW)
+    assert (status.response_status, status.approval.decided_by, status.approval.reason) == ("approved", "h-amara", "go")
+    assert _notifications(store, fjord)[-1] == ("approved", "zoe.laurent@helios.example", "recorded")
+
+
+def test_reject_and_decisions_are_final(store: Store, fjord: str) -> None:
+    approval_id = submit_for_approval(store, response_id=fjord, now=NOW).approval.id
+    status = reject_send(store, approval_id=approval_id, actor_id="h-mateus", reason="Tone it down", now=NOW)
+    assert (status.response_status, status.approval.status, status.approval.reason) == ("rejected", "rejected", "Tone it down")
+    with pytest.raises(Refused, match="already rejected by h-mateus"):
+        approve_send(store, approval_id=approval_id, actor_id="h-mateus", now=NOW)
+    assert ("h-mateus", "rejected") in audit_actions(store, fjord)
+    assert _notifications(store, fjord)[-1][0] == "rejected"
+
+
+def test_submitting_without_a_recipient_is_refused(store: Store) -> None:
+    load(store)
+    response_id = insert_drafted(store, to=[])
+    with pytest.raises(Refused, match="no To recipient"):
+        submit_for_approval(store, response_id=response_id, now=NOW)
+    with pytest.raises(NotFound):
+        approval_status(store, response_id="resp-missing")
