@@ -1,5 +1,321 @@
-"""CLI commands: review."""
+"""CLI commands of Step 4: edit, cc, send, approvals, reconcile, responses.
+
+Every command acts as the account's CSM unless `--as STAFF_ID` names someone else; what that
+person may not do is refused with the reason (exit code 1).
+"""
 
 from __future__ import annotations
 
-from ._app import app  # noqa: F401
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..config import Settings
+from ..errors import InvalidRequest
+from ..mail.base import Mailer
+from ..store import Store
+from ..workflow.approval import ApprovalStatus, ApprovalView, approval_status, approve_send, list_approvals, reject_send
+from ..workflow.policy import Policy, load_policy
+from ..workflow.review import ResponseView, add_cc, change_recipient, edit_response, remove_cc
+from ..workflow.sending import SendOutcome, reconcile, send_response
+from ..workflow.tracking import ResponseSummary, list_responses
+from ._app import app, guarded, opened_store, print_json
+
+approvals_app = typer.Typer(help="Approval requests: list, approve, reject, status.", no_args_is_help=True)
+app.add_typer(approvals_app, name="approvals")
+
+AsStaff = Annotated[str | None, typer.Option("--as", help="Act as this staff id (default: the account's CSM).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
+
+
+def _mailer(settings: Settings) -> Mailer:
+    from ..mail.gmail import make_mailer  # imported on use: the Gmail client is heavy
+
+    return make_mailer(settings)
+
+
+def _notifier(settings: Settings, mailer: Mailer) -> Mailer | None:
+    """Approval notifications are emailed through a configured provider; the local outbox only records them."""
+    return mailer if settings.mail_transport != "outbox" else None
+
+
+def _policy(settings: Settings) -> Policy:
+    return load_policy(settings.policy_file)
+
+
+def _show_response(view: ResponseView, *, as_json: bool) -> None:
+    if as_json:
+        print_json(view.model_dump(mode="json"))
+        return
+    to = ", ".join(f"{r.name} <{r.email}>" if r.name else r.email for r in view.to) or "(none)"
+    cc = ", ".join(f"{r.name} <{r.email}>" if r.name else r.email for r in view.cc) or "(none)"
+    typer.echo(f"Response {view.id} for {view.customer_name} [{view.status}]")
+    typer.echo(f"To:      {to}\nCC:      {cc}\nSubject: {view.subject}\n\n{view.body}")
+
+
+def _approval_line(approval: ApprovalView) -> str:
+    urgent = " URGENT" if approval.urgent else ""
+    where = f" #{approval.queue_position} in queue" if approval.queue_position else ""
+    decided = f", {approval.status} by {approval.decided_by} {_when(approval.decided_at)}" if approval.decided_by else ""
+    return (f"{approval.id}{urgent} [{approval.status}{where}] {approval.customer_name} ({approval.severity}) "
+            f"\"{approval.subject}\" response {approval.response_id}, requested by {approval.requested_by} "
+            f"{_when(approval.requested_at)}, approver {approval.approver_name or '-'}{decided}")
+
+
+def _show_status(status: ApprovalStatus) -> None:
+    typer.echo(f"Response {status.response_id} is {status.response_status}.")
+    if status.approval is None:
+        typer.echo("No approval requested yet.")
+        return
+    typer.echo(f"Approval: {_approval_line(status.approval)}")
+    if status.approval.reason:
+        typer.echo(f"Reason: {status.approval.reason}")
+    if not status.content_matches:
+        typer.echo("The content changed since this request; sending asks for a new approval.")
+    for note in status.notifications:
+        error = f" ({note.error})" if note.error else ""
+        typer.echo(f"Notified {note.recipient_email}: {note.kind.replace('_', ' ')} [{note.delivery}{error}]")
+
+
+def _report_send(outcome: SendOutcome, customer: str, *, as_json: bool) -> None:
+    if as_json:
+        print_json(outcome.model_dump(mode="json"))
+    else:
+        approval = outcome.approval
+        if outcome.outcome == "pending_approval" and approval is not None:
+            urgent = "urgent, top of the queue; " if approval.urgent else ""
+            typer.echo(f"Escalation response submitted for approval ({urgent}approval {approval.id}, "
+                       f"approver {approval.approver_name}, #{approval.queue_position} in queue).")
+        elif outcome.outcome == "sent":
+            if approval is not None and approval.expedited:
+                typer.echo(f"Approved at once by the expedited policy ({approval.reason}); "
+                           f"{approval.approver_name} notified.")
+            typer.echo(f"Escalation response sent to {customer}. Email id {outcome.email_id}, "
+                       f"Message-ID {outcome.message_id}.")
+            if outcome.response_minutes is not None:
+                typer.echo(f"Response time logged: {outcome.response_minutes} minutes from escalation.")
+            if outcome.sla is not None:
+                typer.echo(f"First-response SLA {outcome.sla.state}: {outcome.sla.minutes} minutes "
+                           f"{'before' if outcome.sla.state == 'met' else 'after'} the deadline "
+                           f"({_when(outcome.sla.first_response_due)}).")
+        elif outcome.outcome == "already_sent":
+            typer.echo(f"Already sent at {_when(outcome.sent_at)} (email id {outcome.email_id}); nothing was sent again.")
+        elif outcome.outcome == "already_sending":
+            typer.echo("Already being sent by another request; nothing was sent again.")
+        elif outcome.outcome == "failed":
+            typer.echo(f"Send failed after {outcome.attempts} attempt(s): {outcome.last_error}. The draft is kept; "
+                       f"run `escalation send {outcome.response_id}` to try again.", err=True)
+        else:
+            typer.echo(f"The outcome is unknown ({outcome.last_error}); nothing will be resent until "
+                       "`escalation reconcile` has asked the provider.", err=True)
+    if outcome.outcome in ("failed", "unknown"):
+        raise typer.Exit(1)
+
+
+def _customer_name(store: Store, response_id: str) -> str:
+    with store.connection() as conn:
+        row = conn.execute(
+            "SELECT c.name FROM escalation_responses r JOIN customers c ON c.id = r.customer_id WHERE r.id = %s",
+            (response_id,),
+        ).fetchone()
+    return row["name"] if row else response_id
+
+
+@app.command("send")
+def send_command(
+    response_id: Annotated[str, typer.Argument(help="Response id.")],
+    urgent: Annotated[bool, typer.Option("--urgent", help="Send Urgently: expedited approval.")] = False,
+    as_staff: AsStaff = None,
+    as_json: AsJson = False,
+) -> None:
+    """Send a response: ask for approval (expedited with --urgent), then send it exactly once."""
+    settings = Settings()
+    with guarded(as_json=as_json), opened_store(settings) as store:
+        mailer = _mailer(settings)
+        outcome = send_response(store, response_id=response_id, mailer=mailer, actor_id=as_staff, urgent=urgent,
+                                policy=_policy(settings), settings=settings, notifier=_notifier(settings, mailer))
+        customer = _customer_name(store, response_id)
+    _report_send(outcome, customer, as_json=as_json)
+
+
+@app.command("edit")
+def edit_command(
+    response_id: Annotated[str, typer.Argument(help="Response id.")],
+    subject: Annotated[str | None, typer.Option("--subject", help="New subject.")] = None,
+    body: Annotated[str | None, typer.Option("--body", help="New body text.")] = None,
+    body_file: Annotated[Path | None, typer.Option("--body-file", help="Read the new body from a file.")] = None,
+    old: Annotated[str | None, typer.Option("--replace", help="Text to replace (with --with).")] = None,
+    new: Annotated[str | None, typer.Option("--with", help="Replacement text.")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Another contact of the same customer (name, email or id).")] = None,
+    as_staff: AsStaff = None,
+    as_json: AsJson = False,
+) -> None:
+    """Edit the subject or body, replace text, or address the response to another contact."""
+    with guarded(as_json=as_json):
+        if body is not None and body_file is not None:
+            raise InvalidRequest("give --body or --body-file, not both")
+        if (old is None) != (new is None):
+            raise InvalidRequest("--replace and --with go together")
+        if body_file is not None:
+            try:
+                body = body_file.read_text(encoding="utf-8")
+            except OSError as err:
+                raise InvalidRequest(f"cannot read {body_file}: {err.strerror}") from err
+        if subject is None and body is None and old is None and to is None:
+            raise InvalidRequest("nothing to edit: give --subject, --body, --body-file, --replace/--with or --to")
+        with opened_store() as store:
+            view = None
+            if to is not None:
+                view = change_recipient(store, response_id=response_id, contact=to, actor_id=as_staff)
+            if subject is not None or body is not None or old is not None:
+                view = edit_response(store, response_id=response_id, actor_id=as_staff, subject=subject, body=body,
+                                     replace=(old, new) if old is not None and new is not None else None)
+    assert view is not None
+    _show_response(view, as_json=as_json)
+
+
+@app.command("cc")
+def cc_command(
+    response_id: Annotated[str, typer.Argument(help="Response id.")],
+    action: Annotated[str, typer.Argument(help="add or remove.")],
+    who: Annotated[str, typer.Argument(help="Staff name, email, id, or a role: 'my manager', 'support lead', ...")],
+    as_staff: AsStaff = None,
+    as_json: AsJson = False,
+) -> None:
+    """Add or remove an internal CC (staff from the directory only)."""
+    with guarded(as_json=as_json):
+        if action not in ("add", "remove"):
+            raise InvalidRequest(f"unknown action '{action}': use add or remove")
+        with opened_store() as store:
+            change = add_cc if action == "add" else remove_cc
+            view = change(store, response_id=response_id, who=who, actor_id=as_staff)
+    _show_response(view, as_json=as_json)
+
+
+@approvals_app.command("list")
+def approvals_list(
+    every: Annotated[bool, typer.Option("--all", help="Also decided and void requests.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Approval requests, most urgent first."""
+    with guarded(as_json=as_json), opened_store() as store:
+        approvals = list_approvals(store, status=None if every else "pending")
+    if as_json:
+        print_json([a.model_dump(mode="json") for a in approvals])
+        return
+    if not approvals:
+        typer.echo("No approval requests waiting." if not every else "No approval requests.")
+    for approval in approvals:
+        typer.echo(_approval_line(approval))
+
+
+@approvals_app.command("status")
+def approvals_status(
+    response_id: Annotated[str, typer.Argument(help="Response id.")],
+    as_json: AsJson = False,
+) -> None:
+    """Where a response's approval stands."""
+    with guarded(as_json=as_json), opened_store() as store:
+        status = approval_status(store, response_id=response_id)
+    if as_json:
+        print_json(status.model_dump(mode="json"))
+    else:
+        _show_status(status)
+
+
+def _decide(approval_id: str, *, approve: bool, as_staff: str | None, reason: str | None, as_json: bool) -> None:
+    settings = Settings()
+    outcome: SendOutcome | None = None
+    with guarded(as_json=as_json), opened_store(settings) as store:
+        policy = _policy(settings)
+        mailer = _mailer(settings)
+        decide = approve_send if approve else reject_send
+        status = decide(store, approval_id=approval_id, actor_id=as_staff, reason=reason, policy=policy.approval,
+                        mailer=_notifier(settings, mailer))
+        if approve:
+            outcome = send_response(store, response_id=status.response_id, mailer=mailer, actor_id=as_staff,
+                                    policy=policy, settings=settings, notifier=_notifier(settings, mailer))
+        customer = _customer_name(store, status.response_id)
+    if as_json and outcome is None:
+        print_json(status.model_dump(mode="json"))
+        return
+    if not as_json:
+        verb = "Approved" if approve else "Rejected"
+        typer.echo(f"{verb} {approval_id} (response {status.response_id} for {customer}).")
+    if outcome is not None:
+        _report_send(outcome, customer, as_json=as_json)
+
+
+@approvals_app.command("approve")
+def approvals_approve(
+    approval_id: Annotated[str, typer.Argument(help="Approval id.")],
+    as_staff: AsStaff = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Note to the CSM.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Approve a pending send; it is sent at once."""
+    _decide(approval_id, approve=True, as_staff=as_staff, reason=reason, as_json=as_json)
+
+
+@approvals_app.command("reject")
+def approvals_reject(
+    approval_id: Annotated[str, typer.Argument(help="Approval id.")],
+    as_staff: AsStaff = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, for the CSM.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Reject a pending send; the CSM edits it and sends again."""
+    _decide(approval_id, approve=False, as_staff=as_staff, reason=reason, as_json=as_json)
+
+
+@app.command("reconcile")
+def reconcile_command(
+    stale_minutes: Annotated[float, typer.Option("--stale-minutes", help="A send claimed this long ago counts as interrupted.")] = 15,
+    as_json: AsJson = False,
+) -> None:
+    """Settle sends whose outcome is unknown by asking the provider, before anything is resent."""
+    settings = Settings()
+    with guarded(as_json=as_json), opened_store(settings) as store:
+        results = reconcile(store, mailer=_mailer(settings), policy=_policy(settings),
+                            stale_after=timedelta(minutes=stale_minutes))
+    if as_json:
+        print_json([r.model_dump(mode="json") for r in results])
+        return
+    if not results:
+        typer.echo("Nothing to reconcile.")
+    for result in results:
+        typer.echo(f"{result.response_id}: {result.before} -> {result.after} ({result.detail})")
+
+
+def _summary_line(item: ResponseSummary) -> str:
+    minutes = f", response time {item.response_minutes} min" if item.response_minutes is not None else ""
+    sla = f", SLA {item.sla.state} by {item.sla.minutes} min" if item.sla else ""
+    approval = f", approval {item.approval_status}" if item.approval_status else ""
+    by = f" by {item.decided_by}" if item.decided_by and item.approval_status != "pending" else ""
+    error = f", last error: {item.last_error}" if item.last_error and item.status != "sent" else ""
+    return (f"{item.id} [{item.status}] {item.customer_name} ({item.severity}) \"{item.subject}\" "
+            f"to {', '.join(item.to) or '-'}{approval}{by}, sent {_when(item.sent_at)}{minutes}{sla}{error}")
+
+
+@app.command("responses")
+def responses_command(
+    customer: Annotated[str | None, typer.Option("--customer", help="Only this customer (name or id).")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Escalation responses with status, approval and response time."""
+    with guarded(as_json=as_json), opened_store() as store:
+        items = list_responses(store, customer=customer)
+    if as_json:
+        print_json([i.model_dump(mode="json") for i in items])
+        return
+    if not items:
+        typer.echo("No escalation responses.")
+    for item in items:
+        typer.echo(_summary_line(item))
+
