@@ -31,6 +31,7 @@ __all__ = [
     "require_response_access",
     "require_signal_access",
     "visible_customer_ids",
+    "visible_response_ids",
 ]
 
 Conn = psycopg.Connection[dict[str, Any]]
@@ -92,6 +93,13 @@ def visible_customer_ids(conn: Conn, *, actor: StaffMember) -> set[str]:
     """Ids of every customer `actor` reaches."""
     teams = [CustomerTeam(**row) for row in conn.execute(_TEAM_SQL)]
     return {team.customer_id for team in teams if may_reach(actor, team)}
+
+
+def visible_response_ids(conn: Conn, *, actor: StaffMember) -> set[str]:
+    """Ids of every escalation response of a customer `actor` reaches."""
+    customers = visible_customer_ids(conn, actor=actor)
+    rows = conn.execute("SELECT id FROM escalation_responses WHERE customer_id = ANY(%s)", (list(customers),))
+    return {row["id"] for row in rows}
 
 
 def require_customer_access(conn: Conn, *, actor: StaffMember, customer_id: str) -> CustomerTeam:

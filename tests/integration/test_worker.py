@@ -1,0 +1,134 @@
+"""The pre-drafting worker: LISTEN/NOTIFY from the risk_signals trigger, catch-up, one draft per signal."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from communicator_escalation.store import Store
+from communicator_escalation.workflow.policy import Policy
+from communicator_escalation.workflow.worker import CHANNEL, WorkerReport, ensure_draft, run_worker
+from tests.support.api_worlds import load_api_world
+
+DEADLINE_SECONDS = 20.0  # generous: the worker reacts to NOTIFY at once; this only bounds a failure
+
+
+def insert_signal(db_url: str, signal_id: str, *, signal_type: str = "ticket_escalated", status: str = "open",
+                  customer_id: str = "k-horizonte") -> None:
+    """A plain SQL insert, as any other system writing to the database would do."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO risk_signals (id, customer_id, signal_type, severity, source, title, detected_at, status,"
+            " reported_by_contact_id) VALUES (%s, %s, %s, 'critical', 'support_ticket', %s, %s, %s, %s)",
+            (signal_id, customer_id, signal_type, f"Dispatch board down ({signal_id})", datetime.now(timezone.utc),
+             status, "p-jorge" if customer_id == "k-horizonte" else None),
+        )
+
+
+def responses_of(store: Store, signal_id: str) -> list[dict]:
+    with store.connection() as conn:
+        return conn.execute(
+            "SELECT id, status, created_by FROM escalation_responses WHERE risk_signal_id = %s", (signal_id,)
+        ).fetchall()
+
+
+def wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, "the worker did not pre-draft in time"
+        time.sleep(0.05)
+
+
+@contextmanager
+def running_worker(db_url: str) -> Iterator[WorkerReport]:
+    """A worker on its own store (as a separate process would have), stopped at the end."""
+    stop, ready = threading.Event(), threading.Event()
+    holder: dict[str, WorkerReport] = {}
+    worker_store = Store.open(db_url, max_size=4)
+
+    def body() -> None:
+        holder["report"] = run_worker(worker_store, policy=Policy(), stop=stop, on_listening=ready.set)
+
+    thread = threading.Thread(target=body, daemon=True)
+    thread.start()
+    assert ready.wait(DEADLINE_SECONDS), "the worker did not start listening"
+    report = WorkerReport()
+    try:
+        yield report
+    finally:
+        stop.set()
+        thread.join(DEADLINE_SECONDS)
+        worker_store.close()
+        report.outcomes.extend(holder.get("report", WorkerReport()).outcomes)
+
+
+def test_trigger_notifies_only_committed_open_escalations(store: Store, db_url: str) -> None:
+    load_api_world(store)
+    with psycopg.connect(db_url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {CHANNEL}")
+        insert_signal(db_url, "sig-n1")
+        insert_signal(db_url, "sig-n2", signal_type="health_score_drop")
+        insert_signal(db_url, "sig-n3", status="resolved")
+        with psycopg.connect(db_url) as conn:  # rolled back: never announced
+            conn.execute("INSERT INTO risk_signals (id, customer_id, signal_type, severity, source, title, detected_at,"
+                         " status) VALUES ('sig-n4', 'k-baltyk', 'critical_issue', 'high', 'x', 't', now(), 'open')")
+            conn.rollback()
+        insert_signal(db_url, "sig-n5", signal_type="critical_issue", customer_id="k-baltyk")
+        payloads = [n.payload for n in listener.notifies(timeout=1.0, stop_after=2)]
+    assert payloads == ["sig-n1", "sig-n5"]
+
+
+def test_worker_predrafts_a_signal_inserted_with_plain_sql(store: Store, db_url: str) -> None:
+    load_api_world(store)
+    with running_worker(db_url) as report:
+        wait_for(lambda: len(responses_of(store, "sig-h1")) == 1)  # catch-up of the world's open escalations
+        insert_signal(db_url, "sig-new")
+        wait_for(lambda: bool(responses_of(store, "sig-new")))
+    [row] = responses_of(store, "sig-new")
+    assert row["status"] == "drafted"
+    assert {o.signal_id for o in report.outcomes if o.outcome == "drafted"} == {"sig-h1", "sig-b1", "sig-new"}
+
+
+def test_two_workers_never_draft_a_signal_twice(store: Store, db_url: str) -> None:
+    load_api_world(store)
+    with running_worker(db_url) as first, running_worker(db_url) as second:
+        for n in range(5):
+            insert_signal(db_url, f"sig-pair-{n}")
+        wait_for(lambda: all(responses_of(store, f"sig-pair-{n}") for n in range(5)))
+        time.sleep(0.5)  # let the slower worker finish looking at the same notifications
+    for n in range(5):
+        assert len(responses_of(store, f"sig-pair-{n}")) == 1
+    drafted = [o.signal_id for o in first.outcomes + second.outcomes if o.outcome == "drafted"]
+    assert sorted(drafted) == sorted(set(drafted))
+
+
+def test_ensure_draft_is_idempotent_and_skips_what_is_not_open(store: Store, db_url: str) -> None:
+    load_api_world(store)
+    first = ensure_draft(store, signal_id="sig-b1", policy=Policy())
+    again = ensure_draft(store, signal_id="sig-b1", policy=Policy())
+    assert first.outcome == "drafted" and again.outcome == "exists"
+    assert again.response_id == first.response_id
+    insert_signal(db_url, "sig-closed", status="resolved")
+    assert ensure_draft(store, signal_id="sig-closed", policy=Policy()).outcome == "not_open"
+    assert ensure_draft(store, signal_id="sig-missing", policy=Policy()).outcome == "not_open"
+
+
+def test_worker_once_catches_up_from_the_cli(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from communicator_escalation.cli import app as cli
+
+    load_api_world(store)
+    monkeypatch.setenv("ESCALATION_DATABASE_URL", store.url)
+    result = CliRunner().invoke(cli, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "sig-h1: drafted response" in result.output
+    assert "2 drafted" in result.output
+    again = CliRunner().invoke(cli, ["worker", "--once"])
+    assert "0 drafted" in again.output
+    assert len(responses_of(store, "sig-h1")) == len(responses_of(store, "sig-b1")) == 1
