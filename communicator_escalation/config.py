@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     gmail_sender: str | None = Field(default=None, description="Mailbox the service account impersonates.")
     gmail_token_file: Path | None = Field(default=None, description="Authorized-user token JSON (alternative to a service account).")
     gmail_api_endpoint: str | None = Field(default=None, description="Override of the Gmail API root URL (tests, proxies).")
+    gmail_timeout_seconds: float = Field(default=30.0, gt=0, description="Socket timeout of one Gmail API call.")
     send_max_attempts: int = Field(default=4, ge=1, le=10, description="Gmail send attempts before `failed`.")
     send_backoff_seconds: float = Field(default=1.0, ge=0, description="First retry delay; doubles up to the cap.")
     send_backoff_cap_seconds: float = Field(default=30.0, ge=0, description="Largest retry delay.")

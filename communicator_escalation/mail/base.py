@@ -81,3 +81,19 @@ class AmbiguousMailError(MailError):
     """The request may have reached the provider (timeout, dropped connection): do not resend blindly."""
 
     code = "mail_outcome_unknown"
+
+
+class DraftAlreadySent(MailError):
+    """The draft was certainly delivered before; `receipt` says how. Record it, send nothing."""
+
+    code = "mail_already_sent"
+
+    def __init__(self, message: str, *, receipt: SendReceipt) -> None:
+        super().__init__(message)
+        self.receipt = receipt
+
+
+class DraftGone(AmbiguousMailError):
+    """The draft no longer exists: it was sent or deleted. Ask `draft_status` before anything else."""
+
+    code = "mail_draft_gone"

@@ -1,0 +1,241 @@
+"""Gmail transport over google-api-python-client: drafts.create, then drafts.send, never retried here.
+
+Error mapping (what the response state machine relies on):
+- 429, 5xx and 403 rate-limit reasons -> `TransientMailError(retry_after=..., status=...)`:
+  nothing was delivered, retry later (a retried drafts.send of a draft that did go out finds it
+  gone, so a retry can never deliver twice).
+- A timeout, dropped connection or other transport error while sending -> `AmbiguousMailError`:
+  the request may have reached Gmail; reconcile with `draft_status`, never resend blindly.
+  (httplib2 itself silently re-sends a request once when the server closes the connection without
+  answering; Gmail's "a sent draft is gone" turns such a resend into a 404, reported as `DraftGone`.)
+- The draft no longer exists when sending -> `DraftGone` (an `AmbiguousMailError`).
+- Any other 4xx -> `MailError`. Transport errors outside sending -> `TransientMailError`.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import google.auth.credentials
+import google.auth.exceptions
+import google_auth_httplib2
+import httplib2
+from google.oauth2 import credentials as user_credentials
+from google.oauth2 import service_account
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+from googleapiclient.http import HttpRequest
+
+from ..config import Settings
+from ..errors import ConfigurationError, MailError
+from .base import AmbiguousMailError, DraftGone, DraftStatus, OutgoingEmail, SendReceipt, TransientMailError
+from .message import build_message, message_bytes
+
+__all__ = ["GMAIL_SCOPES", "GmailMailer", "build_gmail_service", "parse_retry_after"]
+
+# compose: create and send drafts; readonly: search by rfc822msgid when reconciling.
+GMAIL_SCOPES = (
+    "https://www.googleapis.com/auth/gmail.compose",
+    "https://www.googleapis.com/auth/gmail.readonly",
+)
+
+_RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+_TRANSPORT_ERRORS = (OSError, http.client.HTTPException, httplib2.HttpLib2Error)
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date (never negative)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+def _error_detail(err: HttpError) -> tuple[str, set[str]]:
+    """Gmail's error message and reasons from an error body, when it has them."""
+    try:
+        error = json.loads(err.content.decode("utf-8"))["error"]
+        reasons = {item.get("reason", "") for item in error.get("errors", [])}
+        return str(error.get("message") or err.reason), reasons
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return str(err.reason or ""), set()
+
+
+def _mapped_http_error(err: HttpError, action: str) -> MailError:
+    status = int(err.resp.status)
+    message, reasons = _error_detail(err)
+    if status == 429 or status >= 500 or (status == 403 and reasons & _RATE_LIMIT_REASONS):
+        retry_after = parse_retry_after(err.resp.get("retry-after"))
+        return TransientMailError(
+            f"Gmail refused to {action} for now (HTTP {status}): {message}", retry_after=retry_after, status=status
+        )
+    return MailError(f"Gmail refused to {action} (HTTP {status}): {message}")
+
+
+def _header(headers: list[Mapping[str, str]], name: str) -> str | None:
+    for header in headers:
+        if header.get("name", "").lower() == name.lower():
+            return header.get("value")
+    return None
+
+
+class GmailMailer:
+    """A `Mailer` over a Gmail v1 `Resource` (see `build_gmail_service`)."""
+
+    name = "gmail"
+
+    def __init__(self, service: Any, *, user_id: str = "me") -> None:
+        """Args:
+        service: `googleapiclient.discovery.build("gmail", "v1", ...)` result.
+        user_id: Mailbox to act on; "me" is the authenticated (or impersonated) user.
+        """
+        self._service = service
+        self._user_id = user_id
+
+    def _drafts(self) -> Any:
+        return self._service.users().drafts()
+
+    def _messages(self) -> Any:
+        return self._service.users().messages()
+
+    def _execute(self, request: HttpRequest, *, action: str, sending: bool = False) -> dict[str, Any]:
+        """Run one request exactly once (`num_retries=0`) and map its failure."""
+        try:
+            return request.execute(num_retries=0)  # type: ignore[no-any-return]
+        except HttpError as err:
+            raise _mapped_http_error(err, action) from err
+        except google.auth.exceptions.RefreshError as err:
+            if getattr(err, "retryable", False):
+                raise TransientMailError(f"Gmail authorization failed for now: {err}") from err
+            raise MailError(f"Gmail authorization failed (check the credentials and delegation): {err}") from err
+        except google.auth.exceptions.TransportError as err:
+            raise TransientMailError(f"could not reach the Gmail token endpoint: {err}") from err
+        except _TRANSPORT_ERRORS as err:
+            if sending:
+                raise AmbiguousMailError(
+                    f"the Gmail send may or may not have gone through ({type(err).__name__}: {err}); "
+                    "reconcile before any resend"
+                ) from err
+            raise TransientMailError(f"could not reach Gmail to {action}: {type(err).__name__}: {err}") from err
+
+    def _execute_optional(self, request: HttpRequest, *, action: str, sending: bool = False) -> dict[str, Any] | None:
+        """Like `_execute`, but None when Gmail answers 404 (the resource does not exist)."""
+        try:
+            return self._execute(request, action=action, sending=sending)
+        except MailError as err:
+            cause = err.__cause__
+            if isinstance(cause, HttpError) and int(cause.resp.status) == 404:
+                return None
+            raise
+
+    def create_draft(self, email: OutgoingEmail) -> str:
+        """Create a Gmail draft of the exact message, on `email.thread_id` when given; return its id."""
+        raw = base64.urlsafe_b64encode(message_bytes(build_message(email))).decode("ascii")
+        message: dict[str, str] = {"raw": raw}
+        if email.thread_id:
+            message["threadId"] = email.thread_id
+        request = self._drafts().create(userId=self._user_id, body={"message": message})
+        return str(self._execute(request, action="create the draft")["id"])
+
+    def send_draft(self, draft_id: str) -> SendReceipt:
+        """Send the stored draft once (`num_retries=0`).
+
+        Raises:
+            DraftGone: the draft no longer exists (sent or deleted): reconcile with `draft_status`.
+            AmbiguousMailError: the send may have reached Gmail (timeout, dropped connection).
+            TransientMailError: Gmail refused for now (429, 5xx); nothing was sent.
+            MailError: Gmail refused the request (other 4xx).
+        """
+        request = self._drafts().get(userId=self._user_id, id=draft_id, format="metadata")
+        draft = self._execute_optional(request, action="read the draft")
+        if draft is None:
+            raise DraftGone(f"Gmail draft {draft_id} no longer exists: it was sent or deleted; reconcile first")
+        message_id = _header(draft["message"].get("payload", {}).get("headers", []), "Message-ID")
+        if message_id is None:
+            raise MailError(f"Gmail draft {draft_id} has no Message-ID header; it was not created by this skill")
+        request = self._drafts().send(userId=self._user_id, body={"id": draft_id})
+        sent = self._execute_optional(request, action="send the draft", sending=True)
+        if sent is None:
+            raise DraftGone(f"Gmail draft {draft_id} disappeared while sending: it was sent or deleted; reconcile")
+        return SendReceipt(
+            transport=self.name, email_id=str(sent["id"]), message_id=message_id, thread_id=sent.get("threadId")
+        )
+
+    def draft_status(self, draft_id: str, message_id: str) -> tuple[DraftStatus, SendReceipt | None]:
+        """Is the draft still there, or was a message with `message_id` delivered from this mailbox?"""
+        request = self._drafts().get(userId=self._user_id, id=draft_id, format="minimal")
+        if self._execute_optional(request, action="read the draft") is not None:
+            return "draft", None
+        query = f"rfc822msgid:{message_id.strip().removeprefix('<').removesuffix('>')}"
+        request = self._messages().list(userId=self._user_id, q=query, includeSpamTrash=True)
+        found = self._execute(request, action="search sent messages")
+        for item in found.get("messages", []):
+            request = self._messages().get(userId=self._user_id, id=item["id"], format="minimal")
+            message = self._execute_optional(request, action="read a sent message")
+            if message is not None and "DRAFT" not in message.get("labelIds", []):
+                receipt = SendReceipt(
+                    transport=self.name, email_id=str(message["id"]), message_id=message_id,
+                    thread_id=message.get("threadId"),
+                )
+                return "sent", receipt
+        return "missing", None
+
+
+def _credentials(settings: Settings) -> google.auth.credentials.Credentials:
+    """Service account with domain-wide delegation, else an authorized-user token file."""
+    if settings.gmail_service_account_file is not None:
+        if not settings.gmail_sender:
+            raise ConfigurationError(
+                "ESCALATION_GMAIL_SENDER is required with ESCALATION_GMAIL_SERVICE_ACCOUNT_FILE "
+                "(the mailbox the service account sends as)"
+            )
+        try:
+            return service_account.Credentials.from_service_account_file(
+                str(settings.gmail_service_account_file), scopes=GMAIL_SCOPES, subject=settings.gmail_sender
+            )
+        except (OSError, ValueError, KeyError) as err:
+            raise ConfigurationError(
+                f"cannot use ESCALATION_GMAIL_SERVICE_ACCOUNT_FILE {settings.gmail_service_account_file}: {err}"
+            ) from err
+    if settings.gmail_token_file is not None:
+        try:
+            return user_credentials.Credentials.from_authorized_user_file(str(settings.gmail_token_file))
+        except (OSError, ValueError, KeyError) as err:
+            raise ConfigurationError(f"cannot use ESCALATION_GMAIL_TOKEN_FILE {settings.gmail_token_file}: {err}") from err
+    raise ConfigurationError(
+        "ESCALATION_MAIL_TRANSPORT=gmail needs ESCALATION_GMAIL_SERVICE_ACCOUNT_FILE with ESCALATION_GMAIL_SENDER, "
+        "or ESCALATION_GMAIL_TOKEN_FILE"
+    )
+
+
+def build_gmail_service(settings: Settings) -> Any:
+    """A Gmail v1 `Resource` from the settings' credentials; builds offline (bundled discovery).
+
+    Every call uses an httplib2 connection with `settings.gmail_timeout_seconds`; the token
+    exchange goes through the same connection, to the `token_uri` of the credentials file.
+
+    Raises:
+        ConfigurationError: no usable credentials are configured.
+    """
+    credentials = _credentials(settings)
+    http = google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=settings.gmail_timeout_seconds))
+    client_options = {"api_endpoint": settings.gmail_api_endpoint} if settings.gmail_api_endpoint else None
+    return build(
+        "gmail", "v1", http=http, static_discovery=True, cache_discovery=False, client_options=client_options
+    )
