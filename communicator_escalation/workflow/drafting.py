@@ -203,6 +203,7 @@ def _view(ctx: EscalationContext, strategy: Strategy, recipient: Contact | None)
         "tone": strategy.tone.name,
         "executive": strategy.tone.executive_recipient,
         "severity": esc.severity,
+        "response_late": strategy.sla.minutes_to_first_response_due < 0,
         "duration": _duration(esc.unresolved_for_hours),
         "repeat_escalation": strategy.tone.repeat_escalation,
         "repeat": _repeat(ctx, strategy),
