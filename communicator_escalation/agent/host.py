@@ -189,7 +189,7 @@ class CommunicatorAgent:
         model: BaseChatModel,
         checkpointer: BaseCheckpointSaver[Any],
         runtime: AgentRuntime | None = None,
-        actor_id: str | None = None,
+        actor: str | None = None,
         name: str = "communicator",
     ) -> None:
         """Build the agent.
@@ -199,7 +199,7 @@ class CommunicatorAgent:
             model: Chat model with tool calling (ChatOpenAI, the offline model, ...).
             checkpointer: Where threads are saved (PostgresSaver in production).
             runtime: Dependencies handed to discovered skills; required when `skills` is None.
-            actor_id: Default staff id the tools act as when a turn does not name one.
+            actor: Default staff id the tools act as when a turn does not name one.
             name: Graph name.
         """
         if skills is None:
@@ -209,7 +209,7 @@ class CommunicatorAgent:
         if not skills:
             raise ConfigurationError("CommunicatorAgent needs at least one skill")
         self.skills: list[Skill] = list(skills)
-        self.actor_id = actor_id
+        self.actor = actor
         tools: list[BaseTool] = []
         interrupt_on: dict[str, InterruptOnConfig] = {}
         for skill in self.skills:
@@ -232,10 +232,10 @@ class CommunicatorAgent:
     @classmethod
     def from_runtime(cls, runtime: AgentRuntime, skills: Sequence[Skill] | None = None) -> CommunicatorAgent:
         """The agent on a runtime's model and checkpointer, with discovered skills unless given."""
-        return cls(skills, model=runtime.model, checkpointer=runtime.checkpointer, runtime=runtime, actor_id=runtime.actor_id)
+        return cls(skills, model=runtime.model, checkpointer=runtime.checkpointer, runtime=runtime, actor=runtime.actor)
 
-    def _config(self, thread_id: str, actor_id: str | None) -> RunnableConfig:
-        return {"configurable": {"thread_id": thread_id, ACTOR_KEY: actor_id or self.actor_id}}
+    def _config(self, thread_id: str, actor: str | None) -> RunnableConfig:
+        return {"configurable": {"thread_id": thread_id, ACTOR_KEY: actor or self.actor}}
 
     def pending_review(self, thread_id: str) -> list[ReviewRequest]:
         """The review requests a thread is waiting on (empty when it is not waiting)."""
@@ -270,7 +270,7 @@ class CommunicatorAgent:
         *,
         message: str | None = None,
         decision: ReviewDecision | None = None,
-        actor_id: str | None = None,
+        actor: str | None = None,
     ) -> Turn:
         """Run one turn: a new user message, or the decision on a pending review.
 
@@ -282,7 +282,7 @@ class CommunicatorAgent:
             thread_id: Conversation to continue; None starts a new one.
             message: What the user typed.
             decision: The decision on the pending review.
-            actor_id: Staff id the tools act as in this turn (defaults to the agent's actor).
+            actor: Staff id the tools act as in this turn (defaults to the agent's actor).
 
         Returns:
             The messages added by the turn and what is waiting for review, with the thread id.
@@ -290,7 +290,7 @@ class CommunicatorAgent:
         if (message is None) == (decision is None):
             raise InvalidRequest("a turn takes either a message or a review decision")
         thread_id = thread_id or uuid.uuid4().hex
-        config = self._config(thread_id, actor_id)
+        config = self._config(thread_id, actor)
         before = len(self._messages(thread_id))
         pending = self.pending_review(thread_id)
         follow_up: str | None = None

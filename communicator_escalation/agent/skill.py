@@ -1,0 +1,172 @@
+"""EscalationSkill: the escalation workflow as LangChain tools, with its prompt and review config.
+
+Each tool is a thin shell: it validates its `*Args` model (agent/tool_names.py), calls one workflow
+function, and returns a compact result model (agent/results.py) as JSON. Expected failures come
+back as an `ErrorResult` the model can explain, never as an exception. The send tool takes only a
+response id and the urgency; the host's review middleware shows the CSM the exact To, CC and
+subject (rendered from the stored response) before it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from langchain.agents.middleware import InterruptOnConfig
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import ToolCall
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool, StructuredTool
+from langgraph.config import get_config
+from pydantic import BaseModel, ValidationError
+
+from ..config import Settings
+from ..errors import EscalationError
+from ..mail.base import Mailer
+from ..rendering import render
+from ..store import Store
+from ..workflow.policy import Policy
+from . import tool_handlers as ops
+from .host import ACTOR_KEY
+from .results import ErrorDetail, ErrorResult
+from .tool_names import TOOL_ARGS, ToolName
+
+if TYPE_CHECKING:
+    from .runtime import AgentRuntime
+
+__all__ = ["REVIEW_DECISIONS", "EscalationSkill"]
+
+REVIEW_DECISIONS: list[str] = ["approve", "edit", "reject"]
+
+A = TypeVar("A", bound=BaseModel)
+
+
+def _invalid_arguments(err: ValidationError) -> str:
+    problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in err.errors())
+    return ErrorResult(error=ErrorDetail(code="invalid_arguments", message=problems)).to_content()
+
+
+class EscalationSkill:
+    """The escalation response skill: tools, system prompt and the send tool's review."""
+
+    name = "escalation"
+
+    def __init__(
+        self,
+        store: Store,
+        mailer: Mailer,
+        policy: Policy,
+        *,
+        llm: BaseChatModel | None = None,
+        actor: str | None = None,
+        now: datetime | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        """Bind the skill to its dependencies.
+
+        Args:
+            store: The database.
+            mailer: Transport the send tool delivers through.
+            policy: SLA and approval policy.
+            llm: Chat model for the optional draft rewrite (None: template drafts only).
+            actor: Staff id the tools act as when a turn names nobody (default: the account's CSM).
+            now: Pinned clock for tests (None: the current time at each call).
+            settings: Send attempts and backoff (None: read from the environment when sending).
+        """
+        self.store = store
+        self.mailer = mailer
+        self.policy = policy
+        self.llm = llm
+        self.actor = actor
+        self.now = now
+        self.settings = settings
+
+    @classmethod
+    def from_runtime(cls, runtime: AgentRuntime) -> EscalationSkill:
+        """The skill on a runtime's store, mailer, policy and drafting model (entry-point hook)."""
+        return cls(
+            runtime.store,
+            runtime.mailer,
+            runtime.policy,
+            llm=runtime.llm,
+            actor=runtime.actor,
+            now=runtime.now,
+            settings=runtime.settings,
+        )
+
+    @property
+    def description(self) -> str:
+        """One line on what the skill does."""
+        return render("system/escalation_description.j2").strip()
+
+    @property
+    def system_prompt(self) -> str:
+        """The skill's instructions, rendered from prompts/system/escalation.j2."""
+        return render("system/escalation.j2", tools=ToolName, expedite_severities=self.policy.approval.expedite_severities)
+
+    @property
+    def interrupt_on(self) -> dict[str, InterruptOnConfig]:
+        """The send tool waits for the CSM's review: approve, edit (the urgency) or reject."""
+        return {
+            ToolName.SEND_RESPONSE.value: InterruptOnConfig(
+                allowed_decisions=list(REVIEW_DECISIONS),  # type: ignore[typeddict-item]
+                description=self._review_description,
+            )
+        }
+
+    @cached_property
+    def tools(self) -> list[BaseTool]:  # type: ignore[override]
+        """The ten escalation tools, each a StructuredTool over its pydantic args model."""
+        deps = ops.Deps(store=self.store, mailer=self.mailer, policy=self.policy, llm=self.llm, settings=self.settings)
+        handlers: dict[ToolName, Callable[..., Any]] = {
+            ToolName.GATHER_CONTEXT: ops.gather,
+            ToolName.PICK_STRATEGY: ops.strategy,
+            ToolName.DRAFT_RESPONSE: ops.draft,
+            ToolName.SUGGEST_CCS: ops.suggest,
+            ToolName.EDIT_DRAFT: ops.edit,
+            ToolName.ADD_CCS: ops.add_ccs,
+            ToolName.REMOVE_CCS: ops.remove_ccs,
+            ToolName.SHOW_DRAFT: ops.show,
+            ToolName.SEND_RESPONSE: ops.send,
+            ToolName.CANCEL_RESPONSE: ops.cancel,
+        }
+        return [self._tool(name, handlers[name], deps) for name in ToolName]
+
+    def _actor(self, config: RunnableConfig | None) -> str | None:
+        configurable = (config or {}).get("configurable") or {}
+        return configurable.get(ACTOR_KEY) or self.actor
+
+    def _tool(self, name: ToolName, handler: Callable[..., Any], deps: ops.Deps) -> StructuredTool:
+        schema = TOOL_ARGS[name]
+
+        def run(config: RunnableConfig, **given: Any) -> str:
+            try:
+                args = schema.model_validate(given)
+                return handler(deps, args, actor=self._actor(config), now=self.now).to_content()
+            except ValidationError as err:
+                return _invalid_arguments(err)
+            except EscalationError as err:
+                return ErrorResult.from_error(err).to_content()
+
+        return StructuredTool.from_function(
+            func=run,
+            name=name.value,
+            description=" ".join((schema.__doc__ or name.value).split()),
+            args_schema=schema,
+            handle_validation_error=_invalid_arguments,
+        )
+
+    def _review_description(self, tool_call: ToolCall, state: Any, runtime: Any) -> str:
+        """What the CSM approves: the exact To, CC and subject of the stored response."""
+        args = tool_call["args"]
+        try:
+            actor = self._actor(get_config())
+        except RuntimeError:
+            actor = self.actor
+        try:
+            response = ops.load_view(self.store, response_id=str(args.get("response_id", "")), actor=actor)
+        except EscalationError as err:
+            return err.message
+        return render("review/send.j2", response=response, urgent=bool(args.get("urgent", False))).strip()

@@ -1,0 +1,358 @@
+"""What each escalation tool does: one workflow call, then a compact result model.
+
+Every handler takes the skill's dependencies, the validated `*Args` model, the acting staff id and
+the pinned clock, and returns a result of agent/results.py. Expected failures propagate as
+`EscalationError` and are turned into an `ErrorResult` by the skill.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from langchain_core.language_models import BaseChatModel
+
+from ..config import Settings
+from ..errors import CustomerNotFound, NotFound, Refused
+from ..mail.base import Mailer
+from ..models import Draft, EscalationContext
+from ..store import Store
+from ..workflow.approval import EXPEDITED_ACTOR, ApprovalView
+from ..workflow.context import gather_context
+from ..workflow.drafts import cancel_response, load_draft, require_reach
+from ..workflow.policy import Policy
+from ..workflow.review import Recipient as ViewRecipient
+from ..workflow.review import ResponseView, add_cc, edit_response, get_response, remove_cc
+from ..workflow.responses import create_response
+from ..workflow.sending import SendOutcome, send_response
+from ..workflow.strategy import pick_strategy
+from .results import (
+    ApprovalSummary,
+    CancelResult,
+    CcSuggestionsResult,
+    ContextResult,
+    CustomerRef,
+    DraftResult,
+    EscalationRef,
+    Recipient,
+    RefusedItem,
+    ReviewResult,
+    SendResult,
+    SlaSummary,
+    StrategyResult,
+    SuggestedCc,
+)
+from .tool_names import (
+    AddCcsArgs,
+    CancelResponseArgs,
+    DraftResponseArgs,
+    EditDraftArgs,
+    GatherContextArgs,
+    PickStrategyArgs,
+    RemoveCcsArgs,
+    SendResponseArgs,
+    ShowDraftArgs,
+    SuggestCcsArgs,
+)
+
+__all__ = [
+    "Deps",
+    "add_ccs",
+    "cancel",
+    "draft",
+    "edit",
+    "gather",
+    "load_view",
+    "remove_ccs",
+    "send",
+    "show",
+    "strategy",
+    "suggest",
+]
+
+_SEND_STATUS = {
+    "sent": "sent",
+    "already_sent": "already_sent",
+    "already_sending": "sending",
+    "pending_approval": "pending_approval",
+    "failed": "failed",
+    "unknown": "unknown",
+}
+_APPROVED_STATES = ("pending_approval", "approved")
+
+
+@dataclass(frozen=True)
+class Deps:
+    """What the tools work with."""
+
+    store: Store
+    mailer: Mailer
+    policy: Policy
+    llm: BaseChatModel | None
+    settings: Settings | None
+
+
+def _target(args: GatherContextArgs | DraftResponseArgs) -> dict[str, str]:
+    return {"signal_id": args.signal_id} if args.signal_id else {"customer": args.customer or ""}
+
+
+def load_view(store: Store, *, response_id: str, actor: str | None = None) -> ResponseView:
+    """The stored response as the CSM reviews it; hidden (NotFound) from an actor who may not reach it."""
+    view = get_response(store, response_id=response_id)
+    if actor is not None:
+        try:
+            require_reach(store, actor_id=actor, customer_id=view.customer_id)
+        except CustomerNotFound as err:
+            raise NotFound(f"no escalation response '{response_id}'") from err
+    return view
+
+
+def _recipient(person: ViewRecipient, labels: dict[str, str]) -> Recipient:
+    return Recipient(name=person.name, email=person.email, label=labels.get(person.staff_id or ""))
+
+
+def _labels(stored: Draft) -> dict[str, str]:
+    return {c.staff_id: c.label for c in stored.suggested_ccs}
+
+
+def _to(view: ResponseView) -> Recipient:
+    first = view.to[0] if view.to else None
+    return Recipient(name=first.name, email=first.email) if first else Recipient(email="")
+
+
+def _open_suggestions(stored: Draft, view: ResponseView) -> list[SuggestedCc]:
+    on_cc = {r.email.casefold() for r in view.cc}
+    return [
+        SuggestedCc(name=c.name, label=c.label, reason=c.reason, email=c.email)
+        for c in stored.suggested_ccs
+        if c.email.casefold() not in on_cc
+    ]
+
+
+def _sla(stored: Draft, now: datetime | None) -> SlaSummary:
+    sla = stored.strategy.sla
+    moment = now or datetime.now(UTC)
+    minutes = int((sla.first_response_due - moment).total_seconds() // 60)
+    urgency = "breached" if minutes < 0 else sla.urgency
+    return SlaSummary(urgency=urgency, first_response_due=sla.first_response_due, minutes_to_first_response_due=minutes)
+
+
+def _draft_result(view: ResponseView, stored: Draft, now: datetime | None) -> DraftResult:
+    labels = _labels(stored)
+    return DraftResult(
+        response_id=view.id,
+        signal_id=view.risk_signal_id,
+        status=view.status,
+        customer=CustomerRef(id=view.customer_id, name=view.customer_name),
+        to=_to(view),
+        cc=[_recipient(r, labels) for r in view.cc],
+        subject=view.subject,
+        body=view.body,
+        suggested_ccs=_open_suggestions(stored, view),
+        review_notes=list(stored.review_notes),
+        other_open_escalations=[
+            EscalationRef(
+                signal_id=o.risk_signal_id, title=o.title, severity=o.severity, escalation_type=o.type, detected_at=o.detected_at
+            )
+            for o in stored.other_open_escalations
+        ],
+        sla=_sla(stored, now),
+    )
+
+
+def _context(deps: Deps, *, actor: str | None, now: datetime | None, **target: str) -> EscalationContext:
+    """The context, when the actor (if named) may work on its customer."""
+    ctx = gather_context(deps.store, **target, now=now)
+    if actor is not None:
+        require_reach(deps.store, actor_id=actor, customer_id=ctx.customer.id)
+    return ctx
+
+
+def gather(deps: Deps, args: GatherContextArgs, *, actor: str | None, now: datetime | None) -> ContextResult:
+    """gather_escalation_context."""
+    return ContextResult.from_context(_context(deps, actor=actor, now=now, **_target(args)))
+
+
+def strategy(deps: Deps, args: PickStrategyArgs, *, actor: str | None, now: datetime | None) -> StrategyResult:
+    """pick_response_strategy."""
+    ctx = _context(deps, actor=actor, now=now, signal_id=args.signal_id)
+    return StrategyResult.from_strategy(signal_id=args.signal_id, strategy=pick_strategy(ctx, deps.policy, now=now))
+
+
+def draft(deps: Deps, args: DraftResponseArgs, *, actor: str | None, now: datetime | None) -> DraftResult:
+    """draft_escalation_response."""
+    target = _target(args)
+    if actor is not None:
+        target = {"signal_id": _context(deps, actor=actor, now=now, **target).escalation.id}
+    made = create_response(
+        deps.store, **target, policy=deps.policy, llm=deps.llm, instructions=args.instructions, actor=actor, now=now
+    )
+    response_id = made.response_id or ""
+    return _draft_result(load_view(deps.store, response_id=response_id), made, now)
+
+
+def show(deps: Deps, args: ShowDraftArgs, *, actor: str | None, now: datetime | None) -> DraftResult:
+    """show_escalation_draft."""
+    view = load_view(deps.store, response_id=args.response_id, actor=actor)
+    return _draft_result(view, load_draft(deps.store, response_id=args.response_id), now)
+
+
+def suggest(deps: Deps, args: SuggestCcsArgs, *, actor: str | None, now: datetime | None) -> CcSuggestionsResult:
+    """suggest_escalation_ccs."""
+    view = load_view(deps.store, response_id=args.response_id, actor=actor)
+    stored = load_draft(deps.store, response_id=args.response_id)
+    labels = _labels(stored)
+    return CcSuggestionsResult(
+        response_id=view.id, cc=[_recipient(r, labels) for r in view.cc], suggested_ccs=_open_suggestions(stored, view)
+    )
+
+
+def _review_result(
+    before: ResponseView, after: ResponseView, stored: Draft, **fields: object
+) -> ReviewResult:
+    labels = _labels(stored)
+    changed = [f for f in ("subject", "body") if getattr(before, f) != getattr(after, f)]
+    if {r.email for r in before.cc} != {r.email for r in after.cc}:
+        changed.append("cc")
+    if {r.email for r in before.to} != {r.email for r in after.to}:
+        changed.append("to")
+    return ReviewResult(
+        response_id=after.id,
+        status=after.status,
+        to=_to(after),
+        cc=[_recipient(r, labels) for r in after.cc],
+        subject=after.subject,
+        body=after.body if "body" in changed else None,
+        changed=changed,  # type: ignore[arg-type]
+        approval_voided=bool(changed) and before.status in _APPROVED_STATES and after.status not in _APPROVED_STATES,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def edit(deps: Deps, args: EditDraftArgs, *, actor: str | None, now: datetime | None) -> ReviewResult:
+    """edit_escalation_draft."""
+    before = load_view(deps.store, response_id=args.response_id, actor=actor)
+    replace = (args.replace, args.with_text or "") if args.replace is not None else None
+    after = edit_response(
+        deps.store,
+        response_id=args.response_id,
+        actor_id=actor,
+        subject=args.subject,
+        body=args.body,
+        replace=replace,
+        now=now,
+    )
+    replacements = None
+    if replace is not None:
+        replacements = before.subject.count(replace[0]) + before.body.count(replace[0])
+    stored = load_draft(deps.store, response_id=args.response_id)
+    return _review_result(before, after, stored, action="edit", replacements=replacements)
+
+
+def _cc_change(
+    deps: Deps, response_id: str, who: list[str], *, adding: bool, actor: str | None, now: datetime | None
+) -> ReviewResult:
+    before = load_view(deps.store, response_id=response_id, actor=actor)
+    stored = load_draft(deps.store, response_id=response_id)
+    change = add_cc if adding else remove_cc
+    refused: list[RefusedItem] = []
+    after = before
+    for person in who:
+        try:
+            after = change(
+                deps.store,
+                response_id=response_id,
+                who=person,
+                actor_id=actor,
+                now=now,
+            )
+        except Refused as err:
+            refused.append(RefusedItem(item=person, reason=err.message))
+    if refused and len(refused) == len(who) and who:
+        raise Refused("; ".join(f"{r.item}: {r.reason}" for r in refused))
+    labels = _labels(stored)
+    old = {r.email.casefold() for r in before.cc}
+    new = {r.email.casefold() for r in after.cc}
+    return _review_result(
+        before,
+        after,
+        stored,
+        action="add_ccs" if adding else "remove_ccs",
+        added=[_recipient(r, labels) for r in after.cc if r.email.casefold() not in old],
+        removed=[_recipient(r, labels) for r in before.cc if r.email.casefold() not in new],
+        refused=refused,
+    )
+
+
+def _suggested_ids(stored: Draft, view: ResponseView) -> list[str]:
+    on_cc = {r.email.casefold() for r in view.cc}
+    return [c.staff_id for c in stored.suggested_ccs if c.email.casefold() not in on_cc]
+
+
+def add_ccs(deps: Deps, args: AddCcsArgs, *, actor: str | None, now: datetime | None) -> ReviewResult:
+    """add_escalation_ccs (an empty list adds every open suggestion)."""
+    who = list(args.who)
+    if not who:
+        view = load_view(deps.store, response_id=args.response_id, actor=actor)
+        who = _suggested_ids(load_draft(deps.store, response_id=args.response_id), view)
+        if not who:
+            raise Refused("every suggested CC is already on the draft")
+    return _cc_change(deps, args.response_id, who, adding=True, actor=actor, now=now)
+
+
+def remove_ccs(deps: Deps, args: RemoveCcsArgs, *, actor: str | None, now: datetime | None) -> ReviewResult:
+    """remove_escalation_ccs."""
+    return _cc_change(deps, args.response_id, list(args.who), adding=False, actor=actor, now=now)
+
+
+def _approval(view: ApprovalView | None) -> ApprovalSummary | None:
+    if view is None:
+        return None
+    decided_by = view.decided_by
+    if decided_by and decided_by != EXPEDITED_ACTOR and decided_by == view.approver_id and view.approver_name:
+        decided_by = view.approver_name
+    return ApprovalSummary(
+        id=view.id,
+        status="voided" if view.status == "void" else view.status,
+        decided_by=decided_by,
+        expedited=view.expedited,
+    )
+
+
+def _send_result(outcome: SendOutcome, view: ResponseView, *, urgent: bool) -> SendResult:
+    status = "rejected" if view.status == "rejected" else _SEND_STATUS[outcome.outcome]
+    return SendResult(
+        response_id=outcome.response_id,
+        status=status,  # type: ignore[arg-type]
+        urgent=urgent,
+        customer=CustomerRef(id=view.customer_id, name=view.customer_name),
+        to=_to(view),
+        approval=_approval(outcome.approval),
+        email_id=outcome.email_id,
+        sent_at=outcome.sent_at,
+        response_minutes=outcome.response_minutes,
+        sla_met=(outcome.sla.state == "met") if outcome.sla else None,
+        message=outcome.last_error if status in ("failed", "unknown") else None,
+    )
+
+
+def send(deps: Deps, args: SendResponseArgs, *, actor: str | None, now: datetime | None) -> SendResult:
+    """send_escalation_response: approval (expedited when urgent), then exactly-once delivery."""
+    outcome = send_response(
+        deps.store,
+        response_id=args.response_id,
+        mailer=deps.mailer,
+        actor_id=actor,
+        urgent=args.urgent,
+        policy=deps.policy,
+        settings=deps.settings,
+        now=now,
+    )
+    return _send_result(outcome, load_view(deps.store, response_id=args.response_id), urgent=args.urgent)
+
+
+def cancel(deps: Deps, args: CancelResponseArgs, *, actor: str | None, now: datetime | None) -> CancelResult:
+    """cancel_escalation_response."""
+    view = load_view(deps.store, response_id=args.response_id, actor=actor)
+    cancel_response(deps.store, response_id=args.response_id, actor_id=actor, now=now)
+    return CancelResult(response_id=view.id, customer=CustomerRef(id=view.customer_id, name=view.customer_name))
