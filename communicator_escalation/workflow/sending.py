@@ -29,7 +29,15 @@ from pydantic import BaseModel, Field
 
 from ..config import Settings
 from ..errors import MailError, Refused
-from ..mail.base import Address, AmbiguousMailError, Mailer, OutgoingEmail, SendReceipt, TransientMailError
+from ..mail.base import (
+    Address,
+    AmbiguousMailError,
+    DraftAlreadySent,
+    Mailer,
+    OutgoingEmail,
+    SendReceipt,
+    TransientMailError,
+)
 from ..mail.message import build_message, make_message_id
 from ..store import Store
 from ._rows import (
@@ -252,6 +260,10 @@ def _deliver(store: Store, *, response_id: str, email: OutgoingEmail, mailer: Ma
             check_first = False
             step = "send_draft"
             receipt = mailer.send_draft(draft_id)
+        except DraftAlreadySent as err:  # delivered by an earlier try: record it, send nothing
+            _finish_attempt(store, attempt_id, step=step, outcome="sent", error=err, now=utcnow(now))
+            _mark_sent(store, response_id, err.receipt, sent_at=utcnow(now), actor=SYSTEM_ACTOR, policy=policy)
+            return "sent"
         except AmbiguousMailError as err:
             if step == "create_draft":
                 err = TransientMailError(err.message)  # nothing can have been delivered: retry

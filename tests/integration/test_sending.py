@@ -1,0 +1,214 @@
+"""Exactly-once sending: claims under row locks, approval hash re-check, tracking, retries, reconcile."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from email import policy as email_policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+from communicator_escalation.config import Settings
+from communicator_escalation.errors import EscalationError, Refused
+from communicator_escalation.mail.base import Address, OutgoingEmail
+from communicator_escalation.mail.outbox import OutboxMailer
+from communicator_escalation.store import Store
+from communicator_escalation.workflow.approval import approve_send, reject_send, submit_for_approval
+from communicator_escalation.workflow.review import edit_response
+from communicator_escalation.workflow.sending import SendOutcome, reconcile, send_response
+from communicator_escalation.workflow.tracking import list_responses
+from tests.support.step4_world import NOW, audit_actions, insert_drafted, load
+
+FAST = Settings(send_max_attempts=3, send_backoff_seconds=0.001, send_backoff_cap_seconds=0.01)
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> OutboxMailer:
+    return OutboxMailer(tmp_path / "outbox")
+
+
+@pytest.fixture
+def fjord(store: Store) -> str:
+    load(store)
+    return insert_drafted(store)
+
+
+def sent_files(mailer: OutboxMailer) -> list[EmailMessage]:
+    files = sorted(mailer.folder.glob("*.eml"))
+    return [BytesParser(policy=email_policy.default).parsebytes(f.read_bytes()) for f in files]
+
+
+def signal(store: Store, signal_id: str = "sig-fjord") -> dict:
+    with store.connection() as conn:
+        return conn.execute("SELECT * FROM risk_signals WHERE id = %s", (signal_id,)).fetchone()
+
+
+def test_urgent_send_is_expedited_threaded_and_tracked(store: Store, fjord: str, outbox: OutboxMailer) -> None:
+    outcome = send_response(store, response_id=fjord, mailer=outbox, urgent=True, settings=FAST, now=NOW)
+
+    assert outcome.outcome == "sent" and outcome.status == "sent"
+    assert outcome.approval.expedited and outcome.approval.decided_by == "policy:expedited"
+    [message] = sent_files(outbox)
+    assert message["To"] == "Ingrid Bjørnstad <ingrid@fjordline.no>"
+    assert message["From"] == "Zoë Laurent <zoe.laurent@helios.example>"
+    assert message["In-Reply-To"] == "<ingrid.77@mail.fjordline.no>"
+    assert message["References"] == "<ingrid.77@mail.fjordline.no>"
+    assert message["Subject"] == "RE: Ingestion stalls again"
+    assert message["Message-ID"] == outcome.message_id
+    assert message.get_content().startswith("Dear Ingrid,")
+
+    row = signal(store)
+    assert row["response_sent_at"] == NOW
+    assert row["response_email_id"] == outcome.email_id
+    assert outcome.response_minutes == 40  # detected 40 minutes before NOW
+    assert (outcome.sla.state, outcome.sla.minutes) == ("met", 20)  # high: first response within 1 hour
+    assert outcome.sla.first_response_due == NOW + timedelta(minutes=20)
+    assert [a for _, a in audit_actions(store, fjord)][-4:] == ["submitted", "approved", "sending", "sent"]
+
+    again = send_response(store, response_id=fjord, mailer=outbox, urgent=True, settings=FAST, now=NOW)
+    assert again.outcome == "already_sent"
+    assert again.email_id == outcome.email_id
+    assert len(sent_files(outbox)) == 1
+
+
+def test_twenty_concurrent_sends_give_one_message(store: Store, fjord: str, outbox: OutboxMailer) -> None:
+    submit_for_approval(store, response_id=fjord, urgent=True, now=NOW)
+    outcomes: list[SendOutcome] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(20)
+
+    def send() -> None:
+        start.wait()
+        try:
+            outcomes.append(send_response(store, response_id=fjord, mailer=outbox, settings=FAST, now=NOW))
+        except BaseException as err:  # noqa: BLE001 - collected and asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=send) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(sent_files(outbox)) == 1
+    kinds = sorted(o.outcome for o in outcomes)
+    assert kinds.count("sent") == 1
+    assert set(kinds) <= {"sent", "already_sent", "already_sending"}
+    with store.connection() as conn:
+        attempts = conn.execute("SELECT count(*) AS n FROM send_attempts WHERE response_id = %s", (fjord,)).fetchone()
+    assert attempts["n"] == 1
+
+
+def test_normal_send_waits_for_approval_then_sends(store: Store, fjord: str, outbox: OutboxMailer) -> None:
+    pending = send_response(store, response_id=fjord, mailer=outbox, settings=FAST, now=NOW)
+    assert pending.outcome == "pending_approval"
+    assert pending.approval.approver_id == "h-mateus"
+    assert sent_files(outbox) == []
+    assert send_response(store, response_id=fjord, mailer=outbox, settings=FAST, now=NOW).outcome == "pending_approval"
+
+    approve_send(store, approval_id=pending.approval.id, actor_id="h-mateus", now=NOW)
+    later = NOW + timedelta(minutes=50)
+    sent = send_response(store, response_id=fjord, mailer=outbox, settings=FAST, now=later)
+    assert sent.outcome == "sent"
+    assert (sent.response_minutes, sent.sla.state, sent.sla.minutes) == (90, "breached", 30)
+    assert len(sent_files(outbox)) == 1
+    [summary] = list_responses(store, customer="fjordline")
+    assert (summary.status, summary.approval_status, summary.decided_by, summary.response_minutes) == (
+        "sent", "approved", "h-mateus", 90)
+
+
+def test_content_changed_behind_the_approval_is_not_sent(store: Store, fjord: str, outbox: OutboxMailer) -> None:
+    submit_for_approval(store, response_id=fjord, urgent=True, now=NOW)
+    with store.connection() as conn:  # bypassing review.py, as a stray writer would
+        conn.execute("UPDATE escalation_responses SET body = body || 'P.S. refund promised' WHERE id = %s", (fjord,))
+    with pytest.raises(Refused, match="no approval for its current content"):
+        send_response(store, response_id=fjord, mailer=outbox, settings=FAST, now=NOW)
+    assert sent_files(outbox) == []
+
+
+def test_an_edit_after_expedited_approval_needs_a_new_one(store: Store, fjord: str, outbox: OutboxMailer) -> None:
+    first = submit_for_approval(store, response_id=fjord, urgent=True, now=NOW)
+    edit_response(store, response_id=fjord, replace=("18:00", "17:00"), now=NOW)
+    outcome = send_response(store, response_id=fjord, mailer=outbox, urgent=True, settings=FAST, now=NOW)
+    assert outcome.outcome == "sent"
+    assert outcome.approval.id != first.approval.id
+    assert "17:00" in sent_files(outbox)[0].get_content()
+
+
+def test_rejected_and_recipientless_responses_are_refused(store: Store, fjord: str, outbox: OutboxMailer) -> None:
+    pending = send_response(store, response_id=fjord, mailer=outbox, settings=FAST, now=NOW)
+    reject_send(store, approval_id=pending.approval.id, actor_id="h-mateus", reason="no", now=NOW)
+    with pytest.raises(Refused, match="rejected"):
+        send_response(store, response_id=fjord, mailer=outbox, settings=FAST, now=NOW)
+    nobody = insert_drafted(store, to=[])
+    with pytest.raises(Refused, match="no To recipient"):
+        send_response(store, response_id=nobody, mailer=outbox, urgent=True, settings=FAST, now=NOW)
+    assert sent_files(outbox) == []
+
+
+def test_injected_header_is_refused_before_anything_happens(store: Store, fjord: str, outbox: OutboxMailer) -> None:
+    with store.connection() as conn:
+        conn.execute("UPDATE escalation_responses SET subject = 'Hi\r\nBcc: leak@evil.example' WHERE id = %s", (fjord,))
+    with pytest.raises(EscalationError):
+        send_response(store, response_id=fjord, mailer=outbox, urgent=True, settings=FAST, now=NOW)
+    with store.connection() as conn:
+        row = conn.execute("SELECT status FROM escalation_responses WHERE id = %s", (fjord,)).fetchone()
+    assert row["status"] == "drafted"
+    assert sent_files(outbox) == []
+
+
+def _crash_after(store: Store, fjord: str, outbox: OutboxMailer, *, delivered: bool) -> str:
+    """Leave the row as a process killed mid-send would: `sending`, draft created, maybe delivered."""
+    submit_for_approval(store, response_id=fjord, urgent=True, now=NOW)
+    with store.connection() as conn:
+        row = conn.execute("SELECT * FROM escalation_responses WHERE id = %s", (fjord,)).fetchone()
+    message_id = "<esc-crash-1@helios.example>"
+    draft_id = outbox.create_draft(OutgoingEmail(
+        sender=Address(name="Zoë Laurent", email="zoe.laurent@helios.example"),
+        to=[Address(email=row["to_addrs"][0])], subject=row["subject"], body=row["body"], message_id=message_id))
+    if delivered:
+        outbox.send_draft(draft_id)
+    with store.connection() as conn:
+        conn.execute(
+            "UPDATE escalation_responses SET status = 'sending', claimed_at = %s, message_id = %s,"
+            " provider_draft_id = %s WHERE id = %s",
+            (NOW, message_id, draft_id, fjord),
+        )
+        conn.execute(
+            "INSERT INTO send_attempts (response_id, attempt, transport, step, started_at) VALUES (%s, 1, 'outbox',"
+            " 'send_draft', %s)",
+            (fjord, NOW),
+        )
+    return draft_id
+
+
+def test_crash_after_delivery_is_reconciled_as_sent_without_resending(
+    store: Store, fjord: str, outbox: OutboxMailer
+) -> None:
+    _crash_after(store, fjord, outbox, delivered=True)
+    assert send_response(store, response_id=fjord, mailer=outbox, settings=FAST, now=NOW).outcome == "already_sending"
+    assert reconcile(store, mailer=outbox, now=NOW + timedelta(minutes=1)) == []  # not stale yet
+
+    [result] = reconcile(store, mailer=outbox, now=NOW + timedelta(hours=1))
+    assert (result.before, result.after) == ("sending", "sent")
+    assert signal(store)["response_sent_at"] == NOW  # the time the send was attempted
+    assert send_response(store, response_id=fjord, mailer=outbox, settings=FAST, now=NOW).outcome == "already_sent"
+    assert len(sent_files(outbox)) == 1
+
+
+def test_crash_before_delivery_is_reconciled_as_failed_then_sent_once(
+    store: Store, fjord: str, outbox: OutboxMailer
+) -> None:
+    _crash_after(store, fjord, outbox, delivered=False)
+    [result] = reconcile(store, mailer=outbox, now=NOW + timedelta(hours=1))
+    assert (result.before, result.after) == ("sending", "failed")
+    assert sent_files(outbox) == []
+
+    outcome = send_response(store, response_id=fjord, mailer=outbox, settings=FAST, now=NOW + timedelta(hours=1))
+    assert outcome.outcome == "sent"
+    assert len(sent_files(outbox)) == 1
+    assert sent_files(outbox)[0]["Message-ID"] == "<esc-crash-1@helios.example>"  # the same message, not a new one
