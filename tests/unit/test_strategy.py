@@ -1,0 +1,329 @@
+"""Step 2 on contexts built in Python: type inference, tone, timeline, due texts, action items, notes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from communicator_escalation.workflow._phrases import moment_text
+from communicator_escalation.workflow.policy import Policy, TypingPolicy
+from communicator_escalation.workflow.sla import business_calendar, is_business_time
+from communicator_escalation.workflow.strategy import pick_strategy
+from communicator_escalation.workflow.typing_rules import infer_escalation_type
+from tests.unit.builders import NOW, contact, context, email, event, prior, save_play, signal, staff, team, ticket
+
+POLICY = Policy()
+
+
+# --- escalation type -------------------------------------------------------------------------
+
+
+def test_given_type_wins_and_is_not_inferred() -> None:
+    decision = infer_escalation_type(texts=["We were charged twice on invoice 88"], given="security")
+    assert decision.type == "security" and not decision.inferred
+
+
+def test_billing_beats_technical_when_about_money() -> None:
+    decision = infer_escalation_type(
+        texts=["Our invoice shows an overage charge for API calls that failed with sync errors"]
+    )
+    assert decision.type == "billing" and decision.inferred
+    assert {"invoice", "overage", "charge"} <= set(decision.evidence)
+
+
+def test_a_money_amount_makes_it_billing() -> None:
+    decision = infer_escalation_type(texts=["The export API integration failed and we paid €1.200,50 extra"])
+    assert decision.type == "billing"
+    assert any(word.startswith("€1") for word in decision.evidence)
+
+
+def test_one_billing_word_in_a_technical_complaint_stays_technical() -> None:
+    decision = infer_escalation_type(texts=["Invoice export fails with a 500 error and the webhook times out"])
+    assert decision.type == "technical"
+    assert "500" in decision.evidence and "webhook" in decision.evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Suspicious login from an unknown country; we think credentials were compromised", "security"),
+        ("The platform is down for all users since 6am, status page says nothing", "outage"),
+        ("Onboarding slipped again and the promised account manager never materialized", "service"),
+        ("Latency on the API endpoint and timeouts in the nightly sync", "technical"),
+    ],
+)
+def test_each_type_is_inferred_with_its_evidence(text: str, expected: str) -> None:
+    decision = infer_escalation_type(texts=[text])
+    assert decision.type == expected and decision.evidence
+
+
+def test_words_do_not_match_inside_other_words() -> None:
+    decision = infer_escalation_type(texts=["The data feed downloads stopped"], default="service")
+    assert "fee" not in decision.evidence and decision.type != "billing"
+
+
+def test_vocabulary_comes_from_the_policy() -> None:
+    german = TypingPolicy(keywords={"billing": ["rechnung", "rechnungen"], "technical": ["fehler"]})
+    decision = infer_escalation_type(texts=["Doppelte Rechnungen und ein Fehler im Export"], typing=german)
+    assert decision.type == "billing" and decision.evidence == ["rechnungen"]
+
+
+def test_no_words_falls_back_and_says_so() -> None:
+    ctx = context(escalation_type=None, title="Bitte um Rückruf", severity="medium")
+    strategy = pick_strategy(ctx, POLICY)
+    assert strategy.escalation_type.type == "service" and strategy.escalation_type.evidence == []
+    assert any("assumed to be service" in note for note in strategy.review_notes)
+    with_ticket = pick_strategy(context(escalation_type=None, title="Bitte um Rückruf", ticket=ticket()), POLICY)
+    assert with_ticket.escalation_type.type == "technical"
+
+
+def test_inferred_type_evidence_is_kept_for_review() -> None:
+    ctx = context(
+        escalation_type=None,
+        severity="medium",
+        title="Double charge",
+        reply_to=email(subject="Refund please", body="We were billed twice; please refund the duplicate fee."),
+    )
+    strategy = pick_strategy(ctx, POLICY)
+    assert strategy.template == "billing"
+    note = next(n for n in strategy.review_notes if n.startswith("Escalation type inferred as billing"))
+    assert all(word in note for word in strategy.escalation_type.evidence)
+
+
+# --- tone ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reporter", "executive"),
+    [
+        (contact(title="Geschäftsführerin", role="executive"), True),
+        (contact(title="VP of Operations", role=None), True),
+        (contact(title="Head of Finance", role="billing"), True),
+        (contact(title="Finance Manager", role="billing"), False),
+        (contact(title="Vpn Administrator", role="technical"), False),
+    ],
+)
+def test_executive_recipient(reporter, executive: bool) -> None:
+    tone = pick_strategy(context(reporter=reporter), POLICY).tone
+    assert tone.executive_recipient is executive
+    assert tone.name == ("executive" if executive else "urgent")
+
+
+def test_tone_by_severity_and_relationship() -> None:
+    assert pick_strategy(context(severity="medium"), POLICY).tone.name == "warm"
+    repeat = pick_strategy(context(severity="medium", prior_escalations=[prior(days_ago=30)]), POLICY).tone
+    assert repeat.name == "formal" and repeat.repeat_escalation
+    assert any("Repeat escalation" in reason for reason in repeat.reasons)
+    renewal = pick_strategy(context(severity="low", renewal_in_days=45), POLICY).tone
+    assert renewal.elevated_priority and renewal.name == "formal"
+    declining = pick_strategy(context(severity="low", health_direction="declining"), POLICY).tone
+    assert declining.elevated_priority and any("-12 points" in reason for reason in declining.reasons)
+
+
+def test_repeat_window_and_open_escalations() -> None:
+    old = pick_strategy(context(prior_escalations=[prior(days_ago=91)]), POLICY)
+    assert not old.tone.repeat_escalation
+    open_one = pick_strategy(context(other_open_escalations=[signal(title="Kassen offline")]), POLICY)
+    assert open_one.tone.repeat_escalation
+    assert any('"Kassen offline"' in note and "acknowledge it" in note for note in open_one.review_notes)
+
+
+# --- timeline and due texts ----------------------------------------------------------------------
+
+
+def test_due_text_phrases_in_the_customer_timezone() -> None:
+    eastern, now = ZoneInfo("America/New_York"), datetime(2030, 1, 9, 15, 0, tzinfo=UTC)  # Wed 10:00 EST
+    assert moment_text(datetime(2030, 1, 9, 22, 0, tzinfo=UTC), now=now, tz=eastern) == "today by 5:00 PM EST"
+    assert moment_text(datetime(2030, 1, 10, 15, 0, tzinfo=UTC), now=now, tz=eastern) == "tomorrow by 10:00 AM EST"
+    central = ZoneInfo("America/Chicago")
+    assert moment_text(datetime(2030, 1, 14, 15, 0, tzinfo=UTC), now=now, tz=central) == "Monday by 9:00 AM CST"
+    far = datetime(2030, 1, 25, 17, 30, tzinfo=UTC)
+    assert moment_text(far, now=now, tz=eastern) == "Friday, January 25 by 12:30 PM EST"
+    summer = datetime(2030, 7, 1, 12, 0, tzinfo=UTC)
+    assert moment_text(summer, now=summer, tz=eastern, kind="in_place") == "in place since today at 8:00 AM EDT"
+    assert moment_text(summer, now=summer, tz=ZoneInfo("America/Sao_Paulo")).endswith("UTC-03")
+    assert moment_text(None, now=now, tz=eastern) == "[confirm: date]"
+
+
+def test_technical_timeline_is_ordered_and_never_after_resolution() -> None:
+    ctx = context(severity="critical", detected_at=NOW - timedelta(hours=3))
+    strategy = pick_strategy(ctx, POLICY)
+    dues = [m.due for m in strategy.timeline]
+    assert [m.milestone for m in strategy.timeline] == ["Root cause analysis", "Interim mitigation", "Permanent fix"]
+    assert all(NOW < due <= strategy.sla.resolution_due for due in dues)
+    assert dues == sorted(dues) and dues[-1] == strategy.sla.resolution_due
+    assert all(m.due_text.endswith(("CET", "CEST")) for m in strategy.timeline)
+
+
+def test_around_the_clock_milestones_prefer_the_working_day() -> None:
+    vienna = ZoneInfo("Europe/Vienna")
+    now = datetime(2030, 6, 12, 11, 0, tzinfo=vienna)
+    strategy = pick_strategy(context(severity="high", detected_at=now - timedelta(minutes=20), now=now), POLICY)
+    root_cause = strategy.timeline[0]
+    assert root_cause.due == datetime(2030, 6, 12, 17, 0, tzinfo=vienna)
+    assert root_cause.due_text == "today by 5:00 PM CEST"
+
+
+def test_events_mark_milestones_in_place_and_done() -> None:
+    events = [
+        event("workaround_identified", NOW - timedelta(hours=2), "Use offline mode"),
+        event("fix_deployed", NOW - timedelta(minutes=30), "Patch 4.2.1"),
+    ]
+    strategy = pick_strategy(context(ticket=ticket(events=events)), POLICY)
+    statuses = {m.status: m for m in strategy.timeline}
+    assert statuses["in_place"].due is None and statuses["in_place"].due_text.startswith("in place since today at")
+    assert statuses["done"].milestone == "Permanent fix deployed"
+    future = pick_strategy(context(ticket=ticket(events=[event("fix_deployed", NOW + timedelta(hours=1))])), POLICY)
+    assert all(m.status == "planned" for m in future.timeline)
+
+
+@pytest.mark.parametrize(
+    ("kind", "labels"),
+    [
+        ("billing", ["Billing account review", "Confirmation that your account is correct"]),
+        ("service", ["Named owner for the recovery", "Recovery plan", "First progress checkpoint"]),
+        ("security", ["Initial findings", "Update on scope and impact", "Full incident report"]),
+        ("outage", ["Root cause analysis", "Interim mitigation", "Permanent fix"]),
+    ],
+)
+def test_milestones_by_type(kind: str, labels: list[str]) -> None:
+    strategy = pick_strategy(context(escalation_type=kind, severity="medium"), POLICY)
+    assert [m.milestone for m in strategy.timeline] == labels
+    assert all(m.due <= strategy.sla.resolution_due for m in strategy.timeline)
+
+
+def test_billing_about_an_invoice_promises_a_corrected_invoice() -> None:
+    ctx = context(escalation_type="billing", severity="medium", description="Invoice RE-2030-114 is duplicated")
+    assert pick_strategy(ctx, POLICY).timeline[0].milestone == "Corrected invoice"
+
+
+def test_business_hours_timeline_and_next_update_fall_in_business_hours() -> None:
+    friday = datetime(2030, 6, 14, 14, 0, tzinfo=ZoneInfo("Europe/Vienna"))
+    strategy = pick_strategy(context(severity="medium", detected_at=friday, now=friday), POLICY)
+    calendar = business_calendar(timezone="Europe/Vienna", policy=POLICY)
+    for milestone in [*strategy.timeline[:-1], strategy.next_update]:
+        assert is_business_time(milestone.due, calendar=calendar)
+    assert strategy.next_update.due == datetime(2030, 6, 17, 9, 0, tzinfo=ZoneInfo("Europe/Vienna"))
+    assert strategy.next_update.due_text == "Monday by 9:00 AM CEST"
+
+
+def test_next_update_follows_the_cadence() -> None:
+    strategy = pick_strategy(context(severity="critical"), POLICY)
+    assert NOW < strategy.next_update.due <= NOW + timedelta(hours=2)
+    assert strategy.next_update.milestone == "Next update"
+
+
+def test_passed_resolution_target_leaves_dates_to_the_csm() -> None:
+    ctx = context(severity="critical", detected_at=NOW - timedelta(hours=30))
+    strategy = pick_strategy(ctx, POLICY)
+    assert all(m.due is None and m.due_text == "[confirm: date]" for m in strategy.timeline)
+    assert any("resolution target passed" in note for note in strategy.review_notes)
+
+
+def test_now_defaults_to_gathered_at_and_can_be_pinned() -> None:
+    ctx = context(severity="high", detected_at=NOW - timedelta(minutes=50))
+    assert pick_strategy(ctx, POLICY).sla.urgency == "due_soon"
+    assert pick_strategy(ctx, POLICY, now=NOW - timedelta(minutes=40)).sla.urgency == "on_track"
+
+
+# --- action items ------------------------------------------------------------------------------------
+
+
+def test_action_items_come_from_ticket_facts() -> None:
+    engineer = staff("s-mei", "Mei Lin", "support_engineer", phone="+43 1 555 0101")
+    events = [
+        event("opened", NOW - timedelta(days=2)),
+        event("engineering_escalated", NOW - timedelta(hours=2), "Escalated to POS team"),
+        event("workaround_identified", NOW - timedelta(hours=1), "Restart the sync agent hourly"),
+    ]
+    strategy = pick_strategy(context(ticket=ticket(events=events, assignee=engineer)), POLICY)
+    texts = [item.text for item in strategy.action_items]
+    assert texts[0].startswith("Engineering team escalated and investigating the root cause (since today at")
+    assert "Restart the sync agent hourly" in texts[1]
+    assert texts[2] == "Dedicated support engineer assigned: Mei Lin (direct line: +43 1 555 0101)"
+    assert strategy.action_items[2].owner_id == "s-mei"
+    assert not any(item.placeholder for item in strategy.action_items)
+
+
+def test_missing_owners_become_placeholders_never_people() -> None:
+    strategy = pick_strategy(context(ticket=ticket()), POLICY)
+    placeholders = [item for item in strategy.action_items if item.placeholder]
+    assert [item.text for item in placeholders] == [
+        "Engineering escalation: [confirm: engineering owner]",
+        "Dedicated support engineer: [confirm: support engineer]",
+    ]
+    assert all(item.owner_id is None and item.kind == "placeholder" for item in placeholders)
+    assert sum(note.startswith("Fill in before sending") for note in strategy.review_notes) == 2
+    assert any("Piotr Nowak is the engineering manager in the directory" in n for n in strategy.review_notes)
+
+
+def test_assignee_without_phone_and_workaround_without_note() -> None:
+    engineer = staff("s-mei", "Mei Lin", "support_engineer")
+    events = [event("engineering_escalated", NOW - timedelta(hours=2)), event("workaround_identified", NOW)]
+    items = pick_strategy(context(ticket=ticket(events=events, assignee=engineer)), POLICY).action_items
+    assert items[-1].text == "Dedicated support engineer assigned: Mei Lin"
+    assert items[1].placeholder and "[confirm: workaround details]" in items[1].text
+
+
+@pytest.mark.parametrize(
+    ("kind", "placeholder", "hint"),
+    [
+        ("billing", "Billing review owner: [confirm: billing owner]", "Rafael Costa"),
+        ("security", "Security investigation owner: [confirm: security owner]", "Sanna Virtanen"),
+        ("service", "Recovery plan owner: [confirm: named owner]", None),
+    ],
+)
+def test_placeholders_by_type(kind: str, placeholder: str, hint: str | None) -> None:
+    strategy = pick_strategy(context(escalation_type=kind, severity="medium"), POLICY)
+    assert [i.text for i in strategy.action_items if i.placeholder] == [placeholder]
+    assert (hint is None) or any(note.startswith(hint) for note in strategy.review_notes)
+
+
+def test_save_plays_with_and_without_owner() -> None:
+    owner = staff("s-ingrid", "Ingrid Solberg", "csm")
+    plays = [
+        save_play(title="Rollout Rettung", owner=owner, actions=["Wöchentlicher Status", "Neuer Projektleiter"]),
+        save_play(id="sp-2", title="Training plan"),
+    ]
+    items = pick_strategy(context(escalation_type="service", save_plays=plays), POLICY).action_items
+    assert items[0].text == "Rollout Rettung, owned by Ingrid Solberg: Wöchentlicher Status; Neuer Projektleiter"
+    assert items[0].owner_id == "s-ingrid" and not items[0].placeholder
+    assert items[1].placeholder and items[1].text == "Training plan, owned by [confirm: save play owner]"
+    assert not any(i.kind == "placeholder" for i in items)  # an owned save play names the service owner
+
+
+# --- review notes ----------------------------------------------------------------------------------------
+
+
+def test_sla_notes() -> None:
+    late = pick_strategy(context(severity="critical", detected_at=NOW - timedelta(hours=2)), POLICY)
+    assert any("(90 minutes ago): acknowledge the delay" in note for note in late.review_notes)
+    soon = pick_strategy(context(severity="high", detected_at=NOW - timedelta(minutes=50)), POLICY)
+    assert any("(10 minutes left)" in note for note in soon.review_notes)
+    answered = pick_strategy(context(response_sent_at=NOW - timedelta(minutes=5)), POLICY)
+    assert any(note.startswith("A response to this escalation was already sent") for note in answered.review_notes)
+
+
+def test_unknown_timezone_falls_back_to_utc_with_a_note() -> None:
+    strategy = pick_strategy(context(customer_fields={"timezone": "Atlantis/Capital"}), POLICY)
+    assert any('"Atlantis/Capital"' in note for note in strategy.review_notes)
+    assert strategy.next_update.due_text.endswith("UTC")
+
+
+def test_business_clock_without_a_holiday_calendar_says_so() -> None:
+    strategy = pick_strategy(context(severity="medium", customer_fields={"timezone": "Asia/Kathmandu"}), POLICY)
+    assert any("No public-holiday calendar for Asia/Kathmandu" in note for note in strategy.review_notes)
+    given = pick_strategy(
+        context(severity="medium", customer_fields={"timezone": "Asia/Kathmandu", "country": "NP"}), POLICY
+    )
+    assert not any("public-holiday" in note for note in given.review_notes)
+
+
+def test_missing_directory_roles_are_review_notes() -> None:
+    strategy = pick_strategy(context(account_team=team(without=("support_lead", "csm_manager"))), POLICY)
+    assert any(note.startswith("No support lead in the directory") for note in strategy.review_notes)
+    assert any(note.startswith("No manager for the CSM in the directory") for note in strategy.review_notes)
+    no_csm = pick_strategy(context(account_team=team(without=("csm",))), POLICY)
+    assert any("no CSM in the directory" in note for note in no_csm.review_notes)
