@@ -1,5 +1,119 @@
-"""CLI commands: drafting."""
+"""CLI command: `escalation draft` (Steps 1-3: gather, strategy, CCs, draft, saved as `drafted`)."""
 
 from __future__ import annotations
 
-from ._app import app  # noqa: F401
+import typer
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..agent.llm import make_chat_model
+from ..config import Settings
+from ..errors import InvalidRequest, NotFound
+from ..models import Draft
+from ..store import Store
+from ..workflow.context import gather_context
+from ..workflow.customers import resolve_customer
+from ..workflow.policy import load_policy
+from ..workflow.responses import create_response
+from ._app import app, fail, guarded, opened_store, print_json
+
+_URGENCY_STYLES = {"on_track": "green", "due_soon": "yellow", "breached": "bold red"}
+_SEVERITY_STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "green"}
+
+
+def _grid(rows: list[tuple[str, Text | str]]) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    for label, value in rows:  # plain strings become Text so data is never read as Rich markup
+        grid.add_row(Text(label), value if isinstance(value, Text) else Text(value))
+    return grid
+
+
+def _sla_text(draft: Draft) -> Text:
+    sla = draft.strategy.sla
+    minutes = sla.minutes_to_first_response_due
+    hours, mins = divmod(abs(minutes), 60)
+    span = f"{hours} h {mins} min" if hours else f"{mins} min"
+    state = f"first response due in {span}" if minutes >= 0 else f"first response {span} late"
+    text = Text(state, style=_URGENCY_STYLES[sla.urgency])
+    text.append(f"; updates every {sla.update_every_hours:g} h; resolution due {sla.resolution_due:%Y-%m-%d %H:%M %Z}")
+    return text
+
+
+def render(draft: Draft) -> Group:
+    """The human card of a draft: headers, body, suggested CCs, other escalations, review notes."""
+    esc, email = draft.escalation, draft.email
+    kind = Text(esc.severity, style=_SEVERITY_STYLES[esc.severity])
+    kind.append(f" · {esc.type} · tone {draft.strategy.tone} · {draft.generated_by.replace('_', ' ')}")
+    headers: list[tuple[str, Text | str]] = [
+        ("Customer", f"{draft.customer.name} ({draft.customer.id})"),
+        ("Escalation", f"{esc.risk_signal_id}: {esc.title}"),
+        ("Kind", kind),
+        ("SLA", _sla_text(draft)),
+        ("From", f"{draft.sender.name} <{draft.sender.email}>" if draft.sender else "no CSM in the directory"),
+        ("To", ", ".join(email.to) or Text("nobody yet: choose a contact", style="bold red")),
+        ("CC", ", ".join(email.cc) or "none (suggestions below)"),
+        ("Subject", email.subject),
+    ]
+    if email.in_reply_to:
+        headers.append(("In-Reply-To", f"{email.in_reply_to} (thread {email.thread_id or 'none'})"))
+    parts = [
+        Panel(_grid(headers), title=f"Escalation response draft {draft.response_id}", title_align="left"),
+        Panel(Text(email.body), title="Body", title_align="left"),
+    ]
+    if draft.suggested_ccs:
+        table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
+        table.add_column("Suggested CC", no_wrap=True)
+        table.add_column("Name", no_wrap=True)
+        table.add_column("Email", no_wrap=True)
+        table.add_column("Why")
+        for cc in draft.suggested_ccs:
+            table.add_row(Text(cc.label), Text(cc.name), Text(cc.email), Text(cc.reason))
+        parts.append(Panel(table, title="Suggested CCs (not added)", title_align="left"))
+    notes = [(f"{o.risk_signal_id}", f"({o.severity}) {o.title}") for o in draft.other_open_escalations]
+    if notes:
+        parts.append(Panel(_grid(notes), title="Other open escalations", title_align="left"))
+    if draft.review_notes:
+        parts.append(Panel(Text("\n".join(f"• {n}" for n in draft.review_notes)), title="Review notes", title_align="left"))
+    return Group(*parts)
+
+
+def _draft(store: Store, settings: Settings, *, customer: str | None, signal: str | None,
+           instructions: str | None) -> Draft:
+    if customer is not None and signal is not None:
+        wanted = resolve_customer(store, query=customer)
+        owner = gather_context(store, signal_id=signal).customer
+        if owner.id != wanted.id:
+            raise NotFound(f"risk signal '{signal}' belongs to {owner.name}, not {wanted.name}")
+    return create_response(
+        store,
+        customer=None if signal is not None else customer,
+        signal_id=signal,
+        policy=load_policy(settings.policy_file),
+        llm=make_chat_model(settings),
+        instructions=instructions,
+    )
+
+
+@app.command("draft")
+def draft(
+    customer: str | None = typer.Argument(None, help="Customer id or name (fuzzy), e.g. DataFlow."),
+    signal: str | None = typer.Option(None, "--signal", "-s", help="Answer this escalation signal id instead of the most urgent."),
+    instructions: str | None = typer.Option(
+        None, "--instructions", "-i", help="Guidance for the LLM rewrite's tone (never changes facts or recipients)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the Draft JSON."),
+) -> None:
+    """Draft the escalation response for a customer and save it for review (state `drafted`)."""
+    if customer is None and signal is None:
+        fail(InvalidRequest("give a CUSTOMER or --signal ID"), as_json=as_json)
+    settings = Settings()
+    with guarded(as_json=as_json), opened_store(settings) as store:
+        made = _draft(store, settings, customer=customer, signal=signal, instructions=instructions)
+    if as_json:
+        print_json(made.to_json())
+    else:
+        Console().print(render(made))
