@@ -1,0 +1,87 @@
+"""CLI commands: API tokens (`escalation token ...`) and the pre-drafting worker (`escalation worker`)."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from ..config import Settings
+from ..workflow.policy import load_policy
+from ..workflow.tokens import create_token, list_tokens, revoke_token
+from ..workflow.worker import PredraftOutcome, run_worker
+from ._app import app, call, guarded, opened_store, print_json
+
+token_app = typer.Typer(help="Bearer tokens of the HTTP API (stored hashed; shown once).", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    staff: str = typer.Option(..., "--staff", help="Staff id the token acts as."),
+    label: str | None = typer.Option(None, "--label", help="What the token is for."),
+) -> None:
+    """Issue a token; it is printed alone on the last line and cannot be shown again."""
+    issued = call(lambda store: create_token(store, staff_id=staff, label=label))
+    typer.echo(f"Token {issued.id} for {issued.staff_id} (store it now; only its hash is kept):")
+    typer.echo(issued.token)
+
+
+@token_app.command("revoke")
+def token_revoke(token: str = typer.Argument(..., help="The token itself, or its id (tok_...).")) -> None:
+    """Revoke a token; requests with it get 401 from now on."""
+    info = call(lambda store: revoke_token(store, token_or_id=token))
+    typer.echo(f"Revoked {info.id} ({info.staff_id}) at {info.revoked_at:%Y-%m-%d %H:%M:%S %Z}.")
+
+
+@token_app.command("list")
+def token_list(
+    staff: str | None = typer.Option(None, "--staff", help="Only this staff member's tokens."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List issued tokens (ids, owners, last use; never the tokens)."""
+    tokens = call(lambda store: list_tokens(store, staff_id=staff), as_json=as_json)
+    if as_json:
+        print_json([t.model_dump(mode="json") for t in tokens])
+        return
+    for t in tokens:
+        state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
+        used = f"last used {t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
+        typer.echo(f"{t.id}  {t.staff_id}  {state}, {used}" + (f"  {t.label}" if t.label else ""))
+    if not tokens:
+        typer.echo("No tokens.")
+
+
+def _echo_outcome(outcome: PredraftOutcome) -> None:
+    detail = {
+        "drafted": f"drafted response {outcome.response_id}",
+        "exists": f"already has response {outcome.response_id}",
+        "not_open": "not an open escalation; skipped",
+        "failed": f"failed: {outcome.error}",
+    }[outcome.outcome]
+    typer.echo(f"{outcome.signal_id}: {detail}")
+
+
+@app.command("worker")
+def worker(
+    once: bool = typer.Option(False, "--once", help="Pre-draft open escalations without a response, then exit."),
+    timeout: float | None = typer.Option(None, "--timeout", min=0, help="Stop listening after S seconds."),
+) -> None:
+    """Pre-draft new open escalations in the background (PostgreSQL LISTEN/NOTIFY).
+
+    At start it catches up on open escalations that have no response; then every escalation
+    inserted by `escalation load`, the API or plain SQL is drafted as it arrives. Safe to run twice.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    with guarded(), opened_store(settings) as store:
+        policy = load_policy(settings.policy_file)
+        if not once:
+            typer.echo("Listening for new escalations (Ctrl-C to stop).")
+        try:
+            report = run_worker(store, policy=policy, once=once, timeout=timeout, on_outcome=_echo_outcome)
+        except KeyboardInterrupt:
+            typer.echo("Stopped.")
+            return
+    typer.echo(f"Done: {report.count('drafted')} drafted, {report.count('exists')} already had a response, "
+               f"{report.count('failed')} failed.")
