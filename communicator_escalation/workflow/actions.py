@@ -31,8 +31,11 @@ def latest_event(ticket: Ticket | None, kind: str, *, now: datetime) -> TicketEv
     return max(events, key=lambda event: event.at, default=None)
 
 
-def _item(kind: str, *, source: str, owner_id: str | None = None, placeholder: bool = False, **facts: object) -> ActionItem:
-    return ActionItem(text=phrase("action_item", kind=kind, **facts), kind=source, owner_id=owner_id, placeholder=placeholder)
+def _item(
+    kind: str, *, source: str, owner_id: str | None = None, placeholder: bool = False, **facts: object
+) -> ActionItem:
+    text = phrase("action_item", kind=kind, **facts)
+    return ActionItem(text=text, kind=source, owner_id=owner_id, placeholder=placeholder)
 
 
 def _needed_owner(ctx: EscalationContext, escalation_type: EscalationType, *, now: datetime) -> list[str]:

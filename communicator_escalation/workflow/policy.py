@@ -81,7 +81,8 @@ class Duration(_Config):
         unit = _UNIT_WORDS.get(match.group(2).strip()) if match else None
         if not match or unit is None:
             raise ValueError(
-                f"{value!r} is not a duration; write e.g. '30 minutes', '4 hours', '4 business hours', '5 business days'"
+                f"{value!r} is not a duration; write e.g. '30 minutes', '4 hours', '4 business hours',"
+                " '5 business days'"
             )
         return {"amount": float(match.group(1)), "unit": unit}
 
@@ -129,16 +130,28 @@ class SlaRow(_Config):
 
 
 def _row(first: str, update: str, resolution: str, clock: ClockKind) -> SlaRow:
-    return SlaRow.model_validate({"first_response": first, "update_every": update, "resolution": resolution, "clock": clock})
+    return SlaRow.model_validate(
+        {"first_response": first, "update_every": update, "resolution": resolution, "clock": clock}
+    )
 
 
 class SlaPolicy(_Config):
     """SLA rows per severity."""
 
-    critical: SlaRow = Field(default_factory=lambda: _row("30 minutes", "2 hours", "24 hours", "around_the_clock"))
-    high: SlaRow = Field(default_factory=lambda: _row("1 hour", "4 hours", "72 hours", "around_the_clock"))
-    medium: SlaRow = Field(default_factory=lambda: _row("4 business hours", "24 hours", "5 business days", "business_hours"))
-    low: SlaRow = Field(default_factory=lambda: _row("1 business day", "48 hours", "10 business days", "business_hours"))
+    critical: SlaRow = Field(
+        default_factory=lambda: _row("30 minutes", "2 hours", "24 hours", "around_the_clock"), description="Row for critical severity."
+    )
+    high: SlaRow = Field(
+        default_factory=lambda: _row("1 hour", "4 hours", "72 hours", "around_the_clock"), description="Row for high severity."
+    )
+    medium: SlaRow = Field(
+        default_factory=lambda: _row("4 business hours", "24 hours", "5 business days", "business_hours"),
+        description="Row for medium severity.",
+    )
+    low: SlaRow = Field(
+        default_factory=lambda: _row("1 business day", "48 hours", "10 business days", "business_hours"),
+        description="Row for low severity.",
+    )
 
     def row(self, severity: Severity) -> SlaRow:
         """The row for `severity`."""
@@ -151,7 +164,9 @@ class BusinessHours(_Config):
     start: time = Field(default=time(9, 0), description="Opening time, local.")
     end: time = Field(default=time(17, 0), description="Closing time, local.")
     weekdays: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], description="Open days, Monday = 0.")
-    observe_public_holidays: bool = Field(default=True, description="Close on public holidays of the customer's country.")
+    observe_public_holidays: bool = Field(
+        default=True, description="Close on public holidays of the customer's country."
+    )
 
     @field_validator("weekdays")
     @classmethod
@@ -240,8 +255,12 @@ class TypingPolicy(_Config):
 class RelationshipPolicy(_Config):
     """Thresholds of the relationship rules (tone and CCs)."""
 
-    repeat_window_days: int = Field(default=90, ge=1, description="Another escalation within this many days is a repeat.")
-    renewal_window_days: int = Field(default=120, ge=0, description="A renewal this close raises priority and adds the AE.")
+    repeat_window_days: int = Field(
+        default=90, ge=1, description="Another escalation within this many days is a repeat."
+    )
+    renewal_window_days: int = Field(
+        default=120, ge=0, description="A renewal this close raises priority and adds the AE."
+    )
     strategic_arr: float = Field(default=250_000, ge=0, description="ARR (USD) from which the AE is always suggested.")
 
 
@@ -261,17 +280,23 @@ class Policy(_Config):
     """Everything Step 2 and the approval step decide by."""
 
     sla: SlaPolicy = Field(default_factory=SlaPolicy, description="SLA rows per severity.")
-    business_hours: BusinessHours = Field(default_factory=BusinessHours, description="Business hours for business clocks.")
+    business_hours: BusinessHours = Field(
+        default_factory=BusinessHours, description="Business hours for business clocks."
+    )
     timeline: dict[EscalationType, list[MilestoneStep]] = Field(
         default_factory=_default_timeline, description="Milestones per escalation type, in order."
     )
-    relationship: RelationshipPolicy = Field(default_factory=RelationshipPolicy, description="Repeat/renewal/ARR rules.")
+    relationship: RelationshipPolicy = Field(
+        default_factory=RelationshipPolicy, description="Repeat/renewal/ARR rules."
+    )
     typing: TypingPolicy = Field(default_factory=TypingPolicy, description="Type and seniority vocabulary.")
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy, description="Approval rules.")
 
     @field_validator("timeline")
     @classmethod
-    def _ordered_steps(cls, value: dict[EscalationType, list[MilestoneStep]]) -> dict[EscalationType, list[MilestoneStep]]:
+    def _ordered_steps(
+        cls, value: dict[EscalationType, list[MilestoneStep]]
+    ) -> dict[EscalationType, list[MilestoneStep]]:
         for kind, steps in value.items():
             fractions = [step.at for step in steps]
             if fractions != sorted(fractions):

@@ -84,7 +84,9 @@ class BusinessCalendar(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     timezone: str = Field(description="IANA timezone of the customer.")
-    country: str | None = Field(default=None, description="ISO country whose public holidays close the day; None = none.")
+    country: str | None = Field(
+        default=None, description="ISO country whose public holidays close the day; None = none."
+    )
     hours: BusinessHours = Field(default_factory=BusinessHours, description="Opening hours and days.")
 
 

@@ -115,7 +115,14 @@ def pick_strategy(ctx: EscalationContext, policy: Policy, *, now: datetime | Non
         notes.append(phrase("review_note", note="repeat", title=title, when=when))
 
     timeline = build_timeline(
-        ctx, escalation_type=decision.type, clock=clock, calendar=calendar, policy=policy, tz=tz, texts=texts, now=current
+        ctx,
+        escalation_type=decision.type,
+        clock=clock,
+        calendar=calendar,
+        policy=policy,
+        tz=tz,
+        texts=texts,
+        now=current,
     )
     if clock.resolution_due <= current and any(m.status == "planned" for m in timeline):
         due = moment_text(clock.resolution_due, now=current, tz=tz, kind="at")

@@ -4,7 +4,8 @@ Milestones are placed at the policy's fractions of the time left from `now` to `
 (business time on a business-hours clock), rounded down to the quarter hour so the promise is
 never later than computed. On an around-the-clock clock a milestone falling outside the
 customer's working hours moves earlier to the last closing time before it (the customer reads
-"today by 5:00 PM", not "tomorrow by 5:45 AM") when that is still after the previous step. A workaround already identified makes the interim milestone
+"today by 5:00 PM", not "tomorrow by 5:45 AM") when that is still after the previous step.
+A workaround already identified makes the interim milestone
 "in place"; a deployed fix makes the permanent fix "done". When the resolution target has
 already passed, planned milestones get no date ("[confirm: date]") and the CSM is told.
 """

@@ -48,7 +48,8 @@ def test_account_executive_for_billing_arr_and_renewal() -> None:
     assert "Account Executive" not in labels(severity="low", escalation_type="service")
     rich = ccs_for(context(severity="low", escalation_type="service", customer_fields={"arr": 250_000}))
     assert "ARR of $250,000" in rich["Account Executive"].reason
-    assert "Account Executive" not in labels(severity="low", escalation_type="service", customer_fields={"arr": 249_999})
+    just_below = {"arr": 249_999}
+    assert "Account Executive" not in labels(severity="low", escalation_type="service", customer_fields=just_below)
     assert "Account Executive" in labels(severity="low", escalation_type="service", renewal_in_days=120)
     assert "Account Executive" in labels(severity="low", escalation_type="service", renewal_in_days=0)
     assert "Account Executive" not in labels(severity="low", escalation_type="service", renewal_in_days=121)

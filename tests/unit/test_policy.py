@@ -89,8 +89,8 @@ def test_settings_policy_file_is_what_load_policy_reads(tmp_path: Path, monkeypa
         ('[approval]\napprover_roles = ["intern"]\n', "approval.approver_roles.0"),
         ('[business_hours]\nweekdays = [7]\n', "business_hours.weekdays"),
         ('[business_hours]\nstart = "18:00"\n', "business_hours"),
-        ('[[timeline.billing]]\nkey = "billing_confirmation"\nat = 1.0\n[[timeline.billing]]\nkey = "corrected_invoice"\n'
-         'at = 0.5\n', "timeline"),
+        ('[[timeline.billing]]\nkey = "billing_confirmation"\nat = 1.0\n'
+         '[[timeline.billing]]\nkey = "corrected_invoice"\nat = 0.5\n', "timeline"),
         ('[[timeline.service]]\nkey = "lunch"\nat = 0.5\n', "timeline.service.0.key"),
         ("[sla]\nurgent = {}\n", "sla.urgent"),
     ],
