@@ -32,7 +32,7 @@ class EmailText(BaseModel):
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _PHONE = re.compile(r"(?<![\w.])\+?\(?\d[\d\s().-]{5,}\d(?![\w])")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-_ID = re.compile(r"\b[A-Z][A-Z0-9]{0,9}-\d{2,}\b|#\d{3,}\b")
+_ID = re.compile(r"\b[A-Z][A-Z0-9]{0,9}(?:-[A-Z0-9]{1,10})*-\d{2,}\b|#\d{3,}\b")
 _MONEY = re.compile(
     r"(?:[$€£]|\b(?:USD|EUR|GBP)\s?)\s?(\d[\d,]*(?:\.\d+)?)\s*(k|m|thousand|million)?\b"
     r"|\b(\d[\d,]*(?:\.\d+)?)\s*(k|m|thousand|million)?\s?(?:USD|EUR|GBP|dollars|euros|pounds)\b",
@@ -127,7 +127,7 @@ def _phones(text: str) -> set[str]:
     found = set()
     for match in _PHONE.finditer(text):
         raw = match.group(0)
-        digits = re.sub(r"\D", "", raw)
+        digits = re.sub(r"\D", "", raw.replace("(0)", ""))
         if len(digits) >= 7 and not _ISO_DATE.match(raw.strip("( ")):
             found.add(digits)
     return found
@@ -172,8 +172,16 @@ def _durations(text: str) -> set[str]:
     return found
 
 
+def _fold(word: str) -> str:
+    """Case-folded, without a possessive ending or stray punctuation ("Øberg's" -> "øberg")."""
+    folded = word.casefold()
+    for ending in ("'s", "’s"):
+        folded = folded.removesuffix(ending)
+    return folded.strip("'’-")
+
+
 def _vocabulary(text: str) -> set[str]:
-    return {word.casefold().strip("'’-") for word in _WORD.findall(text)}
+    return {_fold(word) for word in _WORD.findall(text)}
 
 
 def _capitalised_runs(text: str) -> list[tuple[list[str], bool]]:
@@ -203,7 +211,7 @@ def _unknown_names(text: str, vocabulary: set[str]) -> list[str]:
     for words, sentence_start in _capitalised_runs(text):
         if sentence_start and len(words) == 1:
             continue
-        folded = [w.casefold().strip("'’-") for w in words]
+        folded = [_fold(w) for w in words]
         if any(w not in vocabulary and w not in _COMMON_WORDS for w in folded):
             unknown.append(" ".join(words))
     return unknown
