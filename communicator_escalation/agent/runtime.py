@@ -12,9 +12,11 @@ from langgraph.checkpoint.postgres import PostgresSaver
 
 from ..config import Settings
 from ..mail.base import Mailer
+from ..mail.factory import make_mailer
 from ..store import Store
 from ..workflow.policy import Policy, load_policy
 from .checkpoint import postgres_checkpointer
+from .llm import make_chat_model
 from .offline_model import OfflineChatModel
 
 __all__ = ["AgentRuntime", "open_runtime"]
@@ -45,9 +47,6 @@ def open_runtime(
 
     The store (and with it the checkpointer's connections) is closed on exit.
     """
-    from ..mail import make_mailer  # noqa: PLC0415  (lands with the mail transports)
-    from .llm import make_chat_model  # noqa: PLC0415  (lands with the LLM factory)
-
     settings = settings or Settings()
     policy = load_policy(settings.policy_file)
     llm = make_chat_model(settings)

@@ -17,13 +17,14 @@ from ..errors import CustomerNotFound, NotFound, Refused
 from ..mail.base import Mailer
 from ..models import Draft, EscalationContext
 from ..store import Store
+from ..workflow._rows import staff_member
+from ..workflow.access import require_customer_access
 from ..workflow.approval import EXPEDITED_ACTOR, ApprovalView
 from ..workflow.context import gather_context
-from ..workflow.drafts import cancel_response, load_draft, require_reach
 from ..workflow.policy import Policy
 from ..workflow.review import Recipient as ViewRecipient
 from ..workflow.review import ResponseView, add_cc, edit_response, get_response, remove_cc
-from ..workflow.responses import create_response
+from ..workflow.responses import cancel_response, create_response, load_draft
 from ..workflow.sending import SendOutcome, send_response
 from ..workflow.strategy import pick_strategy
 from .results import (
@@ -94,6 +95,20 @@ class Deps:
 
 def _target(args: GatherContextArgs | DraftResponseArgs) -> dict[str, str]:
     return {"signal_id": args.signal_id} if args.signal_id else {"customer": args.customer or ""}
+
+
+def require_reach(store: Store, *, actor_id: str, customer_id: str) -> None:
+    """Refuse an actor who may not work on the customer (the same answer as a missing customer).
+
+    Raises:
+        NotFound: No such staff member.
+        CustomerNotFound: The actor may not reach the customer.
+    """
+    with store.connection() as conn:
+        actor = staff_member(conn, actor_id)
+        if actor is None:
+            raise NotFound(f"no staff member '{actor_id}' in the directory")
+        require_customer_access(conn, actor=actor, customer_id=customer_id)
 
 
 def load_view(store: Store, *, response_id: str, actor: str | None = None) -> ResponseView:

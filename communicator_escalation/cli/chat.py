@@ -40,7 +40,11 @@ _PANELLED = {"context", "draft"}
 
 
 def _console() -> Console:
-    return Console(highlight=False)
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _panel(text: str, **options: str) -> Panel:
+    return Panel(Text(text), expand=False, **options)  # type: ignore[arg-type]
 
 
 def _show_message(console: Console, message: ChatMessage, *, cards: bool) -> None:
@@ -56,7 +60,7 @@ def _show_message(console: Console, message: ChatMessage, *, cards: bool) -> Non
             return
         text = render(_CARD_TEMPLATES[result.kind], r=result, d=result).strip()
         style = "red" if result.kind == "error" else ""
-        console.print(Panel(Text(text), expand=False) if result.kind in _PANELLED else Text(text, style=style))
+        console.print(_panel(text) if result.kind in _PANELLED else Text(text, style=style), soft_wrap=result.kind not in _PANELLED)
 
 
 def show_turn(console: Console, turn: Turn, *, cards: bool = True) -> None:
@@ -76,7 +80,7 @@ def show_turn(console: Console, turn: Turn, *, cards: bool = True) -> None:
 
 def _show_review(console: Console, request: ReviewRequest, thread_id: str) -> None:
     text = render("cli/review_request.j2", request=request, thread_id=thread_id).strip()
-    console.print(Panel(Text(text), title="Review", border_style="yellow", expand=False))
+    console.print(_panel(text, title="Review", border_style="yellow"), soft_wrap=False)
 
 
 def _ask_decision(request: ReviewRequest) -> ReviewDecision:
@@ -114,7 +118,7 @@ def _repl(console: Console, agent: CommunicatorAgent, thread_id: str | None, act
 
 
 def run_script(console: Console, agent: CommunicatorAgent, messages: list[str], *, thread_id: str | None = None,
-               actor: str | None = None, cards: bool = True) -> Turn | None:
+               actor: str | None = None, cards: bool = True, show_thread: bool = True) -> Turn | None:
     """Run `messages` as consecutive turns of one thread, printing the transcript; returns the last turn.
 
     At a review the message is the decision (see `CommunicatorAgent.run_turn`); a decision word is
@@ -127,7 +131,7 @@ def run_script(console: Console, agent: CommunicatorAgent, messages: list[str], 
         turn = agent.run_turn(thread_id, message=line, actor=actor)
         thread_id = turn.thread_id
         show_turn(console, turn, cards=cards)
-    if turn is not None:
+    if turn is not None and show_thread:
         console.print(Text(render("cli/thread.j2", thread_id=turn.thread_id, waiting=turn.waiting_for_review).strip()))
     return turn
 
@@ -191,4 +195,4 @@ def demo() -> None:
     with guarded(), throwaway_home() as settings, open_runtime(settings) as runtime:
         load_world(runtime.store, DEMO_WORLD)
         agent = CommunicatorAgent.from_runtime(runtime)
-        run_script(console, agent, list(DEMO_SCRIPT), cards=not isinstance(runtime.model, OfflineChatModel))
+        run_script(console, agent, list(DEMO_SCRIPT), cards=False, show_thread=False)
