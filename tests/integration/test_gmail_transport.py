@@ -202,6 +202,7 @@ def test_dropped_connection_resend_by_httplib2_cannot_deliver_twice(gmail: FakeG
     gmail.script("drafts.send", [AcceptThenDrop()])
     with pytest.raises(DraftGone):
         mailer.send_draft(draft_id)
+    assert len(gmail.calls("drafts.send")) == 2  # our one call, httplib2's silent resend
     assert len(gmail.sent) == 1
     assert mailer.draft_status(draft_id, email.message_id)[0] == "sent"
 

@@ -127,7 +127,9 @@ class FakeGmail:
         self._stop = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-gmail", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-gmail", daemon=True
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------
     def __enter__(self) -> FakeGmail:
