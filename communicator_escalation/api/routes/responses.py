@@ -184,37 +184,34 @@ def show_response(response_id: str, store: StoreDep, _visible: VisibleResponse) 
 
 @router.patch("/escalation-responses/{response_id}", response_model=ResponseView, responses=_RESPONSES,
               summary="Edit subject, body or To")
-def edit(response_id: str, change: ResponseEdit, store: StoreDep, policy: PolicyDep, actor: CurrentStaff,
+def edit(response_id: str, change: ResponseEdit, store: StoreDep, actor: CurrentStaff,
          _visible: VisibleResponse) -> ResponseView:
     """Edit the draft; an edit after approval voids the approval."""
-    roles = tuple(policy.approval.approver_roles)
     text_change = change.subject is not None or change.body is not None or change.replace is not None
     if change.to is None and not text_change:
         raise InvalidRequest("nothing to edit: give subject, body, replace or to")
     view = None
     if change.to is not None:
-        view = change_recipient(store, response_id=response_id, contact=change.to, actor_id=actor.id,
-                                approver_roles=roles)
+        view = change_recipient(store, response_id=response_id, contact=change.to, actor_id=actor.id)
     if text_change:
         replace = (change.replace.old, change.replace.new) if change.replace else None
         view = edit_response(store, response_id=response_id, subject=change.subject, body=change.body,
-                             replace=replace, actor_id=actor.id, approver_roles=roles)
+                             replace=replace, actor_id=actor.id)
     assert view is not None
     return view
 
 
 @router.post("/escalation-responses/{response_id}/ccs", response_model=ResponseView, responses=_RESPONSES,
              summary="Add or remove internal CCs")
-def change_ccs(response_id: str, change: CcChange, store: StoreDep, policy: PolicyDep, actor: CurrentStaff,
+def change_ccs(response_id: str, change: CcChange, store: StoreDep, actor: CurrentStaff,
                _visible: VisibleResponse) -> ResponseView:
     """Apply the additions, then the removals, in order; the first refusal stops and is reported."""
     if not change.add and not change.remove:
         raise InvalidRequest("nothing to change: give add or remove")
-    roles = tuple(policy.approval.approver_roles)
     for who in change.add:
-        add_cc(store, response_id=response_id, who=who, actor_id=actor.id, approver_roles=roles)
+        add_cc(store, response_id=response_id, who=who, actor_id=actor.id)
     for who in change.remove:
-        remove_cc(store, response_id=response_id, who=who, actor_id=actor.id, approver_roles=roles)
+        remove_cc(store, response_id=response_id, who=who, actor_id=actor.id)
     return get_response(store, response_id=response_id)
 
 

@@ -1,0 +1,76 @@
+"""The Chat UI over HTTP: one turn of the Communicator agent per request, acting as the token's owner.
+
+Threads are private to the staff member who started them: the agent's thread id is the caller's
+`thread_id` namespaced by their staff id, so another token sending the same `thread_id` reaches a
+different (empty) conversation and can never read or resume someone else's review. A thread waiting
+for review survives a restart of the server (PostgreSQL checkpoints) and resumes by the same id.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from ...agent.checkpoint import postgres_checkpointer
+from ...agent.host import CommunicatorAgent, ReviewDecision, Turn
+from ...agent.llm import make_chat_model
+from ...agent.offline_model import OfflineChatModel
+from ...agent.runtime import AgentRuntime
+from ..auth import CurrentStaff, PolicyDep
+from ..deps import StoreDep
+from ..errors import ERROR_RESPONSES, ErrorBody
+
+router = APIRouter(prefix="/api", tags=["chat"])
+
+_build_lock = threading.Lock()
+
+
+class ChatRequest(BaseModel):
+    """One chat turn: a message, or the decision on the review the thread is waiting for."""
+
+    thread_id: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Conversation to continue; omit to start one."
+    )
+    message: str | None = Field(default=None, min_length=1, max_length=4000, description="What the CSM types.")
+    decision: ReviewDecision | None = Field(default=None, description="Approve, edit or reject the pending send.")
+
+
+def _agent(request: Request, store: StoreDep, policy: PolicyDep) -> CommunicatorAgent:
+    """The app's Communicator agent (every registered skill), built on first use."""
+    with _build_lock:
+        agent: CommunicatorAgent | None = getattr(request.app.state, "agent", None)
+        if agent is None:
+            from ...mail.factory import make_mailer  # imported on use: the Gmail client is heavy
+
+            settings = request.app.state.settings
+            llm = make_chat_model(settings)
+            runtime = AgentRuntime(
+                settings=settings,
+                store=store,
+                mailer=make_mailer(settings),
+                policy=policy,
+                model=llm if llm is not None else OfflineChatModel(),
+                llm=llm,
+                checkpointer=postgres_checkpointer(store),
+            )
+            agent = CommunicatorAgent.from_runtime(runtime)
+            request.app.state.agent = agent
+    return agent
+
+
+@router.post(
+    "/chat",
+    response_model=Turn,
+    responses={401: {"model": ErrorBody, "description": "Missing or invalid bearer token"}, **ERROR_RESPONSES},
+    summary="One chat turn with the Communicator agent",
+)
+def chat(turn: ChatRequest, request: Request, store: StoreDep, policy: PolicyDep, actor: CurrentStaff) -> Turn:
+    """Run one turn as the caller; the transcript of the turn and any send waiting for review come back."""
+    thread_id = turn.thread_id or uuid.uuid4().hex
+    result = _agent(request, store, policy).run_turn(
+        f"api:{actor.id}:{thread_id}", message=turn.message, decision=turn.decision, actor=actor.id
+    )
+    return result.model_copy(update={"thread_id": thread_id})
