@@ -51,6 +51,7 @@ _LEADING = re.compile(
     _FLAGS,
 )
 _TRAILING_WORDS = re.compile(r"[\s,;:]*\b(?:please|pls|thanks|thank you|thx|for me)[\s.!?…]*$", _FLAGS)
+_TRAILING_MARKS = re.compile(r"[\s!?…]+$", _FLAGS)
 _TRAILING_PUNCT = re.compile(r"[\s.!?…]+$", _FLAGS)
 _KEEP_DOT = re.compile(r"\b(?:inc|ltd|co|corp|bros|pty|llc|plc|gmbh|s\.a|n\.v|b\.v|s\.p\.a)\.$", _FLAGS)
 _QUOTE = "\"“”„«»'‘’`"
@@ -68,7 +69,7 @@ def _tidy(text: str) -> str:
     while previous != tidy:
         previous = tidy
         tidy = _LEADING.sub("", tidy).strip()
-        tidy = _TRAILING_WORDS.sub("", tidy).strip()
+        tidy = _TRAILING_MARKS.sub("", _TRAILING_WORDS.sub("", tidy)).strip()
         if not _KEEP_DOT.search(tidy):
             tidy = _TRAILING_PUNCT.sub("", tidy).strip()
     return tidy

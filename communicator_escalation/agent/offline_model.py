@@ -90,16 +90,6 @@ class OfflineChatModel(BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model": self.model}
 
-    @classmethod
-    def is_lc_serializable(cls) -> bool:
-        """It holds no secrets or clients, so it serializes."""
-        return True
-
-    @classmethod
-    def get_lc_namespace(cls) -> list[str]:
-        """Module path used by langchain-core's `load`."""
-        return ["communicator_escalation", "agent", "offline_model"]
-
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         model = kwargs.get("model")
         params = LangSmithParams(
@@ -180,13 +170,15 @@ def respond(messages: Sequence[BaseMessage], *, tools: frozenset[str]) -> AIMess
 
 def _allowed_tools(tools: list[dict[str, Any]], tool_choice: str | dict[str, Any] | bool | None) -> frozenset[str]:
     bound = frozenset(t["function"]["name"] for t in tools if "function" in t)
-    if tool_choice is None or tool_choice is True or tool_choice in _ANY_TOOL:
-        return bound
-    if tool_choice is False or tool_choice == "none":
-        return frozenset()
+    if isinstance(tool_choice, bool) or tool_choice is None:
+        return bound if tool_choice is not False else frozenset()
     if isinstance(tool_choice, dict):
         name = (tool_choice.get("function") or {}).get("name") or tool_choice.get("name")
         return bound & {name} if isinstance(name, str) else bound
+    if tool_choice in _ANY_TOOL:
+        return bound
+    if tool_choice == "none":
+        return frozenset()
     return bound & {tool_choice}
 
 
