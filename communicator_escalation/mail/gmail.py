@@ -101,9 +101,11 @@ class GmailMailer:
     name = "gmail"
 
     def __init__(self, service: Any, *, user_id: str = "me") -> None:
-        """Args:
-        service: `googleapiclient.discovery.build("gmail", "v1", ...)` result.
-        user_id: Mailbox to act on; "me" is the authenticated (or impersonated) user.
+        """Wrap a Gmail service.
+
+        Args:
+            service: `googleapiclient.discovery.build("gmail", "v1", ...)` result.
+            user_id: Mailbox to act on; "me" is the authenticated (or impersonated) user.
         """
         self._service = service
         self._user_id = user_id

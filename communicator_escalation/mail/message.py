@@ -25,6 +25,7 @@ from ..errors import MailError
 from .base import Address, OutgoingEmail
 
 __all__ = [
+    "MAX_NAME_LENGTH",
     "HeaderInjectionError",
     "InvalidHeaderError",
     "build_message",

@@ -42,9 +42,11 @@ class OutboxMailer:
     name = "outbox"
 
     def __init__(self, folder: Path, *, now: datetime | None = None) -> None:
-        """Args:
-        folder: Outbox folder; sent messages land here, drafts in `drafts/` below it.
-        now: Fixed Date header for every message (tests); default: the time of `create_draft`.
+        """Open (lazily create) an outbox.
+
+        Args:
+            folder: Outbox folder; sent messages land here, drafts in `drafts/` below it.
+            now: Fixed Date header for every message (tests); default: the time of `create_draft`.
         """
         self.folder = Path(folder)
         self.drafts = self.folder / "drafts"

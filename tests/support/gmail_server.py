@@ -109,13 +109,13 @@ def _norm_subject(subject: str) -> str:
 class FakeGmail:
     """Threaded loopback Gmail v1 + OAuth token server on 127.0.0.1 with an ephemeral port."""
 
-    def __init__(self, *, require_auth: bool = True, mailbox: str = "me@fake.example") -> None:
-        """Args:
-        require_auth: Answer 401 unless the request carries a token this server issued.
-        mailbox: Address shown for the authenticated user.
+    def __init__(self, *, require_auth: bool = True) -> None:
+        """Bind the server (call `__enter__` or use `with` to start serving).
+
+        Args:
+            require_auth: Answer 401 unless the request carries a token this server issued.
         """
         self.require_auth = require_auth
-        self.mailbox = mailbox
         self.requests: list[Recorded] = []
         self.token_requests: list[dict[str, Any]] = []
         self.drafts: dict[str, StoredMessage] = {}
