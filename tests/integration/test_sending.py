@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from email import policy as email_policy
 from email.message import EmailMessage
@@ -10,16 +12,20 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from communicator_escalation.config import Settings
 from communicator_escalation.errors import EscalationError, Refused
 from communicator_escalation.mail.base import Address, OutgoingEmail
+from communicator_escalation.mail.factory import make_mailer
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.workflow.approval import approve_send, reject_send, submit_for_approval
-from communicator_escalation.workflow.review import edit_response
+from communicator_escalation.workflow.review import add_cc, edit_response
 from communicator_escalation.workflow.sending import SendOutcome, reconcile, send_response
 from communicator_escalation.workflow.tracking import list_responses
+from tests.support.gmail_server import AcceptThenDrop, AcceptThenHang, FakeGmail, Reply, running_fake_gmail
 from tests.support.step4_world import NOW, audit_actions, insert_drafted, load
 
 FAST = Settings(send_max_attempts=3, send_backoff_seconds=0.001, send_backoff_cap_seconds=0.01)
@@ -212,3 +218,162 @@ def test_crash_before_delivery_is_reconciled_as_failed_then_sent_once(
     assert outcome.outcome == "sent"
     assert len(sent_files(outbox)) == 1
     assert sent_files(outbox)[0]["Message-ID"] == "<esc-crash-1@helios.example>"  # the same message, not a new one
+
+
+# -- Gmail, through the real google-api-python-client against a loopback Gmail API ------------------
+
+ORIGINAL = (
+    b"From: Ingrid Bj\xc3\xb8rnstad <ingrid@fjordline.no>\r\nTo: zoe.laurent@helios.example\r\n"
+    b"Subject: Ingestion stalls again\r\nMessage-ID: <ingrid.77@mail.fjordline.no>\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\nThe jobs stalled again.\r\n"
+)
+
+
+@pytest.fixture
+def gmail() -> Iterator[FakeGmail]:
+    yield from running_fake_gmail()
+
+
+@pytest.fixture(scope="module")
+def private_key_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+@pytest.fixture
+def gmail_settings(gmail: FakeGmail, tmp_path: Path, private_key_pem: str) -> Callable[..., Settings]:
+    """Settings for Gmail with a service account (domain-wide delegation) whose token endpoint is the fake's."""
+    account = tmp_path / "service-account.json"
+    account.write_text(json.dumps({
+        "type": "service_account", "project_id": "helios-test", "private_key_id": "k1", "private_key": private_key_pem,
+        "client_email": "escalations@helios-test.iam.gserviceaccount.com", "client_id": "42",
+        "token_uri": gmail.token_uri,
+    }))
+
+    def make(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "home": tmp_path, "mail_transport": "gmail", "gmail_service_account_file": account,
+            "gmail_sender": "zoe.laurent@helios.example", "gmail_api_endpoint": gmail.url,
+            "gmail_timeout_seconds": 1.0, "send_max_attempts": 3, "send_backoff_seconds": 0.001,
+            "send_backoff_cap_seconds": 0.01, **overrides,
+        }
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def threaded(store: Store, fjord: str, gmail: FakeGmail) -> str:
+    """The response, approved (expedited), replying on the Gmail thread of the customer's email."""
+    gmail.add_message(ORIGINAL, thread_id="thr-fjord-77")
+    submit_for_approval(store, response_id=fjord, urgent=True, now=NOW)
+    return fjord
+
+
+def test_gmail_threaded_reply_parses_back_to_the_right_headers(
+    store: Store, threaded: str, gmail: FakeGmail, gmail_settings: Callable[..., Settings]
+) -> None:
+    settings = gmail_settings()
+    add_cc(store, response_id=threaded, who="support lead", now=NOW)  # voids the approval: ask again
+    submit_for_approval(store, response_id=threaded, urgent=True, now=NOW)
+    outcome = send_response(store, response_id=threaded, mailer=make_mailer(settings), settings=settings, now=NOW)
+
+    assert outcome.outcome == "sent", outcome.last_error
+    [sent] = gmail.sent
+    assert sent.thread_id == "thr-fjord-77"
+    message = sent.parsed
+    assert message["To"] == "Ingrid Bjørnstad <ingrid@fjordline.no>"
+    assert message["Cc"] == "Søren Dahl <soren@helios.example>"
+    assert message["In-Reply-To"] == message["References"] == "<ingrid.77@mail.fjordline.no>"
+    assert message["Subject"] == "RE: Ingestion stalls again"
+    assert outcome.email_id == sent.id
+    assert signal(store)["response_email_id"] == sent.id
+
+
+def test_gmail_500_500_200_sends_one_message_after_three_attempts(
+    store: Store, threaded: str, gmail: FakeGmail, gmail_settings: Callable[..., Settings]
+) -> None:
+    settings = gmail_settings()
+    gmail.script("drafts.send", [500, 500, 200])
+    waits: list[float] = []
+    outcome = send_response(store, response_id=threaded, mailer=make_mailer(settings), settings=settings, now=NOW,
+                            sleep=waits.append)
+
+    assert outcome.outcome == "sent"
+    assert outcome.attempts == 3
+    assert len(gmail.sent) == 1
+    assert len(gmail.calls("drafts.send")) == 3
+    assert len(gmail.calls("drafts.create")) == 1  # the draft is created once and reused
+    assert len(waits) == 2 and all(0 < w <= 0.01 for w in waits)
+    with store.connection() as conn:
+        attempts = conn.execute("SELECT attempt, outcome, status_code FROM send_attempts WHERE response_id = %s"
+                                " ORDER BY id", (threaded,)).fetchall()
+    assert [(a["attempt"], a["outcome"], a["status_code"]) for a in attempts] == [
+        (1, "transient", 500), (2, "transient", 500), (3, "sent", None)]
+
+
+def test_gmail_429_retry_after_is_honoured(store: Store, threaded: str, gmail: FakeGmail, gmail_settings: Callable[..., Settings]) -> None:
+    settings = gmail_settings(send_backoff_cap_seconds=5.0)
+    gmail.script("drafts.send", [Reply(429, retry_after="3")])
+    waits: list[float] = []
+    outcome = send_response(store, response_id=threaded, mailer=make_mailer(settings), settings=settings, now=NOW,
+                            sleep=waits.append)
+    assert outcome.outcome == "sent"
+    assert waits and waits[0] >= 3.0
+    assert len(gmail.sent) == 1
+
+
+def test_gmail_500_on_every_attempt_fails_and_keeps_the_draft(
+    store: Store, threaded: str, gmail: FakeGmail, gmail_settings: Callable[..., Settings]
+) -> None:
+    settings = gmail_settings()
+    gmail.script("drafts.send", [500] * 3)  # every attempt of this send
+    outcome = send_response(store, response_id=threaded, mailer=make_mailer(settings), settings=settings, now=NOW,
+                            sleep=lambda _: None)
+
+    assert outcome.outcome == "failed" and outcome.status == "failed"
+    assert outcome.attempts == 3
+    assert "gave up after 3 attempts" in outcome.last_error
+    assert gmail.sent == []
+    assert len(gmail.drafts) == 1  # kept for a retry
+    assert signal(store)["response_sent_at"] is None
+    [summary] = list_responses(store)
+    assert summary.status == "failed" and summary.last_error == outcome.last_error
+
+    retry = send_response(store, response_id=threaded, mailer=make_mailer(settings), settings=settings, now=NOW,
+                          sleep=lambda _: None)
+    assert retry.outcome == "sent"
+    assert len(gmail.sent) == 1 and len(gmail.calls("drafts.create")) == 1
+
+
+def test_gmail_timeout_after_accept_is_unknown_and_reconciled_without_a_second_message(
+    store: Store, threaded: str, gmail: FakeGmail, gmail_settings: Callable[..., Settings]
+) -> None:
+    settings = gmail_settings(gmail_timeout_seconds=0.3)
+    gmail.script("drafts.send", [AcceptThenHang(1.5)])
+    mailer = make_mailer(settings)
+    outcome = send_response(store, response_id=threaded, mailer=mailer, settings=settings, now=NOW,
+                            sleep=lambda _: None)
+    assert outcome.outcome == "unknown" and outcome.status == "unknown"
+    assert signal(store)["response_sent_at"] is None
+
+    [result] = reconcile(store, mailer=make_mailer(settings), now=NOW + timedelta(minutes=2))
+    assert (result.before, result.after) == ("unknown", "sent")
+    again = send_response(store, response_id=threaded, mailer=make_mailer(settings), settings=settings, now=NOW)
+    assert again.outcome == "already_sent"
+    assert len(gmail.sent) == 1
+    assert len(gmail.calls("drafts.send")) == 1
+    assert signal(store)["response_email_id"] == gmail.sent[0].id
+
+
+def test_send_on_unknown_reconciles_first(store: Store, threaded: str, gmail: FakeGmail, gmail_settings: Callable[..., Settings]) -> None:
+    settings = gmail_settings(gmail_timeout_seconds=0.3)
+    gmail.script("drafts.send", [AcceptThenDrop()])
+    first = send_response(store, response_id=threaded, mailer=make_mailer(settings), settings=settings, now=NOW)
+    assert first.outcome == "unknown"
+    second = send_response(store, response_id=threaded, mailer=make_mailer(settings), settings=settings, now=NOW)
+    assert second.outcome == "already_sent"
+    assert len(gmail.sent) == 1  # httplib2 may repeat the dropped POST itself; the spent draft makes that harmless
+    assert ("system:reconcile", "sent") in audit_actions(store, threaded)
