@@ -161,7 +161,12 @@ class OpenAIServer:
             responder = self._script.popleft() if self._script else None
         if responder is None:
             return Reply(status=500, error_body={"error": {"message": "no scripted reply left", "type": "test"}})
-        return responder(request) if callable(responder) else responder
+        if not callable(responder):
+            return responder
+        try:
+            return responder(request)
+        except Exception as err:  # noqa: BLE001 - a failing test responder becomes a visible 500
+            return Reply(status=500, error_body={"error": {"message": f"responder failed: {err!r}", "type": "test"}})
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -190,6 +195,12 @@ class OpenAIServer:
                 reply = server._next(ReceivedRequest(self.path, dict(self.headers.items()), body))
                 if reply.delay_seconds:
                     time.sleep(reply.delay_seconds)
+                try:
+                    self._answer(reply, body)
+                except (BrokenPipeError, ConnectionResetError):
+                    return  # the client gave up first (a timeout test)
+
+            def _answer(self, reply: Reply, body: dict[str, Any]) -> None:
                 if reply.status != 200:
                     self._send_json(reply.status, reply.error_body or {"error": {"message": "error"}})
                     return
