@@ -15,6 +15,7 @@ import typer
 from ..config import Settings
 from ..errors import InvalidRequest
 from ..mail.base import Mailer
+from ..mail.factory import make_mailer
 from ..store import Store
 from ..workflow.approval import ApprovalStatus, ApprovalView, approval_status, approve_send, list_approvals, reject_send
 from ..workflow.policy import Policy, load_policy
@@ -32,12 +33,6 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
-
-
-def _mailer(settings: Settings) -> Mailer:
-    from ..mail.gmail import make_mailer  # imported on use: the Gmail client is heavy
-
-    return make_mailer(settings)
 
 
 def _notifier(settings: Settings, mailer: Mailer) -> Mailer | None:
@@ -137,7 +132,7 @@ def send_command(
     """Send a response: ask for approval (expedited with --urgent), then send it exactly once."""
     settings = Settings()
     with guarded(as_json=as_json), opened_store(settings) as store:
-        mailer = _mailer(settings)
+        mailer = make_mailer(settings)
         outcome = send_response(store, response_id=response_id, mailer=mailer, actor_id=as_staff, urgent=urgent,
                                 policy=_policy(settings), settings=settings, notifier=_notifier(settings, mailer))
         customer = _customer_name(store, response_id)
@@ -234,7 +229,7 @@ def _decide(approval_id: str, *, approve: bool, as_staff: str | None, reason: st
     outcome: SendOutcome | None = None
     with guarded(as_json=as_json), opened_store(settings) as store:
         policy = _policy(settings)
-        mailer = _mailer(settings)
+        mailer = make_mailer(settings)
         decide = approve_send if approve else reject_send
         status = decide(store, approval_id=approval_id, actor_id=as_staff, reason=reason, policy=policy.approval,
                         mailer=_notifier(settings, mailer))
@@ -282,7 +277,7 @@ def reconcile_command(
     """Settle sends whose outcome is unknown by asking the provider, before anything is resent."""
     settings = Settings()
     with guarded(as_json=as_json), opened_store(settings) as store:
-        results = reconcile(store, mailer=_mailer(settings), policy=_policy(settings),
+        results = reconcile(store, mailer=make_mailer(settings), policy=_policy(settings),
                             stale_after=timedelta(minutes=stale_minutes))
     if as_json:
         print_json([r.model_dump(mode="json") for r in results])
