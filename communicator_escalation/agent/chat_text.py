@@ -24,12 +24,14 @@ def prompts_dir() -> Path:
 
 
 def usd_short(amount: float) -> str:
-    """Dollar amount as a CSM reads it: $340K, $1.2M, $950."""
-    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (10_000, "K")):
-        if abs(amount) >= size:
-            value = f"{amount / size:.1f}".removesuffix(".0") if size > 10_000 else f"{round(amount / 1000)}"
-            return f"${value}{suffix}"
-    return f"${amount:,.0f}"
+    """Dollar amount as a CSM reads it: $340K, $1.2M, $4,500."""
+    sign, value = ("-" if amount < 0 else ""), abs(amount)
+    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M")):
+        if value >= size * 0.9995:
+            return f"{sign}${f'{value / size:.1f}'.removesuffix('.0')}{suffix}"
+    if value >= 10_000:
+        return f"{sign}${round(value / 1000)}K"
+    return f"{sign}${value:,.0f}"
 
 
 def sentence(text: str) -> str:

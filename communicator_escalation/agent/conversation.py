@@ -14,7 +14,6 @@ from communicator_escalation.agent.results import (
     ContextResult,
     DraftResult,
     ReviewResult,
-    SendResult,
     StrategyResult,
     ToolResult,
     parse_tool_result,
@@ -71,14 +70,6 @@ class Conversation(BaseModel):
             if isinstance(outcome.result, ContextResult | DraftResult | StrategyResult):
                 return outcome.result.signal_id
         return None
-
-    def sent_response_ids(self) -> set[str]:
-        """Responses already reported as sent."""
-        return {
-            o.result.response_id
-            for o in self.outcomes
-            if isinstance(o.result, SendResult) and o.result.status in ("sent", "already_sent")
-        }
 
 
 def read_conversation(messages: Sequence[BaseMessage]) -> Conversation:

@@ -632,3 +632,50 @@ def test_tool_call_args_are_valid_json_for_any_provider() -> None:
     assert json.loads(json.dumps(ai.tool_calls[0]["args"], ensure_ascii=False)) == {
         "response_id": "resp-9f2", "replace": "Sehr geehrte", "with_text": "Liebe"
     }
+
+
+def test_strategy_without_any_escalation_yet() -> None:
+    ai = bound_model().invoke([HumanMessage("which tone will you use?")])
+    assert ai.content.startswith("I don't know which escalation you mean yet.")
+
+
+def test_rejection_of_another_tool_names_the_step() -> None:
+    final = _review_turn("Add CCs", "User rejected the tool call for `add_escalation_ccs` with reason: not now", status="error")
+    assert final.content.splitlines()[:2] == [
+        "The reviewer rejected the add_escalation_ccs step, so it did not run.",
+        "Reason given: not now.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("hours", "arr", "change", "days", "duration", "money", "health"),
+    [
+        (0.02, 4_500, 0, None, "1 minute", "$4,500", "71 (stable)"),
+        (1.5, 12_000, 3, 7, "90 minutes", "$12K", "71 (improving, up 3 points in 7 days)"),
+        (47.6, 2_000_000, -1, None, "48 hours", "$2M", "71 (declining, down 1 point)"),
+        (50.0, 999_999, 0, None, "2 days", "$1M", "71 (stable)"),
+    ],
+)
+def test_context_numbers_read_naturally(
+    hours: float, arr: float, change: int, days: int | None, duration: str, money: str, health: str
+) -> None:
+    ctx = context_result()
+    trend = "stable" if change == 0 else ("improving" if change > 0 else "declining")
+    ctx.details = ctx.details.model_copy(
+        update={
+            "unresolved_for_hours": hours,
+            "arr": arr,
+            "health": ctx.details.health.model_copy(update={"score": 71, "trend": trend, "change": change, "window_days": days}),
+            "reporter": None,
+            "ticket_id": None,
+            "days_to_renewal": 400,
+        }
+    )
+    messages: list[BaseMessage] = [HumanMessage("Draft escalation response for Müller")]
+    answer_tool_call(messages, bound_model().invoke(messages), ctx.to_content())
+    answer_tool_call(messages, bound_model().invoke(messages), draft_result().to_content())
+    final = bound_model().invoke(messages).content
+    assert f"- Duration: {duration} unresolved" in final
+    assert f"- Customer ARR: {money}" in final
+    assert f"- Health Score: {health}" in final
+    assert "Reported by" not in final and "Ticket:" not in final and "Renewal" not in final
