@@ -6,6 +6,7 @@ import logging
 
 import typer
 
+from ..agent.llm import make_chat_model
 from ..config import Settings
 from ..workflow.policy import load_policy
 from ..workflow.tokens import create_token, list_tokens, revoke_token
@@ -79,7 +80,8 @@ def worker(
         if not once:
             typer.echo("Listening for new escalations (Ctrl-C to stop).")
         try:
-            report = run_worker(store, policy=policy, once=once, timeout=timeout, on_outcome=_echo_outcome)
+            report = run_worker(store, policy=policy, llm=make_chat_model(settings), once=once, timeout=timeout,
+                                on_outcome=_echo_outcome)
         except KeyboardInterrupt:
             typer.echo("Stopped.")
             return

@@ -12,10 +12,12 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from communicator_escalation.cli import app as cli
 from communicator_escalation.store import Store
+from communicator_escalation.store.world import load_world
 from communicator_escalation.workflow.policy import Policy
 from communicator_escalation.workflow.worker import CHANNEL, WorkerReport, ensure_draft, run_worker
-from tests.support.api_worlds import load_api_world
+from tests.support.api_worlds import api_world, load_api_world
 
 DEADLINE_SECONDS = 20.0  # generous: the worker reacts to NOTIFY at once; this only bounds a failure
 
@@ -69,7 +71,7 @@ def running_worker(db_url: str) -> Iterator[WorkerReport]:
         report.outcomes.extend(holder.get("report", WorkerReport()).outcomes)
 
 
-def test_trigger_notifies_only_committed_open_escalations(store: Store, db_url: str) -> None:
+def test_trigger_notifies_new_committed_open_escalations_from_sql_and_world_loads(store: Store, db_url: str) -> None:
     load_api_world(store)
     with psycopg.connect(db_url, autocommit=True) as listener:
         listener.execute(f"LISTEN {CHANNEL}")
@@ -81,8 +83,12 @@ def test_trigger_notifies_only_committed_open_escalations(store: Store, db_url: 
                          " status) VALUES ('sig-n4', 'k-baltyk', 'critical_issue', 'high', 'x', 't', now(), 'open')")
             conn.rollback()
         insert_signal(db_url, "sig-n5", signal_type="critical_issue", customer_id="k-baltyk")
-        payloads = [n.payload for n in listener.notifies(timeout=1.0, stop_after=2)]
-    assert payloads == ["sig-n1", "sig-n5"]
+        load_api_world(store)  # a reload updates existing signals: no INSERT, no notification
+        world = api_world()
+        world["risk_signals"][1] = {**world["risk_signals"][1], "id": "sig-n6"}
+        load_world(store, world)  # a world file bringing a new open escalation
+        payloads = [n.payload for n in listener.notifies(timeout=1.0, stop_after=3)]
+    assert payloads == ["sig-n1", "sig-n5", "sig-n6"]
 
 
 def test_worker_predrafts_a_signal_inserted_with_plain_sql(store: Store, db_url: str) -> None:
@@ -121,8 +127,6 @@ def test_ensure_draft_is_idempotent_and_skips_what_is_not_open(store: Store, db_
 
 
 def test_worker_once_catches_up_from_the_cli(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    from communicator_escalation.cli import app as cli
-
     load_api_world(store)
     monkeypatch.setenv("ESCALATION_DATABASE_URL", store.url)
     result = CliRunner().invoke(cli, ["worker", "--once"])
