@@ -27,7 +27,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from communicator_escalation.agent.chat_text import render_chat
 from communicator_escalation.agent.conversation import Conversation, ToolOutcome, read_conversation
@@ -71,6 +71,11 @@ class _Call(BaseModel):
 
 class _Missing(BaseModel):
     tool: ToolName
+
+
+class _Invalid(BaseModel):
+    tool: ToolName
+    problems: list[str]
 
 
 class OfflineChatModel(BaseChatModel):
@@ -161,11 +166,12 @@ def respond(messages: Sequence[BaseMessage], *, tools: frozenset[str]) -> AIMess
     conversation = read_conversation(messages)
     intent = read_intent(conversation.request)
     step = _next_step(intent, conversation, tools)
+    if isinstance(step, _Call) and step.tool.value in {o.tool for o in conversation.turn}:
+        step = None
     if isinstance(step, _Call):
-        call = ToolCall(name=step.tool.value, args=step.args, id=_call_id(len(messages), conversation.request, step), type="tool_call")
-        return AIMessage(content="", tool_calls=[call])
-    missing = step.tool if isinstance(step, _Missing) else None
-    return AIMessage(content=_answer(intent, conversation, missing))
+        call_id = _call_id(len(messages), conversation.request, step)
+        return AIMessage(content="", tool_calls=[ToolCall(name=step.tool.value, args=step.args, id=call_id, type="tool_call")])
+    return AIMessage(content=_answer(intent, conversation, step))
 
 
 def _allowed_tools(tools: list[dict[str, Any]], tool_choice: str | dict[str, Any] | bool | None) -> frozenset[str]:
@@ -193,14 +199,24 @@ def _call_id(position: int, request: str, call: _Call) -> str:
     return "call_" + hashlib.sha256(seed.encode()).hexdigest()[:24]
 
 
-def _step(tool: ToolName, tools: frozenset[str], **args: Any) -> _Call | _Missing:
+def _step(tool: ToolName, tools: frozenset[str], **args: Any) -> _Call | _Missing | _Invalid:
     if tool.value not in tools:
         return _Missing(tool=tool)
-    validated = TOOL_ARGS[tool].model_validate(args)
+    try:
+        validated = TOOL_ARGS[tool].model_validate(args)
+    except ValidationError as err:
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" if e["loc"] else e["msg"] for e in err.errors()
+        ]
+        return _Invalid(tool=tool, problems=problems)
     return _Call(tool=tool, args=validated.model_dump(exclude_none=True))
 
 
-def _next_step(intent: Intent, conversation: Conversation, tools: frozenset[str]) -> _Call | _Missing | None:
+_Step = _Call | _Missing | _Invalid | None
+
+
+def _next_step(intent: Intent, conversation: Conversation, tools: frozenset[str]) -> _Step:
+    """The next tool call of this turn, a reason it cannot be made, or None to answer now."""
     turn = conversation.turn
     last = turn[-1].result if turn else None
     if turn and (last is None or isinstance(last, ErrorResult)):
@@ -239,16 +255,18 @@ def _next_step(intent: Intent, conversation: Conversation, tools: frozenset[str]
     return _step(tool, tools, response_id=response_id)
 
 
-def _answer(intent: Intent, conversation: Conversation, missing: ToolName | None) -> str:
+def _answer(intent: Intent, conversation: Conversation, step: _Step) -> str:
     parts = [_turn_text(intent, conversation)] if conversation.turn else []
-    if missing is not None:
-        parts.append(render_chat("tool_unavailable.j2", tool=missing.value))
+    if isinstance(step, _Missing):
+        parts.append(render_chat("tool_unavailable.j2", tool=step.tool.value))
+    elif isinstance(step, _Invalid):
+        parts.append(render_chat("invalid_request.j2", tool=step.tool.value, problems=step.problems))
     elif not conversation.turn:
-        parts.append(_no_tool_text(intent, conversation))
+        parts.append(_no_tool_text(intent))
     return "\n\n".join(p for p in parts if p)
 
 
-def _no_tool_text(intent: Intent, conversation: Conversation) -> str:
+def _no_tool_text(intent: Intent) -> str:
     if intent.kind == "draft":
         return render_chat("ask_target.j2")
     if intent.kind in _REVIEW_TOOLS or intent.kind == "strategy":

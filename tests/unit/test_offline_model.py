@@ -679,3 +679,23 @@ def test_context_numbers_read_naturally(
     assert f"- Customer ARR: {money}" in final
     assert f"- Health Score: {health}" in final
     assert "Reported by" not in final and "Ticket:" not in final and "Renewal" not in final
+
+
+def test_a_request_the_tool_contract_refuses_is_explained_not_sent() -> None:
+    ai = bound_model().invoke([*history_with_draft(), HumanMessage("Change the subject to " + "x" * 300)])
+    assert not ai.tool_calls
+    assert ai.content.splitlines() == [
+        "I can't pass that on to edit_escalation_draft:",
+        "- subject: String should have at most 250 characters",
+    ]
+
+
+def test_a_tool_is_called_at_most_once_per_turn() -> None:
+    messages: list[BaseMessage] = [HumanMessage("Draft escalation response for Müller")]
+    model = bound_model()
+    answer_tool_call(messages, model.invoke(messages), context_result().to_content())
+    ai = model.invoke(messages)
+    answer_tool_call(messages, ai, context_result().to_content())  # a draft tool answering with a context
+    final = model.invoke(messages)
+    assert not final.tool_calls
+    assert "Escalation Details:" in final.content
