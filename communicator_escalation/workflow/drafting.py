@@ -41,7 +41,7 @@ __all__ = ["compose_email", "draft_email", "first_name", "recipient_of"]
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv|antw|vs)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame"})
 _LEGAL_FORMS = re.compile(
-    r"[\s,]+(?:inc|incorporated|llc|ltd|limited|plc|corp|corporation|co|gmbh|ag|sa|sas|bv|nv|oy|ab|pty)\.?$",
+    r"[\s,]+(?:inc|incorporated|llc|ltd|limited|plc|corp|corporation|co|gmbh|ag|sa|sas|bv|nv|oy|ab|pty|k\.k|s\.a|b\.v)\.?$",
     re.IGNORECASE,
 )
 _INVOICE = re.compile(r"\bINV-?\d+\b|\binvoice\s+(?:no\.?\s*|number\s*|#\s*)?([A-Z]*-?\d{3,})\b", re.IGNORECASE)
@@ -55,6 +55,8 @@ _IMPACT_WORDS = (
 )
 _MAX_QUOTE = 240
 _ISSUE_WORDS = 6
+_DANGLING = frozenset({"a", "an", "and", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with",
+                       "invoice", "ticket"})
 
 
 def first_name(name: str) -> str:
@@ -79,8 +81,10 @@ def _after_colon(text: str) -> str:
 
 def _issue_words(ctx: EscalationContext) -> str:
     base = ctx.ticket.subject if ctx.ticket else _after_colon(ctx.escalation.title)
-    clause = re.split(r"[,;(]| - ", base)[0].split()
-    return " ".join(clause[:_ISSUE_WORDS]).rstrip(".")
+    words = re.split(r"[,;(]| - ", base)[0].split()[:_ISSUE_WORDS]
+    while len(words) > 1 and words[-1].casefold() in _DANGLING:
+        words.pop()
+    return " ".join(words).rstrip(".")
 
 
 def _short_name(name: str) -> str:

@@ -33,9 +33,11 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _PHONE = re.compile(r"(?<![\w.])\+?\(?\d[\d\s().-]{5,}\d(?![\w])")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _ID = re.compile(r"\b[A-Z][A-Z0-9]{0,9}(?:-[A-Z0-9]{1,10})*-\d{2,}\b|#\d{3,}\b")
+_CURRENCIES = "USD|EUR|GBP|CAD|AUD|NZD|CHF|JPY|SEK|NOK|DKK|PLN|INR|SGD|HKD|CNY|BRL|MXN|ZAR"
+_AMOUNT = r"(\d+(?:,\d{3})*(?:\.\d+)?)(?:\s?(k|m|thousand|million)\b)?"
 _MONEY = re.compile(
-    r"(?:[$€£]|\b(?:USD|EUR|GBP)\s?)\s?(\d[\d,]*(?:\.\d+)?)\s*(k|m|thousand|million)?\b"
-    r"|\b(\d[\d,]*(?:\.\d+)?)\s*(k|m|thousand|million)?\s?(?:USD|EUR|GBP|dollars|euros|pounds)\b",
+    rf"(?:(?<!\w)[A-Z]{{0,2}}\$|[€£¥₹]|\b(?:{_CURRENCIES})\s?)\s?{_AMOUNT}"
+    rf"|\b{_AMOUNT}\s?(?:{_CURRENCIES}|dollars|euros|pounds)\b",
     re.IGNORECASE,
 )
 _CLOCK_12 = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s?m\b\.?", re.IGNORECASE)
