@@ -91,8 +91,10 @@ def _report_send(outcome: SendOutcome, customer: str, *, as_json: bool) -> None:
             if approval is not None and approval.expedited:
                 typer.echo(f"Approved at once by the expedited policy ({approval.reason}); "
                            f"{approval.approver_name} notified.")
-            typer.echo(f"Escalation response sent to {customer}. Email id {outcome.email_id}, "
-                       f"Message-ID {outcome.message_id}.")
+            ids = f"Message-ID {outcome.message_id}"
+            if outcome.email_id != outcome.message_id:
+                ids = f"email id {outcome.email_id}, {ids}"
+            typer.echo(f"Escalation response sent to {customer.rstrip('.')}. {ids}.")
             if outcome.response_minutes is not None:
                 typer.echo(f"Response time logged: {outcome.response_minutes} minutes from escalation.")
             if outcome.sla is not None:

@@ -327,8 +327,9 @@ def approve_send(store: Store, *, approval_id: str, actor_id: str | None = None,
         now: Clock override.
 
     Raises:
-        Refused: Own send, not an approver, not pending, content changed.
-        NotFound: Unknown approval or staff id.
+        Refused: Own send, not pending, content changed.
+        ApproverRequired: The actor is neither the CSM's manager nor holds an approver role.
+        NotFound: Unknown approval or staff id, or a customer the actor does not reach.
     """
     return _decide(store, approval_id=approval_id, actor_id=actor_id, approve=True, reason=reason,
                    policy=policy or ApprovalPolicy(), mailer=mailer, now=now)

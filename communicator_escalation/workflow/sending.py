@@ -12,8 +12,8 @@ State machine of `escalation_responses.status`:
    jitter (at least `retry_after`), each attempt recorded in `send_attempts`; after the last
    attempt the row is `failed` with the error and the draft kept. A possibly delivered request
    (`AmbiguousMailError`, a crash) leaves `unknown`.
-3. **Reconcile**: `unknown` and stale `sending` rows are settled through `Mailer.draft_status`
-   (a sent draft is gone) before anything is sent again.
+3. **Reconcile** (reconcile.py, re-exported here): `unknown` and stale `sending` rows are settled
+   through `Mailer.draft_status` (a sent draft is gone) before anything is sent again.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import random
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -35,11 +35,11 @@ from ..mail.base import (
     DraftAlreadySent,
     Mailer,
     OutgoingEmail,
-    SendReceipt,
     TransientMailError,
 )
 from ..mail.message import build_message, make_message_id
 from ..store import Store
+from ._attempts import finish_attempt, mark_sent, settle, start_attempt
 from ._rows import (
     APPROVAL_ENTITY,
     Conn,
@@ -57,12 +57,12 @@ from ._rows import (
 from .access import require_response_access
 from .approval import ApprovalView, approval_status, deliver_notifications, request_approval
 from .policy import Policy
-from .tracking import SlaAtSend, record_sent
+from .reconcile import ReconcileResult, reconcile, reconcile_response
+from .tracking import SlaAtSend
 
 __all__ = ["ReconcileResult", "SendOutcome", "backoff_delay", "reconcile", "send_response"]
 
 SYSTEM_ACTOR = "system:sender"
-RECONCILE_ACTOR = "system:reconcile"
 _TOKEN_UNSAFE = re.compile(r"[^A-Za-z0-9-]+")
 Outcome = Literal["sent", "already_sent", "already_sending", "pending_approval", "failed", "unknown"]
 
@@ -81,15 +81,6 @@ class SendOutcome(BaseModel):
     sla: SlaAtSend | None = Field(default=None, description="SLA state at send time.")
     attempts: int = Field(default=0, description="Delivery attempts made so far (all sends of this response).")
     last_error: str | None = Field(default=None, description="Last delivery error.")
-
-
-class ReconcileResult(BaseModel):
-    """How one `unknown` or stale `sending` response was settled."""
-
-    response_id: str = Field(description="Response id.")
-    before: str = Field(description="State before.")
-    after: str = Field(description="State after: sent, failed, or still unknown.")
-    detail: str = Field(description="What the provider said.")
 
 
 def backoff_delay(attempt: int, *, base: float, cap: float, retry_after: float | None = None,
@@ -188,52 +179,6 @@ def _claim(store: Store, *, response_id: str, actor_id: str | None, urgent: bool
         return None, email, notices
 
 
-def _start_attempt(store: Store, response_id: str, *, step: str, transport: str, now: datetime) -> tuple[int, int]:
-    with store.connection() as conn:
-        found = conn.execute(
-            "UPDATE escalation_responses SET attempts = attempts + 1 WHERE id = %s RETURNING attempts", (response_id,)
-        ).fetchone()
-        attempt = conn.execute(
-            "INSERT INTO send_attempts (response_id, attempt, transport, step, started_at)"
-            " VALUES (%s, %s, %s, %s, %s) RETURNING id",
-            (response_id, found["attempts"], transport, step, now),
-        ).fetchone()
-    return int(attempt["id"]), int(found["attempts"])
-
-
-def _finish_attempt(store: Store, attempt_id: int, *, step: str, outcome: str, now: datetime,
-                    error: MailError | None = None, delay: float | None = None) -> None:
-    with store.connection() as conn:
-        conn.execute(
-            "UPDATE send_attempts SET step = %s, outcome = %s, finished_at = %s, error = %s, status_code = %s,"
-            " retry_after_seconds = %s, delay_seconds = %s WHERE id = %s",
-            (step, outcome, now, error.message if error else None, getattr(error, "status", None),
-             getattr(error, "retry_after", None), delay, attempt_id),
-        )
-
-
-def _settle(store: Store, response_id: str, status: Literal["failed", "unknown"], *, error: str, actor: str,
-            now: datetime, forget_draft: bool = False) -> None:
-    """Move a `sending`/`unknown` row to failed or unknown with the error (conditional on its state)."""
-    with store.transaction() as conn:
-        row = load_response(conn, response_id, lock=True)
-        if row["status"] not in ("sending", "unknown"):
-            return
-        conn.execute(
-            "UPDATE escalation_responses SET last_error = %s, provider_draft_id = CASE WHEN %s THEN NULL"
-            " ELSE provider_draft_id END, message_id = CASE WHEN %s THEN NULL ELSE message_id END WHERE id = %s",
-            (error, forget_draft, forget_draft, response_id),
-        )
-        set_status(conn, row, status, actor=actor, now=now, detail={"error": error})
-
-
-def _mark_sent(store: Store, response_id: str, receipt: SendReceipt, *, sent_at: datetime, actor: str,
-               policy: Policy) -> None:
-    with store.transaction() as conn:
-        row = load_response(conn, response_id, lock=True)
-        record_sent(conn, row=row, receipt=receipt, sent_at=sent_at, actor=actor, policy=policy)
-
-
 def _deliver(store: Store, *, response_id: str, email: OutgoingEmail, mailer: Mailer, policy: Policy,
              settings: Settings, now: datetime | None, sleep: Callable[[float], None],
              rng: random.Random | None) -> Outcome:
@@ -242,7 +187,7 @@ def _deliver(store: Store, *, response_id: str, email: OutgoingEmail, mailer: Ma
     check_first = draft_id is not None  # resuming: an earlier try may have delivered it
     for n in range(1, settings.send_max_attempts + 1):
         step = "create_draft" if draft_id is None else ("draft_status" if check_first else "send_draft")
-        attempt_id, _ = _start_attempt(store, response_id, step=step, transport=mailer.name, now=utcnow(now))
+        attempt_id, _ = start_attempt(store, response_id, step=step, transport=mailer.name, now=utcnow(now))
         try:
             if draft_id is None:
                 draft_id = mailer.create_draft(email)
@@ -252,8 +197,8 @@ def _deliver(store: Store, *, response_id: str, email: OutgoingEmail, mailer: Ma
             elif check_first:
                 state, receipt = mailer.draft_status(draft_id, email.message_id)
                 if state == "sent" and receipt is not None:
-                    _finish_attempt(store, attempt_id, step=step, outcome="sent", now=utcnow(now))
-                    _mark_sent(store, response_id, receipt, sent_at=utcnow(now), actor=SYSTEM_ACTOR, policy=policy)
+                    finish_attempt(store, attempt_id, step=step, outcome="sent", now=utcnow(now))
+                    mark_sent(store, response_id, receipt, sent_at=utcnow(now), actor=SYSTEM_ACTOR, policy=policy)
                     return "sent"
                 if state != "draft":
                     raise AmbiguousMailError(f"provider draft {draft_id} is {state}")
@@ -261,33 +206,33 @@ def _deliver(store: Store, *, response_id: str, email: OutgoingEmail, mailer: Ma
             step = "send_draft"
             receipt = mailer.send_draft(draft_id)
         except DraftAlreadySent as err:  # delivered by an earlier try: record it, send nothing
-            _finish_attempt(store, attempt_id, step=step, outcome="sent", error=err, now=utcnow(now))
-            _mark_sent(store, response_id, err.receipt, sent_at=utcnow(now), actor=SYSTEM_ACTOR, policy=policy)
+            finish_attempt(store, attempt_id, step=step, outcome="sent", error=err, now=utcnow(now))
+            mark_sent(store, response_id, err.receipt, sent_at=utcnow(now), actor=SYSTEM_ACTOR, policy=policy)
             return "sent"
         except AmbiguousMailError as err:
             if step == "create_draft":
                 err = TransientMailError(err.message)  # nothing can have been delivered: retry
             else:
-                _finish_attempt(store, attempt_id, step=step, outcome="ambiguous", error=err, now=utcnow(now))
-                _settle(store, response_id, "unknown", error=err.message, actor=SYSTEM_ACTOR, now=utcnow(now))
+                finish_attempt(store, attempt_id, step=step, outcome="ambiguous", error=err, now=utcnow(now))
+                settle(store, response_id, "unknown", error=err.message, actor=SYSTEM_ACTOR, now=utcnow(now))
                 return "unknown"
             transient: TransientMailError = err
         except TransientMailError as err:
             transient = err
         except MailError as err:
-            _finish_attempt(store, attempt_id, step=step, outcome="error", error=err, now=utcnow(now))
+            finish_attempt(store, attempt_id, step=step, outcome="error", error=err, now=utcnow(now))
             after = "unknown" if step == "send_draft" else "failed"
-            _settle(store, response_id, after, error=err.message, actor=SYSTEM_ACTOR, now=utcnow(now))
+            settle(store, response_id, after, error=err.message, actor=SYSTEM_ACTOR, now=utcnow(now))
             return after
         except BaseException as err:
             # A bug or an interrupt mid-call: after send_draft was called we cannot know.
             after = "unknown" if step == "send_draft" else "failed"
-            _settle(store, response_id, after, error=f"{type(err).__name__}: {err}", actor=SYSTEM_ACTOR,
+            settle(store, response_id, after, error=f"{type(err).__name__}: {err}", actor=SYSTEM_ACTOR,
                     now=utcnow(now))
             raise
         else:
-            _finish_attempt(store, attempt_id, step=step, outcome="sent", now=utcnow(now))
-            _mark_sent(store, response_id, receipt, sent_at=utcnow(now), actor=SYSTEM_ACTOR, policy=policy)
+            finish_attempt(store, attempt_id, step=step, outcome="sent", now=utcnow(now))
+            mark_sent(store, response_id, receipt, sent_at=utcnow(now), actor=SYSTEM_ACTOR, policy=policy)
             return "sent"
         check_first = check_first or step == "send_draft"
         retry_after = transient.retry_after
@@ -296,12 +241,12 @@ def _deliver(store: Store, *, response_id: str, email: OutgoingEmail, mailer: Ma
         delay = None if last or too_long else backoff_delay(
             n, base=settings.send_backoff_seconds, cap=settings.send_backoff_cap_seconds, retry_after=retry_after,
             rng=rng)
-        _finish_attempt(store, attempt_id, step=step, outcome="transient", error=transient, delay=delay,
+        finish_attempt(store, attempt_id, step=step, outcome="transient", error=transient, delay=delay,
                         now=utcnow(now))
         if delay is None:
             reason = (f"provider asked to retry after {retry_after:g} s" if too_long and not last
                       else f"gave up after {n} attempt{'s' if n > 1 else ''}")
-            _settle(store, response_id, "failed", error=f"{transient.message} ({reason})", actor=SYSTEM_ACTOR,
+            settle(store, response_id, "failed", error=f"{transient.message} ({reason})", actor=SYSTEM_ACTOR,
                     now=utcnow(now))
             return "failed"
         sleep(delay)
@@ -342,7 +287,7 @@ def send_response(store: Store, *, response_id: str, mailer: Mailer, actor_id: s
         deliver_notifications(store, ids=notices, mailer=notifier, now=now)
         if answer != "unknown":
             break
-        settled = _reconcile_one(store, response_id=response_id, mailer=mailer, policy=policy, now=now,
+        settled = reconcile_response(store, response_id=response_id, mailer=mailer, policy=policy, now=now,
                                  stale_before=None)
         if settled is None or settled.after != "failed":
             return _outcome(store, response_id, "already_sent" if settled and settled.after == "sent" else "unknown")
@@ -351,74 +296,3 @@ def send_response(store: Store, *, response_id: str, mailer: Mailer, actor_id: s
     result = _deliver(store, response_id=response_id, email=email, mailer=mailer, policy=policy, settings=settings,
                       now=now, sleep=sleep, rng=rng)
     return _outcome(store, response_id, result)
-
-
-def _reconcile_one(store: Store, *, response_id: str, mailer: Mailer, policy: Policy, now: datetime | None,
-                   stale_before: datetime | None) -> ReconcileResult | None:
-    with store.connection() as conn:
-        row = load_response(conn, response_id)
-    before = row["status"]
-    settleable = before == "unknown" or (
-        before == "sending" and stale_before is not None and row["claimed_at"] is not None
-        and row["claimed_at"] < stale_before
-    )
-    if not settleable:
-        return None
-    if row["provider_draft_id"] is None:
-        detail = "interrupted before the message reached the provider; nothing was sent"
-        _settle(store, response_id, "failed", error=detail, actor=RECONCILE_ACTOR, now=utcnow(now))
-        return ReconcileResult(response_id=response_id, before=before, after="failed", detail=detail)
-    attempt_id, _ = _start_attempt(store, response_id, step="draft_status", transport=mailer.name, now=utcnow(now))
-    try:
-        state, receipt = mailer.draft_status(row["provider_draft_id"], row["message_id"])
-    except MailError as err:
-        _finish_attempt(store, attempt_id, step="draft_status", outcome="error", error=err, now=utcnow(now))
-        return ReconcileResult(response_id=response_id, before=before, after=before,
-                               detail=f"provider could not tell: {err.message}")
-    if state == "sent" and receipt is not None:
-        _finish_attempt(store, attempt_id, step="draft_status", outcome="sent", now=utcnow(now))
-        with store.connection() as conn:
-            started = conn.execute(
-                "SELECT max(started_at) AS at FROM send_attempts WHERE response_id = %s AND step = 'send_draft'",
-                (response_id,),
-            ).fetchone()["at"]
-        with store.transaction() as conn:
-            locked = load_response(conn, response_id, lock=True)
-            if locked["status"] in ("sending", "unknown"):
-                locked["status"] = "unknown"
-                record_sent(conn, row=locked, receipt=receipt, sent_at=started or utcnow(now),
-                            actor=RECONCILE_ACTOR, policy=policy)
-        return ReconcileResult(response_id=response_id, before=before, after="sent",
-                               detail=f"delivered as {receipt.email_id}")
-    _finish_attempt(store, attempt_id, step="draft_status", outcome="not_sent", now=utcnow(now))
-    if state == "draft":
-        detail = "the provider still holds the draft: it was not delivered; send again to deliver it"
-        _settle(store, response_id, "failed", error=detail, actor=RECONCILE_ACTOR, now=utcnow(now))
-    else:
-        detail = "the provider has neither the draft nor a sent message with its Message-ID; send again to redo it"
-        _settle(store, response_id, "failed", error=detail, actor=RECONCILE_ACTOR, now=utcnow(now), forget_draft=True)
-    return ReconcileResult(response_id=response_id, before=before, after="failed", detail=detail)
-
-
-def reconcile(store: Store, *, mailer: Mailer, policy: Policy | None = None,
-              stale_after: timedelta = timedelta(minutes=15), now: datetime | None = None) -> list[ReconcileResult]:
-    """Settle every `unknown` response, and every `sending` one claimed longer than `stale_after` ago.
-
-    A response whose provider draft is gone and whose Message-ID is in the sent mail becomes `sent`
-    (with its tracking); one whose draft is still there becomes `failed` (not delivered, send again).
-    """
-    policy = policy or Policy()
-    stale_before = utcnow(now) - stale_after
-    with store.connection() as conn:
-        ids = [r["id"] for r in conn.execute(
-            "SELECT id FROM escalation_responses WHERE status = 'unknown'"
-            " OR (status = 'sending' AND claimed_at < %s) ORDER BY updated_at, id",
-            (stale_before,),
-        )]
-    results = []
-    for response_id in ids:
-        result = _reconcile_one(store, response_id=response_id, mailer=mailer, policy=policy, now=now,
-                                stale_before=stale_before)
-        if result is not None:
-            results.append(result)
-    return results

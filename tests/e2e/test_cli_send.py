@@ -46,7 +46,7 @@ def test_dataflow_urgent_send_end_to_end(run, store: Store, tmp_path: Path) -> N
     assert sent.exit_code == 0, sent.output
     assert "Approved at once by the expedited policy" in sent.stdout
     assert "Elena Ruiz notified" in sent.stdout
-    assert "Escalation response sent to DataFlow Inc." in sent.stdout
+    assert "Escalation response sent to DataFlow Inc. Message-ID" in sent.stdout
     [message] = _outbox(tmp_path)
     assert message["To"] == "Michael Torres <michael.torres@dataflow.com>"
     assert message["In-Reply-To"] == "<CAF+mt.4821.1@mail.dataflow.com>"
