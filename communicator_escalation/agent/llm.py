@@ -13,13 +13,13 @@ LLM_MAX_RETRIES = 1
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel | None:
-    """`langchain_openai.ChatOpenAI` for `settings`, or None when OPENAI_API_KEY is not set.
+    """`langchain_openai.ChatOpenAI` for `settings`, or None when OPENAI_API_KEY is unset or empty.
 
     Covers OpenAI, Azure's OpenAI-compatible endpoint and any local OpenAI-compatible server
     (`OPENAI_BASE_URL`); the model is `ESCALATION_LLM_MODEL` and each call times out after
     `ESCALATION_LLM_TIMEOUT_SECONDS`.
     """
-    if settings.openai_api_key is None:
+    if settings.openai_api_key is None or not settings.openai_api_key.get_secret_value().strip():
         return None
     from langchain_openai import ChatOpenAI  # imported only when a model is configured (slow import)
 
