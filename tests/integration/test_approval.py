@@ -5,10 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import timedelta
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
 
 import pytest
 
 from communicator_escalation.errors import EscalationError, NotFound, Refused
+from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.workflow.approval import (
     approval_status,
@@ -127,3 +131,17 @@ def test_submitting_without_a_recipient_is_refused(store: Store) -> None:
         submit_for_approval(store, response_id=response_id, now=NOW)
     with pytest.raises(NotFound):
         approval_status(store, response_id="resp-missing")
+
+
+def test_notifications_are_emailed_when_a_transport_is_given(store: Store, fjord: str, tmp_path: Path) -> None:
+    mailer = OutboxMailer(tmp_path / "outbox")
+    submit_for_approval(store, response_id=fjord, urgent=True, mailer=mailer, now=NOW)
+
+    assert _notifications(store, fjord) == [("expedited_approved", "mateus@helios.example", "sent")]
+    [path] = sorted((tmp_path / "outbox").glob("*.eml"))
+    message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    assert message["To"] == "Mateus Oliveira <mateus@helios.example>"
+    assert message["From"] == "Zoë Laurent <zoe.laurent@helios.example>"
+    assert message["Subject"] == "Expedited: escalation response to Fjordline AS approved by policy"
+    body = message.get_content()
+    assert "Hi Mateus," in body and "Dear Ingrid," in body and "no action is needed" in body
