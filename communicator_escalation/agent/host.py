@@ -24,7 +24,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from ..errors import ConfigurationError, InvalidRequest
 from ..rendering import render
@@ -113,11 +113,13 @@ class Turn(BaseModel):
         default_factory=list, description="Gated tool calls waiting for a decision; empty when the turn finished."
     )
 
+    @computed_field(description="True when the conversation stopped at the review step.")  # type: ignore[prop-decorator]
     @property
     def waiting_for_review(self) -> bool:
         """True when the conversation stopped at the review step."""
         return bool(self.pending_review)
 
+    @computed_field(description="The agent's text in this turn (its last non-empty message).")  # type: ignore[prop-decorator]
     @property
     def reply(self) -> str:
         """The agent's text in this turn (its last non-empty message)."""
