@@ -1,0 +1,80 @@
+"""Benchmark: how long `draft_email` takes on the offline path (no LLM) for the demo's DataFlow case.
+
+Loads the demo world into a database (ESCALATION_DATABASE_URL, or a throwaway embedded PostgreSQL),
+gathers the DataFlow context, strategy and CCs once, then times `draft_email` alone.
+
+    .venv/bin/python benchmarks/bench_drafting.py [--runs 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+from communicator_escalation.store import Store
+from communicator_escalation.store.embedded import embedded_server_uri
+from communicator_escalation.store.world import load_world
+from communicator_escalation.workflow.ccs import suggest_ccs
+from communicator_escalation.workflow.context import gather_context
+from communicator_escalation.workflow.drafting import draft_email
+from communicator_escalation.workflow.policy import Policy
+from communicator_escalation.workflow.strategy import pick_strategy
+
+DEMO_WORLD = Path(__file__).resolve().parents[1] / "communicator_escalation" / "worlds" / "demo-world.json"
+NOW = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
+
+
+def _scratch_database(admin_url: str) -> str:
+    name = f"bench_drafting_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return psycopg.conninfo.make_conninfo(admin_url, dbname=name)
+
+
+def _drop(admin_url: str, url: str) -> None:
+    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=500, help="timed draft_email calls (default 500)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-drafting-") as home:
+        admin = os.environ.get("ESCALATION_DATABASE_URL") or embedded_server_uri(Path(home) / "pgdata", database="postgres")
+        url = _scratch_database(admin)
+        try:
+            with Store.open(url) as store:
+                load_world(store, DEMO_WORLD, now=NOW)
+                ctx = gather_context(store, customer="DataFlow", now=NOW)
+        finally:
+            _drop(admin, url)
+
+    policy = Policy()
+    strategy = pick_strategy(ctx, policy, now=NOW)
+    ccs = suggest_ccs(ctx, strategy, policy=policy)
+    draft_email(ctx, strategy, ccs, now=NOW)  # warm-up: template compilation is cached after the first call
+
+    timings = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        draft_email(ctx, strategy, ccs, now=NOW)
+        timings.append((time.perf_counter() - start) * 1000)
+    timings.sort()
+    p95 = timings[min(len(timings) - 1, round(0.95 * len(timings)) - 1)]
+    print(f"draft_email, DataFlow, offline: {args.runs} runs")
+    print(f"  median {statistics.median(timings):.2f} ms   p95 {p95:.2f} ms   max {timings[-1]:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
