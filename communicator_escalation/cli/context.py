@@ -79,7 +79,8 @@ def render(ctx: EscalationContext) -> Group:
         account.append(("Customer for", f"{cust.tenure_months} months"))
 
     severity = Text(esc.severity, style=_SEVERITY_STYLES[esc.severity])
-    kind = Text.assemble(severity, f" · {esc.escalation_type or 'type not given'} · {esc.signal_type} via {esc.source}")
+    given_type = esc.escalation_type or "type not given"
+    kind = Text.assemble(severity, f" · {given_type} · {esc.signal_type} via {esc.source}")
     since = "ticket opened" if ctx.ticket else "detected"
     escalation = [
         ("Signal", f"{esc.id} ({esc.status})"),
@@ -95,7 +96,8 @@ def render(ctx: EscalationContext) -> Group:
         escalation.append(("Description", esc.description))
     if ctx.reply_to:
         mail = ctx.reply_to
-        escalation.append(("Reply to", f"\"{mail.subject or ''}\" from {mail.contact_name or 'unknown'}, {_when(mail.at)}"))
+        sender = mail.contact_name or "unknown sender"
+        escalation.append(("Reply to", f"\"{mail.subject or ''}\" from {sender}, {_when(mail.at)}"))
         escalation.append(("Message-ID", f"{mail.message_id or 'none'} (thread {mail.thread_id or 'none'})"))
     else:
         escalation.append(("Reply to", "no email on the signal: the response starts a new thread"))
@@ -106,11 +108,11 @@ def render(ctx: EscalationContext) -> Group:
     ]
     if ctx.ticket:
         ticket = ctx.ticket
-        people = [f"requester {ticket.requester.name}" if ticket.requester else "",
-                  f"assignee {ticket.assignee.name}" if ticket.assignee else ""]
+        people = [f"{label} {person.name}" for label, person in (("requester", ticket.requester),
+                                                                  ("assignee", ticket.assignee)) if person]
         lines = [
             ("Ticket", f"{ticket.id} [{ticket.priority}, {ticket.status}] {ticket.subject}"),
-            ("Opened", f"{_when(ticket.opened_at)}; {'; '.join(p for p in people if p) or 'no requester or assignee'}"),
+            ("Opened", f"{_when(ticket.opened_at)}; {'; '.join(people) or 'no requester or assignee'}"),
         ]
         lines += [(_when(event.at), f"{event.kind}: {event.note or ''}") for event in ticket.events]
         parts.append(Panel(_facts(lines), title="Ticket", title_align="left"))
@@ -119,7 +121,9 @@ def render(ctx: EscalationContext) -> Group:
     listed += [("Other open escalation", f"{s.id} ({s.severity}) {s.title}") for s in ctx.other_open_escalations]
     listed += [("Related signal", f"{s.id} ({s.severity}) {s.title}") for s in ctx.related_signals]
     for prior in ctx.prior_escalations:
-        answered = f"answered in {prior.response_minutes} min" if prior.response_minutes is not None else "no response recorded"
+        answered = "no response recorded"
+        if prior.response_minutes is not None:
+            answered = f"answered in {prior.response_minutes} min"
         listed.append(("Prior escalation", f"{prior.id} ({prior.severity}, {prior.status}) {prior.title}; {answered}"))
     listed += [("Save play", f"{p.title} ({p.status})") for p in ctx.save_plays]
     listed.append(("Communications", f"{len(ctx.recent_communications)} in the last 90 days"))

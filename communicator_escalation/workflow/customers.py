@@ -36,8 +36,8 @@ _LEGAL_SUFFIXES = frozenset(
         "kk", "pte", "sl", "group",
     }
 )
-# Legal forms written without spaces in CJK names, dropped from either end.
-_CJK_LEGAL_AFFIXES = ("株式会社", "有限会社", "合同会社", "有限公司", "股份有限公司", "公司", "주식회사", "(株)")
+# Legal forms written without spaces in CJK names, dropped from either end (longest first).
+_CJK_LEGAL_AFFIXES = ("股份有限公司", "株式会社", "有限会社", "合同会社", "有限公司", "주식회사", "公司")
 # "&", "and", "und", "et" between words are the same connector; drop them ("Müller und Söhne").
 _CONNECTORS = frozenset({"and", "und", "et"})
 _SEPARATORS = re.compile(r"[\W_]+")

@@ -31,9 +31,12 @@ def test_dataflow_human_view(demo_url: str) -> None:
     result = _run(demo_url, "--customer", "dataflow")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    for expected in ("DataFlow Inc.", "$340,000", "62 ▼ declining", "Michael Torres, CTO <michael.torres@dataflow.com>",
-                     "T-4821", "engineering_escalated", "workaround_identified", "Open for     3 days",
-                     "<CAF+mt.4821.1@mail.dataflow.com>", "Jordan Patel", "Elena Ruiz", "Related signal"):
+    expected_lines = (
+        "DataFlow Inc.", "$340,000", "62 ▼ declining", "Michael Torres, CTO <michael.torres@dataflow.com>",
+        "T-4821", "engineering_escalated", "workaround_identified", "Open for     3 days",
+        "<CAF+mt.4821.1@mail.dataflow.com>", "Jordan Patel", "Elena Ruiz", "Related signal",
+    )
+    for expected in expected_lines:
         assert expected in out, expected
     assert result.stderr == ""
 

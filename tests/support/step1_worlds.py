@@ -18,7 +18,8 @@ def _at(**delta: float) -> str:
 
 def _staff() -> list[dict[str, Any]]:
     return [
-        {"id": "s-anna", "name": "Anna Schäfer", "email": "anna@nordlicht.example", "role": "csm", "manager_id": "s-bernd"},
+        {"id": "s-anna", "name": "Anna Schäfer", "email": "anna@nordlicht.example", "role": "csm",
+         "manager_id": "s-bernd"},
         {"id": "s-bernd", "name": "Bernd Köhler", "email": "bernd@nordlicht.example", "role": "csm_manager"},
         {"id": "s-carla", "name": "Carla Dietz", "email": "carla@nordlicht.example", "role": "executive", "title": "COO"},
         {"id": "s-dieter", "name": "Dieter Lang", "email": "dieter@nordlicht.example", "role": "support_lead"},
@@ -33,7 +34,7 @@ def _staff() -> list[dict[str, Any]]:
 def _customers(history: int) -> list[dict[str, Any]]:
     base = {"tier": "mid_market", "csm_id": "s-anna", "health_score": 80}
     muller_history = [{"at": _at(days=400 + i), "score": 40} for i in range(history)]
-    muller_history += [{"at": _at(days=120), "score": 55}, {"at": _at(days=60), "score": 60}, {"at": _at(days=1), "score": 71}]
+    muller_history += [{"at": _at(days=d), "score": score} for d, score in ((120, 55), (60, 60), (1, 71))]
     return [
         {
             "id": "k-muller", "name": "Müller & Söhne GmbH", "domain": "mueller-soehne.de", "arr": 125000.5,
@@ -58,7 +59,8 @@ def _contacts() -> list[dict[str, Any]]:
          "email": "juergen@mueller-soehne.de", "role": "executive"},
         {"id": "c-ip", "customer_id": "k-muller", "name": "Ilse Pfeiffer", "title": "IT-Leiterin",
          "email": "ilse@mueller-soehne.de", "role": "technical"},
-        {"id": "c-yt", "customer_id": "k-sakura", "name": "山田 太郎", "title": "CTO", "email": "yamada@sakura.example"},
+        {"id": "c-yt", "customer_id": "k-sakura", "name": "山田 太郎", "title": "CTO",
+         "email": "yamada@sakura.example"},
         {"id": "c-acme", "customer_id": "k-acme-corp", "name": "Road Runner", "email": "rr@acme.example"},
     ]
 

@@ -7,7 +7,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from communicator_escalation.cli.context import duration
-from communicator_escalation.errors import AmbiguousCustomer, CustomerNotFound, NoOpenEscalation, NotAnEscalation, NotFound
+from communicator_escalation.errors import (
+    AmbiguousCustomer,
+    CustomerNotFound,
+    NoOpenEscalation,
+    NotAnEscalation,
+    NotFound,
+)
 from communicator_escalation.models import HealthPoint, RiskSignal
 from communicator_escalation.workflow.context import health_trend, select_escalation
 from communicator_escalation.workflow.customers import ResolvedCustomer, match_customer, name_key
@@ -21,6 +27,7 @@ NOW = datetime(2031, 5, 1, 12, tzinfo=timezone.utc)
         ("DataFlow Inc.", "dataflowinc", "dataflow"),
         ("Müller & Söhne GmbH & Co. KG", "mullersohnegmbhcokg", "mullersohne"),
         ("株式会社さくら", "株式会社さくら", "さくら"),
+        ("台湾积体电路股份有限公司", "台湾积体电路股份有限公司", "台湾积体电路"),
         ("ＡＣＭＥ　Ｃｏｒｐ", "acmecorp", "acme"),  # full-width letters and space
         ("Limited", "limited", "limited"),  # a legal form alone stays the name
     ],
@@ -87,6 +94,8 @@ def test_health_trend() -> None:
     assert (alone.direction, alone.change, alone.window_days) == ("stable", 0, None)
 
 
-@pytest.mark.parametrize(("hours", "text"), [(0.2, "12 min"), (5.5, "5 h 30 min"), (24, "1 day 0 h"), (72.33, "3 days 0 h")])
+@pytest.mark.parametrize(
+    ("hours", "text"), [(0.2, "12 min"), (5.5, "5 h 30 min"), (24, "1 day 0 h"), (72.33, "3 days 0 h")]
+)
 def test_duration(hours: float, text: str) -> None:
     assert duration(hours) == text
