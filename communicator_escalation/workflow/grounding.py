@@ -83,14 +83,25 @@ _EXPOSURE_CLAIM = re.compile(
 # Words an email commonly capitalises (sentence starts, headings, sign-offs) that are not names.
 _COMMON_WORDS = frozenset(
     """
-    a about after again all also although an and any apologies apologize as at be because before best but by
-    call can certainly could currently dear despite do during each either even every first following for
-    from further going good had happy has have having he her here hi his hope how however i if immediate
-    immediately impact in incident in-place instead is it its just kind kindly let meanwhile more moreover my
-    next no not now of on once one our ours please rather regards rest right root sincerely since sincere so
-    some still such thank thanks that the their them then there these they this those though thus timeline
-    to today together tomorrow until update updates upon us we what when where whether which while who will
-    with within without would yes yet you your yours warm warmest kind sorry again status current next
+    a about above across action actions actually additionally after again against ahead all already also
+    although always am an and another any anything apologies apologise apologize appreciate are as assure
+    assured at attention available back be because been before being below best better between both but by
+    call can can't cannot certainly change clear closely committed commitment complete confirm continue
+    could currently day days dear despite detail details did direct directly do does doing done don't down
+    during each early either else end ensure even every everything expect fact finally first fix fixed
+    following for forward from full fully further get getting given go going good got great had happen
+    happened has have having he hear her here here's hi his hold hope how however i i'd i'll i'm i've if
+    immediate immediately importantly impact in incident inform informed instead into is issue issues it
+    it's its just keep kind kindly know last let let's like look looking make many matter may me meanwhile
+    might more moreover most much must my need needed new next no not note now of off on once one only open
+    or other our ours out over own part personally plan plans please point priority progress quick quickly
+    rather really reach regards relevant resolve resolved resolving respond response rest right root same
+    see sent should since sincere sincerely so some something soon sorry specific status step steps still
+    such summary support sure take taking team than thank thanks that that's the their them then there
+    there's these they they're thing things this those though through thus time timeline to today together
+    tomorrow too truly two understand understanding unfortunately until up update updates upon urgent us
+    very want warm warmest was way we we'll we're we've well were what what's when where whether which
+    while who why will with within without work working would yes yet you you'll you're you've your yours
     """.split()
 )
 _SENTENCE_ENDS = ".!?:\n•*-–\"“("
@@ -192,7 +203,7 @@ def _capitalised_runs(text: str) -> list[tuple[list[str], bool]]:
     previous_end = -2
     for match in _WORD.finditer(text):
         word = match.group(0)
-        if not word[0].isupper():
+        if not word[0].isupper() or word == "I" or word.startswith(("I'", "I’")):
             previous_end = -2
             continue
         if runs and previous_end >= 0 and text[previous_end : match.start()] == " ":
@@ -207,13 +218,13 @@ def _capitalised_runs(text: str) -> list[tuple[list[str], bool]]:
 def _unknown_names(text: str, vocabulary: set[str]) -> list[str]:
     """Capitalised words (names) that neither the sources nor everyday email English contain.
 
-    A single capitalised word at a sentence start is not judged: it is usually an ordinary word.
+    The first word of a sentence is not judged on its own (it is capitalised anyway); the words after
+    it in the same run are.
     """
     unknown = []
     for words, sentence_start in _capitalised_runs(text):
-        if sentence_start and len(words) == 1:
-            continue
-        folded = [_fold(w) for w in words]
+        judged = words[1:] if sentence_start else words
+        folded = [_fold(w) for w in judged]
         if any(w not in vocabulary and w not in _COMMON_WORDS for w in folded):
             unknown.append(" ".join(words))
     return unknown
