@@ -48,7 +48,9 @@ def main() -> None:
         )
         config = {"configurable": {"thread_id": uuid.uuid4().hex}}
 
-        state = agent.invoke({"messages": [{"role": "user", "content": f"Draft escalation response for {args.customer}"}]}, config)
+        state = agent.invoke(
+            {"messages": [{"role": "user", "content": f"Draft escalation response for {args.customer}"}]}, config
+        )
         print(last_text(state))
         if not args.send:
             return

@@ -77,7 +77,9 @@ class Skill(Protocol):
 class ChatMessage(BaseModel):
     """One message of a conversation, as a front door shows it."""
 
-    role: Literal["user", "assistant", "tool"] = Field(description="Who said it: the user, the agent, or a tool result.")
+    role: Literal["user", "assistant", "tool"] = Field(
+        description="Who said it: the user, the agent, or a tool result."
+    )
     content: str = Field(description="Text of the message (a tool result as returned to the model).")
     name: str | None = Field(default=None, description="Tool name, for tool results and tool calls.")
     data: dict[str, Any] | None = Field(default=None, description="Tool result parsed as JSON, when it is JSON.")
@@ -315,7 +317,9 @@ class CommunicatorAgent:
     @staticmethod
     def _decision(decision: ReviewDecision, request: ReviewRequest) -> dict[str, Any]:
         if decision.type not in request.allowed_decisions:
-            raise InvalidRequest(f"{decision.type!r} is not allowed for {request.tool}; allowed: {request.allowed_decisions}")
+            raise InvalidRequest(
+                f"{decision.type!r} is not allowed for {request.tool}; allowed: {request.allowed_decisions}"
+            )
         if decision.type == "approve":
             return {"type": "approve"}
         if decision.type == "edit":

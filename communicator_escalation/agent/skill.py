@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from langchain.agents.middleware import InterruptOnConfig
 from langchain_core.language_models import BaseChatModel
@@ -20,7 +20,7 @@ from langchain_core.messages import ToolCall
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.config import get_config
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from ..config import Settings
 from ..errors import EscalationError
@@ -39,8 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["REVIEW_DECISIONS", "EscalationSkill"]
 
 REVIEW_DECISIONS: list[str] = ["approve", "edit", "reject"]
-
-A = TypeVar("A", bound=BaseModel)
 
 
 def _invalid_arguments(err: ValidationError) -> str:
@@ -104,7 +102,9 @@ class EscalationSkill:
     @property
     def system_prompt(self) -> str:
         """The skill's instructions, rendered from prompts/system/escalation.j2."""
-        return render("system/escalation.j2", tools=ToolName, expedite_severities=self.policy.approval.expedite_severities)
+        return render(
+            "system/escalation.j2", tools=ToolName, expedite_severities=self.policy.approval.expedite_severities
+        )
 
     @property
     def interrupt_on(self) -> dict[str, InterruptOnConfig]:

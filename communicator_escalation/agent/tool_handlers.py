@@ -22,9 +22,9 @@ from ..workflow.access import require_customer_access
 from ..workflow.approval import EXPEDITED_ACTOR, ApprovalView
 from ..workflow.context import gather_context
 from ..workflow.policy import Policy
+from ..workflow.responses import cancel_response, create_response, load_draft
 from ..workflow.review import Recipient as ViewRecipient
 from ..workflow.review import ResponseView, add_cc, edit_response, get_response, remove_cc
-from ..workflow.responses import cancel_response, create_response, load_draft
 from ..workflow.sending import SendOutcome, send_response
 from ..workflow.strategy import pick_strategy
 from .results import (
@@ -167,7 +167,11 @@ def _draft_result(view: ResponseView, stored: Draft, now: datetime | None) -> Dr
         review_notes=list(stored.review_notes),
         other_open_escalations=[
             EscalationRef(
-                signal_id=o.risk_signal_id, title=o.title, severity=o.severity, escalation_type=o.type, detected_at=o.detected_at
+                signal_id=o.risk_signal_id,
+                title=o.title,
+                severity=o.severity,
+                escalation_type=o.type,
+                detected_at=o.detected_at,
             )
             for o in stored.other_open_escalations
         ],
@@ -222,9 +226,7 @@ def suggest(deps: Deps, args: SuggestCcsArgs, *, actor: str | None, now: datetim
     )
 
 
-def _review_result(
-    before: ResponseView, after: ResponseView, stored: Draft, **fields: object
-) -> ReviewResult:
+def _review_result(before: ResponseView, after: ResponseView, stored: Draft, **fields: object) -> ReviewResult:
     labels = _labels(stored)
     changed = [f for f in ("subject", "body") if getattr(before, f) != getattr(after, f)]
     if {r.email for r in before.cc} != {r.email for r in after.cc}:

@@ -60,7 +60,10 @@ def _show_message(console: Console, message: ChatMessage, *, cards: bool) -> Non
             return
         text = render(_CARD_TEMPLATES[result.kind], r=result, d=result).strip()
         style = "red" if result.kind == "error" else ""
-        console.print(_panel(text) if result.kind in _PANELLED else Text(text, style=style), soft_wrap=result.kind not in _PANELLED)
+        console.print(
+            _panel(text) if result.kind in _PANELLED else Text(text, style=style),
+            soft_wrap=result.kind not in _PANELLED,
+        )
 
 
 def show_turn(console: Console, turn: Turn, *, cards: bool = True) -> None:
@@ -117,8 +120,16 @@ def _repl(console: Console, agent: CommunicatorAgent, thread_id: str | None, act
         console.print(Text(render("cli/thread.j2", thread_id=thread_id, waiting=False).strip(), style="dim"))
 
 
-def run_script(console: Console, agent: CommunicatorAgent, messages: list[str], *, thread_id: str | None = None,
-               actor: str | None = None, cards: bool = True, show_thread: bool = True) -> Turn | None:
+def run_script(
+    console: Console,
+    agent: CommunicatorAgent,
+    messages: list[str],
+    *,
+    thread_id: str | None = None,
+    actor: str | None = None,
+    cards: bool = True,
+    show_thread: bool = True,
+) -> Turn | None:
     """Run `messages` as consecutive turns of one thread, printing the transcript; returns the last turn.
 
     At a review the message is the decision (see `CommunicatorAgent.run_turn`); a decision word is
@@ -173,9 +184,7 @@ def _stop_embedded_server(pgdata: Path) -> None:
 def throwaway_home() -> Iterator[Settings]:
     """Settings on a temporary home (embedded PostgreSQL, local outbox, offline model), removed afterwards."""
     home = Path(tempfile.mkdtemp(prefix="escalation-demo-"))
-    settings = Settings(
-        home=home, database_url=None, openai_api_key=None, mail_transport="outbox", policy_file=None
-    )
+    settings = Settings(home=home, database_url=None, openai_api_key=None, mail_transport="outbox", policy_file=None)
     try:
         yield settings
     finally:

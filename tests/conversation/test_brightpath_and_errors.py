@@ -42,8 +42,13 @@ def test_brightpath_two_open_escalations_drafts_the_most_urgent_and_offers_the_o
     world = json.loads(demo_world_path.read_text())
     customer = next(c for c in world["customers"] if c["name"].startswith("Brightpath"))
     open_escalations = sorted(
-        (s for s in world["risk_signals"] if s["customer_id"] == customer["id"] and s["status"] == "open"
-         and s["signal_type"] in ESCALATION_SIGNAL_TYPES),
+        (
+            s
+            for s in world["risk_signals"]
+            if s["customer_id"] == customer["id"]
+            and s["status"] == "open"
+            and s["signal_type"] in ESCALATION_SIGNAL_TYPES
+        ),
         key=lambda s: -SEVERITY_RANK[s["severity"]],
     )
     assert len(open_escalations) == 2
@@ -112,17 +117,16 @@ def test_unicode_world_drafts_to_the_reporter_and_sends_after_review(store: Stor
     assert len(list((tmp_path / "outbox").glob("**/*.eml"))) == 1
 
 
-@pytest.mark.parametrize("message", ["Draft escalation response for DataFlow", "Escalation response for signal rs-1001"])
+@pytest.mark.parametrize(
+    "message", ["Draft escalation response for DataFlow", "Escalation response for signal rs-1001"]
+)
 def test_another_csms_customer_is_not_found_for_the_actor(
     store: Store, demo_world_path: Path, tmp_path: Path, message: str
 ) -> None:
     load_world(store, demo_world_path)
     world = json.loads(demo_world_path.read_text())
     dataflow = next(c for c in world["customers"] if c["name"].startswith("DataFlow"))
-    outsider = next(
-        s["id"] for s in world["staff"]
-        if s["role"] == "csm" and s["id"] != dataflow["csm_id"]
-    )
+    outsider = next(s["id"] for s in world["staff"] if s["role"] == "csm" and s["id"] != dataflow["csm_id"])
     turn = _agent(store, tmp_path).run_turn(message=message, actor=outsider)
     [error] = _results(turn, "error")
     assert error["error"]["code"] in {"customer_not_found", "not_found"}

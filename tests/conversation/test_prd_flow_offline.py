@@ -42,8 +42,11 @@ def test_prd_conversation_sends_once_and_logs_the_response_time(
 ) -> None:
     world = _world(demo_world_path)
     customer = next(c for c in world["customers"] if c["name"].startswith("DataFlow"))
-    signal = next(s for s in world["risk_signals"] if s["customer_id"] == customer["id"] and s["status"] == "open"
-                  and s["signal_type"] == "ticket_escalated")
+    signal = next(
+        s
+        for s in world["risk_signals"]
+        if s["customer_id"] == customer["id"] and s["status"] == "open" and s["signal_type"] == "ticket_escalated"
+    )
     reporter = _by_id(world["contacts"], signal["reported_by_contact_id"])
 
     drafted = agent.run_turn(message="Draft escalation response for DataFlow")

@@ -29,11 +29,11 @@ _DRAFT_BLOCK = re.compile(r"<draft>\nSubject: (?P<subject>[^\n]*)\n\n(?P<body>.*
 def _tool_results(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Tool results after the last user message, parsed."""
     last_user = max(i for i, m in enumerate(messages) if m["role"] == "user")
-    return [json.loads(m["content"][m["content"].find("{"):]) for m in messages[last_user:] if m["role"] == "tool"]
+    return [json.loads(m["content"][m["content"].find("{") :]) for m in messages[last_user:] if m["role"] == "tool"]
 
 
 def _latest(messages: list[dict[str, Any]], kind: str) -> dict[str, Any]:
-    results = [json.loads(m["content"][m["content"].find("{"):]) for m in messages if m["role"] == "tool"]
+    results = [json.loads(m["content"][m["content"].find("{") :]) for m in messages if m["role"] == "tool"]
     return next(r for r in reversed(results) if r.get("kind") == kind)
 
 
@@ -57,30 +57,42 @@ def model(request: ReceivedRequest) -> Reply:
     results = {r["kind"]: r for r in _tool_results(messages)}
     if "send" in results:
         sent = results["send"]
-        return Reply(content=(
-            f"Escalation response submitted for expedited approval. Approved by {sent['approval']['decided_by']}. "
-            f"Escalation response sent to {sent['customer']['name']}. "
-            f"Response time logged: {sent['response_minutes']} minutes from escalation."
-        ))
+        return Reply(
+            content=(
+                f"Escalation response submitted for expedited approval. Approved by {sent['approval']['decided_by']}. "
+                f"Escalation response sent to {sent['customer']['name']}. "
+                f"Response time logged: {sent['response_minutes']} minutes from escalation."
+            )
+        )
     if "draft" in results:
         ctx, draft = results["context"]["details"], results["draft"]
-        return Reply(content=(
-            f"{ctx['severity']} {ctx['escalation_type']} escalation from {ctx['reporter']['title']} "
-            f"{ctx['reporter']['name']}. Draft {draft['response_id']}: {draft['subject']}. "
-            f"Suggested CCs: {', '.join(c['label'] for c in draft['suggested_ccs'])}. [Edit] [Add CCs] [Send Urgently]"
-        ))
+        return Reply(
+            content=(
+                f"{ctx['severity']} {ctx['escalation_type']} escalation from {ctx['reporter']['title']} "
+                f"{ctx['reporter']['name']}. Draft {draft['response_id']}: {draft['subject']}. "
+                f"Suggested CCs: {', '.join(c['label'] for c in draft['suggested_ccs'])}. "
+                "[Edit] [Add CCs] [Send Urgently]"
+            )
+        )
     return Reply(content="Something went wrong: " + json.dumps(list(results.values())))
 
 
 def test_prd_flow_on_chatopenai_sends_once(
-    db_url: str, demo_world_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    db_url: str,
+    demo_world_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     record_property: Any,
 ) -> None:
     with OpenAIServer() as server:
         server.reply(*([model] * 20))
         settings = Settings(
-            home=tmp_path, database_url=db_url, openai_api_key="sk-test", openai_base_url=server.base_url,
-            mail_transport="outbox", policy_file=None,
+            home=tmp_path,
+            database_url=db_url,
+            openai_api_key="sk-test",
+            openai_base_url=server.base_url,
+            mail_transport="outbox",
+            policy_file=None,
         )
         with open_runtime(settings) as runtime:
             load_world(runtime.store, demo_world_path)

@@ -18,13 +18,18 @@ from communicator_escalation.store.world import load_world
 
 def _chat(db_url: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if key not in {"OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL"} and not key.startswith("ESCALATION_")
     }
     env.update({"ESCALATION_DATABASE_URL": db_url, "ESCALATION_HOME": str(home), "COLUMNS": "200", "NO_COLOR": "1"})
     return subprocess.run(
         [str(Path(sys.executable).with_name("escalation")), "chat", *args],
-        env=env, capture_output=True, text=True, timeout=240, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
     )
 
 
@@ -57,6 +62,8 @@ def test_review_survives_the_process_and_is_sent_once_from_a_new_one(
     assert "Response time logged:" not in third.stdout
     assert len(_emails(tmp_path)) == 1
     with store.connection() as conn:
-        rows = conn.execute("SELECT r.status, s.response_email_id FROM escalation_responses r"
-                            " JOIN risk_signals s ON s.id = r.risk_signal_id").fetchall()
+        rows = conn.execute(
+            "SELECT r.status, s.response_email_id FROM escalation_responses r"
+            " JOIN risk_signals s ON s.id = r.risk_signal_id"
+        ).fetchall()
     assert [r["status"] for r in rows] == ["sent"] and rows[0]["response_email_id"]

@@ -14,8 +14,13 @@ from communicator_escalation.store.world import load_world
 
 
 def _chat(db_url: str, home: Path, *args: str, stdin: str | None = None) -> Result:
-    env = {"ESCALATION_DATABASE_URL": db_url, "ESCALATION_HOME": str(home), "OPENAI_API_KEY": None,
-           "COLUMNS": "200", "NO_COLOR": "1"}
+    env = {
+        "ESCALATION_DATABASE_URL": db_url,
+        "ESCALATION_HOME": str(home),
+        "OPENAI_API_KEY": None,
+        "COLUMNS": "200",
+        "NO_COLOR": "1",
+    }
     return CliRunner().invoke(app, ["chat", *args], env=env, input=stdin)
 
 
@@ -39,7 +44,7 @@ def test_scripted_turns_continue_a_thread(demo_url: str, tmp_path: Path) -> None
 
     second = _chat(demo_url, tmp_path, "--thread", thread[1], "-m", "Add CCs", "-m", "Send Urgently", "-m", "yes")
     assert second.exit_code == 0, second.output
-    review = second.output[second.output.index("Review before sending"):]
+    review = second.output[second.output.index("Review before sending") :]
     assert "CC: Elena Ruiz <elena.ruiz@cobaltmetrics.com>" in review
     assert "CSM: yes" in second.output and "Response time logged:" in second.output
     assert _emails(tmp_path) == 1

@@ -17,12 +17,19 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 def _run(script: str, db_url: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if key not in {"OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL"} and not key.startswith("ESCALATION_")
     }
     env.update({"ESCALATION_DATABASE_URL": db_url, "ESCALATION_HOME": str(home)})
-    return subprocess.run([sys.executable, str(EXAMPLES / script), *args], env=env, capture_output=True, text=True,
-                          timeout=240, check=False)
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
 
 
 @pytest.fixture

@@ -42,11 +42,17 @@ class NotesSkill:
 
     @property
     def tools(self) -> list[BaseTool]:
-        return [StructuredTool.from_function(self._publish, name="publish_note", description="Publish a note.", args_schema=NoteArgs)]
+        return [
+            StructuredTool.from_function(
+                self._publish, name="publish_note", description="Publish a note.", args_schema=NoteArgs
+            )
+        ]
 
     @property
     def interrupt_on(self) -> dict[str, InterruptOnConfig]:
-        return {"publish_note": {"allowed_decisions": ["approve", "edit", "reject"], "description": "Publish this note"}}
+        return {
+            "publish_note": {"allowed_decisions": ["approve", "edit", "reject"], "description": "Publish this note"}
+        }
 
 
 class ScriptedModel(BaseChatModel):
@@ -62,8 +68,11 @@ class ScriptedModel(BaseChatModel):
         return self
 
     def _generate(
-        self, messages: list[BaseMessage], stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any,
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
     ) -> ChatResult:
         self.calls += 1
         last = messages[-1]
@@ -151,7 +160,9 @@ def test_decision_words() -> None:
 
 def test_a_tool_name_defined_twice_is_a_configuration_error(store: Store) -> None:
     with pytest.raises(ConfigurationError, match="publish_note"):
-        CommunicatorAgent([NotesSkill(), NotesSkill()], model=ScriptedModel(), checkpointer=postgres_checkpointer(store))
+        CommunicatorAgent(
+            [NotesSkill(), NotesSkill()], model=ScriptedModel(), checkpointer=postgres_checkpointer(store)
+        )
 
 
 def test_message_or_decision_is_required(store: Store) -> None:
