@@ -35,6 +35,11 @@ class Store:
     @classmethod
     def open(cls, url: str, *, max_size: int = 8) -> Store:
         """Connect to `url`, apply pending migrations, and return the store."""
+        try:  # fail fast and quietly when the server is down, before the pool starts retrying
+            psycopg.connect(url, connect_timeout=5).close()
+        except psycopg.Error as err:
+            detail = " ".join(str(err).split()) or err.__class__.__name__
+            raise StoreUnavailable(f"database unavailable: {detail}") from err
         pool = ConnectionPool(
             url,
             min_size=1,
