@@ -1,6 +1,7 @@
 """Benchmark: how long `draft_email` takes on the offline path (no LLM) for the demo's DataFlow case.
 
-Loads the demo world into a database (ESCALATION_DATABASE_URL, or a throwaway embedded PostgreSQL),
+Loads the demo world into a scratch database (dropped afterwards) on the configured server
+(ESCALATION_DATABASE_URL, or the embedded PostgreSQL under ESCALATION_HOME, as `make demo` uses),
 gathers the DataFlow context, strategy and CCs once, then times `draft_email` alone.
 
     .venv/bin/python benchmarks/bench_drafting.py [--runs 500]
@@ -9,9 +10,7 @@ gathers the DataFlow context, strategy and CCs once, then times `draft_email` al
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -19,8 +18,8 @@ from pathlib import Path
 
 import psycopg
 
-from communicator_escalation.store import Store
-from communicator_escalation.store.embedded import embedded_server_uri
+from communicator_escalation.config import Settings
+from communicator_escalation.store import Store, database_url
 from communicator_escalation.store.world import load_world
 from communicator_escalation.workflow.ccs import suggest_ccs
 from communicator_escalation.workflow.context import gather_context
@@ -50,15 +49,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=500, help="timed draft_email calls (default 500)")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="bench-drafting-") as home:
-        admin = os.environ.get("ESCALATION_DATABASE_URL") or embedded_server_uri(Path(home) / "pgdata", database="postgres")
-        url = _scratch_database(admin)
-        try:
-            with Store.open(url) as store:
-                load_world(store, DEMO_WORLD, now=NOW)
-                ctx = gather_context(store, customer="DataFlow", now=NOW)
-        finally:
-            _drop(admin, url)
+    admin = database_url(Settings())
+    url = _scratch_database(admin)
+    try:
+        with Store.open(url) as store:
+            load_world(store, DEMO_WORLD, now=NOW)
+            ctx = gather_context(store, customer="DataFlow", now=NOW)
+    finally:
+        _drop(admin, url)
 
     policy = Policy()
     strategy = pick_strategy(ctx, policy, now=NOW)
