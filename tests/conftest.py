@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import psycopg
 import pytest
 
 from communicator_escalation.store import Store
-from communicator_escalation.store.embedded import embedded_server_uri
+from communicator_escalation.store.embedded import embedded_server_uri, stop_embedded_server
 from communicator_escalation.store.migrate import migrate
 
 DEMO_WORLD = Path(__file__).resolve().parents[1] / "communicator_escalation" / "worlds" / "demo-world.json"
@@ -25,18 +27,33 @@ def _with_database(url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Admin URL of the test server: ESCALATION_TEST_DATABASE_URL, or an embedded server."""
+def pg_admin_url() -> Iterator[str]:
+    """Admin URL of the test server: ESCALATION_TEST_DATABASE_URL, or an embedded server of this session.
+
+    The embedded cluster lives in its own temporary folder (not pytest's basetemp, which a concurrent
+    pytest run may prune) and is stopped and removed at the end of the session.
+    """
     url = os.environ.get("ESCALATION_TEST_DATABASE_URL")
-    if not url:
-        url = embedded_server_uri(tmp_path_factory.mktemp("pg") / "pgdata", database="postgres")
+    if url:
+        yield from _prepared(url)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="escalation-test-pg-"))
+    try:
+        yield from _prepared(embedded_server_uri(folder / "pgdata", database="postgres"))
+    finally:
+        stop_embedded_server(folder / "pgdata")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _prepared(url: str) -> Iterator[str]:
+    """Create the migrated template database every test database is copied from."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {_TEMPLATE}")
         conn.execute(f"CREATE DATABASE {_TEMPLATE}")
     with psycopg.connect(_with_database(url, _TEMPLATE), autocommit=True) as conn:
         conn.row_factory = psycopg.rows.dict_row
         migrate(conn)
-    return url
+    yield url
 
 
 @pytest.fixture

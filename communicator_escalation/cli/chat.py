@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +20,7 @@ from ..agent.results import parse_tool_result
 from ..agent.runtime import open_runtime
 from ..config import Settings
 from ..rendering import render
+from ..store.embedded import stop_embedded_server
 from ..store.world import load_world
 from ._app import app, guarded
 
@@ -170,16 +170,6 @@ def chat(
             _repl(console, agent, thread, actor, cards=cards)
 
 
-def _stop_embedded_server(pgdata: Path) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import pgserver
-
-        server = pgserver.get_server(pgdata, cleanup_mode="stop")
-    server.cleanup_mode = "stop"
-    server.cleanup()
-
-
 @contextmanager
 def throwaway_home() -> Iterator[Settings]:
     """Settings on a temporary home (embedded PostgreSQL, local outbox, offline model), removed afterwards."""
@@ -189,7 +179,7 @@ def throwaway_home() -> Iterator[Settings]:
         yield settings
     finally:
         if settings.pgdata_dir.exists():
-            _stop_embedded_server(settings.pgdata_dir)
+            stop_embedded_server(settings.pgdata_dir)
         shutil.rmtree(home, ignore_errors=True)
 
 

@@ -10,6 +10,22 @@ from ..errors import StoreUnavailable
 EMBEDDED_DATABASE = "escalation"
 
 
+def _pgserver():  # type: ignore[no-untyped-def]
+    with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on import
+        warnings.simplefilter("ignore")
+        import pgserver  # heavy import kept local: only the embedded path needs it
+    return pgserver
+
+
+def stop_embedded_server(pgdata: Path) -> None:
+    """Stop the embedded server of `pgdata` (throw-away homes, test sessions)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        server = _pgserver().get_server(pgdata, cleanup_mode="stop")
+    server.cleanup_mode = "stop"  # get_server returns the cached handle, whatever mode it was made with
+    server.cleanup()
+
+
 def embedded_server_uri(pgdata: Path, database: str = EMBEDDED_DATABASE) -> str:
     """Start (or reuse) the pgserver cluster in `pgdata` and return a URI for `database`.
 
@@ -17,10 +33,7 @@ def embedded_server_uri(pgdata: Path, database: str = EMBEDDED_DATABASE) -> str:
     """
     import psycopg
 
-    with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on import
-        warnings.simplefilter("ignore")
-        import pgserver  # heavy import kept local: only the embedded path needs it
-
+    pgserver = _pgserver()
     pgdata.mkdir(parents=True, exist_ok=True)
     try:
         with warnings.catch_warnings():
