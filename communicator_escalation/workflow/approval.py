@@ -146,7 +146,7 @@ def _load_approval(conn: Conn, approval_id: str, *, lock: bool = False) -> Row:
 
 def _latest_approval(conn: Conn, response_id: str) -> Row | None:
     return conn.execute(
-        _APPROVAL_SELECT + " WHERE a.response_id = %s ORDER BY a.requested_at DESC, a.id DESC LIMIT 1",
+        _APPROVAL_SELECT + " WHERE a.response_id = %s ORDER BY a.seq DESC LIMIT 1",
         (response_id,),
     ).fetchone()
 

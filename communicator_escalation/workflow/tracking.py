@@ -125,7 +125,7 @@ def list_responses(store: Store, *, customer: str | None = None) -> list[Respons
             " FROM escalation_responses r JOIN customers c ON c.id = r.customer_id"
             " JOIN risk_signals s ON s.id = r.risk_signal_id"
             " LEFT JOIN LATERAL (SELECT status, decided_by FROM approval_requests"
-            "   WHERE response_id = r.id ORDER BY requested_at DESC, id DESC LIMIT 1) a ON true"
+            "   WHERE response_id = r.id ORDER BY seq DESC LIMIT 1) a ON true"
             + where + " ORDER BY r.created_at DESC, r.id",
             params,
         ).fetchall()
