@@ -6,8 +6,8 @@ Error mapping (what the response state machine relies on):
   gone, so a retry can never deliver twice).
 - A timeout, dropped connection or other transport error while sending -> `AmbiguousMailError`:
   the request may have reached Gmail; reconcile with `draft_status`, never resend blindly.
-  (httplib2 itself silently re-sends a request once when the server closes the connection without
-  answering; Gmail's "a sent draft is gone" turns such a resend into a 404, reported as `DraftGone`.)
+  (Plain `httplib2.Http` silently re-sends a request when the server closes the connection
+  without answering; `SingleAttemptHttp` sends each request exactly once, on a fresh connection.)
 - The draft no longer exists when sending -> `DraftGone` (an `AmbiguousMailError`).
 - Any other 4xx -> `MailError`. Transport errors outside sending -> `TransientMailError`.
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import socket
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -37,7 +38,7 @@ from ..errors import ConfigurationError, MailError
 from .base import AmbiguousMailError, DraftGone, DraftStatus, OutgoingEmail, SendReceipt, TransientMailError
 from .message import build_message, message_bytes
 
-__all__ = ["GMAIL_SCOPES", "GmailMailer", "build_gmail_service", "parse_retry_after"]
+__all__ = ["GMAIL_SCOPES", "GmailMailer", "SingleAttemptHttp", "build_gmail_service", "parse_retry_after"]
 
 # compose: create and send drafts; readonly: search by rfc822msgid when reconciling.
 GMAIL_SCOPES = (
@@ -47,6 +48,39 @@ GMAIL_SCOPES = (
 
 _RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 _TRANSPORT_ERRORS = (OSError, http.client.HTTPException, httplib2.HttpLib2Error)
+
+
+class SingleAttemptHttp(httplib2.Http):
+    """An `httplib2.Http` that sends every request exactly once.
+
+    `httplib2.Http._conn_request` re-sends a request when the connection drops before an answer
+    (at least once, whatever `httplib2.RETRIES` says), which could repeat a `drafts.send` that
+    Gmail already carried out. Here a failure is raised to the caller instead. Each request
+    starts on a fresh connection, so an idle keep-alive connection the server has closed meanwhile
+    cannot fail a request that never left.
+    """
+
+    def _conn_request(
+        self, conn: http.client.HTTPConnection, request_uri: str, method: str, body: Any, headers: dict[str, str]
+    ) -> tuple[httplib2.Response, bytes]:
+        try:
+            conn.close()
+            conn.connect()
+            conn.request(method, request_uri, body, headers)
+            raw = conn.getresponse()
+            content = b"" if method == "HEAD" else raw.read()
+        except socket.gaierror as err:
+            conn.close()
+            raise httplib2.ServerNotFoundError(f"Unable to find the server at {conn.host}") from err
+        except BaseException:
+            conn.close()
+            raise
+        if method == "HEAD":
+            conn.close()
+        response = httplib2.Response(raw)
+        if method != "HEAD":
+            content = httplib2._decompressContent(response, content, self.limit_kwargs)  # noqa: SLF001 - as Http does
+        return response, content
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -229,14 +263,15 @@ def _credentials(settings: Settings) -> google.auth.credentials.Credentials:
 def build_gmail_service(settings: Settings) -> Any:
     """A Gmail v1 `Resource` from the settings' credentials; builds offline (bundled discovery).
 
-    Every call uses an httplib2 connection with `settings.gmail_timeout_seconds`; the token
-    exchange goes through the same connection, to the `token_uri` of the credentials file.
+    Every call is sent once (`SingleAttemptHttp`, no transport-level resend) with
+    `settings.gmail_timeout_seconds`; the token exchange goes the same way, to the `token_uri` of
+    the credentials file.
 
     Raises:
         ConfigurationError: no usable credentials are configured.
     """
     credentials = _credentials(settings)
-    http = google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=settings.gmail_timeout_seconds))
+    http = google_auth_httplib2.AuthorizedHttp(credentials, http=SingleAttemptHttp(timeout=settings.gmail_timeout_seconds))
     client_options = {"api_endpoint": settings.gmail_api_endpoint} if settings.gmail_api_endpoint else None
     return build(
         "gmail", "v1", http=http, static_discovery=True, cache_discovery=False, client_options=client_options

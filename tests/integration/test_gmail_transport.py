@@ -195,16 +195,23 @@ def test_timeout_after_accept_is_ambiguous_and_reconciles_to_sent(gmail: FakeGma
     assert len(gmail.sent) == 1
 
 
-def test_dropped_connection_resend_by_httplib2_cannot_deliver_twice(gmail: FakeGmail, mailer: Mailer) -> None:
-    """httplib2 re-sends once when the server closes without answering; the draft is gone by then."""
+def test_accept_then_drop_is_sent_once_ambiguous_and_reconciles_to_sent(gmail: FakeGmail, mailer: Mailer) -> None:
+    """httplib2 would silently re-send a POST whose connection dropped; ours goes out exactly once."""
     email = _reply(gmail)
     draft_id = mailer.create_draft(email)
     gmail.script("drafts.send", [AcceptThenDrop()])
-    with pytest.raises(DraftGone):
+
+    with pytest.raises(AmbiguousMailError) as caught:
         mailer.send_draft(draft_id)
-    assert len(gmail.calls("drafts.send")) == 2  # our one call, httplib2's silent resend
-    assert len(gmail.sent) == 1
-    assert mailer.draft_status(draft_id, email.message_id)[0] == "sent"
+    assert not isinstance(caught.value, DraftGone)
+    assert caught.value.code == "mail_outcome_unknown"
+    assert len(gmail.calls("drafts.send")) == 1
+
+    status, receipt = mailer.draft_status(draft_id, email.message_id)
+    [sent] = gmail.sent
+    assert status == "sent"
+    assert receipt is not None and receipt.email_id == sent.id
+    assert len(gmail.calls("drafts.send")) == 1
 
 
 def test_unknown_draft_is_gone_and_missing(gmail: FakeGmail, mailer: Mailer) -> None:
