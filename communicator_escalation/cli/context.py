@@ -7,13 +7,13 @@ from datetime import datetime
 import typer
 from rich.console import Console, Group
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
 from ..errors import InvalidRequest
 from ..models import EscalationContext, StaffMember
 from ..workflow.context import gather_context
 from ._app import app, call, fail, print_json
+from ._render import SEVERITY_STYLES, facts_grid
 
 _TEAM_LABELS = {
     "csm": "CSM",
@@ -26,7 +26,6 @@ _TEAM_LABELS = {
     "billing_specialist": "Billing specialist",
 }
 _TREND_MARKS = {"declining": ("▼", "red"), "stable": ("▶", "yellow"), "improving": ("▲", "green")}
-_SEVERITY_STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "green"}
 
 
 def duration(hours: float) -> str:
@@ -49,15 +48,6 @@ def _person(staff: StaffMember) -> str:
     return f"{staff.name} <{staff.email}>"
 
 
-def _facts(rows: list[tuple[str, Text | str]]) -> Table:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
-    for label, value in rows:  # plain strings become Text so data is never read as Rich markup
-        grid.add_row(Text(label), value if isinstance(value, Text) else Text(value))
-    return grid
-
-
 def render(ctx: EscalationContext) -> Group:
     """The human view of a context: what a CSM reads before answering."""
     cust, esc, health = ctx.customer, ctx.escalation, ctx.health
@@ -78,7 +68,7 @@ def render(ctx: EscalationContext) -> Group:
     if cust.tenure_months is not None:
         account.append(("Customer for", f"{cust.tenure_months} months"))
 
-    severity = Text(esc.severity, style=_SEVERITY_STYLES[esc.severity])
+    severity = Text(esc.severity, style=SEVERITY_STYLES[esc.severity])
     given_type = esc.escalation_type or "type not given"
     kind = Text.assemble(severity, f" · {given_type} · {esc.signal_type} via {esc.source}")
     since = "ticket opened" if ctx.ticket else "detected"
@@ -103,8 +93,8 @@ def render(ctx: EscalationContext) -> Group:
         escalation.append(("Reply to", "no email on the signal: the response starts a new thread"))
 
     parts: list[Panel] = [
-        Panel(_facts(account), title="Account", title_align="left"),
-        Panel(_facts(escalation), title="Escalation", title_align="left"),
+        Panel(facts_grid(account), title="Account", title_align="left"),
+        Panel(facts_grid(escalation), title="Escalation", title_align="left"),
     ]
     if ctx.ticket:
         ticket = ctx.ticket
@@ -115,7 +105,7 @@ def render(ctx: EscalationContext) -> Group:
             ("Opened", f"{_when(ticket.opened_at)}; {'; '.join(people) or 'no requester or assignee'}"),
         ]
         lines += [(_when(event.at), f"{event.kind}: {event.note or ''}") for event in ticket.events]
-        parts.append(Panel(_facts(lines), title="Ticket", title_align="left"))
+        parts.append(Panel(facts_grid(lines), title="Ticket", title_align="left"))
 
     listed: list[tuple[str, str]] = []
     listed += [("Other open escalation", f"{s.id} ({s.severity}) {s.title}") for s in ctx.other_open_escalations]
@@ -127,10 +117,10 @@ def render(ctx: EscalationContext) -> Group:
         listed.append(("Prior escalation", f"{prior.id} ({prior.severity}, {prior.status}) {prior.title}; {answered}"))
     listed += [("Save play", f"{p.title} ({p.status})") for p in ctx.save_plays]
     listed.append(("Communications", f"{len(ctx.recent_communications)} in the last 90 days"))
-    parts.append(Panel(_facts(listed), title="History", title_align="left"))
+    parts.append(Panel(facts_grid(listed), title="History", title_align="left"))
 
     team = [(label, _person(member)) for key, label in _TEAM_LABELS.items() if (member := getattr(ctx.team, key))]
-    parts.append(Panel(_facts(team or [("Team", "nobody in the directory")]), title="Team", title_align="left"))
+    parts.append(Panel(facts_grid(team or [("Team", "nobody in the directory")]), title="Team", title_align="left"))
     return Group(*parts)
 
 

@@ -18,18 +18,9 @@ from ..workflow.customers import resolve_customer
 from ..workflow.policy import load_policy
 from ..workflow.responses import create_response
 from ._app import app, fail, guarded, opened_store, print_json
+from ._render import SEVERITY_STYLES, facts_grid
 
 _URGENCY_STYLES = {"on_track": "green", "due_soon": "yellow", "breached": "bold red"}
-_SEVERITY_STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "green"}
-
-
-def _grid(rows: list[tuple[str, Text | str]]) -> Table:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
-    for label, value in rows:  # plain strings become Text so data is never read as Rich markup
-        grid.add_row(Text(label), value if isinstance(value, Text) else Text(value))
-    return grid
 
 
 def _sla_text(draft: Draft) -> Text:
@@ -46,7 +37,7 @@ def _sla_text(draft: Draft) -> Text:
 def render(draft: Draft) -> Group:
     """The human card of a draft: headers, body, suggested CCs, other escalations, review notes."""
     esc, email = draft.escalation, draft.email
-    kind = Text(esc.severity, style=_SEVERITY_STYLES[esc.severity])
+    kind = Text(esc.severity, style=SEVERITY_STYLES[esc.severity])
     kind.append(f" · {esc.type} · tone {draft.strategy.tone} · {draft.generated_by.replace('_', ' ')}")
     headers: list[tuple[str, Text | str]] = [
         ("Customer", f"{draft.customer.name} ({draft.customer.id})"),
@@ -61,7 +52,7 @@ def render(draft: Draft) -> Group:
     if email.in_reply_to:
         headers.append(("In-Reply-To", f"{email.in_reply_to} (thread {email.thread_id or 'none'})"))
     parts = [
-        Panel(_grid(headers), title=f"Escalation response draft {draft.response_id}", title_align="left"),
+        Panel(facts_grid(headers), title=f"Escalation response draft {draft.response_id}", title_align="left"),
         Panel(Text(email.body), title="Body", title_align="left"),
     ]
     if draft.suggested_ccs:
@@ -75,7 +66,7 @@ def render(draft: Draft) -> Group:
         parts.append(Panel(table, title="Suggested CCs (not added)", title_align="left"))
     notes = [(f"{o.risk_signal_id}", f"({o.severity}) {o.title}") for o in draft.other_open_escalations]
     if notes:
-        parts.append(Panel(_grid(notes), title="Other open escalations", title_align="left"))
+        parts.append(Panel(facts_grid(notes), title="Other open escalations", title_align="left"))
     if draft.review_notes:
         parts.append(Panel(Text("\n".join(f"• {n}" for n in draft.review_notes)), title="Review notes", title_align="left"))
     return Group(*parts)
