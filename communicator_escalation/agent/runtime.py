@@ -19,7 +19,7 @@ from .checkpoint import postgres_checkpointer
 from .llm import make_chat_model
 from .offline_model import OfflineChatModel
 
-__all__ = ["AgentRuntime", "open_runtime"]
+__all__ = ["AgentRuntime", "build_runtime", "open_runtime"]
 
 
 @dataclass
@@ -39,6 +39,24 @@ class AgentRuntime:
     now: datetime | None = None
 
 
+def build_runtime(
+    settings: Settings, *, store: Store, policy: Policy, actor: str | None = None, now: datetime | None = None
+) -> AgentRuntime:
+    """The runtime over an open `store`: the configured mailer and models, PostgreSQL checkpoints."""
+    llm = make_chat_model(settings)
+    return AgentRuntime(
+        settings=settings,
+        store=store,
+        mailer=make_mailer(settings),
+        policy=policy,
+        model=llm if llm is not None else OfflineChatModel(),
+        llm=llm,
+        checkpointer=postgres_checkpointer(store),
+        actor=actor,
+        now=now,
+    )
+
+
 @contextmanager
 def open_runtime(
     settings: Settings | None = None, *, actor: str | None = None, now: datetime | None = None
@@ -49,16 +67,5 @@ def open_runtime(
     """
     settings = settings or Settings()
     policy = load_policy(settings.policy_file)
-    llm = make_chat_model(settings)
     with Store.from_settings(settings) as store:
-        yield AgentRuntime(
-            settings=settings,
-            store=store,
-            mailer=make_mailer(settings),
-            policy=policy,
-            model=llm if llm is not None else OfflineChatModel(),
-            llm=llm,
-            checkpointer=postgres_checkpointer(store),
-            actor=actor,
-            now=now,
-        )
+        yield build_runtime(settings, store=store, policy=policy, actor=actor, now=now)

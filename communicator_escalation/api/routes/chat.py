@@ -14,11 +14,8 @@ import uuid
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from ...agent.checkpoint import postgres_checkpointer
 from ...agent.host import CommunicatorAgent, ReviewDecision, Turn
-from ...agent.llm import make_chat_model
-from ...agent.offline_model import OfflineChatModel
-from ...agent.runtime import AgentRuntime
+from ...agent.runtime import build_runtime
 from ..auth import CurrentStaff, PolicyDep
 from ..deps import StoreDep
 from ..errors import ERROR_RESPONSES, ErrorBody
@@ -43,19 +40,7 @@ def _agent(request: Request, store: StoreDep, policy: PolicyDep) -> Communicator
     with _build_lock:
         agent: CommunicatorAgent | None = getattr(request.app.state, "agent", None)
         if agent is None:
-            from ...mail.factory import make_mailer  # imported on use: the Gmail client is heavy
-
-            settings = request.app.state.settings
-            llm = make_chat_model(settings)
-            runtime = AgentRuntime(
-                settings=settings,
-                store=store,
-                mailer=make_mailer(settings),
-                policy=policy,
-                model=llm if llm is not None else OfflineChatModel(),
-                llm=llm,
-                checkpointer=postgres_checkpointer(store),
-            )
+            runtime = build_runtime(request.app.state.settings, store=store, policy=policy)
             agent = CommunicatorAgent.from_runtime(runtime)
             request.app.state.agent = agent
     return agent
