@@ -11,7 +11,7 @@ A rule whose role has nobody in the directory is reported by `missing_cc_notes`
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from ..models import CcSuggestion, EscalationContext, Strategy
 from ._phrases import phrase
@@ -29,15 +29,7 @@ CcSlot = Literal[
     "security_officer",
     "billing_specialist",
 ]
-_SLOTS: tuple[CcSlot, ...] = (
-    "csm_manager",
-    "support_lead",
-    "account_executive",
-    "executive_sponsor",
-    "engineering_manager",
-    "security_officer",
-    "billing_specialist",
-)
+_SLOTS: tuple[CcSlot, ...] = get_args(CcSlot)
 
 
 def cc_rules(ctx: EscalationContext, strategy: Strategy, *, policy: Policy | None = None) -> dict[CcSlot, list[str]]:
