@@ -10,8 +10,6 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from communicator_escalation.config import Settings
 from communicator_escalation.errors import ConfigurationError, MailError
@@ -26,6 +24,7 @@ from communicator_escalation.mail.base import (
 from communicator_escalation.mail.factory import make_mailer
 from communicator_escalation.mail.gmail import GmailMailer, build_gmail_service, parse_retry_after
 from communicator_escalation.mail.message import make_message_id, reply_subject
+from tests.support.gmail_accounts import write_service_account
 from tests.support.gmail_server import AcceptThenDrop, AcceptThenHang, FakeGmail, Reply, running_fake_gmail
 
 SENDER = "yuki.sato@supplier.example"
@@ -37,29 +36,17 @@ def gmail() -> Iterator[FakeGmail]:
     yield from running_fake_gmail()
 
 
-@pytest.fixture(scope="module")
-def private_key_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-
-
-def _service_account_file(folder: Path, pem: str, token_uri: str) -> Path:
-    path = folder / "sa.json"
-    path.write_text(json.dumps({
-        "type": "service_account", "project_id": "escalation-test", "private_key_id": "key-1",
-        "private_key": pem, "client_email": "sender@escalation-test.iam.gserviceaccount.com",
-        "client_id": "1234567890", "token_uri": token_uri,
-    }))
-    return path
+def _service_account_file(folder: Path, token_uri: str) -> Path:
+    return write_service_account(
+        folder / "sa.json", token_uri=token_uri, client_email="sender@escalation-test.iam.gserviceaccount.com"
+    )
 
 
 @pytest.fixture
-def settings(tmp_path: Path, gmail: FakeGmail, private_key_pem: str) -> Settings:
+def settings(tmp_path: Path, gmail: FakeGmail) -> Settings:
     return Settings(
         home=tmp_path, mail_transport="gmail", gmail_sender=SENDER, gmail_api_endpoint=gmail.url,
-        gmail_service_account_file=_service_account_file(tmp_path, private_key_pem, gmail.token_uri),
+        gmail_service_account_file=_service_account_file(tmp_path, gmail.token_uri),
         gmail_timeout_seconds=TIMEOUT,
     )
 
@@ -226,11 +213,11 @@ def test_unknown_thread_is_refused(gmail: FakeGmail, mailer: Mailer) -> None:
         mailer.create_draft(email)
 
 
-def test_unreachable_gmail_is_transient_before_sending(tmp_path: Path, private_key_pem: str) -> None:
+def test_unreachable_gmail_is_transient_before_sending(tmp_path: Path) -> None:
     with FakeGmail() as gone:
         url = gone.url
     settings = Settings(home=tmp_path, mail_transport="gmail", gmail_sender=SENDER, gmail_api_endpoint=url,
-                        gmail_service_account_file=_service_account_file(tmp_path, private_key_pem, f"{url}token"),
+                        gmail_service_account_file=_service_account_file(tmp_path, f"{url}token"),
                         gmail_timeout_seconds=TIMEOUT)
     with pytest.raises(TransientMailError):
         make_mailer(settings).send_draft("r1")

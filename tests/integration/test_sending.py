@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -12,8 +11,6 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from communicator_escalation.config import Settings
 from communicator_escalation.errors import EscalationError, Refused
@@ -25,6 +22,7 @@ from communicator_escalation.workflow.approval import approve_send, reject_send,
 from communicator_escalation.workflow.review import add_cc, edit_response
 from communicator_escalation.workflow.sending import SendOutcome, reconcile, send_response
 from communicator_escalation.workflow.tracking import list_responses
+from tests.support.gmail_accounts import write_service_account
 from tests.support.gmail_server import AcceptThenDrop, AcceptThenHang, FakeGmail, Reply, running_fake_gmail
 from tests.support.step4_world import NOW, audit_actions, insert_drafted, load
 
@@ -234,23 +232,13 @@ def gmail() -> Iterator[FakeGmail]:
     yield from running_fake_gmail()
 
 
-@pytest.fixture(scope="module")
-def private_key_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-
-
 @pytest.fixture
-def gmail_settings(gmail: FakeGmail, tmp_path: Path, private_key_pem: str) -> Callable[..., Settings]:
+def gmail_settings(gmail: FakeGmail, tmp_path: Path) -> Callable[..., Settings]:
     """Settings for Gmail with a service account (domain-wide delegation) whose token endpoint is the fake's."""
-    account = tmp_path / "service-account.json"
-    account.write_text(json.dumps({
-        "type": "service_account", "project_id": "helios-test", "private_key_id": "k1", "private_key": private_key_pem,
-        "client_email": "escalations@helios-test.iam.gserviceaccount.com", "client_id": "42",
-        "token_uri": gmail.token_uri,
-    }))
+    account = write_service_account(
+        tmp_path / "service-account.json", token_uri=gmail.token_uri,
+        client_email="escalations@helios-test.iam.gserviceaccount.com",
+    )
 
     def make(**overrides: object) -> Settings:
         values: dict[str, object] = {
