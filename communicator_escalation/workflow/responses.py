@@ -133,13 +133,7 @@ def load_draft(store: Store, *, response_id: str) -> Draft:
         NotFound: No response with that id.
     """
     with store.connection() as conn:
-        row = conn.execute(
-            "SELECT draft, to_addrs, cc_addrs, subject, body, in_reply_to, thread_id"
-            " FROM escalation_responses WHERE id = %s",
-            (response_id,),
-        ).fetchone()
-    if row is None:
-        raise NotFound(f"no escalation response '{response_id}'")
+        row = load_response(conn, response_id)
     draft = Draft.model_validate(row["draft"])
     email = DraftEmail(
         to=addresses(row["to_addrs"]),
