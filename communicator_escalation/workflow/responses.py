@@ -12,6 +12,7 @@ from ..errors import NotFound
 from ..models import Draft, DraftEmail
 from ..store import Store
 from ._rows import (
+    APPROVAL_ENTITY,
     RESPONSE_ENTITY,
     addresses,
     audit,
@@ -161,9 +162,12 @@ def cancel_response(
         actor = resolve_actor(conn, row, actor_id)
         require_response_access(conn, actor=actor, response_id=response_id)
         require_status(row, _CANCELLABLE, "cancel")
-        conn.execute(
-            "UPDATE approval_requests SET status = 'void', decided_by = %s, decided_at = %s"
-            " WHERE response_id = %s AND status IN ('pending', 'approved')",
+        voided = conn.execute(
+            "UPDATE approval_requests SET status = 'void', decided_by = %s, decided_at = %s,"
+            " reason = 'response cancelled' WHERE response_id = %s AND status IN ('pending', 'approved') RETURNING id",
             (actor.id, moment, response_id),
-        )
+        ).fetchall()
+        for approval in voided:
+            audit(conn, actor=actor.id, entity=APPROVAL_ENTITY, entity_id=approval["id"], action="void",
+                  detail={"reason": f"response {response_id} cancelled"}, now=moment)
         set_status(conn, row, "rejected", actor=actor.id, now=moment, action="cancelled")

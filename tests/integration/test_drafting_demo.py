@@ -12,6 +12,7 @@ import pytest
 from communicator_escalation.errors import NoOpenEscalation, Refused
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
+from communicator_escalation.workflow.approval import submit_for_approval
 from communicator_escalation.workflow.policy import Policy
 from communicator_escalation.workflow.responses import cancel_response, create_response, load_draft
 
@@ -116,6 +117,19 @@ def test_cancel_withdraws_a_draft_once(demo: Store) -> None:
     assert actions == ["drafted", "cancelled"]
     with pytest.raises(Refused):
         cancel_response(demo, response_id=draft.response_id)
+
+
+def test_cancel_voids_an_open_approval_and_audits_it(demo: Store) -> None:
+    draft = create_response(demo, customer="Northwind", policy=Policy(), now=NOW)
+    pending = submit_for_approval(demo, response_id=draft.response_id, policy=Policy().approval, now=NOW)
+    assert pending.approval is not None and pending.approval.status == "pending"
+    cancel_response(demo, response_id=draft.response_id, now=NOW + timedelta(minutes=2))
+    [approval] = _rows(demo, "SELECT id, status, reason FROM approval_requests")
+    assert (approval["status"], approval["reason"]) == ("void", "response cancelled")
+    audited = _rows(demo, "SELECT action, detail FROM audit_log WHERE entity = 'approval_request' AND entity_id = %s"
+                          " ORDER BY id", approval["id"])
+    assert audited[-1]["action"] == "void"
+    assert draft.response_id in audited[-1]["detail"]["reason"]
 
 
 def _at(**delta: float) -> str:
