@@ -57,6 +57,12 @@ class Refused(EscalationError):
     http_status = 409
 
 
+class ContentChanged(Refused):
+    """An approval given for content that has changed since it was shown (nothing was sent)."""
+
+    code = "content_changed"
+
+
 class ConfigurationError(EscalationError):
     code = "configuration_error"
     http_status = 500

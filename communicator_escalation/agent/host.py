@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field, computed_field
 
 from ..errors import ConfigurationError, InvalidRequest
 from ..rendering import render
+from .review_pins import ReviewPin, ReviewPinMiddleware, pins_of_last_turn
 
 if TYPE_CHECKING:
     from .runtime import AgentRuntime
@@ -53,7 +54,11 @@ _REJECT_WORDS = frozenset({"reject", "rejected", "no", "n", "cancel", "stop", "d
 
 @runtime_checkable
 class Skill(Protocol):
-    """What the host needs from a skill. Any object with these attributes is a skill."""
+    """What the host needs from a skill. Any object with these attributes is a skill.
+
+    A skill may also have `review_pins`: gated tool name -> pin function (agent/review_pins.py),
+    so that an approved call runs against exactly what its review card showed.
+    """
 
     name: str
     description: str
@@ -72,6 +77,11 @@ class Skill(Protocol):
     def interrupt_on(self) -> dict[str, InterruptOnConfig]:
         """Tools that need the human's review before they run, with the decisions allowed."""
         ...
+
+
+def _review_pins(skill: Skill) -> dict[str, ReviewPin]:
+    """A skill's optional `review_pins` (gated tool -> pin function, see agent/review_pins.py)."""
+    return dict(getattr(skill, "review_pins", None) or {})
 
 
 class ChatMessage(BaseModel):
@@ -96,6 +106,13 @@ class ReviewRequest(BaseModel):
     args: dict[str, Any] = Field(description="Arguments the agent wants to call it with.")
     description: str = Field(description="What will happen if approved (e.g. To, CC and Subject of the email).")
     allowed_decisions: list[str] = Field(description="Decisions allowed: approve, edit, reject.")
+    pinned: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "Host-only arguments recorded when the review was requested (e.g. the content hash of the email"
+            " on the card); the call runs with exactly these, whatever the model or an edit decision says."
+        ),
+    )
 
 
 class ReviewDecision(BaseModel):
@@ -216,19 +233,25 @@ class CommunicatorAgent:
         self.actor = actor
         tools: list[BaseTool] = []
         interrupt_on: dict[str, InterruptOnConfig] = {}
+        pins: dict[str, ReviewPin] = {}
         for skill in self.skills:
             for tool in skill.tools:
                 if any(tool.name == known.name for known in tools):
                     raise ConfigurationError(f"two skills define the tool {tool.name!r}")
                 tools.append(tool)
             interrupt_on.update(skill.interrupt_on)
+            pins.update(_review_pins(skill))
+        if unreviewed := sorted(set(pins) - set(interrupt_on)):
+            raise ConfigurationError(f"review pins for tools that are not reviewed: {unreviewed}")
         self.tools = tools
+        self._gated = set(interrupt_on)
         self.system_prompt = render("system/communicator.j2", skills=self.skills)
         self.graph = create_agent(
             model,
             tools,
             system_prompt=self.system_prompt,
-            middleware=[HumanInTheLoopMiddleware(interrupt_on=interrupt_on)],
+            # Order matters: see ReviewPinMiddleware (pins recorded before the interrupt, applied inside edits).
+            middleware=[HumanInTheLoopMiddleware(interrupt_on=interrupt_on), ReviewPinMiddleware(pins)],
             checkpointer=checkpointer,
             name=name,
         )
@@ -244,6 +267,8 @@ class CommunicatorAgent:
     def pending_review(self, thread_id: str) -> list[ReviewRequest]:
         """The review requests a thread is waiting on (empty when it is not waiting)."""
         snapshot = self.graph.get_state(self._config(thread_id, None))
+        values = snapshot.values if isinstance(snapshot.values, dict) else {}
+        pinned = iter(pins_of_last_turn(values, self._gated)) if snapshot.interrupts else iter(())
         requests: list[ReviewRequest] = []
         for interrupt in snapshot.interrupts:
             value = interrupt.value if isinstance(interrupt.value, dict) else {}
@@ -256,6 +281,7 @@ class CommunicatorAgent:
                         args=dict(action["args"]),
                         description=action.get("description", ""),
                         allowed_decisions=list(allowed),
+                        pinned=next(pinned, {}),
                     )
                 )
         return requests

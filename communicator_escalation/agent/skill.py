@@ -3,8 +3,10 @@
 Each tool is a thin shell: it validates its `*Args` model (agent/tool_names.py), calls one workflow
 function, and returns a compact result model (agent/results.py) as JSON. Expected failures come
 back as an `ErrorResult` the model can explain, never as an exception. The send tool takes only a
-response id and the urgency; the host's review middleware shows the CSM the exact To, CC and
-subject (rendered from the stored response) before it runs.
+response id and the urgency; the host's review middleware shows the CSM the exact To, CC, subject
+and opening of the body (rendered from the stored response) before it runs, and the host pins the
+content hash of what the card showed (`review_pins`): an approval of a card whose draft has changed
+since sends nothing (`content_changed`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from ..workflow.policy import Policy
 from . import tool_handlers as ops
 from .host import ACTOR_KEY
 from .results import ErrorDetail, ErrorResult
+from .review_pins import PINS_KEY
 from .tool_names import TOOL_ARGS, ToolName
 
 if TYPE_CHECKING:
@@ -116,6 +119,11 @@ class EscalationSkill:
             )
         }
 
+    @property
+    def review_pins(self) -> dict[str, Callable[[ToolCall], dict[str, Any]]]:
+        """The send runs only on the content its review card showed: the host pins its content hash."""
+        return {ToolName.SEND_RESPONSE.value: self._pin_content}
+
     @cached_property
     def tools(self) -> list[BaseTool]:  # type: ignore[override]
         """The ten escalation tools, each a StructuredTool over its pydantic args model."""
@@ -158,15 +166,38 @@ class EscalationSkill:
             handle_validation_error=_invalid_arguments,
         )
 
+    def _current_actor(self) -> str | None:
+        try:
+            return self._actor(get_config())
+        except RuntimeError:
+            return self.actor
+
+    def _pin_content(self, tool_call: ToolCall) -> dict[str, Any]:
+        """The content hash of the response as the review card is about to show it.
+
+        A response that cannot be shown pins "" (matches no content), so its approval sends nothing.
+        """
+        try:
+            view = ops.load_view(
+                self.store, response_id=str(tool_call["args"].get("response_id", "")), actor=self._current_actor()
+            )
+        except EscalationError:
+            return {"content_hash": ""}
+        return {"content_hash": view.content_hash}
+
     def _review_description(self, tool_call: ToolCall, state: Any, runtime: Any) -> str:
-        """What the CSM approves: the exact To, CC and subject of the stored response."""
+        """What the CSM approves: the exact To, CC, subject and opening of the body, with a fingerprint.
+
+        The fingerprint is the start of the content hash the host pinned for this call (the send is
+        refused if the content no longer has it).
+        """
         args = tool_call["args"]
         try:
-            actor = self._actor(get_config())
-        except RuntimeError:
-            actor = self.actor
-        try:
-            response = ops.load_view(self.store, response_id=str(args.get("response_id", "")), actor=actor)
+            response = ops.load_view(self.store, response_id=str(args.get("response_id", "")), actor=self._current_actor())
         except EscalationError as err:
             return err.message
-        return render("review/send.j2", response=response, urgent=bool(args.get("urgent", False))).strip()
+        pins = (state.get(PINS_KEY) or {}) if isinstance(state, dict) else {}
+        pinned = str(pins.get(tool_call.get("id") or "", {}).get("content_hash") or response.content_hash)
+        return render(
+            "review/send.j2", response=response, urgent=bool(args.get("urgent", False)), fingerprint=pinned
+        ).strip()

@@ -354,7 +354,10 @@ def _send_result(outcome: SendOutcome, view: ResponseView, *, urgent: bool) -> S
 
 
 def send(deps: Deps, args: SendResponseArgs, *, actor: str | None, now: datetime | None) -> SendResult:
-    """send_escalation_response: approval (expedited when urgent), then exactly-once delivery."""
+    """send_escalation_response: approval (expedited when urgent), then exactly-once delivery.
+
+    `args.content_hash` (set by the host from the review) must still be the draft's content hash.
+    """
     outcome = send_response(
         deps.store,
         response_id=args.response_id,
@@ -363,6 +366,7 @@ def send(deps: Deps, args: SendResponseArgs, *, actor: str | None, now: datetime
         urgent=args.urgent,
         policy=deps.policy,
         settings=deps.settings,
+        expected_content_hash=args.content_hash,
         now=now,
     )
     return _send_result(outcome, load_view(deps.store, response_id=args.response_id), urgent=args.urgent)

@@ -2,7 +2,8 @@
 
 Every tool takes one of the `*Args` models below as its `args_schema`; `model_json_schema()` of it is
 what an LLM sees, so every field is described. All models forbid unknown fields: in particular the
-send tool cannot be given addresses or text, only a response id and the urgency.
+send tool cannot be given addresses or text, only a response id and the urgency (plus the host-only
+content hash the host pins at review time, hidden from the model's schema).
 Blank optional strings (`""`) are read as "not given", because LLMs often send them.
 """
 
@@ -12,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 
 class ToolName(StrEnum):
@@ -208,6 +210,16 @@ class SendResponseArgs(_Args):
     urgent: bool = Field(
         default=False,
         description="True for 'Send Urgently': asks for expedited approval under the escalation policy.",
+    )
+    content_hash: SkipJsonSchema[str | None] = Field(
+        default=None,
+        max_length=_ID_MAX,
+        description=(
+            "HOST-ONLY, not in the model's schema: content hash of the draft as the CSM's review card showed it."
+            " The host records it when the call is put up for review and sets it when the call runs"
+            " (agent/review_pins.py), overwriting any value the model or an edit gave; the send is refused"
+            " when the draft no longer has this content. None (a direct call, no host review): no such check."
+        ),
     )
 
 

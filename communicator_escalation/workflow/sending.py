@@ -28,7 +28,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ..config import Settings
-from ..errors import MailError, Refused
+from ..errors import ContentChanged, MailError, Refused
 from ..mail.base import (
     Address,
     AmbiguousMailError,
@@ -141,7 +141,8 @@ def _outgoing(conn: Conn, row: Row) -> OutgoingEmail:
 
 
 def _claim(store: Store, *, response_id: str, actor_id: str | None, urgent: bool, mailer: Mailer,
-           policy: Policy, now: datetime) -> tuple[Outcome | None, OutgoingEmail | None, list[int]]:
+           policy: Policy, expected_content_hash: str | None,
+           now: datetime) -> tuple[Outcome | None, OutgoingEmail | None, list[int]]:
     """Decide under the row lock; returns (answer, None, notices) or (None, message, notices) to deliver."""
     with store.transaction() as conn:
         row = load_response(conn, response_id, lock=True)
@@ -149,6 +150,11 @@ def _claim(store: Store, *, response_id: str, actor_id: str | None, urgent: bool
         require_response_access(conn, actor=actor, response_id=response_id)
         if row["status"] in ("sent", "sending", "unknown"):
             return {"sent": "already_sent", "sending": "already_sending", "unknown": "unknown"}[row["status"]], None, []
+        if expected_content_hash is not None and content_hash(row) != expected_content_hash:
+            raise ContentChanged(
+                f"response {response_id} changed after it was put up for review (its To, CC, subject or body"
+                " is not what was shown); nothing was sent. Review the new content, then send it again"
+            )
         if row["status"] == "rejected":
             raise Refused(f"response {response_id} was rejected; edit it to ask for a new approval")
         if not addresses(row["to_addrs"]):
@@ -255,7 +261,8 @@ def _deliver(store: Store, *, response_id: str, email: OutgoingEmail, mailer: Ma
 
 def send_response(store: Store, *, response_id: str, mailer: Mailer, actor_id: str | None = None,
                   urgent: bool = False, policy: Policy | None = None, settings: Settings | None = None,
-                  notifier: Mailer | None = None, now: datetime | None = None, sleep: Callable[[float], None] = time.sleep,
+                  notifier: Mailer | None = None, expected_content_hash: str | None = None,
+                  now: datetime | None = None, sleep: Callable[[float], None] = time.sleep,
                   rng: random.Random | None = None) -> SendOutcome:
     """Send a response at most once: request approval if needed, then deliver through `mailer`.
 
@@ -268,6 +275,9 @@ def send_response(store: Store, *, response_id: str, mailer: Mailer, actor_id: s
         policy: Escalation policy (approval rules, SLA for the response record).
         settings: Attempts and backoff (`send_max_attempts`, `send_backoff_seconds`, `send_backoff_cap_seconds`).
         notifier: Transport for internal approval notifications (None: recorded only).
+        expected_content_hash: `content_hash` of the To, CC, subject and body the sender reviewed
+            (`ResponseView.content_hash`); when given and the response no longer has it, nothing is
+            approved or sent (checked under the row lock). None: no such check.
         now: Clock override for every timestamp written.
         sleep: How to wait between attempts.
         rng: Random source of the backoff jitter.
@@ -276,6 +286,7 @@ def send_response(store: Store, *, response_id: str, mailer: Mailer, actor_id: s
         The outcome; `already_sent`, `already_sending` and `pending_approval` are answers, not errors.
 
     Raises:
+        ContentChanged: The content is not the `expected_content_hash` one.
         Refused: Rejected, no To, no valid approval, actor without access.
         InvalidHeaderError: The message would carry an injected or malformed header.
     """
@@ -283,7 +294,8 @@ def send_response(store: Store, *, response_id: str, mailer: Mailer, actor_id: s
     settings = settings or Settings()
     for _ in range(2):
         answer, email, notices = _claim(store, response_id=response_id, actor_id=actor_id, urgent=urgent,
-                                        mailer=mailer, policy=policy, now=utcnow(now))
+                                        mailer=mailer, policy=policy, expected_content_hash=expected_content_hash,
+                                        now=utcnow(now))
         deliver_notifications(store, ids=notices, mailer=notifier, now=now)
         if answer != "unknown":
             break
