@@ -103,7 +103,7 @@ class ReviewRequest(BaseModel):
     """A tool call waiting for the human's decision."""
 
     tool: str = Field(description="Name of the gated tool.")
-    args: dict[str, Any] = Field(description="Arguments the agent wants to call it with.")
+    args: dict[str, Any] = Field(description="Arguments the agent wants to call it with (pinned ones aside).")
     description: str = Field(description="What will happen if approved (e.g. To, CC and Subject of the email).")
     allowed_decisions: list[str] = Field(description="Decisions allowed: approve, edit, reject.")
     pinned: dict[str, Any] = Field(
@@ -275,13 +275,14 @@ class CommunicatorAgent:
             configs = {c["action_name"]: c for c in value.get("review_configs", [])}
             for action in value.get("action_requests", []):
                 allowed = configs.get(action["name"], {}).get("allowed_decisions", [])
+                pins = next(pinned, {})
                 requests.append(
                     ReviewRequest(
                         tool=action["name"],
-                        args=dict(action["args"]),
+                        args={k: v for k, v in action["args"].items() if k not in pins},  # the model's value is void
                         description=action.get("description", ""),
                         allowed_decisions=list(allowed),
-                        pinned=next(pinned, {}),
+                        pinned=pins,
                     )
                 )
         return requests

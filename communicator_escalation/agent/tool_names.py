@@ -213,7 +213,7 @@ class SendResponseArgs(_Args):
     )
     content_hash: SkipJsonSchema[str | None] = Field(
         default=None,
-        max_length=_ID_MAX,
+        pattern=r"^(?:[0-9a-f]{64})?$",
         description=(
             "HOST-ONLY, not in the model's schema: content hash of the draft as the CSM's review card showed it."
             " The host records it when the call is put up for review and sets it when the call runs"
