@@ -180,11 +180,8 @@ def _draft_result(view: ResponseView, stored: Draft, now: datetime | None) -> Dr
 
 
 def _context(deps: Deps, *, actor: str | None, now: datetime | None, **target: str) -> EscalationContext:
-    """The context, when the actor (if named) may work on its customer."""
-    ctx = gather_context(deps.store, **target, now=now)
-    if actor is not None:
-        require_reach(deps.store, actor_id=actor, customer_id=ctx.customer.id)
-    return ctx
+    """The context, resolved among the customers the actor (if named) may work on."""
+    return gather_context(deps.store, **target, actor_id=actor, now=now)
 
 
 def gather(deps: Deps, args: GatherContextArgs, *, actor: str | None, now: datetime | None) -> ContextResult:

@@ -128,12 +128,18 @@ def render(ctx: EscalationContext) -> Group:
 def context(
     signal_id: str | None = typer.Argument(None, help="Risk signal id of the escalation, e.g. rs-1001."),
     customer: str | None = typer.Option(None, "--customer", "-c", help="Customer id or name (fuzzy)."),
+    as_staff: str | None = typer.Option(
+        None, "--as", help="Look as this staff id: only customers they may reach are found (default: all)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the EscalationContext as JSON."),
 ) -> None:
     """Show an escalation's context: by signal id, or the most urgent open one of a customer."""
     if (signal_id is None) == (customer is None):
         fail(InvalidRequest("give a SIGNAL_ID or --customer NAME (exactly one)"), as_json=as_json)
-    ctx = call(lambda store: gather_context(store, customer=customer, signal_id=signal_id), as_json=as_json)
+    ctx = call(
+        lambda store: gather_context(store, customer=customer, signal_id=signal_id, actor_id=as_staff),
+        as_json=as_json,
+    )
     if as_json:
         print_json(ctx.model_dump(mode="json"))
     else:

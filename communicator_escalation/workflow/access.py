@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import CustomerNotFound, EscalationError, NotFound
 from ..models import StaffMember
+from ._rows import staff_member
 
 __all__ = [
     "ApproverRequired",
@@ -30,6 +31,7 @@ __all__ = [
     "require_customer_access",
     "require_response_access",
     "require_signal_access",
+    "require_staff",
     "visible_customer_ids",
     "visible_response_ids",
 ]
@@ -81,6 +83,18 @@ def may_approve(actor: StaffMember, team: CustomerTeam, *, approver_roles: Itera
     if not may_reach(actor, team):
         return False
     return actor.role in set(approver_roles) or (team.csm_manager_id is not None and actor.id == team.csm_manager_id)
+
+
+def require_staff(conn: Conn, *, staff_id: str) -> StaffMember:
+    """The staff member who acts.
+
+    Raises:
+        NotFound: No such staff id in the directory.
+    """
+    actor = staff_member(conn, staff_id)
+    if actor is None:
+        raise NotFound(f"no staff member '{staff_id}' in the directory")
+    return actor
 
 
 def customer_team(conn: Conn, *, customer_id: str) -> CustomerTeam | None:

@@ -1,8 +1,11 @@
 """Step 1: find the open escalation and gather its EscalationContext in one consistent read.
 
 `gather_context` runs a fixed number of queries (at most ten, whatever the size of the customer's
-history), each an index lookup on the schema's indexes, inside one read-only repeatable-read
-transaction so every part of the context comes from the same snapshot.
+history; two more when an actor is named), each an index lookup on the schema's indexes, inside one
+read-only repeatable-read transaction so every part of the context comes from the same snapshot.
+
+With an actor, only customers the actor may reach exist: name resolution considers no other customer,
+and a signal of a customer the actor cannot reach is answered like a signal that does not exist.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from ..models import (
     Vendor,
 )
 from ..store import Store
+from .access import customer_team, may_reach, require_staff
 from .customers import resolve_customer_on
 
 __all__ = ["EscalationSelection", "gather_context", "health_trend", "select_escalation"]
@@ -279,10 +283,23 @@ def _prior(signal: RiskSignal) -> PriorEscalation:
     return _build(PriorEscalation, signal.model_dump(), response_minutes=minutes)
 
 
-def _gather(conn: Conn, *, customer: str | None, signal_id: str | None, now: datetime) -> EscalationContext:
+def _reachable_signal(conn: Conn, signal_id: str, actor: StaffMember | None) -> RiskSignal:
+    """The signal, when `actor` (if any) reaches its customer; else the NotFound of a missing signal."""
+    signal = _fetch_signal(conn, signal_id)
+    if actor is not None:
+        team = customer_team(conn, customer_id=signal.customer_id)
+        if team is None or not may_reach(actor, team):
+            raise NotFound(f"risk signal '{signal_id}' not found")
+    return signal
+
+
+def _gather(
+    conn: Conn, *, customer: str | None, signal_id: str | None, actor_id: str | None, now: datetime
+) -> EscalationContext:
     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL TIME ZONE 'UTC'")
-    explicit = _fetch_signal(conn, signal_id) if signal_id is not None else None
-    customer_id = explicit.customer_id if explicit else resolve_customer_on(conn, query=customer or "").id
+    actor = require_staff(conn, staff_id=actor_id) if actor_id is not None else None
+    explicit = _reachable_signal(conn, signal_id, actor) if signal_id is not None else None
+    customer_id = explicit.customer_id if explicit else resolve_customer_on(conn, query=customer or "", actor=actor).id
     account, vendor, csm_id, team_ids = _fetch_customer(conn, customer_id, now)
     prior_since = now - timedelta(days=PRIOR_ESCALATION_DAYS)
     signals = _fetch_signals(conn, customer_id, prior_since)
@@ -354,7 +371,12 @@ def _gather(conn: Conn, *, customer: str | None, signal_id: str | None, now: dat
 
 
 def gather_context(
-    store: Store, *, customer: str | None = None, signal_id: str | None = None, now: datetime | None = None
+    store: Store,
+    *,
+    customer: str | None = None,
+    signal_id: str | None = None,
+    actor_id: str | None = None,
+    now: datetime | None = None,
 ) -> EscalationContext:
     """Everything Step 1 needs about one escalation, read from one database snapshot.
 
@@ -365,12 +387,15 @@ def gather_context(
         store: The database.
         customer: What the CSM typed to name the customer.
         signal_id: An explicit risk signal id (overrides the choice).
+        actor_id: Who asks; when given, customers they may not reach are treated as nonexistent (never
+            matched, listed or suggested). None: every customer (admin and library use).
         now: The moment to compute ages and windows for (default: the current time).
 
     Raises:
-        CustomerNotFound / AmbiguousCustomer: `customer` does not name exactly one customer.
+        CustomerNotFound / AmbiguousCustomer: `customer` does not name exactly one (reachable) customer.
         NoOpenEscalation: The customer has no open escalation.
-        NotFound: `signal_id` does not exist.
+        NotFound: `signal_id` does not exist (or is of a customer `actor_id` may not reach), or
+            `actor_id` is not in the staff directory.
         NotAnEscalation: `signal_id` is not an escalation signal.
         InvalidRequest: Neither or both of `customer` and `signal_id` given.
     """
@@ -380,4 +405,4 @@ def gather_context(
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     with store.transaction() as conn:
-        return _gather(conn, customer=customer, signal_id=signal_id, now=moment)
+        return _gather(conn, customer=customer, signal_id=signal_id, actor_id=actor_id, now=moment)

@@ -10,6 +10,10 @@ Matching runs in tiers and stops at the first tier that finds anything:
 
 One hit in a tier is the answer; two or more is `AmbiguousCustomer` listing them; nothing in any tier
 is `CustomerNotFound` with the closest names as suggestions.
+
+Given an acting staff member, only the customers they may reach (see `access`) take part: a customer
+they cannot reach is never matched, listed as a candidate or suggested, so it is answered exactly like
+a customer that does not exist.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ import psycopg
 from pydantic import BaseModel, Field
 
 from ..errors import AmbiguousCustomer, CustomerNotFound
+from ..models import StaffMember
 from ..store import Store
+from .access import require_staff, visible_customer_ids
 
 __all__ = ["ResolvedCustomer", "match_customer", "name_key", "resolve_customer", "resolve_customer_on"]
 
@@ -156,22 +162,35 @@ def match_customer(*, customers: Sequence[ResolvedCustomer], query: str) -> Reso
     raise CustomerNotFound(f"no customer matches '{text}'", candidates=suggestions)
 
 
-def resolve_customer_on(conn: psycopg.Connection[dict[str, Any]], *, query: str) -> ResolvedCustomer:
-    """`resolve_customer` on an open connection (one query: the customer directory's ids and names)."""
+def resolve_customer_on(
+    conn: psycopg.Connection[dict[str, Any]], *, query: str, actor: StaffMember | None = None
+) -> ResolvedCustomer:
+    """`resolve_customer` on an open connection.
+
+    One query (the customer directory's ids and names); with `actor`, a second one (the teams) so only
+    the customers `actor` reaches are considered.
+    """
     rows = conn.execute("SELECT id, name FROM customers ORDER BY id").fetchall()
+    if actor is not None:
+        visible = visible_customer_ids(conn, actor=actor)
+        rows = [row for row in rows if row["id"] in visible]
     return match_customer(customers=[ResolvedCustomer(**row) for row in rows], query=query)
 
 
-def resolve_customer(store: Store, *, query: str) -> ResolvedCustomer:
+def resolve_customer(store: Store, *, query: str, actor_id: str | None = None) -> ResolvedCustomer:
     """Resolve what a CSM typed (id, name, part of a name, or a near miss) to one customer.
 
     Args:
         store: The database.
         query: What the user typed.
+        actor_id: Who asks; when given, only customers they may reach are matched, listed or suggested
+            (None: every customer, for admin and library use).
 
     Raises:
         AmbiguousCustomer: Two or more plausible customers (listed in `candidates`).
-        CustomerNotFound: No match (closest names in `candidates`).
+        CustomerNotFound: No match (closest names in `candidates`), or only customers `actor_id` may not reach.
+        NotFound: `actor_id` is not in the staff directory.
     """
     with store.connection() as conn:
-        return resolve_customer_on(conn, query=query)
+        actor = require_staff(conn, staff_id=actor_id) if actor_id is not None else None
+        return resolve_customer_on(conn, query=query, actor=actor)
