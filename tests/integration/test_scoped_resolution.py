@@ -5,17 +5,27 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
 from typer.testing import CliRunner
 
+from communicator_escalation.agent.checkpoint import postgres_checkpointer
+from communicator_escalation.agent.host import CommunicatorAgent, Turn
+from communicator_escalation.agent.offline_model import OfflineChatModel
+from communicator_escalation.agent.skill import EscalationSkill
 from communicator_escalation.cli import app
 from communicator_escalation.errors import AmbiguousCustomer, CustomerNotFound, EscalationError, NotFound
+from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
 from communicator_escalation.workflow.context import gather_context
 from communicator_escalation.workflow.customers import resolve_customer
+from communicator_escalation.workflow.policy import Policy
 from tests.support.api_worlds import api_world
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -132,3 +142,43 @@ def test_cli_context_as_staff_answers_within_their_customers(db_url: str, world:
 
     unscoped = _cli(db_url, "--customer", "horizonte")
     assert unscoped.exit_code == 1 and json.loads(unscoped.stderr)["error"]["code"] == "ambiguous_customer"
+
+
+def test_the_agent_resolves_within_the_actors_customers(store: Store, world: dict[str, Any], tmp_path: Path) -> None:
+    skill = EscalationSkill(store, OutboxMailer(tmp_path / "outbox"), Policy(), now=NOW)
+    agent = CommunicatorAgent([skill], model=OfflineChatModel(), checkpointer=postgres_checkpointer(store))
+
+    def tool_results(turn: Turn, kind: str) -> list[dict[str, Any]]:
+        return [m.data for m in turn.messages if m.role == "tool" and m.data and m.data.get("kind") == kind]
+
+    [draft] = tool_results(agent.run_turn(message="Draft escalation response for Horizonte", actor="v-piotr"), "draft")
+    assert (draft["customer"]["id"], draft["signal_id"]) == ("k-horizonte-t", "sig-t1")
+
+    turn = agent.run_turn(message="Draft escalation response for Baltyk", actor="v-lucia")
+    [error] = tool_results(turn, "error")
+    assert error["error"]["code"] == "customer_not_found"
+    assert "Baltyk Foods" not in json.dumps(error) and "Baltyk Foods" not in turn.reply
+
+
+def test_the_scoped_query_count_is_fixed(db_url: str, world: dict[str, Any]) -> None:
+    statements: list[str] = []
+
+    class RecordingCursor(psycopg.Cursor[Any]):
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+            statements.append(str(query))
+            return super().execute(query, params, **kwargs)
+
+    pool = ConnectionPool(
+        db_url, min_size=1, max_size=2, open=True,
+        kwargs={"row_factory": dict_row, "autocommit": True, "cursor_factory": RecordingCursor},
+    )
+
+    def count(recorder: Store, **selector: str) -> int:
+        statements.clear()
+        gather_context(recorder, now=NOW, **selector)
+        return len(statements)
+
+    with Store(pool, db_url) as recorder:
+        for target in ({"customer": "Horizonte Transportes"}, {"signal_id": "sig-t1"}):
+            assert count(recorder, **target, actor_id="v-piotr") == count(recorder, **target, actor_id="v-olga")
+            assert count(recorder, **target, actor_id="v-piotr") == count(recorder, **target) + 2  # actor, teams
