@@ -252,10 +252,6 @@ def compose_email(ctx: EscalationContext, strategy: Strategy) -> EmailText:
     return EmailText(subject=" ".join(subject.split()), body=_tidy(render(f"emails/{strategy.template}.j2", **view)))
 
 
-def _minutes_text(minutes: int) -> dict[str, int]:
-    return {"hours": minutes // 60, "minutes": minutes % 60}
-
-
 def _review_notes(
     *, ctx: EscalationContext, strategy: Strategy, body: str, recipient: Contact | None, recipient_kind: str,
     minutes_left: int, outcome: RewriteOutcome | None, instructions: str | None, llm_configured: bool,
@@ -272,8 +268,9 @@ def _review_notes(
         placeholders=placeholders,
         others=[o.model_dump() for o in ctx.other_open_escalations],
         urgency=strategy.sla.urgency,
-        early=_minutes_text(max(minutes_left, 0)),
-        late=_minutes_text(max(-minutes_left, 0)),
+        early=max(minutes_left, 0),
+        late=max(-minutes_left, 0),
+        sla_noted=any(note.startswith("SLA:") for note in notes),
         llm_configured=llm_configured,
         rewrite_error=outcome.error if outcome else None,
         rewrite_problems=outcome.problems if outcome else [],
