@@ -67,7 +67,7 @@ def test_interactive_repl_reviews_and_sends(demo_url: str, tmp_path: Path) -> No
     result = _chat(demo_url, tmp_path, stdin=stdin)
     assert result.exit_code == 0, result.output
     assert "Escalation Response Draft" in result.output
-    assert "Subject: RE: " in result.output and "Approve, edit" in result.output
+    assert "Subject: RE: " in result.output and "approve = send exactly this" in result.output
     assert "Response time logged:" in result.output
     assert _emails(tmp_path) == 1
 
