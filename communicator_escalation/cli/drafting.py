@@ -8,7 +8,6 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..agent.llm import make_chat_model
 from ..config import Settings
 from ..errors import InvalidRequest, NotFound
 from ..models import Draft
@@ -73,12 +72,19 @@ def render(draft: Draft) -> Group:
 
 
 def _draft(store: Store, settings: Settings, *, customer: str | None, signal: str | None,
-           instructions: str | None) -> Draft:
+           instructions: str | None, actor_id: str | None) -> Draft:
+    """Resolve the escalation (among `actor_id`'s customers when given), then draft it as that actor."""
+    from ..agent.llm import make_chat_model  # LangChain loads only for the draft command
+
     if customer is not None and signal is not None:
-        wanted = resolve_customer(store, query=customer)
-        owner = gather_context(store, signal_id=signal).customer
+        wanted = resolve_customer(store, query=customer, actor_id=actor_id)
+        owner = gather_context(store, signal_id=signal, actor_id=actor_id).customer
         if owner.id != wanted.id:
             raise NotFound(f"risk signal '{signal}' belongs to {owner.name}, not {wanted.name}")
+    elif actor_id is not None and customer is not None:
+        signal = gather_context(store, customer=customer, actor_id=actor_id).escalation.id
+    elif actor_id is not None:
+        gather_context(store, signal_id=signal, actor_id=actor_id)  # same NotFound as a missing signal
     return create_response(
         store,
         customer=None if signal is not None else customer,
@@ -86,6 +92,7 @@ def _draft(store: Store, settings: Settings, *, customer: str | None, signal: st
         policy=load_policy(settings.policy_file),
         llm=make_chat_model(settings),
         instructions=instructions,
+        actor=actor_id,
     )
 
 
@@ -96,6 +103,9 @@ def draft(
     instructions: str | None = typer.Option(
         None, "--instructions", "-i", help="Guidance for the LLM rewrite's tone (never changes facts or recipients)."
     ),
+    as_staff: str | None = typer.Option(
+        None, "--as", help="Draft as this staff id: only customers they may reach are found (default: all, as the CSM)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the Draft JSON."),
 ) -> None:
     """Draft the escalation response for a customer and save it for review (state `drafted`)."""
@@ -103,7 +113,8 @@ def draft(
         fail(InvalidRequest("give a CUSTOMER or --signal ID"), as_json=as_json)
     settings = Settings()
     with guarded(as_json=as_json), opened_store(settings) as store:
-        made = _draft(store, settings, customer=customer, signal=signal, instructions=instructions)
+        made = _draft(store, settings, customer=customer, signal=signal, instructions=instructions,
+                      actor_id=as_staff)
     if as_json:
         print_json(made.to_json())
     else:

@@ -303,11 +303,14 @@ def _summary_line(item: ResponseSummary) -> str:
 @app.command("responses")
 def responses_command(
     customer: Annotated[str | None, typer.Option("--customer", help="Only this customer (name or id).")] = None,
+    as_staff: Annotated[
+        str | None, typer.Option("--as", help="Look as this staff id: only customers they may reach (default: all).")
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Escalation responses with status, approval and response time."""
     with guarded(as_json=as_json), opened_store() as store:
-        items = list_responses(store, customer=customer)
+        items = list_responses(store, customer=customer, actor_id=as_staff)
     if as_json:
         print_json([i.model_dump(mode="json") for i in items])
         return

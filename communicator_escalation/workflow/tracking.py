@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from ..mail.base import SendReceipt
 from ..store import Store
 from ._rows import RESPONSE_ENTITY, Conn, Row, addresses, audit
+from .access import require_staff, visible_customer_ids
 from .customers import resolve_customer_on
 from .policy import Policy
 from .sla import sla_clock
@@ -108,18 +109,32 @@ def _summary(row: dict[str, Any]) -> ResponseSummary:
     )
 
 
-def list_responses(store: Store, *, customer: str | None = None) -> list[ResponseSummary]:
+def list_responses(
+    store: Store, *, customer: str | None = None, actor_id: str | None = None
+) -> list[ResponseSummary]:
     """Responses, newest first, optionally of one customer (id or name as a CSM types it).
 
+    Args:
+        store: The database.
+        customer: What the CSM typed to name the customer (None: every customer).
+        actor_id: Who asks; when given, only responses of customers they may reach are listed and
+            `customer` is resolved among those customers only (None: every customer).
+
     Raises:
-        CustomerNotFound, AmbiguousCustomer: `customer` does not name exactly one customer.
+        CustomerNotFound, AmbiguousCustomer: `customer` does not name exactly one (reachable) customer.
+        NotFound: `actor_id` is not in the staff directory.
     """
     with store.connection() as conn:
+        actor = require_staff(conn, staff_id=actor_id) if actor_id is not None else None
+        clauses: list[str] = []
         params: list[Any] = []
-        where = ""
         if customer is not None:
-            where = " WHERE r.customer_id = %s"
-            params.append(resolve_customer_on(conn, query=customer).id)
+            clauses.append("r.customer_id = %s")
+            params.append(resolve_customer_on(conn, query=customer, actor=actor).id)
+        elif actor is not None:
+            clauses.append("r.customer_id = ANY(%s)")
+            params.append(sorted(visible_customer_ids(conn, actor=actor)))
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
         rows = conn.execute(
             "SELECT r.*, c.name AS customer_name, s.severity, a.status AS approval_status, a.decided_by"
             " FROM escalation_responses r JOIN customers c ON c.id = r.customer_id"
