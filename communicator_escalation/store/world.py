@@ -39,9 +39,9 @@ class World(BaseModel):
     sections: dict[str, list[Any]]
 
 
-def _problem(section: str, index: int, raw: Any, field: str, message: str) -> str:
+def _problem(section: str, index: int | None, raw: Any, field: str, message: str) -> str:
     rid = raw.get("id") if isinstance(raw, dict) else None
-    where = f"{section} {rid!r}" if rid else f"{section}[{index}]"
+    where = f"{section} {rid!r}" if rid else section if index is None else f"{section}[{index}]"
     return f"{where}: field '{field}': {message}"
 
 
@@ -57,10 +57,12 @@ def parse_world(data: Any, *, source: str = "<world>") -> World:
         try:
             vendor = VendorRecord.model_validate(data["vendor"])
         except ValidationError as err:
-            problems += [_problem("vendor", 0, {}, _loc(e), e["msg"]) for e in err.errors()]
+            problems += [_problem("vendor", None, {}, _loc(e), e["msg"]) for e in err.errors()]
     sections: dict[str, list[Any]] = {}
     for key, model, _refs in SECTIONS:
-        raw_list = data.get(key) or []
+        raw_list = data.get(key)
+        if raw_list is None:
+            raw_list = []
         if not isinstance(raw_list, list):
             problems.append(f"{key}: expected a list")
             continue

@@ -111,6 +111,8 @@ def test_unknown_keys_are_kept_as_metadata_and_unicode_survives(store: Store) ->
         (lambda w: w["customers"][0].update(timezone="Mars/Olympus"), "unknown IANA timezone"),
         (lambda w: w["staff"].append(dict(w["staff"][0])), "duplicate id"),
         (lambda w: w["staff"][0].update(manager_id="nobody"), "staff 's-1': field 'manager_id'"),
+        (lambda w: w.update(contacts={}), "contacts: expected a list"),
+        (lambda w: w.update(vendor={"name": "No domain"}), "vendor: field 'email_domain'"),
     ],
 )
 def test_broken_world_writes_nothing_and_names_the_record(store: Store, mutate: Any, expected: str) -> None:
