@@ -6,34 +6,78 @@ HTTP routes and the CLI are thin shells over them.
 
 from __future__ import annotations
 
-from .agent.host import CommunicatorAgent
-from .agent.offline_model import OfflineChatModel
-from .agent.skill import EscalationSkill
-from .config import Settings
-from .errors import (
-    AmbiguousCustomer,
-    CustomerNotFound,
-    EscalationError,
-    NoOpenEscalation,
-    NotFound,
-    Refused,
-    WorldFileError,
-)
-from .mail.factory import make_mailer
-from .models import CcSuggestion, Draft, EscalationContext, Strategy
-from .store import Store
-from .store.world import load_world
-from .workflow.approval import approve_send, reject_send, submit_for_approval
-from .workflow.ccs import suggest_ccs
-from .workflow.context import gather_context
-from .workflow.customers import resolve_customer
-from .workflow.drafting import draft_email
-from .workflow.policy import Policy, load_policy
-from .workflow.reconcile import reconcile
-from .workflow.responses import create_response
-from .workflow.review import add_cc, change_recipient, edit_response, remove_cc
-from .workflow.sending import send_response
-from .workflow.strategy import pick_strategy
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .agent.host import CommunicatorAgent
+    from .agent.offline_model import OfflineChatModel
+    from .agent.skill import EscalationSkill
+    from .config import Settings
+    from .errors import (
+        AmbiguousCustomer,
+        CustomerNotFound,
+        EscalationError,
+        NoOpenEscalation,
+        NotFound,
+        Refused,
+        WorldFileError,
+    )
+    from .mail.factory import make_mailer
+    from .models import CcSuggestion, Draft, EscalationContext, Strategy
+    from .store import Store
+    from .store.world import load_world
+    from .workflow.approval import approve_send, reject_send, submit_for_approval
+    from .workflow.ccs import suggest_ccs
+    from .workflow.context import gather_context
+    from .workflow.customers import resolve_customer
+    from .workflow.drafting import draft_email
+    from .workflow.policy import Policy, load_policy
+    from .workflow.reconcile import reconcile
+    from .workflow.responses import create_response
+    from .workflow.review import add_cc, change_recipient, edit_response, remove_cc
+    from .workflow.sending import send_response
+    from .workflow.strategy import pick_strategy
+
+# Public name -> the module that defines it. Imported on first use (PEP 562), so `import
+# communicator_escalation` (and the CLI) does not load LangChain until the agent is asked for.
+_MODULES = {
+    "CommunicatorAgent": ".agent.host",
+    "OfflineChatModel": ".agent.offline_model",
+    "EscalationSkill": ".agent.skill",
+    "Settings": ".config",
+    "AmbiguousCustomer": ".errors",
+    "CustomerNotFound": ".errors",
+    "EscalationError": ".errors",
+    "NoOpenEscalation": ".errors",
+    "NotFound": ".errors",
+    "Refused": ".errors",
+    "WorldFileError": ".errors",
+    "make_mailer": ".mail.factory",
+    "CcSuggestion": ".models",
+    "Draft": ".models",
+    "EscalationContext": ".models",
+    "Strategy": ".models",
+    "Store": ".store",
+    "load_world": ".store.world",
+    "approve_send": ".workflow.approval",
+    "reject_send": ".workflow.approval",
+    "submit_for_approval": ".workflow.approval",
+    "suggest_ccs": ".workflow.ccs",
+    "gather_context": ".workflow.context",
+    "resolve_customer": ".workflow.customers",
+    "draft_email": ".workflow.drafting",
+    "Policy": ".workflow.policy",
+    "load_policy": ".workflow.policy",
+    "reconcile": ".workflow.reconcile",
+    "create_response": ".workflow.responses",
+    "add_cc": ".workflow.review",
+    "change_recipient": ".workflow.review",
+    "edit_response": ".workflow.review",
+    "remove_cc": ".workflow.review",
+    "send_response": ".workflow.sending",
+    "pick_strategy": ".workflow.strategy",
+}
 
 __all__ = [
     "AmbiguousCustomer",
@@ -72,3 +116,18 @@ __all__ = [
     "submit_for_approval",
     "suggest_ccs",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first access (PEP 562)."""
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's attributes, public names included before their first use."""
+    return sorted(set(globals()) | set(__all__))

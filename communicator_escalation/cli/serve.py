@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import typer
-import uvicorn
 
-from ..api.app import create_app
 from ..config import Settings
 from ..store import Store
 from ._app import app, guarded
@@ -17,6 +15,10 @@ def serve(
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="TCP port (0 picks a free one)."),
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn  # the web stack loads only for this command
+
+    from ..api.app import create_app
+
     settings = Settings()
     with guarded():
         store = Store.from_settings(settings)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ..config import Settings
 from .base import Mailer
-from .gmail import GmailMailer, build_gmail_service
 from .outbox import OutboxMailer
 
 __all__ = ["make_mailer"]
@@ -18,5 +17,7 @@ def make_mailer(settings: Settings) -> Mailer:
         ConfigurationError: Gmail is chosen without usable credentials.
     """
     if settings.mail_transport == "gmail":
+        from .gmail import GmailMailer, build_gmail_service  # the Google client loads only when used
+
         return GmailMailer(build_gmail_service(settings))
     return OutboxMailer(settings.outbox_dir)

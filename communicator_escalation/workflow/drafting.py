@@ -10,9 +10,8 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.language_models import BaseChatModel
 
 from ..models import (
     CcSuggestion,
@@ -35,6 +34,9 @@ from ._phrases import moment_text
 from .grounding import EmailText, find_money
 from .rewrite import RewriteOutcome, rewrite_email
 from .sla import zone
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 __all__ = ["compose_email", "draft_email", "first_name", "recipient_of"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from langchain_core.language_models import BaseChatModel
 from psycopg.types.json import Jsonb
 
 from ..errors import NotFound
@@ -28,6 +28,9 @@ from .context import gather_context
 from .drafting import draft_email
 from .policy import Policy
 from .strategy import pick_strategy
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 __all__ = ["cancel_response", "create_response", "load_draft", "save_draft"]
 

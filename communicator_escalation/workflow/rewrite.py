@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from ..models import EscalationContext, Strategy
 from ..rendering import render
 from .grounding import EmailText, check_grounding
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import HumanMessage, SystemMessage
 
 __all__ = ["RewriteOutcome", "rewrite_email", "rewrite_messages"]
 
@@ -48,6 +51,8 @@ def rewrite_messages(
     recipient_name: str | None, instructions: str | None,
 ) -> list[SystemMessage | HumanMessage]:
     """The system and user messages of the rewrite call (text from prompts/drafting/)."""
+    from langchain_core.messages import HumanMessage, SystemMessage  # only once a model is in use
+
     sender = ctx.team.csm.name if ctx.team.csm else "the account's CSM"
     system = render(
         "drafting/rewrite_system.j2",
