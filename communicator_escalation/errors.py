@@ -63,6 +63,12 @@ class ContentChanged(Refused):
     code = "content_changed"
 
 
+class AlreadyAnswered(Refused):
+    """A send refused because the escalation was already answered (or is being answered) by another email."""
+
+    code = "already_answered"
+
+
 class ConfigurationError(EscalationError):
     code = "configuration_error"
     http_status = 500

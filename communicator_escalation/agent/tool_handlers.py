@@ -22,11 +22,12 @@ from ..workflow.access import require_customer_access
 from ..workflow.approval import EXPEDITED_ACTOR, ApprovalView
 from ..workflow.context import gather_context
 from ..workflow.policy import Policy
-from ..workflow.responses import cancel_response, create_response, load_draft
+from ..workflow.responses import cancel_response, load_draft
 from ..workflow.review import Recipient as ViewRecipient
 from ..workflow.review import ResponseView, add_cc, edit_response, get_response, remove_cc
 from ..workflow.sending import SendOutcome, send_response
 from ..workflow.strategy import pick_strategy
+from ..workflow.worker import open_draft
 from .results import (
     ApprovalSummary,
     CancelResult,
@@ -196,12 +197,12 @@ def strategy(deps: Deps, args: PickStrategyArgs, *, actor: str | None, now: date
 
 
 def draft(deps: Deps, args: DraftResponseArgs, *, actor: str | None, now: datetime | None) -> DraftResult:
-    """draft_escalation_response."""
-    target = _target(args)
-    if actor is not None:
-        target = {"signal_id": _context(deps, actor=actor, now=now, **target).escalation.id}
-    made = create_response(
-        deps.store, **target, policy=deps.policy, llm=deps.llm, instructions=args.instructions, actor=actor, now=now
+    """draft_escalation_response: the escalation's open draft (e.g. the worker's pre-draft) when the CSM
+    gives no instructions, else a new draft (`open_draft`)."""
+    ctx = _context(deps, actor=actor, now=now, **_target(args))
+    made, _ = open_draft(
+        deps.store, customer_id=ctx.customer.id, signal_id=ctx.escalation.id, policy=deps.policy, llm=deps.llm,
+        instructions=args.instructions, actor=actor, now=now,
     )
     response_id = made.response_id or ""
     return _draft_result(load_view(deps.store, response_id=response_id), made, now)

@@ -3,8 +3,12 @@
 State machine of `escalation_responses.status`:
 ``drafted -> pending_approval -> approved -> sending -> sent | failed | unknown`` (and ``rejected``).
 
-1. **Claim** (one transaction, `SELECT ... FOR UPDATE`): a sent or sending row answers
-   `already_sent` / `already_sending`; a draft gets its approval request (expedited or queued);
+1. **Claim** (one transaction, `SELECT ... FOR UPDATE` of the response row, then of its risk signal
+   row: always in that order, as `record_sent` does): a sent or sending row answers
+   `already_sent` / `already_sending`; a response whose escalation is already answered (the signal's
+   `response_sent_at`, e.g. from the world file) or being answered by another response of the same
+   signal (`sending`, `unknown`, `sent`) is refused (`AlreadyAnswered`), so one escalation gets one
+   first response however many drafts it has; a draft gets its approval request (expedited or queued);
    an approved row has its approval hash re-checked against the exact content, then moves to
    `sending` with its Message-ID fixed. Concurrent callers queue on the row lock and see `sending`.
 2. **Deliver** (no lock held; `sending` is the lock): create the provider draft once and store its
@@ -22,13 +26,13 @@ import random
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from ..config import Settings
-from ..errors import ContentChanged, MailError, Refused
+from ..errors import AlreadyAnswered, ContentChanged, MailError, Refused
 from ..mail.base import (
     Address,
     AmbiguousMailError,
@@ -140,6 +144,50 @@ def _outgoing(conn: Conn, row: Row) -> OutgoingEmail:
     )
 
 
+def _moment(value: datetime) -> str:
+    return utcnow(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _require_unanswered(conn: Conn, row: Row) -> None:
+    """Lock the response's risk signal (after the response row) and refuse if another email answers it.
+
+    Raises:
+        AlreadyAnswered: The signal has `response_sent_at`, or another of its responses is sent or
+            may be on its way (`sending`, `unknown`).
+    """
+    signal = conn.execute(
+        "SELECT id, response_sent_at, response_email_id FROM risk_signals WHERE id = %s FOR UPDATE",
+        (row["risk_signal_id"],),
+    ).fetchone()
+    other = conn.execute(
+        "SELECT id, status, sent_at, email_id, claimed_at FROM escalation_responses"
+        " WHERE risk_signal_id = %s AND id <> %s AND status IN ('sent', 'sending', 'unknown')"
+        " ORDER BY (email_id IS NOT DISTINCT FROM %s) DESC, sent_at NULLS LAST, claimed_at, id LIMIT 1",
+        (signal["id"], row["id"], signal["response_email_id"]),
+    ).fetchone()
+    kept = f"nothing was sent and response {row['id']} stays {row['status']}"
+    if signal["response_sent_at"] is not None:
+        email = signal["response_email_id"]
+        if other is not None and other["status"] == "sent" and (email is None or other["email_id"] == email):
+            by = f"by response {other['id']} (email {other['email_id']})"
+        else:
+            by = f"by email {email}" if email else "by an earlier email"
+            by += " (recorded in the world file, not a response sent from here)"
+        raise AlreadyAnswered(
+            f"escalation {signal['id']} was already answered at {_moment(signal['response_sent_at'])} {by}; {kept}"
+        )
+    if other is not None:
+        doing = {"sending": "is being sent", "unknown": "may have been delivered (it is being confirmed)",
+                 "sent": "was sent"}[other["status"]]
+        if other["sent_at"] is not None:
+            when = f" at {_moment(other['sent_at'])} (email {other['email_id']})"
+        else:
+            when = f" (claimed for sending at {_moment(other['claimed_at'])})" if other["claimed_at"] else ""
+        raise AlreadyAnswered(
+            f"escalation {signal['id']} is already answered: response {other['id']} {doing}{when}; {kept}"
+        )
+
+
 def _claim(store: Store, *, response_id: str, actor_id: str | None, urgent: bool, mailer: Mailer,
            policy: Policy, expected_content_hash: str | None,
            now: datetime) -> tuple[Outcome | None, OutgoingEmail | None, list[int]]:
@@ -150,6 +198,7 @@ def _claim(store: Store, *, response_id: str, actor_id: str | None, urgent: bool
         require_response_access(conn, actor=actor, response_id=response_id)
         if row["status"] in ("sent", "sending", "unknown"):
             return {"sent": "already_sent", "sending": "already_sending", "unknown": "unknown"}[row["status"]], None, []
+        _require_unanswered(conn, row)
         if expected_content_hash is not None and content_hash(row) != expected_content_hash:
             raise ContentChanged(
                 f"response {response_id} changed after it was put up for review (its To, CC, subject or body"
@@ -287,6 +336,8 @@ def send_response(store: Store, *, response_id: str, mailer: Mailer, actor_id: s
 
     Raises:
         ContentChanged: The content is not the `expected_content_hash` one.
+        AlreadyAnswered: The escalation was already answered by another email, or another response
+            of it is being sent; nothing is sent and the response keeps its state.
         Refused: Rejected, no To, no valid approval, actor without access.
         InvalidHeaderError: The message would carry an injected or malformed header.
     """

@@ -13,18 +13,19 @@ from pathlib import Path
 import pytest
 
 from communicator_escalation.config import Settings
-from communicator_escalation.errors import EscalationError, Refused
+from communicator_escalation.errors import AlreadyAnswered, EscalationError, Refused
 from communicator_escalation.mail.base import Address, OutgoingEmail
 from communicator_escalation.mail.factory import make_mailer
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
+from communicator_escalation.store.world import load_world
 from communicator_escalation.workflow.approval import approve_send, reject_send, submit_for_approval
 from communicator_escalation.workflow.review import add_cc, edit_response
 from communicator_escalation.workflow.sending import SendOutcome, reconcile, send_response
 from communicator_escalation.workflow.tracking import list_responses
 from tests.support.gmail_accounts import write_service_account
 from tests.support.gmail_server import AcceptThenDrop, AcceptThenHang, FakeGmail, Reply, running_fake_gmail
-from tests.support.step4_world import NOW, audit_actions, insert_drafted, load
+from tests.support.step4_world import NOW, audit_actions, insert_drafted, load, world
 
 FAST = Settings(send_max_attempts=3, send_backoff_seconds=0.001, send_backoff_cap_seconds=0.01)
 
@@ -105,6 +106,75 @@ def test_twenty_concurrent_sends_give_one_message(store: Store, fjord: str, outb
     with store.connection() as conn:
         attempts = conn.execute("SELECT count(*) AS n FROM send_attempts WHERE response_id = %s", (fjord,)).fetchone()
     assert attempts["n"] == 1
+
+
+def test_two_responses_of_one_escalation_sent_concurrently_give_one_message(
+    store: Store, fjord: str, outbox: OutboxMailer
+) -> None:
+    second = insert_drafted(store, body="Dear Ingrid,\n\nA second draft of the same answer.\n\nZoë\n")
+    for response_id in (fjord, second):
+        submit_for_approval(store, response_id=response_id, urgent=True, now=NOW)
+    outcomes: list[SendOutcome] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(10)
+
+    def send(response_id: str) -> None:
+        start.wait()
+        try:
+            outcomes.append(send_response(store, response_id=response_id, mailer=outbox, settings=FAST, now=NOW))
+        except BaseException as err:  # noqa: BLE001 - collected and asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=send, args=((fjord, second)[n % 2],)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(sent_files(outbox)) == 1
+    [winner] = [o for o in outcomes if o.outcome == "sent"]
+    loser = second if winner.response_id == fjord else fjord
+    assert all(o.response_id == winner.response_id for o in outcomes)
+    assert {o.outcome for o in outcomes} <= {"sent", "already_sent", "already_sending"}
+    assert len(errors) == 5 and all(isinstance(e, AlreadyAnswered) for e in errors)
+    assert all(e.code == "already_answered" and winner.response_id in e.message for e in errors)
+    assert signal(store)["response_email_id"] == winner.email_id
+    with store.connection() as conn:
+        row = conn.execute("SELECT status, message_id FROM escalation_responses WHERE id = %s", (loser,)).fetchone()
+        tries = conn.execute("SELECT count(*) AS n FROM send_attempts WHERE response_id = %s", (loser,)).fetchone()
+    assert (row["status"], row["message_id"], tries["n"]) == ("approved", None, 0)
+
+
+def test_a_second_response_of_an_answered_escalation_is_refused(store: Store, fjord: str, outbox: OutboxMailer) -> None:
+    later = insert_drafted(store)
+    first = send_response(store, response_id=fjord, mailer=outbox, urgent=True, settings=FAST, now=NOW)
+    assert first.outcome == "sent"
+
+    with pytest.raises(AlreadyAnswered) as refused:
+        send_response(store, response_id=later, mailer=outbox, urgent=True, settings=FAST,
+                      now=NOW + timedelta(minutes=5))
+    message = refused.value.message
+    assert "2026-02-03 14:00 UTC" in message and fjord in message and first.email_id in message
+    assert f"response {later} stays drafted" in message
+    assert len(sent_files(outbox)) == 1
+    assert [a for _, a in audit_actions(store, later)] == ["drafted"]  # no approval requested either
+    again = send_response(store, response_id=fjord, mailer=outbox, urgent=True, settings=FAST, now=NOW)
+    assert again.outcome == "already_sent"  # the answering response itself still answers as before
+
+
+def test_an_escalation_answered_in_the_world_file_is_not_answered_again(store: Store, outbox: OutboxMailer) -> None:
+    answered = world()
+    ciel = next(s for s in answered["risk_signals"] if s["id"] == "sig-ciel")
+    ciel.update(response_sent_at=(NOW - timedelta(minutes=30)).isoformat(), response_email_id="mail-ciel-1")
+    load_world(store, answered, now=NOW)
+    response_id = insert_drafted(store, signal_id="sig-ciel", body="Madame Dubois,\n\nNous corrigeons.\n")
+
+    with pytest.raises(AlreadyAnswered, match=r"already answered at 2026-02-03 13:30 UTC by email mail-ciel-1"
+                                              r" \(recorded in the world file"):
+        send_response(store, response_id=response_id, mailer=outbox, urgent=True, settings=FAST, now=NOW)
+    assert sent_files(outbox) == []
+    assert signal(store, "sig-ciel")["response_email_id"] == "mail-ciel-1"
+    assert [a for _, a in audit_actions(store, response_id)] == ["drafted"]
 
 
 def test_normal_send_waits_for_approval_then_sends(store: Store, fjord: str, outbox: OutboxMailer) -> None:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 
 import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from communicator_escalation.agent.skill import EscalationSkill
+from communicator_escalation.agent.tool_names import ToolName
 from communicator_escalation.cli import app as cli
+from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
 from communicator_escalation.workflow.policy import Policy
@@ -124,6 +129,25 @@ def test_ensure_draft_is_idempotent_and_skips_what_is_not_open(store: Store, db_
     insert_signal(db_url, "sig-closed", status="resolved")
     assert ensure_draft(store, signal_id="sig-closed", policy=Policy()).outcome == "not_open"
     assert ensure_draft(store, signal_id="sig-missing", policy=Policy()).outcome == "not_open"
+
+
+def test_the_agents_draft_tool_opens_the_predraft_unless_given_instructions(store: Store, tmp_path: Path) -> None:
+    load_api_world(store)
+    predraft = ensure_draft(store, signal_id="sig-b1", policy=Policy())
+    skill = EscalationSkill(store, OutboxMailer(tmp_path / "outbox"), Policy())
+    [tool] = [t for t in skill.tools if t.name == ToolName.DRAFT_RESPONSE.value]
+
+    opened = json.loads(tool.invoke({"customer": "Baltyk"}))
+    assert (opened["kind"], opened["response_id"], opened["signal_id"]) == ("draft", predraft.response_id, "sig-b1")
+    assert opened["status"] == "drafted" and opened["to"]["email"] and opened["body"]
+    assert len(responses_of(store, "sig-b1")) == 1
+
+    rewritten = json.loads(tool.invoke({"signal_id": "sig-b1", "instructions": "Keep it short."}))
+    assert rewritten["response_id"] != predraft.response_id
+    assert len(responses_of(store, "sig-b1")) == 2
+    again = json.loads(tool.invoke({"signal_id": "sig-b1"}))
+    assert again["response_id"] == rewritten["response_id"]  # the newest draft is the one the CSM works on
+    assert len(responses_of(store, "sig-b1")) == 2
 
 
 def test_worker_once_catches_up_from_the_cli(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
