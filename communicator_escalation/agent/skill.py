@@ -1,7 +1,8 @@
 """EscalationSkill: the escalation workflow as LangChain tools, with its prompt and review config.
 
 Each tool is a thin shell: it validates its `*Args` model (agent/tool_names.py), calls one workflow
-function, and returns a compact result model (agent/results.py) as JSON. Expected failures come
+function, and returns a compact result model (agent/results.py) as JSON. Async runs call the same
+function in a worker thread (the workflow is sync over a thread-safe connection pool). Expected failures come
 back as an `ErrorResult` the model can explain, never as an exception. The send tool takes only a
 response id and the urgency; the host's review middleware shows the CSM the exact To, CC, subject
 and opening of the body (rendered from the stored response) before it runs, and the host pins the
@@ -11,6 +12,7 @@ since sends nothing (`content_changed`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
@@ -64,6 +66,7 @@ class EscalationSkill:
         actor: str | None = None,
         now: datetime | None = None,
         settings: Settings | None = None,
+        actor_from_config: bool = True,
     ) -> None:
         """Bind the skill to its dependencies.
 
@@ -75,6 +78,9 @@ class EscalationSkill:
             actor: Staff id the tools act as when a turn names nobody (default: the account's CSM).
             now: Pinned clock for tests (None: the current time at each call).
             settings: Send attempts and backoff (None: read from the environment when sending).
+            actor_from_config: Read the acting staff id from the run's config (`configurable.actor_id`,
+                set by the host for each turn). False: always act as `actor`, whatever a run's config
+                says (servers whose caller is authenticated, e.g. the LangGraph server).
         """
         self.store = store
         self.mailer = mailer
@@ -83,6 +89,7 @@ class EscalationSkill:
         self.actor = actor
         self.now = now
         self.settings = settings
+        self.actor_from_config = actor_from_config
 
     @classmethod
     def from_runtime(cls, runtime: AgentRuntime) -> EscalationSkill:
@@ -143,6 +150,8 @@ class EscalationSkill:
         return [self._tool(name, handlers[name], deps) for name in ToolName]
 
     def _actor(self, config: RunnableConfig | None) -> str | None:
+        if not self.actor_from_config:
+            return self.actor
         configurable = (config or {}).get("configurable") or {}
         return configurable.get(ACTOR_KEY) or self.actor
 
@@ -158,8 +167,12 @@ class EscalationSkill:
             except EscalationError as err:
                 return ErrorResult.from_error(err).to_content()
 
+        async def arun(config: RunnableConfig, **given: Any) -> str:
+            return await asyncio.to_thread(run, config, **given)  # the workflow reads the database
+
         return StructuredTool.from_function(
             func=run,
+            coroutine=arun,
             name=name.value,
             description=" ".join((schema.__doc__ or name.value).split()),
             args_schema=schema,
