@@ -36,6 +36,8 @@ class AgentRuntime:
     checkpointer: ThreadedPostgresSaver
     actor: str | None = None
     now: datetime | None = None
+    actor_fixed: bool = False
+    """True: skills always act as `actor`, ignoring any actor a run's config names (authenticated servers)."""
 
 
 def build_runtime(

@@ -102,6 +102,7 @@ class EscalationSkill:
             actor=runtime.actor,
             now=runtime.now,
             settings=runtime.settings,
+            actor_from_config=not runtime.actor_fixed,
         )
 
     @property
