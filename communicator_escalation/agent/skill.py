@@ -135,6 +135,18 @@ class EscalationSkill:
     @cached_property
     def tools(self) -> list[BaseTool]:  # type: ignore[override]
         """The ten escalation tools, each a StructuredTool over its pydantic args model."""
+        return self._tools(send=ops.send)
+
+    @cached_property
+    def hostless_tools(self) -> list[BaseTool]:
+        """The tools for a host without the review step (MCP): the send tool only requests approval.
+
+        Without a review card whose content the host pins, `send_escalation_response` asks for the
+        approval (expedited per policy, bound to the content as it stands) and sends nothing.
+        """
+        return self._tools(send=ops.request_send, send_description=render("mcp/send_tool.j2"))
+
+    def _tools(self, *, send: Callable[..., Any], send_description: str | None = None) -> list[BaseTool]:
         deps = ops.Deps(store=self.store, mailer=self.mailer, policy=self.policy, llm=self.llm, settings=self.settings)
         handlers: dict[ToolName, Callable[..., Any]] = {
             ToolName.GATHER_CONTEXT: ops.gather,
@@ -145,10 +157,11 @@ class EscalationSkill:
             ToolName.ADD_CCS: ops.add_ccs,
             ToolName.REMOVE_CCS: ops.remove_ccs,
             ToolName.SHOW_DRAFT: ops.show,
-            ToolName.SEND_RESPONSE: ops.send,
+            ToolName.SEND_RESPONSE: send,
             ToolName.CANCEL_RESPONSE: ops.cancel,
         }
-        return [self._tool(name, handlers[name], deps) for name in ToolName]
+        descriptions = {ToolName.SEND_RESPONSE: send_description} if send_description else {}
+        return [self._tool(name, handlers[name], deps, descriptions.get(name)) for name in ToolName]
 
     def _actor(self, config: RunnableConfig | None) -> str | None:
         if not self.actor_from_config:
@@ -156,7 +169,9 @@ class EscalationSkill:
         configurable = (config or {}).get("configurable") or {}
         return configurable.get(ACTOR_KEY) or self.actor
 
-    def _tool(self, name: ToolName, handler: Callable[..., Any], deps: ops.Deps) -> StructuredTool:
+    def _tool(
+        self, name: ToolName, handler: Callable[..., Any], deps: ops.Deps, description: str | None = None
+    ) -> StructuredTool:
         schema = TOOL_ARGS[name]
 
         def run(config: RunnableConfig, **given: Any) -> str:
@@ -175,7 +190,7 @@ class EscalationSkill:
             func=run,
             coroutine=arun,
             name=name.value,
-            description=" ".join((schema.__doc__ or name.value).split()),
+            description=" ".join((description or schema.__doc__ or name.value).split()),
             args_schema=schema,
             handle_validation_error=_invalid_arguments,
         )

@@ -19,7 +19,8 @@ from ..models import Draft, EscalationContext
 from ..store import Store
 from ..workflow._rows import staff_member
 from ..workflow.access import require_customer_access
-from ..workflow.approval import EXPEDITED_ACTOR, ApprovalView
+from ..rendering import render
+from ..workflow.approval import EXPEDITED_ACTOR, ApprovalView, submit_for_approval
 from ..workflow.context import gather_context
 from ..workflow.policy import Policy
 from ..workflow.responses import cancel_response, load_draft
@@ -66,6 +67,7 @@ __all__ = [
     "gather",
     "load_view",
     "remove_ccs",
+    "request_send",
     "send",
     "show",
     "strategy",
@@ -368,6 +370,27 @@ def send(deps: Deps, args: SendResponseArgs, *, actor: str | None, now: datetime
         now=now,
     )
     return _send_result(outcome, load_view(deps.store, response_id=args.response_id), urgent=args.urgent)
+
+
+def request_send(deps: Deps, args: SendResponseArgs, *, actor: str | None, now: datetime | None) -> SendResult:
+    """send_escalation_response without a review card (MCP): request approval, expedited per policy; send nothing.
+
+    The approval is bound to the content as it stands; a person sends it later (`escalation send`, the
+    API or the chat), and that send checks the content again.
+    """
+    status = submit_for_approval(
+        deps.store, response_id=args.response_id, actor_id=actor, urgent=args.urgent, policy=deps.policy.approval, now=now
+    )
+    view = load_view(deps.store, response_id=args.response_id)
+    return SendResult(
+        response_id=view.id,
+        status="approved" if status.response_status == "approved" else "pending_approval",
+        urgent=args.urgent,
+        customer=CustomerRef(id=view.customer_id, name=view.customer_name),
+        to=_to(view),
+        approval=_approval(status.approval),
+        message=render("mcp/send_requested.j2", response_id=view.id, approved=status.response_status == "approved").strip(),
+    )
 
 
 def cancel(deps: Deps, args: CancelResponseArgs, *, actor: str | None, now: datetime | None) -> CancelResult:
