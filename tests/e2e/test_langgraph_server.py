@@ -19,20 +19,12 @@ from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
 from communicator_escalation.workflow.tokens import create_token
 from tests.support.servers import child_env, free_port, running
 
 ROOT = Path(__file__).resolve().parents[2]
 GRAPH = "communicator"
 AGENT_INBOX_ACCEPT = [{"type": "accept", "args": None}]
-
-
-@pytest.fixture
-def world(store: Store, demo_world_path: Path) -> dict[str, Any]:
-    load_world(store, demo_world_path)
-    loaded: dict[str, Any] = json.loads(demo_world_path.read_text())
-    return loaded
 
 
 @pytest.fixture
@@ -69,12 +61,12 @@ def _emails(tmp_path: Path) -> list[Path]:
 
 @pytest.mark.slow
 def test_prd_flow_on_langgraph_server_with_tokens(
-    server: str, store: Store, world: dict[str, Any], tmp_path: Path
+    server: str, store: Store, demo_world: dict[str, Any], tmp_path: Path
 ) -> None:
-    dataflow = next(c for c in world["customers"] if c["name"].startswith("DataFlow"))
-    signal = next(s for s in world["risk_signals"] if s["customer_id"] == dataflow["id"] and s["status"] == "open")
-    reporter = next(c for c in world["contacts"] if c["id"] == signal["reported_by_contact_id"])
-    outsider = next(s["id"] for s in world["staff"] if s["role"] == "csm" and s["id"] != dataflow["csm_id"])
+    dataflow = next(c for c in demo_world["customers"] if c["name"].startswith("DataFlow"))
+    signal = next(s for s in demo_world["risk_signals"] if s["customer_id"] == dataflow["id"] and s["status"] == "open")
+    reporter = next(c for c in demo_world["contacts"] if c["id"] == signal["reported_by_contact_id"])
+    outsider = next(s["id"] for s in demo_world["staff"] if s["role"] == "csm" and s["id"] != dataflow["csm_id"])
     csm = _client(server, store, dataflow["csm_id"])
     other = _client(server, store, outsider)
 
@@ -117,9 +109,9 @@ def test_prd_flow_on_langgraph_server_with_tokens(
 
 
 @pytest.mark.slow
-def test_the_actor_is_the_token_never_the_config(server: str, store: Store, world: dict[str, Any]) -> None:
-    dataflow = next(c for c in world["customers"] if c["name"].startswith("DataFlow"))
-    outsider = next(s["id"] for s in world["staff"] if s["role"] == "csm" and s["id"] != dataflow["csm_id"])
+def test_the_actor_is_the_token_never_the_config(server: str, store: Store, demo_world: dict[str, Any]) -> None:
+    dataflow = next(c for c in demo_world["customers"] if c["name"].startswith("DataFlow"))
+    outsider = next(s["id"] for s in demo_world["staff"] if s["role"] == "csm" and s["id"] != dataflow["csm_id"])
     other = _client(server, store, outsider)
     thread_id = other.threads.create()["thread_id"]
     spoofed = other.runs.wait(

@@ -27,19 +27,11 @@ from communicator_escalation.agent.results import ContextResult
 from communicator_escalation.agent.tool_names import ToolName
 from communicator_escalation.models import EscalationContext
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
 from communicator_escalation.workflow.tokens import create_token
 from tests.support.servers import child_env, free_port, running
 
 ESCALATION = str(Path(sys.executable).with_name("escalation"))
 T = TypeVar("T")
-
-
-@pytest.fixture
-def world(store: Store, demo_world_path: Path) -> dict[str, Any]:
-    load_world(store, demo_world_path)
-    loaded: dict[str, Any] = json.loads(demo_world_path.read_text())
-    return loaded
 
 
 @pytest.fixture
@@ -66,7 +58,7 @@ def _json(result: CallToolResult) -> dict[str, Any]:
 
 
 def test_stdio_lists_the_typed_tools_and_the_context_matches_the_cli(
-    env: dict[str, str], world: dict[str, Any]
+    env: dict[str, str], demo_world: dict[str, Any]
 ) -> None:
     async def use(client: ClientSession) -> tuple[Any, dict[str, Any]]:
         listed = await client.list_tools()
@@ -87,12 +79,12 @@ def test_stdio_lists_the_typed_tools_and_the_context_matches_the_cli(
     hours = "unresolved_for_hours"  # measured at each call: the two calls are moments apart
     assert abs(served["details"].pop(hours) - expected["details"].pop(hours)) <= 0.1
     assert served == expected
-    dataflow = next(c for c in world["customers"] if c["name"].startswith("DataFlow"))
+    dataflow = next(c for c in demo_world["customers"] if c["name"].startswith("DataFlow"))
     assert served["customer"] == {"id": dataflow["id"], "name": dataflow["name"]}
 
 
 def test_over_mcp_the_send_only_requests_approval(
-    env: dict[str, str], world: dict[str, Any], store: Store, tmp_path: Path
+    env: dict[str, str], demo_world: dict[str, Any], store: Store, tmp_path: Path
 ) -> None:
     async def use(client: ClientSession) -> tuple[dict[str, Any], dict[str, Any]]:
         draft = _json(await client.call_tool(ToolName.DRAFT_RESPONSE.value, {"customer": "DataFlow"}))
@@ -115,10 +107,10 @@ def test_over_mcp_the_send_only_requests_approval(
 
 @pytest.mark.slow
 def test_streamable_http_acts_as_the_tokens_staff_member(
-    env: dict[str, str], world: dict[str, Any], store: Store, tmp_path: Path
+    env: dict[str, str], demo_world: dict[str, Any], store: Store, tmp_path: Path
 ) -> None:
-    dataflow = next(c for c in world["customers"] if c["name"].startswith("DataFlow"))
-    outsider = next(s["id"] for s in world["staff"] if s["role"] == "csm" and s["id"] != dataflow["csm_id"])
+    dataflow = next(c for c in demo_world["customers"] if c["name"].startswith("DataFlow"))
+    outsider = next(s["id"] for s in demo_world["staff"] if s["role"] == "csm" and s["id"] != dataflow["csm_id"])
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
 
