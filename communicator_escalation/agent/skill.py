@@ -2,12 +2,12 @@
 
 Each tool is a thin shell: it validates its `*Args` model (agent/tool_names.py), calls one workflow
 function, and returns a compact result model (agent/results.py) as JSON. Async runs call the same
-function in a worker thread (the workflow is sync over a thread-safe connection pool). Expected failures come
-back as an `ErrorResult` the model can explain, never as an exception. The send tool takes only a
-response id and the urgency; the host's review middleware shows the CSM the exact To, CC, subject
-and opening of the body (rendered from the stored response) before it runs, and the host pins the
-content hash of what the card showed (`review_pins`): an approval of a card whose draft has changed
-since sends nothing (`content_changed`).
+function in a worker thread (the workflow is sync over a thread-safe connection pool). Expected
+failures come back as an `ErrorResult` the model can explain, never as an exception. The send tool
+takes only a response id and the urgency; the host's review middleware shows the CSM the exact To,
+CC, subject and opening of the body (rendered from the stored response) before it runs, and the
+host pins the content hash of what the card showed (`review_pins`): an approval of a card whose
+draft has changed since sends nothing (`content_changed`).
 """
 
 from __future__ import annotations
