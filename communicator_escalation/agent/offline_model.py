@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LanguageModelInput, LangSmithParams
+from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage, ToolCall
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
@@ -32,7 +32,8 @@ from pydantic import BaseModel, Field, ValidationError
 from communicator_escalation.agent.chat_text import render_chat
 from communicator_escalation.agent.conversation import Conversation, ToolOutcome, read_conversation
 from communicator_escalation.agent.intents import Intent, read_intent
-from communicator_escalation.agent.results import (
+from communicator_escalation.agent.tool_args import TOOL_ARGS, ToolName
+from communicator_escalation.agent.tool_results import (
     CancelResult,
     CcSuggestionsResult,
     ContextResult,
@@ -42,7 +43,6 @@ from communicator_escalation.agent.results import (
     SendResult,
     StrategyResult,
 )
-from communicator_escalation.agent.tool_names import TOOL_ARGS, ToolName
 
 _PROVIDER = "communicator_escalation"
 _ANY_TOOL = {"auto", "any", "required"}

@@ -32,9 +32,9 @@ from ..store import Store
 from ..workflow.policy import Policy
 from . import tool_handlers as ops
 from .host import ACTOR_KEY
-from .results import ErrorDetail, ErrorResult
 from .review_pins import PINS_KEY
-from .tool_names import TOOL_ARGS, ToolName
+from .tool_args import TOOL_ARGS, ToolName
+from .tool_results import ErrorDetail, ErrorResult
 
 if TYPE_CHECKING:
     from .runtime import AgentRuntime

@@ -12,23 +12,35 @@ from datetime import UTC, datetime
 
 from langchain_core.language_models import BaseChatModel
 
+from ..auth.access import require_customer_access
 from ..config import Settings
 from ..errors import CustomerNotFound, NotFound, Refused
 from ..mail.base import Mailer
 from ..models import Draft, EscalationContext
 from ..store import Store
-from ..workflow._rows import staff_member
-from ..workflow.access import require_customer_access
-from ..workflow.approval import EXPEDITED_ACTOR, ApprovalView
-from ..workflow.context import gather_context
+from ..store.responses import staff_member
+from ..worker import open_draft
+from ..workflow.context.gather import gather_context
+from ..workflow.delivery.approval import EXPEDITED_ACTOR, ApprovalView
+from ..workflow.delivery.sending import SendOutcome, send_response
+from ..workflow.drafting.responses import cancel_response, load_draft
 from ..workflow.policy import Policy
-from ..workflow.responses import cancel_response, load_draft
-from ..workflow.review import Recipient as ViewRecipient
-from ..workflow.review import ResponseView, add_cc, edit_response, get_response, remove_cc
-from ..workflow.sending import SendOutcome, send_response
-from ..workflow.strategy import pick_strategy
-from ..workflow.worker import open_draft
-from .results import (
+from ..workflow.review.edits import Recipient as ViewRecipient
+from ..workflow.review.edits import ResponseView, add_cc, edit_response, get_response, remove_cc
+from ..workflow.strategy.pick import pick_strategy
+from .tool_args import (
+    AddCcsArgs,
+    CancelResponseArgs,
+    DraftResponseArgs,
+    EditDraftArgs,
+    GatherContextArgs,
+    PickStrategyArgs,
+    RemoveCcsArgs,
+    SendResponseArgs,
+    ShowDraftArgs,
+    SuggestCcsArgs,
+)
+from .tool_results import (
     ApprovalSummary,
     CancelResult,
     CcSuggestionsResult,
@@ -43,18 +55,6 @@ from .results import (
     SlaSummary,
     StrategyResult,
     SuggestedCc,
-)
-from .tool_names import (
-    AddCcsArgs,
-    CancelResponseArgs,
-    DraftResponseArgs,
-    EditDraftArgs,
-    GatherContextArgs,
-    PickStrategyArgs,
-    RemoveCcsArgs,
-    SendResponseArgs,
-    ShowDraftArgs,
-    SuggestCcsArgs,
 )
 
 __all__ = [

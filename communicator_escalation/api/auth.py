@@ -16,16 +16,16 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from ..models import StaffMember
-from ..workflow.access import (
+from ..auth.access import (
     CustomerTeam,
     require_approval_access,
     require_customer_access,
     require_response_access,
     require_signal_access,
 )
+from ..auth.tokens import verify_token
+from ..models import StaffMember
 from ..workflow.policy import Policy, load_policy
-from ..workflow.tokens import verify_token
 from .deps import StoreDep
 
 __all__ = [

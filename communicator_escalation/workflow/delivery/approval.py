@@ -18,13 +18,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ..errors import MailError, NotFound, Refused
-from ..mail.base import Address, Mailer, OutgoingEmail
-from ..mail.message import make_message_id
-from ..models import SEVERITY_RANK, StaffMember
-from ..rendering import render
-from ..store import Store
-from ._rows import (
+from ...auth.access import require_approval_access, require_response_access
+from ...errors import MailError, NotFound, Refused
+from ...mail.base import Address, Mailer, OutgoingEmail
+from ...mail.message import make_message_id
+from ...models import SEVERITY_RANK, StaffMember
+from ...rendering import render
+from ...store import Store
+from ...store.responses import (
     APPROVAL_ENTITY,
     Conn,
     Row,
@@ -39,8 +40,7 @@ from ._rows import (
     staff_member,
     utcnow,
 )
-from .access import require_approval_access, require_response_access
-from .policy import ApprovalPolicy
+from ..policy import ApprovalPolicy
 
 __all__ = [
     "EXPEDITED_ACTOR",

@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any, Literal
 import psycopg
 from pydantic import BaseModel, Field
 
-from ..errors import CustomerNotFound, EscalationError
-from ..models import ESCALATION_SIGNAL_TYPES, Draft, RiskSignal
-from ..store import Store
-from .context import select_escalation
-from .policy import Policy
-from .responses import create_response, load_draft
+from .errors import CustomerNotFound, EscalationError
+from .models import ESCALATION_SIGNAL_TYPES, Draft, RiskSignal
+from .store import Store
+from .workflow.context.gather import select_escalation
+from .workflow.drafting.responses import create_response, load_draft
+from .workflow.policy import Policy
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
