@@ -1,7 +1,7 @@
 """What each escalation tool does: one workflow call, then a compact result model.
 
 Every handler takes the skill's dependencies, the validated `*Args` model, the acting staff id and
-the pinned clock, and returns a result of agent/results.py. Expected failures propagate as
+the pinned clock, and returns a result of agent/tool_results.py. Expected failures propagate as
 `EscalationError` and are turned into an `ErrorResult` by the skill.
 """
 
@@ -19,10 +19,10 @@ from ..mail.base import Mailer
 from ..models import Draft, EscalationContext
 from ..store import Store
 from ..store.responses import staff_member
-from ..worker import open_draft
 from ..workflow.context.gather import gather_context
 from ..workflow.delivery.approval import EXPEDITED_ACTOR, ApprovalView
 from ..workflow.delivery.sending import SendOutcome, send_response
+from ..workflow.drafting.open import open_draft
 from ..workflow.drafting.responses import cancel_response, load_draft
 from ..workflow.policy import Policy
 from ..workflow.review.edits import Recipient as ViewRecipient

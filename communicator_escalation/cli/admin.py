@@ -9,7 +9,8 @@ import typer
 from ..agent.llm import make_chat_model
 from ..auth.tokens import create_token, list_tokens, revoke_token
 from ..config import Settings
-from ..worker import PredraftOutcome, run_worker
+from ..worker import run_worker
+from ..workflow.drafting.open import PredraftOutcome
 from ..workflow.policy import load_policy
 from ._app import app, call, guarded, opened_store, print_json
 

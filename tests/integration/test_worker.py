@@ -20,7 +20,8 @@ from communicator_escalation.cli import app as cli
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
-from communicator_escalation.worker import CHANNEL, WorkerReport, ensure_draft, run_worker
+from communicator_escalation.worker import CHANNEL, WorkerReport, run_worker
+from communicator_escalation.workflow.drafting.open import ensure_draft
 from communicator_escalation.workflow.policy import Policy
 from tests.support.api_worlds import api_world, load_api_world
 

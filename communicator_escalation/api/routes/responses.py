@@ -19,7 +19,6 @@ from ...config import Settings
 from ...errors import InvalidRequest
 from ...mail.base import Mailer
 from ...models import Draft
-from ...worker import open_draft
 from ...workflow.delivery.approval import (
     ApprovalStatus,
     ApprovalView,
@@ -29,6 +28,7 @@ from ...workflow.delivery.approval import (
     reject_send,
 )
 from ...workflow.delivery.sending import SendOutcome, send_response
+from ...workflow.drafting.open import open_draft
 from ...workflow.review.edits import ResponseView, add_cc, change_recipient, edit_response, get_response, remove_cc
 from ..auth import CurrentStaff, PolicyDep, VisibleCustomer, VisibleResponse
 from ..deps import StoreDep
