@@ -1,7 +1,7 @@
 """EscalationSkill: the escalation workflow as LangChain tools, with its prompt and review config.
 
-Each tool is a thin shell: it validates its `*Args` model (agent/tool_names.py), calls one workflow
-function, and returns a compact result model (agent/results.py) as JSON. Expected failures come
+Each tool is a thin shell: it validates its `*Args` model (agent/tool_args.py), calls one workflow
+function, and returns a compact result model (agent/tool_results.py) as JSON. Expected failures come
 back as an `ErrorResult` the model can explain, never as an exception. The send tool takes only a
 response id and the urgency; the host's review middleware shows the CSM the exact To, CC, subject
 and opening of the body (rendered from the stored response) before it runs, and the host pins the

@@ -3,7 +3,7 @@
 `CurrentStaff` is the acting staff member behind the request's ``Authorization: Bearer`` token;
 no token, an unknown or a revoked one is a 401 with a ``WWW-Authenticate`` challenge.
 
-The `Visible*` dependencies check a path id against the access rule of `workflow/access.py`: a
+The `Visible*` dependencies check a path id against the access rule of `auth/access.py`: a
 customer, risk signal, response or approval the actor may not reach is a 404 that reads exactly like
 an id that does not exist.
 """
