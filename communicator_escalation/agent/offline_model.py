@@ -33,7 +33,8 @@ from pydantic import BaseModel, Field, ValidationError
 from communicator_escalation.agent.chat_text import render_chat
 from communicator_escalation.agent.conversation import Conversation, ToolOutcome, read_conversation
 from communicator_escalation.agent.intents import Intent, read_intent
-from communicator_escalation.agent.results import (
+from communicator_escalation.agent.tool_args import TOOL_ARGS, ToolName
+from communicator_escalation.agent.tool_results import (
     CancelResult,
     CcSuggestionsResult,
     ContextResult,
@@ -43,7 +44,6 @@ from communicator_escalation.agent.results import (
     SendResult,
     StrategyResult,
 )
-from communicator_escalation.agent.tool_names import TOOL_ARGS, ToolName
 
 _PROVIDER = "communicator_escalation"
 _WORD_STARTS = re.compile(r"(?<=\s)(?=\S)")

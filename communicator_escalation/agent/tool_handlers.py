@@ -1,7 +1,7 @@
 """What each escalation tool does: one workflow call, then a compact result model.
 
 Every handler takes the skill's dependencies, the validated `*Args` model, the acting staff id and
-the pinned clock, and returns a result of agent/results.py. Expected failures propagate as
+the pinned clock, and returns a result of agent/tool_results.py. Expected failures propagate as
 `EscalationError` and are turned into an `ErrorResult` by the skill.
 """
 
@@ -12,24 +12,36 @@ from datetime import UTC, datetime
 
 from langchain_core.language_models import BaseChatModel
 
+from ..auth.access import require_customer_access
 from ..config import Settings
 from ..errors import CustomerNotFound, NotFound, Refused
 from ..mail.base import Mailer
 from ..models import Draft, EscalationContext
 from ..store import Store
-from ..workflow._rows import staff_member
-from ..workflow.access import require_customer_access
 from ..rendering import render
-from ..workflow.approval import EXPEDITED_ACTOR, ApprovalView, submit_for_approval
-from ..workflow.context import gather_context
+from ..store.responses import staff_member
+from ..workflow.context.gather import gather_context
+from ..workflow.delivery.approval import EXPEDITED_ACTOR, ApprovalView, submit_for_approval
+from ..workflow.delivery.sending import SendOutcome, send_response
+from ..workflow.drafting.open import open_draft
+from ..workflow.drafting.responses import cancel_response, load_draft
 from ..workflow.policy import Policy
-from ..workflow.responses import cancel_response, load_draft
-from ..workflow.review import Recipient as ViewRecipient
-from ..workflow.review import ResponseView, add_cc, edit_response, get_response, remove_cc
-from ..workflow.sending import SendOutcome, send_response
-from ..workflow.strategy import pick_strategy
-from ..workflow.worker import open_draft
-from .results import (
+from ..workflow.review.edits import Recipient as ViewRecipient
+from ..workflow.review.edits import ResponseView, add_cc, edit_response, get_response, remove_cc
+from ..workflow.strategy.pick import pick_strategy
+from .tool_args import (
+    AddCcsArgs,
+    CancelResponseArgs,
+    DraftResponseArgs,
+    EditDraftArgs,
+    GatherContextArgs,
+    PickStrategyArgs,
+    RemoveCcsArgs,
+    SendResponseArgs,
+    ShowDraftArgs,
+    SuggestCcsArgs,
+)
+from .tool_results import (
     ApprovalSummary,
     CancelResult,
     CcSuggestionsResult,
@@ -44,18 +56,6 @@ from .results import (
     SlaSummary,
     StrategyResult,
     SuggestedCc,
-)
-from .tool_names import (
-    AddCcsArgs,
-    CancelResponseArgs,
-    DraftResponseArgs,
-    EditDraftArgs,
-    GatherContextArgs,
-    PickStrategyArgs,
-    RemoveCcsArgs,
-    SendResponseArgs,
-    ShowDraftArgs,
-    SuggestCcsArgs,
 )
 
 __all__ = [

@@ -3,7 +3,7 @@
 `CurrentStaff` is the acting staff member behind the request's ``Authorization: Bearer`` token;
 no token, an unknown or a revoked one is a 401 with a ``WWW-Authenticate`` challenge.
 
-The `Visible*` dependencies check a path id against the access rule of `workflow/access.py`: a
+The `Visible*` dependencies check a path id against the access rule of `auth/access.py`: a
 customer, risk signal, response or approval the actor may not reach is a 404 that reads exactly like
 an id that does not exist.
 """
@@ -16,16 +16,16 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from ..models import StaffMember
-from ..workflow.access import (
+from ..auth.access import (
     CustomerTeam,
     require_approval_access,
     require_customer_access,
     require_response_access,
     require_signal_access,
 )
+from ..auth.tokens import verify_token
+from ..models import StaffMember
 from ..workflow.policy import Policy, load_policy
-from ..workflow.tokens import verify_token
 from .deps import StoreDep
 
 __all__ = [

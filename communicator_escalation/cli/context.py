@@ -11,7 +11,7 @@ from rich.text import Text
 
 from ..errors import InvalidRequest
 from ..models import EscalationContext, StaffMember
-from ..workflow.context import gather_context
+from ..workflow.context.gather import gather_context
 from ._app import app, call, fail, print_json
 from ._render import SEVERITY_STYLES, facts_grid
 

@@ -12,10 +12,10 @@ from ..config import Settings
 from ..errors import InvalidRequest, NotFound
 from ..models import Draft
 from ..store import Store
-from ..workflow.context import gather_context
-from ..workflow.customers import resolve_customer
+from ..workflow.context.customers import resolve_customer
+from ..workflow.context.gather import gather_context
+from ..workflow.drafting.responses import create_response
 from ..workflow.policy import load_policy
-from ..workflow.responses import create_response
 from ._app import app, fail, guarded, opened_store, print_json
 from ._render import SEVERITY_STYLES, facts_grid
 

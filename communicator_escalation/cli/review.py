@@ -17,11 +17,18 @@ from ..errors import InvalidRequest
 from ..mail.base import Mailer
 from ..mail.factory import make_mailer
 from ..store import Store
-from ..workflow.approval import ApprovalStatus, ApprovalView, approval_status, approve_send, list_approvals, reject_send
+from ..workflow.delivery.approval import (
+    ApprovalStatus,
+    ApprovalView,
+    approval_status,
+    approve_send,
+    list_approvals,
+    reject_send,
+)
+from ..workflow.delivery.sending import SendOutcome, reconcile, send_response
+from ..workflow.delivery.tracking import ResponseSummary, list_responses
 from ..workflow.policy import Policy, load_policy
-from ..workflow.review import ResponseView, add_cc, change_recipient, edit_response, remove_cc
-from ..workflow.sending import SendOutcome, reconcile, send_response
-from ..workflow.tracking import ResponseSummary, list_responses
+from ..workflow.review.edits import ResponseView, add_cc, change_recipient, edit_response, remove_cc
 from ._app import app, guarded, opened_store, print_json
 
 approvals_app = typer.Typer(help="Approval requests: list, approve, reject, status.", no_args_is_help=True)

@@ -16,7 +16,7 @@ from typing import Any
 from langgraph_sdk import Auth
 
 from ..agent.review_gate import InvalidReviewAnswer, read_review_answer
-from ..workflow.tokens import Unauthorized, verify_token
+from ..auth.tokens import Unauthorized, verify_token
 from .shared import shared_runtime
 
 __all__ = ["OWNER_KEY", "auth"]

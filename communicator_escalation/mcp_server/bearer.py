@@ -9,7 +9,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 
 from ..store import Store
-from ..workflow.tokens import Unauthorized, verify_token
+from ..auth.tokens import Unauthorized, verify_token
 
 __all__ = ["BearerTokens", "on_auth_error"]
 

@@ -15,12 +15,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from communicator_escalation.api.app import create_app
+from communicator_escalation.auth.tokens import create_token
 from communicator_escalation.config import Settings
 from communicator_escalation.models import EscalationContext
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
-from communicator_escalation.workflow.context import gather_context
-from communicator_escalation.workflow.tokens import create_token
+from communicator_escalation.workflow.context.gather import gather_context
 from tests.support.step1_worlds import NOW, nordlicht_world
 
 ESCALATION = str(Path(sys.executable).with_name("escalation"))  # the installed console script

@@ -19,7 +19,7 @@ from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 
 from communicator_escalation.store import Store
-from communicator_escalation.workflow.tokens import create_token
+from communicator_escalation.auth.tokens import create_token
 from tests.support.servers import child_env, free_port, running
 
 ROOT = Path(__file__).resolve().parents[2]

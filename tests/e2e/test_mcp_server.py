@@ -23,11 +23,11 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
 
-from communicator_escalation.agent.results import ContextResult
-from communicator_escalation.agent.tool_names import ToolName
+from communicator_escalation.agent.tool_results import ContextResult
+from communicator_escalation.agent.tool_args import ToolName
 from communicator_escalation.models import EscalationContext
 from communicator_escalation.store import Store
-from communicator_escalation.workflow.tokens import create_token
+from communicator_escalation.auth.tokens import create_token
 from tests.support.servers import child_env, free_port, running
 
 ESCALATION = str(Path(sys.executable).with_name("escalation"))

@@ -12,9 +12,9 @@ import pytest
 from communicator_escalation.errors import NoOpenEscalation, Refused
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
-from communicator_escalation.workflow.approval import submit_for_approval
+from communicator_escalation.workflow.delivery.approval import submit_for_approval
+from communicator_escalation.workflow.drafting.responses import cancel_response, create_response, load_draft
 from communicator_escalation.workflow.policy import Policy
-from communicator_escalation.workflow.responses import cancel_response, create_response, load_draft
 
 NOW = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
 _PROMISE = re.compile(r"\b(refund\w*|credit(?:s|ed)?|reimburs\w*|compensat\w*)\b", re.IGNORECASE)

@@ -14,8 +14,8 @@ from communicator_escalation.agent.llm import make_chat_model
 from communicator_escalation.config import Settings
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
+from communicator_escalation.workflow.drafting.responses import create_response
 from communicator_escalation.workflow.policy import Policy
-from communicator_escalation.workflow.responses import create_response
 from tests.support.openai_server import OpenAIServer, ReceivedRequest, Reply
 
 NOW = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)

@@ -6,8 +6,14 @@ import pytest
 
 from communicator_escalation.errors import NotFound, Refused
 from communicator_escalation.store import Store
-from communicator_escalation.workflow.approval import approval_status, approve_send, submit_for_approval
-from communicator_escalation.workflow.review import add_cc, change_recipient, edit_response, get_response, remove_cc
+from communicator_escalation.workflow.delivery.approval import approval_status, approve_send, submit_for_approval
+from communicator_escalation.workflow.review.edits import (
+    add_cc,
+    change_recipient,
+    edit_response,
+    get_response,
+    remove_cc,
+)
 from tests.support.step4_world import NOW, audit_actions, insert_drafted, load
 
 

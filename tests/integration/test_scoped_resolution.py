@@ -23,8 +23,8 @@ from communicator_escalation.errors import AmbiguousCustomer, CustomerNotFound, 
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
-from communicator_escalation.workflow.context import gather_context
-from communicator_escalation.workflow.customers import resolve_customer
+from communicator_escalation.workflow.context.customers import resolve_customer
+from communicator_escalation.workflow.context.gather import gather_context
 from communicator_escalation.workflow.policy import Policy
 from tests.support.api_worlds import api_world
 

@@ -19,10 +19,10 @@ from communicator_escalation.mail.factory import make_mailer
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
-from communicator_escalation.workflow.approval import approve_send, reject_send, submit_for_approval
-from communicator_escalation.workflow.review import add_cc, edit_response
-from communicator_escalation.workflow.sending import SendOutcome, reconcile, send_response
-from communicator_escalation.workflow.tracking import list_responses
+from communicator_escalation.workflow.delivery.approval import approve_send, reject_send, submit_for_approval
+from communicator_escalation.workflow.delivery.sending import SendOutcome, reconcile, send_response
+from communicator_escalation.workflow.delivery.tracking import list_responses
+from communicator_escalation.workflow.review.edits import add_cc, edit_response
 from tests.support.gmail_accounts import write_service_account
 from tests.support.gmail_server import AcceptThenDrop, AcceptThenHang, FakeGmail, Reply, running_fake_gmail
 from tests.support.step4_world import NOW, audit_actions, insert_drafted, load, world

@@ -11,11 +11,11 @@ import pytest
 from communicator_escalation.models import EscalationContext, Strategy
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
-from communicator_escalation.workflow.ccs import suggest_ccs
-from communicator_escalation.workflow.context import gather_context
+from communicator_escalation.workflow.context.gather import gather_context
 from communicator_escalation.workflow.policy import Policy
-from communicator_escalation.workflow.sla import add_business_time, business_calendar, is_business_time
-from communicator_escalation.workflow.strategy import pick_strategy
+from communicator_escalation.workflow.strategy.ccs import suggest_ccs
+from communicator_escalation.workflow.strategy.pick import pick_strategy
+from communicator_escalation.workflow.strategy.sla import add_business_time, business_calendar, is_business_time
 
 # The world's own as_of (a Friday afternoon) and a Sunday evening: same scenario, other calendar.
 LOAD_MOMENTS = [datetime(2026, 11, 20, 17, 0, tzinfo=UTC), datetime(2027, 3, 14, 23, 30, tzinfo=UTC)]

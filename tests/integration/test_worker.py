@@ -15,13 +15,14 @@ import pytest
 from typer.testing import CliRunner
 
 from communicator_escalation.agent.skill import EscalationSkill
-from communicator_escalation.agent.tool_names import ToolName
+from communicator_escalation.agent.tool_args import ToolName
 from communicator_escalation.cli import app as cli
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
+from communicator_escalation.worker import CHANNEL, WorkerReport, run_worker
+from communicator_escalation.workflow.drafting.open import ensure_draft
 from communicator_escalation.workflow.policy import Policy
-from communicator_escalation.workflow.worker import CHANNEL, WorkerReport, ensure_draft, run_worker
 from tests.support.api_worlds import api_world, load_api_world
 
 DEADLINE_SECONDS = 20.0  # generous: the worker reacts to NOTIFY at once; this only bounds a failure

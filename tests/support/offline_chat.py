@@ -14,7 +14,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langchain_core.tools import StructuredTool
 
 from communicator_escalation.agent.offline_model import OfflineChatModel
-from communicator_escalation.agent.results import (
+from communicator_escalation.agent.tool_args import TOOL_ARGS, ToolName
+from communicator_escalation.agent.tool_results import (
     ApprovalSummary,
     ContextResult,
     CustomerRef,
@@ -28,7 +29,6 @@ from communicator_escalation.agent.results import (
     SlaSummary,
     SuggestedCc,
 )
-from communicator_escalation.agent.tool_names import TOOL_ARGS, ToolName
 
 NOW = datetime(2027, 2, 3, 9, 30, tzinfo=UTC)
 MUELLER = CustomerRef(id="kd-77", name="Müller Logistik GmbH")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from communicator_escalation.models import CcSuggestion, EscalationContext
-from communicator_escalation.workflow.ccs import missing_cc_notes, suggest_ccs
 from communicator_escalation.workflow.policy import Policy, RelationshipPolicy
-from communicator_escalation.workflow.strategy import pick_strategy
+from communicator_escalation.workflow.strategy.ccs import missing_cc_notes, suggest_ccs
+from communicator_escalation.workflow.strategy.pick import pick_strategy
 from tests.unit.builders import context, prior, staff, team
 
 POLICY = Policy()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from communicator_escalation.workflow.drafting import compose_email
-from communicator_escalation.workflow.grounding import EmailText, check_grounding, find_ids, find_money
-from communicator_escalation.workflow.rewrite import rewrite_messages
+from communicator_escalation.workflow.drafting.compose import compose_email
+from communicator_escalation.workflow.drafting.grounding import EmailText, check_grounding, find_ids, find_money
+from communicator_escalation.workflow.drafting.rewrite import rewrite_messages
 from tests.unit.draft_builders import make_context, make_strategy
 
 

@@ -11,7 +11,8 @@ from langchain_core.runnables import RunnableBinding
 from pydantic import BaseModel
 
 from communicator_escalation.agent.offline_model import OfflineChatModel
-from communicator_escalation.agent.results import (
+from communicator_escalation.agent.tool_args import ToolName
+from communicator_escalation.agent.tool_results import (
     ApprovalSummary,
     CancelResult,
     Candidate,
@@ -27,7 +28,6 @@ from communicator_escalation.agent.results import (
     SuggestedCc,
     TimelineStep,
 )
-from communicator_escalation.agent.tool_names import ToolName
 from tests.support.offline_chat import (
     MUELLER,
     NOW,

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from communicator_escalation.workflow._phrases import moment_text
 from communicator_escalation.workflow.policy import Policy, TypingPolicy
-from communicator_escalation.workflow.sla import business_calendar, is_business_time
-from communicator_escalation.workflow.strategy import pick_strategy
-from communicator_escalation.workflow.typing_rules import infer_escalation_type
+from communicator_escalation.workflow.strategy._phrases import moment_text
+from communicator_escalation.workflow.strategy.classify import infer_escalation_type
+from communicator_escalation.workflow.strategy.pick import pick_strategy
+from communicator_escalation.workflow.strategy.sla import business_calendar, is_business_time
 from tests.unit.builders import NOW, contact, context, email, event, prior, save_play, signal, staff, team, ticket
 
 POLICY = Policy()

@@ -8,10 +8,9 @@ from datetime import timedelta
 import pytest
 
 from communicator_escalation.models import CcSuggestion, Contact, PriorEscalation, SavePlay
-from communicator_escalation.workflow.drafting import compose_email, draft_email, first_name
+from communicator_escalation.workflow.drafting.compose import compose_email, draft_email, first_name
 from communicator_escalation.workflow.policy import Policy
-from communicator_escalation.workflow.strategy import pick_strategy
-
+from communicator_escalation.workflow.strategy.pick import pick_strategy
 from tests.unit.draft_builders import (
     CSM,
     CSM_NO_PHONE,

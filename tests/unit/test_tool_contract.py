@@ -8,18 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from communicator_escalation.agent.results import (
-    CancelResult,
-    CcSuggestionsResult,
-    ContextResult,
-    ErrorResult,
-    ReviewResult,
-    Recipient,
-    StrategyResult,
-    SuggestedCc,
-    parse_tool_result,
-)
-from communicator_escalation.agent.tool_names import (
+from communicator_escalation.agent.tool_args import (
     TOOL_ARGS,
     AddCcsArgs,
     DraftResponseArgs,
@@ -28,6 +17,17 @@ from communicator_escalation.agent.tool_names import (
     RemoveCcsArgs,
     SendResponseArgs,
     ToolName,
+)
+from communicator_escalation.agent.tool_results import (
+    CancelResult,
+    CcSuggestionsResult,
+    ContextResult,
+    ErrorResult,
+    Recipient,
+    ReviewResult,
+    StrategyResult,
+    SuggestedCc,
+    parse_tool_result,
 )
 from communicator_escalation.errors import AmbiguousCustomer, CustomerNotFound
 from communicator_escalation.models import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ...models import EscalationContext
-from ...workflow.context import gather_context
+from ...workflow.context.gather import gather_context
 from ..auth import VisibleSignal
 from ..deps import StoreDep
 from ..errors import ERROR_RESPONSES

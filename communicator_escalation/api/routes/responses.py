@@ -14,15 +14,22 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from ...agent.llm import make_chat_model
+from ...auth.access import require_approval_access, visible_response_ids
 from ...config import Settings
 from ...errors import InvalidRequest
 from ...mail.base import Mailer
 from ...models import Draft
-from ...workflow.access import require_approval_access, visible_response_ids
-from ...workflow.approval import ApprovalStatus, ApprovalView, approval_status, approve_send, list_approvals, reject_send
-from ...workflow.review import ResponseView, add_cc, change_recipient, edit_response, get_response, remove_cc
-from ...workflow.sending import SendOutcome, send_response
-from ...workflow.worker import open_draft
+from ...workflow.delivery.approval import (
+    ApprovalStatus,
+    ApprovalView,
+    approval_status,
+    approve_send,
+    list_approvals,
+    reject_send,
+)
+from ...workflow.delivery.sending import SendOutcome, send_response
+from ...workflow.drafting.open import open_draft
+from ...workflow.review.edits import ResponseView, add_cc, change_recipient, edit_response, get_response, remove_cc
 from ..auth import CurrentStaff, PolicyDep, VisibleCustomer, VisibleResponse
 from ..deps import StoreDep
 from ..errors import ERROR_RESPONSES, ErrorBody

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from ..models import CcSuggestion, EscalationContext, Strategy
+from ...models import CcSuggestion, EscalationContext, Strategy
+from ..context.relationship import renewal_soon
+from ..policy import Policy
 from ._phrases import phrase
-from .policy import Policy
-from .relationship import renewal_soon
 
 __all__ = ["CcSlot", "cc_rules", "missing_cc_notes", "suggest_ccs"]
 

@@ -14,18 +14,19 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, Field
 
-from ..errors import Refused
-from ..models import StaffMember
-from ..store import Store
-from ._rows import (
+from ...auth.access import require_response_access
+from ...errors import Refused
+from ...models import StaffMember
+from ...store import Store
+from ...store.responses import (
     APPROVAL_ENTITY,
     RESPONSE_ENTITY,
     Conn,
     Row,
     addresses,
     audit,
-    display_names,
     content_hash,
+    display_names,
     load_response,
     require_status,
     resolve_actor,
@@ -33,7 +34,6 @@ from ._rows import (
     set_status,
     utcnow,
 )
-from .access import require_response_access
 from .recipients import BAD_HEADER_CHARS, resolve_contact, resolve_staff
 
 __all__ = [

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from ..rendering import render
+from ...rendering import render
 
 __all__ = ["moment_text", "phrase"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from ..models import Contact, EscalationContext
-from .policy import TypingPolicy
+from ...models import Contact, EscalationContext
+from ..policy import TypingPolicy
 
 __all__ = ["is_executive", "recent_escalations", "renewal_soon"]
 

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import ConfigurationError
-from ..models import Severity, SlaClock, Urgency
-from .policy import BusinessHours, Duration, Policy, SlaRow
+from ...errors import ConfigurationError
+from ...models import Severity, SlaClock, Urgency
+from ..policy import BusinessHours, Duration, Policy, SlaRow
 
 __all__ = [
     "BusinessCalendar",

@@ -15,10 +15,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ..models import EscalationContext, EscalationType, Milestone, SlaClock
+from ...models import EscalationContext, EscalationType, Milestone, SlaClock
+from ..policy import MilestoneStep, Policy
 from ._phrases import moment_text, phrase
 from .actions import latest_event
-from .policy import MilestoneStep, Policy
 from .sla import BusinessCalendar, add_business_time, business_time_between, due_after
 
 __all__ = ["build_timeline", "next_update"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from ..errors import MailError
-from ..mail.base import SendReceipt
-from ..store import Store
-from ._rows import load_response, set_status
-from .policy import Policy
+from ...errors import MailError
+from ...mail.base import SendReceipt
+from ...store import Store
+from ...store.responses import load_response, set_status
+from ..policy import Policy
 from .tracking import record_sent
 
 __all__ = ["finish_attempt", "mark_sent", "settle", "start_attempt"]

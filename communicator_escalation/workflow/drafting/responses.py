@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 
 from psycopg.types.json import Jsonb
 
-from ..errors import NotFound
-from ..models import Draft, DraftEmail
-from ..store import Store
-from ._rows import (
+from ...auth.access import require_response_access
+from ...errors import NotFound
+from ...models import Draft, DraftEmail
+from ...store import Store
+from ...store.responses import (
     APPROVAL_ENTITY,
     RESPONSE_ENTITY,
     addresses,
@@ -22,12 +23,11 @@ from ._rows import (
     set_status,
     utcnow,
 )
-from .access import require_response_access
-from .ccs import suggest_ccs
-from .context import gather_context
-from .drafting import draft_email
-from .policy import Policy
-from .strategy import pick_strategy
+from ..context.gather import gather_context
+from ..policy import Policy
+from ..strategy.ccs import suggest_ccs
+from ..strategy.pick import pick_strategy
+from .compose import draft_email
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

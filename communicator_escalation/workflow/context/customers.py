@@ -27,10 +27,10 @@ from typing import Any
 import psycopg
 from pydantic import BaseModel, Field
 
-from ..errors import AmbiguousCustomer, CustomerNotFound
-from ..models import StaffMember
-from ..store import Store
-from .access import require_staff, visible_customer_ids
+from ...auth.access import require_staff, visible_customer_ids
+from ...errors import AmbiguousCustomer, CustomerNotFound
+from ...models import StaffMember
+from ...store import Store
 
 __all__ = ["ResolvedCustomer", "match_customer", "name_key", "resolve_customer", "resolve_customer_on"]
 

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import BaseModel, Field
 
-from ..models import EscalationContext, Milestone
+from ...models import EscalationContext, Milestone
 
 __all__ = ["EmailText", "check_grounding", "context_text", "find_ids", "find_money"]
 

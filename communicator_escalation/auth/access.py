@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import CustomerNotFound, EscalationError, NotFound
 from ..models import StaffMember
-from ._rows import staff_member
+from ..store.responses import staff_member
 
 __all__ = [
     "ApproverRequired",

@@ -13,13 +13,13 @@ from typing import Any, Literal
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, Field
 
-from ..mail.base import SendReceipt
-from ..store import Store
-from ._rows import RESPONSE_ENTITY, Conn, Row, addresses, audit
-from .access import require_staff, visible_customer_ids
-from .customers import resolve_customer_on
-from .policy import Policy
-from .sla import sla_clock
+from ...auth.access import require_staff, visible_customer_ids
+from ...mail.base import SendReceipt
+from ...store import Store
+from ...store.responses import RESPONSE_ENTITY, Conn, Row, addresses, audit
+from ..context.customers import resolve_customer_on
+from ..policy import Policy
+from ..strategy.sla import sla_clock
 
 __all__ = ["ResponseSummary", "SlaAtSend", "list_responses", "record_sent", "sla_at_send"]
 

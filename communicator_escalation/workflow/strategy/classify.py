@@ -6,9 +6,9 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from ..models import EscalationContext, EscalationType, TypeDecision
+from ...models import EscalationContext, EscalationType, TypeDecision
+from ..policy import TypingPolicy
 from ._phrases import phrase
-from .policy import TypingPolicy
 
 __all__ = ["escalation_texts", "infer_escalation_type", "type_evidence_hits"]
 

@@ -1,7 +1,7 @@
 """Step 4 approval: requests bound to the exact content, the expedited policy, decisions, notifications.
 
 An approval request carries the sha256 of the canonical JSON of the exact To, CC, subject and body
-(`_rows.content_hash`); any edit voids it (see review.py) and the send re-checks it. A normal send
+(`store/responses.content_hash`); any edit voids it (see review/edits.py) and the send re-checks it. A normal send
 waits for the CSM's manager (or an approver role). An urgent send of a severity in
 `ApprovalPolicy.expedite_severities` is approved at once as `policy:expedited` and the manager is
 told; a lower-severity urgent send goes to the top of the queue and the approver is told at once.
@@ -18,13 +18,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ..errors import MailError, NotFound, Refused
-from ..mail.base import Address, Mailer, OutgoingEmail
-from ..mail.message import make_message_id
-from ..models import SEVERITY_RANK, StaffMember
-from ..rendering import render
-from ..store import Store
-from ._rows import (
+from ...auth.access import require_approval_access, require_response_access
+from ...errors import MailError, NotFound, Refused
+from ...mail.base import Address, Mailer, OutgoingEmail
+from ...mail.message import make_message_id
+from ...models import SEVERITY_RANK, StaffMember
+from ...rendering import render
+from ...store import Store
+from ...store.responses import (
     APPROVAL_ENTITY,
     Conn,
     Row,
@@ -39,8 +40,7 @@ from ._rows import (
     staff_member,
     utcnow,
 )
-from .access import require_approval_access, require_response_access
-from .policy import ApprovalPolicy
+from ..policy import ApprovalPolicy
 
 __all__ = [
     "EXPEDITED_ACTOR",

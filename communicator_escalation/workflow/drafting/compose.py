@@ -12,8 +12,7 @@ import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-
-from ..models import (
+from ...models import (
     CcSuggestion,
     Contact,
     Draft,
@@ -29,11 +28,11 @@ from ..models import (
     EscalationContext,
     Strategy,
 )
-from ..rendering import render
-from ._phrases import moment_text
+from ...rendering import render
+from ..strategy._phrases import moment_text
+from ..strategy.sla import zone
 from .grounding import EmailText, find_money
 from .rewrite import RewriteOutcome, rewrite_email
-from .sla import zone
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import psycopg
 from pydantic import BaseModel, Field
 
-from ..errors import ConfigurationError, InvalidRequest, NoOpenEscalation, NotAnEscalation, NotFound
-from ..models import (
+from ...auth.access import customer_team, may_reach, require_staff
+from ...errors import ConfigurationError, InvalidRequest, NoOpenEscalation, NotAnEscalation, NotFound
+from ...models import (
     ESCALATION_SIGNAL_TYPES,
     SEVERITY_RANK,
     AccountTeam,
@@ -38,8 +39,7 @@ from ..models import (
     TicketEvent,
     Vendor,
 )
-from ..store import Store
-from .access import customer_team, may_reach, require_staff
+from ...store import Store
 from .customers import resolve_customer_on
 
 __all__ = ["EscalationSelection", "gather_context", "health_trend", "select_escalation"]

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from ..models import EscalationContext, Strategy
-from ..rendering import render
+from ...models import EscalationContext, Strategy
+from ...rendering import render
 from .grounding import EmailText, check_grounding
 
 if TYPE_CHECKING:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import Refused
-from ..models import StaffMember
-from ._rows import Conn, Row, all_staff, sender_of, staff_member
-from .customers import name_key
+from ...errors import Refused
+from ...models import StaffMember
+from ...store.responses import Conn, Row, all_staff, sender_of, staff_member
+from ..context.customers import name_key
 
 __all__ = ["BAD_HEADER_CHARS", "resolve_contact", "resolve_staff"]
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..errors import ConfigurationError
-from ..models import EscalationContext, Severity, Strategy, Tone
+from ...errors import ConfigurationError
+from ...models import EscalationContext, Severity, Strategy, Tone
+from ..context.relationship import is_executive, recent_escalations, renewal_soon
+from ..policy import Policy
 from ._phrases import moment_text, phrase
 from .actions import build_action_items
 from .ccs import missing_cc_notes
-from .policy import Policy
-from .relationship import is_executive, recent_escalations, renewal_soon
+from .classify import escalation_texts, infer_escalation_type
 from .sla import business_calendar, sla_clock, zone
 from .timeline import build_timeline, next_update
-from .typing_rules import escalation_texts, infer_escalation_type
 
 __all__ = ["choose_tone", "pick_strategy"]
 

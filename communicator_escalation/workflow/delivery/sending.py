@@ -31,9 +31,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ..config import Settings
-from ..errors import AlreadyAnswered, ContentChanged, MailError, Refused
-from ..mail.base import (
+from ...auth.access import require_response_access
+from ...config import Settings
+from ...errors import AlreadyAnswered, ContentChanged, MailError, Refused
+from ...mail.base import (
     Address,
     AmbiguousMailError,
     DraftAlreadySent,
@@ -41,10 +42,9 @@ from ..mail.base import (
     OutgoingEmail,
     TransientMailError,
 )
-from ..mail.message import build_message, make_message_id
-from ..store import Store
-from ._attempts import finish_attempt, mark_sent, settle, start_attempt
-from ._rows import (
+from ...mail.message import build_message, make_message_id
+from ...store import Store
+from ...store.responses import (
     APPROVAL_ENTITY,
     Conn,
     Row,
@@ -58,9 +58,9 @@ from ._rows import (
     set_status,
     utcnow,
 )
-from .access import require_response_access
+from ..policy import Policy
+from ._attempts import finish_attempt, mark_sent, settle, start_attempt
 from .approval import ApprovalView, approval_status, deliver_notifications, request_approval
-from .policy import Policy
 from .reconcile import ReconcileResult, reconcile, reconcile_response
 from .tracking import SlaAtSend
 

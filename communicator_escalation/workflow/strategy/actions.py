@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ..models import ActionItem, EscalationContext, EscalationType, Ticket, TicketEvent
+from ...models import ActionItem, EscalationContext, EscalationType, Ticket, TicketEvent
 from ._phrases import moment_text, phrase
 
 __all__ = ["EVENT_KINDS", "build_action_items", "latest_event"]

@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 
-from ..errors import MailError
-from ..mail.base import Mailer
-from ..store import Store
+from ...errors import MailError
+from ...mail.base import Mailer
+from ...store import Store
+from ...store.responses import load_response, utcnow
+from ..policy import Policy
 from ._attempts import finish_attempt, settle, start_attempt
-from ._rows import load_response, utcnow
-from .policy import Policy
 from .tracking import record_sent
 
 __all__ = ["RECONCILE_ACTOR", "ReconcileResult", "reconcile", "reconcile_response"]
