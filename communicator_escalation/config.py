@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     send_max_attempts: int = Field(default=4, ge=1, le=10, description="Gmail send attempts before `failed`.")
     send_backoff_seconds: float = Field(default=1.0, ge=0, description="First retry delay; doubles up to the cap.")
     send_backoff_cap_seconds: float = Field(default=30.0, ge=0, description="Largest retry delay.")
+    brief_docs: Literal["markdown", "google"] = Field(
+        default="markdown", description="Internal briefs as Markdown only, or also as Google Docs (Gmail's credentials)."
+    )
+    docs_folder_id: str | None = Field(default=None, description="Google Drive folder the brief documents go into.")
+    docs_api_endpoint: str | None = Field(default=None, description="Override of the Docs/Drive API root URL (tests, proxies).")
+    docs_max_attempts: int = Field(default=4, ge=1, le=10, description="Docs/Drive call attempts on 429/5xx.")
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY"), description="Selects ChatOpenAI when set."
     )
@@ -47,6 +53,11 @@ class Settings(BaseSettings):
     def outbox_dir(self) -> Path:
         """Folder where the local outbox writes .eml files."""
         return self.home / "outbox"
+
+    @property
+    def briefs_dir(self) -> Path:
+        """Folder where internal escalation briefs are written as Markdown."""
+        return self.home / "briefs"
 
     @property
     def pgdata_dir(self) -> Path:

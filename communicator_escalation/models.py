@@ -147,6 +147,7 @@ class RiskSignal(_Model):
     communication_id: str | None = Field(default=None, description="Communication the signal points at.")
     response_sent_at: datetime | None = Field(default=None, description="When our response was sent.")
     response_email_id: str | None = Field(default=None, description="Id of the sent response email.")
+    resolved_at: datetime | None = Field(default=None, description="When the escalation was resolved, if known.")
 
 
 class PriorEscalation(_Model):
@@ -161,6 +162,22 @@ class PriorEscalation(_Model):
     status: Literal["open", "resolved"] = Field(description="open or resolved.")
     response_sent_at: datetime | None = Field(default=None, description="When it was answered.")
     response_minutes: int | None = Field(default=None, description="Minutes from detection to response.")
+    resolved_at: datetime | None = Field(default=None, description="When it was resolved, if known.")
+
+
+class PlanAction(_Model):
+    """One action item of a recorded escalation plan."""
+
+    text: str = Field(description="The action, as the email stated it.")
+    owner_id: str | None = Field(default=None, description="Staff id of its owner, when the data names one.")
+
+
+class PlanMilestone(_Model):
+    """A milestone a sent response promised."""
+
+    milestone: str = Field(description="What will be delivered.")
+    due: datetime | None = Field(default=None, description="Promised due time; None when already in place.")
+    due_text: str = Field(description="The due time as the email stated it.")
 
 
 class SavePlay(_Model):
@@ -170,6 +187,10 @@ class SavePlay(_Model):
     owner: StaffMember | None = Field(default=None, description="Owner from the directory.")
     created_at: datetime = Field(description="When the plan was created.")
     actions: list[str] = Field(default_factory=list, description="Planned actions.")
+    risk_signal_id: str | None = Field(default=None, description="Escalation the plan answers, when recorded from a response.")
+    source_response_id: str | None = Field(default=None, description="Sent response whose action plan this is.")
+    action_items: list[PlanAction] = Field(default_factory=list, description="Action items with owners (recorded plans).")
+    milestones: list[PlanMilestone] = Field(default_factory=list, description="Promised milestones (recorded plans).")
 
 
 class AccountTeam(_Model):
@@ -377,6 +398,12 @@ class Draft(_Model):
     """A drafted escalation response (Step 3), as stored, shown and returned by every front door."""
 
     response_id: str | None = Field(default=None, description="escalation_responses id; null until saved.")
+    kind: Literal["first", "update", "closing"] = Field(
+        default="first", description="first response, status update, or closing email of the escalation."
+    )
+    follows_response_id: str | None = Field(
+        default=None, description="For an update or closing email: the sent message it replies to."
+    )
     customer: DraftCustomer = Field(description="The account.")
     escalation: DraftEscalation = Field(description="The escalation answered.")
     strategy: DraftStrategy = Field(description="Template, tone and SLA clock.")
@@ -387,6 +414,9 @@ class Draft(_Model):
     )
     suggested_ccs: list[DraftCc] = Field(default_factory=list, description="Internal CCs the CSM may add.")
     action_items: list[str] = Field(default_factory=list, description="Immediate actions stated in the email.")
+    action_owners: list[str | None] = Field(
+        default_factory=list, description="Staff id owning each action item, in the same order (null: none named)."
+    )
     timeline: list[DraftMilestone] = Field(default_factory=list, description="Milestones stated in the email.")
     other_open_escalations: list[DraftOtherEscalation] = Field(
         default_factory=list, description="Other open escalations of the customer."

@@ -38,7 +38,14 @@ from ..errors import ConfigurationError, MailError
 from .base import AmbiguousMailError, DraftGone, DraftStatus, OutgoingEmail, SendReceipt, TransientMailError
 from .message import build_message, message_bytes
 
-__all__ = ["GMAIL_SCOPES", "GmailMailer", "SingleAttemptHttp", "build_gmail_service", "parse_retry_after"]
+__all__ = [
+    "GMAIL_SCOPES",
+    "GmailMailer",
+    "SingleAttemptHttp",
+    "build_gmail_service",
+    "google_credentials",
+    "parse_retry_after",
+]
 
 # compose: create and send drafts; readonly: search by rfc822msgid when reconciling.
 GMAIL_SCOPES = (
@@ -233,8 +240,16 @@ class GmailMailer:
         return "missing", None
 
 
-def _credentials(settings: Settings) -> google.auth.credentials.Credentials:
-    """Service account with domain-wide delegation, else an authorized-user token file."""
+def google_credentials(
+    settings: Settings, *, scopes: tuple[str, ...] = GMAIL_SCOPES, purpose: str = "ESCALATION_MAIL_TRANSPORT=gmail"
+) -> google.auth.credentials.Credentials:
+    """Service account with domain-wide delegation, else an authorized-user token file (Gmail's settings).
+
+    `purpose` names what needs them in the error message.
+
+    Raises:
+        ConfigurationError: neither is configured, or the file cannot be used.
+    """
     if settings.gmail_service_account_file is not None:
         if not settings.gmail_sender:
             raise ConfigurationError(
@@ -243,7 +258,7 @@ def _credentials(settings: Settings) -> google.auth.credentials.Credentials:
             )
         try:
             return service_account.Credentials.from_service_account_file(
-                str(settings.gmail_service_account_file), scopes=GMAIL_SCOPES, subject=settings.gmail_sender
+                str(settings.gmail_service_account_file), scopes=list(scopes), subject=settings.gmail_sender
             )
         except (OSError, ValueError, KeyError) as err:
             raise ConfigurationError(
@@ -255,7 +270,7 @@ def _credentials(settings: Settings) -> google.auth.credentials.Credentials:
         except (OSError, ValueError, KeyError) as err:
             raise ConfigurationError(f"cannot use ESCALATION_GMAIL_TOKEN_FILE {settings.gmail_token_file}: {err}") from err
     raise ConfigurationError(
-        "ESCALATION_MAIL_TRANSPORT=gmail needs ESCALATION_GMAIL_SERVICE_ACCOUNT_FILE with ESCALATION_GMAIL_SENDER, "
+        f"{purpose} needs ESCALATION_GMAIL_SERVICE_ACCOUNT_FILE with ESCALATION_GMAIL_SENDER, "
         "or ESCALATION_GMAIL_TOKEN_FILE"
     )
 
@@ -270,7 +285,7 @@ def build_gmail_service(settings: Settings) -> Any:
     Raises:
         ConfigurationError: no usable credentials are configured.
     """
-    credentials = _credentials(settings)
+    credentials = google_credentials(settings)
     http = google_auth_httplib2.AuthorizedHttp(credentials, http=SingleAttemptHttp(timeout=settings.gmail_timeout_seconds))
     client_options = {"api_endpoint": settings.gmail_api_endpoint} if settings.gmail_api_endpoint else None
     return build(

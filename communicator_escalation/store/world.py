@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 from ..errors import WorldFileError
 from . import Store
 from .world_format import SECTIONS, WORLD_FORMAT, Record, VendorRecord
+from .world_responses import parse_past_responses, write_past_responses
 
 # Fields that must point at a record of the same customer (a reply must never cross accounts).
 _SAME_CUSTOMER = {
@@ -172,6 +173,7 @@ def load_world(store: Store, source: Path | dict[str, Any], *, now: datetime | N
     name = str(source) if isinstance(source, Path) else "<world>"
     data = read_world_file(source) if isinstance(source, Path) else source
     world = parse_world(data, source=name)
+    past = parse_past_responses(data.get("responses"), source=name)
     delta = _time_shift(data.get("as_of"), now or datetime.now(timezone.utc))
     with store.transaction() as conn:
         conn.execute("LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE")  # one loader at a time
@@ -186,7 +188,8 @@ def load_world(store: Store, source: Path | dict[str, Any], *, now: datetime | N
             rows = [(_moved(r, delta), r.metadata) for r in world.sections[key]]
             if rows:
                 _UPSERTS[key](conn, rows)
-    counts = {key: len(records) for key, records in world.sections.items()}
+        write_past_responses(conn, past, shift=delta, source=name)
+    counts = {key: len(records) for key, records in world.sections.items()} | {"responses": len(past)}
     return LoadReport(source=name, shift_seconds=delta.total_seconds(), counts=counts)
 
 

@@ -141,6 +141,7 @@ class RiskSignalRecord(Record):
     communication_id: str | None = None
     response_sent_at: datetime | None = None
     response_email_id: str | None = None
+    resolved_at: datetime | None = None
 
 
 class SavePlayRecord(Record):

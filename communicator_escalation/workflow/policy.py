@@ -23,6 +23,7 @@ __all__ = [
     "ApprovalPolicy",
     "BusinessHours",
     "Duration",
+    "LearningPolicy",
     "MilestoneKey",
     "MilestoneStep",
     "Policy",
@@ -276,6 +277,17 @@ class ApprovalPolicy(_Config):
     )
 
 
+class LearningPolicy(_Config):
+    """How outcomes are judged and how much history makes a figure worth showing."""
+
+    window_days: int = Field(
+        default=30, ge=1, description="Re-escalation and health-after are judged this many days after the send."
+    )
+    min_sample: int = Field(
+        default=5, ge=1, description="Fewer judged responses than this are marked too small to judge."
+    )
+
+
 class Policy(_Config):
     """Everything Step 2 and the approval step decide by."""
 
@@ -291,6 +303,7 @@ class Policy(_Config):
     )
     typing: TypingPolicy = Field(default_factory=TypingPolicy, description="Type and seniority vocabulary.")
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy, description="Approval rules.")
+    learning: LearningPolicy = Field(default_factory=LearningPolicy, description="Outcome and insight rules.")
 
     @field_validator("timeline")
     @classmethod

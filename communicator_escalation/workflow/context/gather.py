@@ -56,7 +56,7 @@ Conn = psycopg.Connection[dict[str, Any]]
 
 _SIGNAL_COLUMNS = (
     "id, customer_id, signal_type, severity, source, escalation_type, title, description, detected_at, status,"
-    " reported_by_contact_id, ticket_id, communication_id, response_sent_at, response_email_id"
+    " reported_by_contact_id, ticket_id, communication_id, response_sent_at, response_email_id, resolved_at"
 )
 _STAFF_COLUMNS = "id, name, email, role, title, phone, timezone, manager_id"
 _COMMUNICATION_COLUMNS = "id, channel, direction, at, subject, body, contact_id, staff_id, thread_id, message_id"
@@ -245,7 +245,7 @@ def _fetch_contacts(conn: Conn, customer_id: str) -> list[Contact]:
 
 def _fetch_save_plays(conn: Conn, customer_id: str) -> list[dict[str, Any]]:
     return conn.execute(
-        "SELECT id, title, status, owner_id, created_at, actions FROM save_plays"
+        "SELECT id, title, status, owner_id, created_at, actions, risk_signal_id, source_response_id, plan FROM save_plays"
         " WHERE customer_id = %s AND lower(status) <> ALL(%s) ORDER BY created_at DESC, id",
         (customer_id, list(CLOSED_SAVE_PLAY_STATUSES)),
     ).fetchall()
@@ -355,7 +355,8 @@ def _gather(
         prior_escalations=prior_escalations,
         other_open_escalations=selection.others,
         save_plays=[
-            _build(SavePlay, row, owner=staff.get(row["owner_id"] or ""), actions=[str(a) for a in row["actions"]])
+            _build(SavePlay, row, owner=staff.get(row["owner_id"] or ""), actions=[str(a) for a in row["actions"]],
+                   **row["plan"])
             for row in play_rows
         ],
         contacts=contacts,

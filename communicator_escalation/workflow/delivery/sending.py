@@ -58,6 +58,8 @@ from ...store.responses import (
     set_status,
     utcnow,
 )
+from ..followthrough.hook import follow_through
+from ..followthrough.thread import require_current_update
 from ..policy import Policy
 from ._attempts import finish_attempt, mark_sent, settle, start_attempt
 from .approval import ApprovalView, approval_status, deliver_notifications, request_approval
@@ -198,7 +200,10 @@ def _claim(store: Store, *, response_id: str, actor_id: str | None, urgent: bool
         require_response_access(conn, actor=actor, response_id=response_id)
         if row["status"] in ("sent", "sending", "unknown"):
             return {"sent": "already_sent", "sending": "already_sending", "unknown": "unknown"}[row["status"]], None, []
-        _require_unanswered(conn, row)
+        if row["kind"] == "first":
+            _require_unanswered(conn, row)
+        else:
+            require_current_update(conn, row)
         if expected_content_hash is not None and content_hash(row) != expected_content_hash:
             raise ContentChanged(
                 f"response {response_id} changed after it was put up for review (its To, CC, subject or body"
@@ -358,4 +363,6 @@ def send_response(store: Store, *, response_id: str, mailer: Mailer, actor_id: s
         return _outcome(store, response_id, answer or "unknown")
     result = _deliver(store, response_id=response_id, email=email, mailer=mailer, policy=policy, settings=settings,
                       now=now, sleep=sleep, rng=rng)
+    if result == "sent":
+        follow_through(store, response_id=response_id, policy=policy, settings=settings, transport=mailer.name, now=now)
     return _outcome(store, response_id, result)

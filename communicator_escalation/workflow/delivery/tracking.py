@@ -41,6 +41,7 @@ class ResponseSummary(BaseModel):
     risk_signal_id: str = Field(description="Escalation answered.")
     severity: str = Field(description="Escalation severity.")
     status: str = Field(description="Response state.")
+    kind: str = Field(description="first response, update or closing email.")
     to: list[str] = Field(default_factory=list, description="To addresses.")
     subject: str = Field(description="Subject.")
     approval_status: str | None = Field(default=None, description="Latest approval: pending, approved, rejected, void.")
@@ -50,6 +51,9 @@ class ResponseSummary(BaseModel):
     email_id: str | None = Field(default=None, description="Provider id of the sent email.")
     response_minutes: int | None = Field(default=None, description="Minutes from the escalation's detection to sending.")
     sla: SlaAtSend | None = Field(default=None, description="SLA state at send time.")
+    next_update_due: datetime | None = Field(
+        default=None, description="When the next status update is owed (the latest sent message of an open thread)."
+    )
     attempts: int = Field(description="Delivery attempts made.")
     last_error: str | None = Field(default=None, description="Last delivery error, if any.")
 
@@ -78,13 +82,14 @@ def record_sent(conn: Conn, *, row: Row, receipt: SendReceipt, sent_at: datetime
 
     Returns False (and writes nothing) when the row is no longer `sending` or `unknown`.
     """
-    minutes = round((sent_at - row["detected_at"]).total_seconds() / 60)
-    sla = sla_at_send(row, sent_at=sent_at, policy=policy)
+    first = row["kind"] == "first"  # updates and closing emails do not restart the response time
+    minutes = round((sent_at - row["detected_at"]).total_seconds() / 60) if first else None
+    sla = sla_at_send(row, sent_at=sent_at, policy=policy) if first else None
     updated = conn.execute(
         "UPDATE escalation_responses SET status = 'sent', sent_at = %s, email_id = %s, response_minutes = %s,"
         " sla_at_send = %s, last_error = NULL, updated_at = %s WHERE id = %s AND status IN ('sending', 'unknown')"
         " RETURNING id",
-        (sent_at, receipt.email_id, minutes, Jsonb(sla.model_dump(mode="json")), sent_at, row["id"]),
+        (sent_at, receipt.email_id, minutes, Jsonb(sla.model_dump(mode="json")) if sla else None, sent_at, row["id"]),
     ).fetchone()
     if updated is None:
         return False
@@ -96,7 +101,7 @@ def record_sent(conn: Conn, *, row: Row, receipt: SendReceipt, sent_at: datetime
     audit(conn, actor=actor, entity=RESPONSE_ENTITY, entity_id=row["id"], action="sent", now=sent_at,
           detail={"from": row["status"], "to": "sent", "email_id": receipt.email_id,
                   "message_id": receipt.message_id, "transport": receipt.transport,
-                  "response_minutes": minutes, "sla": sla.model_dump(mode="json")})
+                  "response_minutes": minutes, "sla": sla.model_dump(mode="json") if sla else None})
     row["status"] = "sent"
     return True
 

@@ -360,6 +360,7 @@ def draft_email(
             for c in ccs
         ],
         action_items=[a.text for a in strategy.action_items],
+        action_owners=[a.owner_id for a in strategy.action_items],
         timeline=[DraftMilestone(milestone=m.milestone, due=m.due, due_text=m.due_text) for m in strategy.timeline],
         other_open_escalations=[
             DraftOtherEscalation(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ...models import ActionItem, EscalationContext, EscalationType, Ticket, TicketEvent
+from ...models import ActionItem, EscalationContext, EscalationType, SavePlay, Ticket, TicketEvent
 from ._phrases import moment_text, phrase
 
 __all__ = ["EVENT_KINDS", "build_action_items", "latest_event"]
@@ -38,6 +38,11 @@ def _item(
     return ActionItem(text=text, kind=source, owner_id=owner_id, placeholder=placeholder)
 
 
+def _standing_plays(ctx: EscalationContext) -> list[SavePlay]:
+    """Open save plays that are not the recorded action plan of an escalation response (those are context only)."""
+    return [play for play in ctx.save_plays if play.source_response_id is None]
+
+
 def _needed_owner(ctx: EscalationContext, escalation_type: EscalationType, *, now: datetime) -> list[str]:
     """Placeholder kinds for owners this type of escalation needs and the data does not name."""
     assigned = ctx.ticket is not None and ctx.ticket.assignee is not None
@@ -45,7 +50,7 @@ def _needed_owner(ctx: EscalationContext, escalation_type: EscalationType, *, no
         needed = [] if latest_event(ctx.ticket, "engineering_escalated", now=now) else ["needs_engineering_owner"]
         return needed + ([] if assigned else ["needs_support_engineer"])
     if escalation_type == "service":
-        return [] if any(play.owner for play in ctx.save_plays) else ["needs_service_owner"]
+        return [] if any(play.owner for play in _standing_plays(ctx)) else ["needs_service_owner"]
     if assigned:
         return []
     return ["needs_billing_owner"] if escalation_type == "billing" else ["needs_security_owner"]
@@ -80,7 +85,7 @@ def build_action_items(
                 phone=assignee.phone,
             )
         )
-    for play in ctx.save_plays:
+    for play in _standing_plays(ctx):
         items.append(
             _item(
                 "save_play",
