@@ -50,6 +50,8 @@ def render(draft: Draft) -> Group:
     ]
     if email.in_reply_to:
         headers.append(("In-Reply-To", f"{email.in_reply_to} (thread {email.thread_id or 'none'})"))
+    if draft.follows_response_id:
+        headers.append(("Follows", f"{draft.follows_response_id} ({draft.kind})"))
     parts = [
         Panel(facts_grid(headers), title=f"Escalation response draft {draft.response_id}", title_align="left"),
         Panel(Text(email.body), title="Body", title_align="left"),

@@ -59,7 +59,7 @@ def _signal_lock(store: Store, signal_id: str) -> Iterator[None]:
 def _newest_response(store: Store, *, signal_id: str, status: str | None = None) -> str | None:
     with store.connection() as conn:
         row = conn.execute(
-            "SELECT id FROM escalation_responses WHERE risk_signal_id = %(signal)s"
+            "SELECT id FROM escalation_responses WHERE risk_signal_id = %(signal)s AND kind = 'first'"
             " AND (%(status)s::text IS NULL OR status = %(status)s) ORDER BY created_at DESC, id DESC LIMIT 1",
             {"signal": signal_id, "status": status},
         ).fetchone()

@@ -1,0 +1,54 @@
+"""CLI commands after the send: `escalation updates` (what is owed) and `escalation update` (draft it)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ..config import Settings
+from ..rendering import render
+from ..workflow.followthrough.clock import list_due_updates
+from ..workflow.followthrough.updates import draft_update
+from ..workflow.policy import load_policy
+from ._app import app, guarded, opened_store, print_json
+from .drafting import render as render_draft
+
+AsStaff = Annotated[str | None, typer.Option("--as", help="Act as this staff id (default: the account's CSM).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command("updates")
+def updates_command(
+    every: Annotated[bool, typer.Option("--all", help="Also clocks still running (not yet due).")] = False,
+    as_staff: Annotated[
+        str | None, typer.Option("--as", help="Look as this staff id: only customers they may reach (default: all).")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Escalation threads whose next status update (or closing email) is due or overdue."""
+    with guarded(as_json=as_json), opened_store() as store:
+        items = list_due_updates(store, actor_id=as_staff, include_upcoming=every)
+    if as_json:
+        print_json([item.model_dump(mode="json") for item in items])
+    else:
+        typer.echo(render("cli/updates.j2", items=items, every=every).strip())
+
+
+@app.command("update")
+def update_command(
+    response_id: Annotated[str, typer.Argument(help="A sent response of the thread (as `escalation updates` lists).")],
+    as_staff: AsStaff = None,
+    as_json: AsJson = False,
+) -> None:
+    """Draft the next status update on the same thread (the closing email once the escalation is resolved)."""
+    settings = Settings()
+    with guarded(as_json=as_json), opened_store(settings) as store:
+        draft, created = draft_update(store, response_id=response_id, policy=load_policy(settings.policy_file),
+                                      actor_id=as_staff)
+    if as_json:
+        print_json(draft.to_json())
+        return
+    Console().print(render_draft(draft))
+    typer.echo(render("cli/update_drafted.j2", draft=draft, created=created).strip())
