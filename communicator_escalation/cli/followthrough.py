@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -17,11 +18,17 @@ from .drafting import render as render_draft
 
 AsStaff = Annotated[str | None, typer.Option("--as", help="Act as this staff id (default: the account's CSM).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+At = Annotated[
+    datetime | None,
+    typer.Option("--at", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+                 help="As of this moment (ISO 8601; UTC unless an offset is given), e.g. to plan the next hours."),
+]
 
 
 @app.command("updates")
 def updates_command(
     every: Annotated[bool, typer.Option("--all", help="Also clocks still running (not yet due).")] = False,
+    at: At = None,
     as_staff: Annotated[
         str | None, typer.Option("--as", help="Look as this staff id: only customers they may reach (default: all).")
     ] = None,
@@ -29,7 +36,7 @@ def updates_command(
 ) -> None:
     """Escalation threads whose next status update (or closing email) is due or overdue."""
     with guarded(as_json=as_json), opened_store() as store:
-        items = list_due_updates(store, actor_id=as_staff, include_upcoming=every)
+        items = list_due_updates(store, actor_id=as_staff, include_upcoming=every, now=at)
     if as_json:
         print_json([item.model_dump(mode="json") for item in items])
     else:
