@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urljoin
 
 import google.auth.exceptions
 import google_auth_httplib2
@@ -81,24 +82,28 @@ class GoogleDocsBriefs:
         self._sleep = sleep
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> GoogleDocsBriefs:
+    def from_settings(cls, settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> GoogleDocsBriefs:
         """Docs and Drive over Gmail's credentials, built offline (bundled discovery documents).
+
+        `sleep` is how to wait between attempts.
 
         Raises:
             ConfigurationError: no usable Google credentials are configured.
         """
         credentials = google_credentials(settings, scopes=DOCS_SCOPES, purpose="ESCALATION_BRIEF_DOCS=google")
-        options = {"api_endpoint": settings.docs_api_endpoint} if settings.docs_api_endpoint else None
 
-        def service(name: str, version: str) -> Any:
+        def service(name: str, version: str, service_path: str) -> Any:
+            # an endpoint override replaces the root URL and the service path, so the path is added back
+            root = settings.docs_api_endpoint
+            options = {"api_endpoint": urljoin(root.rstrip("/") + "/", service_path)} if root else None
             http = google_auth_httplib2.AuthorizedHttp(
                 credentials, http=SingleAttemptHttp(timeout=settings.gmail_timeout_seconds))
             return build(name, version, http=http, static_discovery=True, cache_discovery=False,
                          client_options=options)
 
-        return cls(service("docs", "v1"), service("drive", "v3"), folder_id=settings.docs_folder_id,
+        return cls(service("docs", "v1", ""), service("drive", "v3", "drive/v3/"), folder_id=settings.docs_folder_id,
                    max_attempts=settings.docs_max_attempts, backoff=settings.send_backoff_seconds,
-                   backoff_cap=settings.send_backoff_cap_seconds)
+                   backoff_cap=settings.send_backoff_cap_seconds, sleep=sleep)
 
     def _execute(self, request: HttpRequest, *, action: str) -> dict[str, Any]:
         """Run one request, retrying 429 and 5xx; map every other failure to MailError."""
