@@ -220,6 +220,20 @@ class GmailMailer:
             transport=self.name, email_id=str(sent["id"]), message_id=message_id, thread_id=sent.get("threadId")
         )
 
+    def thread_messages(self, email_id: str) -> list[dict[str, Any]]:
+        """The messages (`full` format) of the thread sent email `email_id` is on; [] when it is gone.
+
+        Raises:
+            MailError: Gmail refused or could not be reached (TransientMailError for 429/5xx).
+        """
+        request = self._messages().get(userId=self._user_id, id=email_id, format="minimal")
+        sent = self._execute_optional(request, action="read a sent message")
+        if sent is None:
+            return []
+        request = self._service.users().threads().get(userId=self._user_id, id=sent["threadId"], format="full")
+        thread = self._execute_optional(request, action="read the thread")
+        return list((thread or {}).get("messages", []))
+
     def draft_status(self, draft_id: str, message_id: str) -> tuple[DraftStatus, SendReceipt | None]:
         """Is the draft still there, or was a message with `message_id` delivered from this mailbox?"""
         request = self._drafts().get(userId=self._user_id, id=draft_id, format="minimal")

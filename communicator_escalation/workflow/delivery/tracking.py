@@ -87,9 +87,10 @@ def record_sent(conn: Conn, *, row: Row, receipt: SendReceipt, sent_at: datetime
     sla = sla_at_send(row, sent_at=sent_at, policy=policy) if first else None
     updated = conn.execute(
         "UPDATE escalation_responses SET status = 'sent', sent_at = %s, email_id = %s, response_minutes = %s,"
-        " sla_at_send = %s, last_error = NULL, updated_at = %s WHERE id = %s AND status IN ('sending', 'unknown')"
-        " RETURNING id",
-        (sent_at, receipt.email_id, minutes, Jsonb(sla.model_dump(mode="json")) if sla else None, sent_at, row["id"]),
+        " sla_at_send = %s, last_error = NULL, updated_at = %s, thread_id = coalesce(thread_id, %s)"
+        " WHERE id = %s AND status IN ('sending', 'unknown') RETURNING id",
+        (sent_at, receipt.email_id, minutes, Jsonb(sla.model_dump(mode="json")) if sla else None, sent_at,
+         receipt.thread_id, row["id"]),
     ).fetchone()
     if updated is None:
         return False

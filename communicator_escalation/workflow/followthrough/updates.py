@@ -38,8 +38,11 @@ def _first_of(store: Store, signal_id: str) -> Draft | None:
 
 
 def draft_update(store: Store, *, response_id: str, policy: Policy, actor_id: str | None = None,
-                 now: datetime | None = None) -> tuple[Draft, bool]:
+                 now: datetime | None = None, recorded_as: str | None = None) -> tuple[Draft, bool]:
     """The next update of the thread of `response_id`, drafted now or already waiting; returns (draft, created).
+
+    `actor_id` (default: the account's CSM) must reach the customer; the draft is recorded as made
+    by `recorded_as` when given (the worker), else by the actor.
 
     Raises:
         NotFound: no such response, or one of a customer the actor may not reach.
@@ -70,7 +73,7 @@ def draft_update(store: Store, *, response_id: str, policy: Policy, actor_id: st
         raise Refused(f"escalation {latest['risk_signal_id']} has no sent first response to follow up on")
     ctx = gather_context(store, signal_id=latest["risk_signal_id"], now=moment)
     draft = compose_update(ctx, first=first, last=latest, policy=policy, now=moment)
-    return save_draft(store, draft, actor=actor.id, now=moment), True
+    return save_draft(store, draft, actor=recorded_as or actor.id, now=moment), True
 
 
 def latest_sent_for_customer(store: Store, *, customer: str, actor_id: str | None = None) -> str:
