@@ -180,6 +180,27 @@ class PlanMilestone(_Model):
     due_text: str = Field(description="The due time as the email stated it.")
 
 
+class PastEscalation(_Model):
+    """An earlier escalation of the customer, how it was answered and how it ended (last 12 months)."""
+
+    id: str = Field(description="Signal id.")
+    title: str = Field(description="Title.")
+    severity: Severity = Field(description="Severity.")
+    detected_at: datetime = Field(description="When it was detected.")
+    status: Literal["open", "resolved"] = Field(description="open or resolved.")
+    resolved_at: datetime | None = Field(default=None, description="When it was resolved, if known.")
+    reporter_contact_id: str | None = Field(default=None, description="Who raised it.")
+    tone: str | None = Field(default=None, description="Tone of the first response, when one was sent.")
+    template: str | None = Field(default=None, description="Template of the first response.")
+    answered_at: datetime | None = Field(default=None, description="When the first response was sent.")
+    de_escalated: bool | None = Field(default=None, description="Recorded outcome; None while pending or unanswered.")
+    reply_tone: str | None = Field(default=None, description="Tone of the customer's first reply.")
+    sponsor_joined_at: datetime | None = Field(
+        default=None, description="When the executive sponsor was first on CC of the thread (None: never)."
+    )
+    sponsor_on_first_response: bool = Field(default=False, description="The sponsor was on CC from the first response.")
+
+
 class SavePlay(_Model):
     id: str = Field(description="Save play id.")
     title: str = Field(description="Plan title.")
@@ -229,6 +250,9 @@ class EscalationContext(_Model):
     prior_escalations: list[PriorEscalation] = Field(default_factory=list, description="Other escalations, last 12 months, newest first.")
     other_open_escalations: list[RiskSignal] = Field(default_factory=list, description="Other open escalations of the customer.")
     save_plays: list[SavePlay] = Field(default_factory=list, description="Open save plays.")
+    history: list[PastEscalation] = Field(
+        default_factory=list, description="Earlier escalations (12 months), how they were answered and ended, newest first."
+    )
     contacts: list[Contact] = Field(default_factory=list, description="All contacts of the customer.")
     team: AccountTeam = Field(description="Account team and directory specialists.")
 
@@ -350,6 +374,9 @@ class DraftStrategy(_Model):
 
     template: EscalationType = Field(description="Email template used.")
     tone: str = Field(description="Tone label: executive, urgent, formal or warm.")
+    reasons: list[str] = Field(
+        default_factory=list, description="Why this tone, including what the account's history taught."
+    )
     sla: DraftSla = Field(description="SLA clock.")
 
 

@@ -179,6 +179,8 @@ def _draft_result(view: ResponseView, stored: Draft, now: datetime | None) -> Dr
             for o in stored.other_open_escalations
         ],
         sla=_sla(stored, now),
+        tone=stored.strategy.tone,
+        tone_reasons=list(stored.strategy.reasons),
     )
 
 

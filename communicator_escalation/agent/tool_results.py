@@ -268,6 +268,8 @@ class DraftResult(_Result):
     review_notes: list[str] = Field(default_factory=list, description="What the CSM should check or fill in.")
     other_open_escalations: list[EscalationRef] = Field(default_factory=list, description="Other open escalations of the customer.")
     sla: SlaSummary = Field(description="First-response SLA.")
+    tone: str = Field(default="", description="Tone of the draft.")
+    tone_reasons: list[str] = Field(default_factory=list, description="Why this tone, incl. what the account's history taught.")
 
 
 class RefusedItem(_Part):

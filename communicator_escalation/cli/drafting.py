@@ -68,6 +68,9 @@ def render(draft: Draft) -> Group:
     notes = [(f"{o.risk_signal_id}", f"({o.severity}) {o.title}") for o in draft.other_open_escalations]
     if notes:
         parts.append(Panel(facts_grid(notes), title="Other open escalations", title_align="left"))
+    if draft.strategy.reasons:
+        why = Text("\n".join(f"• {r}" for r in draft.strategy.reasons))
+        parts.append(Panel(why, title=f"Why tone {draft.strategy.tone}", title_align="left"))
     if draft.review_notes:
         parts.append(Panel(Text("\n".join(f"• {n}" for n in draft.review_notes)), title="Review notes", title_align="left"))
     return Group(*parts)

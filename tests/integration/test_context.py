@@ -243,7 +243,7 @@ def test_query_count_does_not_grow_with_history(
     assert len(big_ctx.prior_escalations) > 100  # the history really is bigger
     big = (_count(recorder, log, signal_id="e-main"), _count(recorder, log, customer="müller"))
     assert small == big
-    assert max(big) <= 10
+    assert max(big) <= 11  # ten for Step 1, one for how earlier escalations were answered
 
 
 def test_every_query_is_an_index_lookup(store: Store, recording_store: tuple[Store, list[tuple[str, Any]]]) -> None:

@@ -1,6 +1,6 @@
 """Step 1: find the open escalation and gather its EscalationContext in one consistent read.
 
-`gather_context` runs a fixed number of queries (at most ten, whatever the size of the customer's
+`gather_context` runs a fixed number of queries (at most eleven, whatever the size of the customer's
 history; two more when an actor is named), each an index lookup on the schema's indexes, inside one
 read-only repeatable-read transaction so every part of the context comes from the same snapshot.
 
@@ -41,6 +41,7 @@ from ...models import (
 )
 from ...store import Store
 from .customers import resolve_customer_on
+from .history import fetch_history
 
 __all__ = ["EscalationSelection", "gather_context", "health_trend", "select_escalation"]
 
@@ -335,6 +336,9 @@ def _gather(
             assignee=staff.get(ticket_row["assignee_id"] or ""),
             events=[TicketEvent.model_validate(event) for event in ticket_row["events"]],
         )
+    sponsor = staff.get(team_ids["executive_sponsor"] or "")
+    history = fetch_history(conn, customer_id=customer_id, current_id=chosen.id, since=prior_since,
+                            before=chosen.detected_at, sponsor_email=sponsor.email if sponsor else None)
     reply_row = next((r for r in communications if r["id"] == chosen.communication_id), None)
     prior_escalations = [
         _prior(s)
@@ -360,6 +364,7 @@ def _gather(
             for row in play_rows
         ],
         contacts=contacts,
+        history=history,
         team=AccountTeam(
             csm=csm,
             csm_manager=staff.get(csm.manager_id) if csm and csm.manager_id else None,

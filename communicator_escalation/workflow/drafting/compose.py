@@ -337,6 +337,7 @@ def draft_email(
         strategy=DraftStrategy(
             template=strategy.template,
             tone=strategy.tone.name,
+            reasons=strategy.tone.reasons,
             sla=DraftSla(
                 first_response_due=strategy.sla.first_response_due,
                 update_every_hours=strategy.sla.update_every_hours,

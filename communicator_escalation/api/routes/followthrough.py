@@ -1,0 +1,47 @@
+"""After the send over HTTP: the updates owed, drafting the next one, and the insights."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Query, Request
+
+from ...config import Settings
+from ...insights.report import Insights, build_insights
+from ...insights.tone import tone_reader
+from ...models import Draft
+from ...workflow.followthrough.clock import DueUpdate, list_due_updates
+from ...workflow.followthrough.updates import draft_update
+from ..auth import CurrentStaff, PolicyDep, VisibleResponse
+from ..deps import StoreDep
+from ..errors import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api", tags=["follow-through"])
+
+
+@router.get("/updates", response_model=list[DueUpdate], responses=ERROR_RESPONSES, summary="Status updates owed")
+def updates(store: StoreDep, actor: CurrentStaff,
+            every: bool = Query(False, alias="all", description="Also clocks still running.")) -> list[DueUpdate]:
+    """Threads of the caller's customers whose next status update (or closing email) is due or overdue."""
+    return list_due_updates(store, actor_id=actor.id, include_upcoming=every)
+
+
+@router.post("/escalation-responses/{response_id}/update", response_model=Draft, responses=ERROR_RESPONSES,
+             summary="Draft the next status update")
+def next_update(response_id: str, store: StoreDep, policy: PolicyDep, actor: CurrentStaff,
+                _visible: VisibleResponse) -> Draft:
+    """Draft the next update on the thread of a sent response (the closing email once resolved); an update
+    already waiting is returned as it stands. Send it like any response."""
+    draft, _ = draft_update(store, response_id=response_id, policy=policy, actor_id=actor.id)
+    return draft
+
+
+@router.get("/insights", response_model=Insights, responses=ERROR_RESPONSES, summary="Escalation insights")
+def insights(request: Request, store: StoreDep, policy: PolicyDep, actor: CurrentStaff,
+             customer: str | None = Query(None, description="Only this customer (id or name)."),
+             since: date | None = Query(None, description="Only responses sent since this day (UTC).")) -> Insights:
+    """Time to first acknowledgment, approaches that de-escalate (Wilson intervals), edit ratio by
+    template, over the caller's customers."""
+    settings: Settings = request.app.state.settings
+    return build_insights(store, policy=policy, customer=customer, since=since, actor_id=actor.id,
+                          tone=tone_reader(settings))
