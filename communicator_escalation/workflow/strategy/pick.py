@@ -42,8 +42,6 @@ def choose_tone(ctx: EscalationContext, policy: Policy, *, severity: Severity, n
         reasons.append(phrase("tone_reason", reason="declining", score=ctx.health.score, change=ctx.health.change))
     if renewal:
         reasons.append(phrase("tone_reason", reason="renewal", days=ctx.customer.days_to_renewal))
-    if not reasons:
-        reasons.append(phrase("tone_reason", reason="calm", severity=severity))
     if executive:
         name = "executive"
     elif severity in ("critical", "high"):
@@ -51,6 +49,8 @@ def choose_tone(ctx: EscalationContext, policy: Policy, *, severity: Severity, n
     else:
         name = "formal" if repeat or declining or renewal else "warm"
     name, learned = tone_advice(ctx, tone=name, executive=executive)
+    if not reasons and name == "warm":
+        reasons.append(phrase("tone_reason", reason="calm", severity=severity))
     reasons += learned
     return Tone(
         name=name,
