@@ -25,6 +25,7 @@ IntentKind = Literal[
     "edit_help",
     "hold",
     "help",
+    "update",
 ]
 
 
@@ -168,6 +169,13 @@ _NO_TARGET = {"", "the", "it", "this", "that", "them", "escalation", "escalation
 _INSTRUCTIONS_SPLIT = re.compile(r"\s*(?:[,;]|\s[-–—]|:)\s+", _FLAGS)
 
 
+_UPDATE = re.compile(
+    rf"^(?:{_DRAFT_VERB}\s+)?(?:an?\s+|the\s+|new\s+|next\s+)*(?:status\s+update|update|closing\s+(?:email|e-mail|note))"
+    r"\s+(?:for|to|on)\s+(?P<t>.+)$",
+    _FLAGS,
+)
+
+
 def read_intent(text: str) -> Intent:
     """Understand one chat message.
 
@@ -181,7 +189,7 @@ def read_intent(text: str) -> Intent:
         return Intent(kind="edit", body=_unquote(match["v"]))
     tidy = _tidy(text)
     lowered = tidy.casefold()
-    for reader in (_read_edit, _read_ccs, _read_simple, _read_draft):
+    for reader in (_read_edit, _read_ccs, _read_update, _read_simple, _read_draft):
         intent = reader(tidy, lowered)
         if intent is not None:
             return intent
@@ -223,6 +231,16 @@ def _split_who(text: str) -> list[str]:
         if name:
             people.append(name)
     return people
+
+
+def _read_update(tidy: str, lowered: str) -> Intent | None:
+    """ "Draft the next update for DataFlow", "status update for Brightpath", "closing email to Northwind"."""
+    if match := _UPDATE.match(tidy):
+        name = _TARGET_SUFFIX.sub("", _TARGET_PREFIX.sub("", _unquote(match["t"]))).strip()
+        name = _unquote(_THE.sub("", name))
+        if name.casefold() not in _NO_TARGET:
+            return Intent(kind="update", customer=name)
+    return None
 
 
 def _read_simple(tidy: str, lowered: str) -> Intent | None:

@@ -8,6 +8,7 @@ Turn plans:
     draft request       gather_escalation_context -> draft_escalation_response(signal_id from the context) -> answer
     review commands     one tool on the current draft (the latest DraftResult/ReviewResult) -> answer
     "what's the strategy"  pick_response_strategy(latest signal id) -> answer
+    "next update for X" draft_escalation_update(customer) -> answer with the update's card
     anything else       answer with what it can do
 Tool-call messages carry no text; the final answer holds the whole turn (context, draft card, ...).
 It calls only tools that are bound; when a needed tool is missing it says so in text.
@@ -284,6 +285,8 @@ def _next_step(intent: Intent, conversation: Conversation, tools: frozenset[str]
         if isinstance(last, ContextResult):
             return _step(ToolName.DRAFT_RESPONSE, tools, signal_id=last.signal_id, instructions=intent.instructions)
         return None
+    if intent.kind == "update":
+        return None if turn else _step(ToolName.DRAFT_UPDATE, tools, customer=intent.customer)
     if turn:
         return None
     if intent.kind == "strategy":

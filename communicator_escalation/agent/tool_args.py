@@ -29,6 +29,7 @@ class ToolName(StrEnum):
     SHOW_DRAFT = "show_escalation_draft"
     SEND_RESPONSE = "send_escalation_response"
     CANCEL_RESPONSE = "cancel_escalation_response"
+    DRAFT_UPDATE = "draft_escalation_update"
 
 
 _ID_MAX = 100
@@ -203,6 +204,32 @@ class ShowDraftArgs(_Args):
     response_id: str = _RESPONSE_ID
 
 
+class DraftUpdateArgs(_Args):
+    """Draft the next status update (or, once resolved, the closing email) on a sent escalation thread."""
+
+    customer: str | None = Field(
+        default=None,
+        max_length=_NAME_MAX,
+        description="Customer as the CSM named it; its thread whose next update is due soonest. Give this or response_id.",
+    )
+    response_id: str | None = Field(
+        default=None,
+        max_length=_ID_MAX,
+        description="A sent response of the thread (as listed among the updates due). When given it wins over customer.",
+    )
+
+    @field_validator("customer", "response_id", mode="before")
+    @classmethod
+    def _blank(cls, value: Any) -> Any:
+        return _blank_to_none(value)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> DraftUpdateArgs:
+        if self.customer is None and self.response_id is None:
+            raise ValueError("give customer or response_id")
+        return self
+
+
 class SendResponseArgs(_Args):
     """Request approval for a draft and send it once approved (exactly once)."""
 
@@ -251,5 +278,6 @@ TOOL_ARGS: dict[ToolName, type[BaseModel]] = {
     ToolName.SHOW_DRAFT: ShowDraftArgs,
     ToolName.SEND_RESPONSE: SendResponseArgs,
     ToolName.CANCEL_RESPONSE: CancelResponseArgs,
+    ToolName.DRAFT_UPDATE: DraftUpdateArgs,
 }
 """The `args_schema` of every tool, by name."""

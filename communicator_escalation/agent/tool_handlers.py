@@ -25,6 +25,7 @@ from ..workflow.delivery.approval import EXPEDITED_ACTOR, ApprovalView, submit_f
 from ..workflow.delivery.sending import SendOutcome, send_response
 from ..workflow.drafting.open import open_draft
 from ..workflow.drafting.responses import cancel_response, load_draft
+from ..workflow.followthrough.updates import draft_update, latest_sent_for_customer
 from ..workflow.policy import Policy
 from ..workflow.review.edits import Recipient as ViewRecipient
 from ..workflow.review.edits import ResponseView, add_cc, edit_response, get_response, remove_cc
@@ -33,6 +34,7 @@ from .tool_args import (
     AddCcsArgs,
     CancelResponseArgs,
     DraftResponseArgs,
+    DraftUpdateArgs,
     EditDraftArgs,
     GatherContextArgs,
     PickStrategyArgs,
@@ -72,6 +74,7 @@ __all__ = [
     "show",
     "strategy",
     "suggest",
+    "update",
 ]
 
 _SEND_STATUS = {
@@ -210,6 +213,13 @@ def draft(deps: Deps, args: DraftResponseArgs, *, actor: str | None, now: dateti
     )
     response_id = made.response_id or ""
     return _draft_result(load_view(deps.store, response_id=response_id), made, now)
+
+
+def update(deps: Deps, args: DraftUpdateArgs, *, actor: str | None, now: datetime | None) -> DraftResult:
+    """draft_escalation_update: the next update on the thread (or the update already waiting)."""
+    response_id = args.response_id or latest_sent_for_customer(deps.store, customer=args.customer or "", actor_id=actor)
+    made, _ = draft_update(deps.store, response_id=response_id, policy=deps.policy, actor_id=actor, now=now)
+    return _draft_result(load_view(deps.store, response_id=made.response_id or ""), made, now)
 
 
 def show(deps: Deps, args: ShowDraftArgs, *, actor: str | None, now: datetime | None) -> DraftResult:
