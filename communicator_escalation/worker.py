@@ -1,4 +1,6 @@
 """Background pre-drafting: every new open escalation gets a draft before the CSM asks for one.
+With settings it also runs the follow-up round after the send (notices and drafts due status updates,
+reads Gmail replies, records outcomes) at start and every few minutes.
 
 A trigger on `risk_signals` (migration 0011) sends ``NOTIFY escalation_signal_opened, '<signal id>'``
 when an open escalation is inserted, by a world load, the API or plain SQL. `run_worker` LISTENs on
@@ -19,7 +21,9 @@ import psycopg
 from pydantic import BaseModel, Field
 
 from .store import Store
+from .config import Settings
 from .workflow.drafting.open import PredraftOutcome, ensure_draft, pending_signal_ids
+from .workflow.followthrough.rounds import FollowUpReport, follow_up
 from .workflow.policy import Policy
 
 if TYPE_CHECKING:
@@ -30,6 +34,7 @@ __all__ = ["CHANNEL", "WorkerReport", "catch_up", "run_worker"]
 CHANNEL = "escalation_signal_opened"
 _RECONNECT_DELAY_SECONDS = 2.0
 _POLL_SECONDS = 1.0
+FOLLOW_UP_SECONDS = 300.0
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +43,7 @@ class WorkerReport(BaseModel):
     """What a worker run did."""
 
     outcomes: list[PredraftOutcome] = Field(default_factory=list, description="One entry per signal handled.")
+    follow_ups: list[FollowUpReport] = Field(default_factory=list, description="One entry per follow-up round.")
 
     def count(self, outcome: str) -> int:
         """How many signals ended with `outcome`."""
@@ -77,8 +83,11 @@ def run_worker(
     stop: threading.Event | None = None,
     on_outcome: Callable[[PredraftOutcome], None] | None = None,
     on_listening: Callable[[], None] | None = None,
+    settings: Settings | None = None,
+    follow_up_every: float = FOLLOW_UP_SECONDS,
+    on_follow_up: Callable[[FollowUpReport], None] | None = None,
 ) -> WorkerReport:
-    """Listen for new open escalations and pre-draft them until stopped.
+    """Listen for new open escalations and pre-draft them until stopped; follow up on sent ones.
 
     Args:
         store: The database (its pool does the drafting; the listener has a connection of its own).
@@ -89,6 +98,11 @@ def run_worker(
         stop: Set it to stop the worker (checked at least once a second).
         on_outcome: Called with each signal's outcome as it happens.
         on_listening: Called once the listener is connected (before the catch-up scan).
+        settings: With settings, a follow-up round (`workflow.followthrough.rounds.follow_up`: catch-up
+            on sent responses, drafting the status updates that are due, Gmail replies, outcomes)
+            runs after the catch-up scan and then every `follow_up_every` seconds.
+        follow_up_every: Seconds between follow-up rounds.
+        on_follow_up: Called with each follow-up round's report.
     """
     report = WorkerReport()
     stop = stop or threading.Event()
@@ -101,6 +115,18 @@ def run_worker(
 
     def remaining() -> float:
         return _POLL_SECONDS if deadline is None else min(_POLL_SECONDS, deadline - time.monotonic())
+
+    next_round = time.monotonic()
+
+    def follow_up_if_due() -> None:
+        nonlocal next_round
+        if settings is None or time.monotonic() < next_round:
+            return
+        done = follow_up(store, settings=settings, policy=policy, draft_due=True)
+        report.follow_ups.append(done)
+        if on_follow_up is not None:
+            on_follow_up(done)
+        next_round = time.monotonic() + follow_up_every
 
     listener: psycopg.Connection[Any] | None = None
     try:
@@ -117,6 +143,7 @@ def run_worker(
                     on_listening = None
                 for outcome in catch_up(store, policy=policy, llm=llm):
                     record(outcome)
+                follow_up_if_due()
                 if once:
                     break
             try:
@@ -124,6 +151,7 @@ def run_worker(
                     record(_handle(store, notice.payload, policy, llm))
                     if stop.is_set():
                         break
+                follow_up_if_due()
             except psycopg.OperationalError as err:
                 logger.error("lost the %s listener: %s; reconnecting", CHANNEL, err)
                 listener.close()
