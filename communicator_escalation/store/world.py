@@ -189,6 +189,9 @@ def load_world(store: Store, source: Path | dict[str, Any], *, now: datetime | N
             if rows:
                 _UPSERTS[key](conn, rows)
         write_past_responses(conn, past, shift=delta, source=name)
+    from ..insights.outcomes import record_outcomes  # the history's outcomes are known now (lexicon tone)
+
+    record_outcomes(store, now=now)
     counts = {key: len(records) for key, records in world.sections.items()} | {"responses": len(past)}
     return LoadReport(source=name, shift_seconds=delta.total_seconds(), counts=counts)
 
