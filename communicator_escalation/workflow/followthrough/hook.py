@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from ...config import Settings
 from ...errors import EscalationError
+from ...insights.outcomes import record_outcomes_on
 from ...store import Store
 from ...store.responses import Conn, Row, audit, load_response, utcnow
 from ..policy import Policy
@@ -56,8 +57,6 @@ def _is_latest(conn: Conn, row: Row) -> bool:
 
 def _record(conn: Conn, row: Row, *, policy: Policy, brief: tuple[str, str] | None, now: datetime) -> None:
     """Plan, clock, brief and outcome of a sent response, inside the caller's transaction."""
-    from ...insights.outcomes import record_outcomes_on  # insights reads the workflow's tables
-
     resolved = conn.execute("SELECT status FROM risk_signals WHERE id = %s FOR UPDATE",
                             (row["risk_signal_id"],)).fetchone()["status"] == "resolved"
     if row["kind"] == "first":

@@ -83,8 +83,7 @@ def _subject(subject: str) -> str:
 
 
 def _escalation(ctx: EscalationContext, first: Draft) -> DraftEscalation:
-    esc = ctx.escalation
-    return first.escalation.model_copy(update={"unresolved_for_hours": esc.unresolved_for_hours})
+    return first.escalation.model_copy(update={"unresolved_for_hours": ctx.escalation.unresolved_for_hours})
 
 
 def _note(note: str, *, view: dict[str, Any], follows: str, placeholder: str | None = None) -> str:
