@@ -11,12 +11,14 @@ import pytest
 from communicator_escalation.config import Settings
 from communicator_escalation.errors import ConfigurationError, MailError
 from communicator_escalation.mail.docs import DOCS_SCOPES, GoogleDocsBriefs
+from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
+from communicator_escalation.workflow.delivery.sending import send_response
 from communicator_escalation.workflow.drafting.responses import create_response
 from communicator_escalation.workflow.followthrough.brief import publish_briefs
 from communicator_escalation.workflow.policy import Policy
 from communicator_escalation.workflow.review.edits import add_cc
-from tests.support.followthrough_world import NOW, load, send_now
+from tests.support.followthrough_world import NOW, load
 from tests.support.gmail_accounts import write_service_account
 from tests.support.gmail_server import Reply
 from tests.support.google_docs_server import FakeGoogleWorkspace, running_fake_workspace
@@ -42,9 +44,6 @@ def _sent_with_cc(store: Store, home: Path, settings: Settings) -> str:
     load(store)
     draft = create_response(store, signal_id="sig-spree-up", policy=Policy(), now=NOW)
     add_cc(store, response_id=draft.response_id, who="support lead", now=NOW)
-    from communicator_escalation.mail.outbox import OutboxMailer
-    from communicator_escalation.workflow.delivery.sending import send_response
-
     outcome = send_response(store, response_id=draft.response_id, mailer=OutboxMailer(home / "outbox"), urgent=True,
                             settings=settings, now=NOW)
     assert outcome.outcome == "sent"

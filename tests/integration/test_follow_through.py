@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email import policy as email_policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -14,7 +14,7 @@ from communicator_escalation.errors import Refused
 from communicator_escalation.store import Store
 from communicator_escalation.workflow.context.gather import gather_context
 from communicator_escalation.workflow.delivery.tracking import list_responses
-from communicator_escalation.workflow.drafting.responses import cancel_response
+from communicator_escalation.workflow.drafting.responses import cancel_response, create_response
 from communicator_escalation.workflow.followthrough.clock import list_due_updates
 from communicator_escalation.workflow.followthrough.updates import draft_update
 from communicator_escalation.workflow.policy import Policy
@@ -36,7 +36,7 @@ def _row(store: Store, response_id: str) -> dict:
         return conn.execute("SELECT * FROM escalation_responses WHERE id = %s", (response_id,)).fetchone()
 
 
-def _add_event(store: Store, *, at, kind: str, note: str) -> None:  # noqa: ANN001
+def _add_event(store: Store, *, at: datetime, kind: str, note: str) -> None:
     with store.connection() as conn:
         conn.execute(
             "INSERT INTO ticket_events (ticket_id, seq, at, kind, note)"
@@ -161,8 +161,6 @@ def test_a_resolved_escalation_owes_a_closing_email_that_completes_the_plan(spre
 
 
 def test_nothing_to_update_before_the_first_send(spree: Store) -> None:
-    from communicator_escalation.workflow.drafting.responses import create_response
-
     draft = create_response(spree, signal_id="sig-spree-up", policy=Policy(), now=NOW)
     with pytest.raises(Refused, match="send response"):
         draft_update(spree, response_id=draft.response_id, policy=Policy(), now=NOW)
