@@ -15,10 +15,14 @@ class EscalationError(Exception):
         super().__init__(message)
         self.message = message
         self.candidates = list(candidates or [])
+        self.notes: list[dict[str, str]] = []
 
     def to_dict(self) -> dict[str, Any]:
-        """The `{"error": {...}}` body used by --json output and the API."""
-        return {"error": {"code": self.code, "message": self.message, "candidates": self.candidates}}
+        """The `{"error": {...}}` body used by --json output and the API (`notes` only when there are some)."""
+        body: dict[str, Any] = {"code": self.code, "message": self.message, "candidates": self.candidates}
+        if self.notes:
+            body["notes"] = self.notes
+        return {"error": body}
 
 
 class CustomerNotFound(EscalationError):
@@ -67,6 +71,23 @@ class AlreadyAnswered(Refused):
     """A send refused because the escalation was already answered (or is being answered) by another email."""
 
     code = "already_answered"
+
+
+class SendBlocked(EscalationError):
+    """A send refused while a blocking review note stands (nothing queued, nothing sent).
+
+    The code is the first blocking note's, e.g. `unconfirmed_placeholder`; `notes` lists them all
+    as `{kind, code, text}`.
+    """
+
+    code = "send_blocked"
+    http_status = 422
+
+    def __init__(self, message: str, *, notes: list[dict[str, str]]) -> None:
+        super().__init__(message)
+        self.notes = list(notes)
+        if self.notes:
+            self.code = self.notes[0]["code"]
 
 
 class ConfigurationError(EscalationError):

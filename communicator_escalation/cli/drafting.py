@@ -67,7 +67,8 @@ def render(draft: Draft) -> Group:
     if notes:
         parts.append(Panel(facts_grid(notes), title="Other open escalations", title_align="left"))
     if draft.review_notes:
-        parts.append(Panel(Text("\n".join(f"• {n}" for n in draft.review_notes)), title="Review notes", title_align="left"))
+        lines = [f"• {'BLOCKS SENDING: ' if n.kind == 'blocking' else ''}{n.text}" for n in draft.review_notes]
+        parts.append(Panel(Text("\n".join(lines)), title="Review notes", title_align="left"))
     return Group(*parts)
 
 

@@ -82,9 +82,9 @@ def record_sent(conn: Conn, *, row: Row, receipt: SendReceipt, sent_at: datetime
     sla = sla_at_send(row, sent_at=sent_at, policy=policy)
     updated = conn.execute(
         "UPDATE escalation_responses SET status = 'sent', sent_at = %s, email_id = %s, response_minutes = %s,"
-        " sla_at_send = %s, last_error = NULL, updated_at = %s WHERE id = %s AND status IN ('sending', 'unknown')"
-        " RETURNING id",
-        (sent_at, receipt.email_id, minutes, Jsonb(sla.model_dump(mode="json")), sent_at, row["id"]),
+        " sla_at_send = %s, sent_thread_id = %s, last_error = NULL, updated_at = %s"
+        " WHERE id = %s AND status IN ('sending', 'unknown') RETURNING id",
+        (sent_at, receipt.email_id, minutes, Jsonb(sla.model_dump(mode="json")), receipt.thread_id, sent_at, row["id"]),
     ).fetchone()
     if updated is None:
         return False
@@ -93,10 +93,12 @@ def record_sent(conn: Conn, *, row: Row, receipt: SendReceipt, sent_at: datetime
         " WHERE id = %s AND response_sent_at IS NULL",
         (sent_at, receipt.email_id, row["risk_signal_id"]),
     )
+    new_thread = bool(row["thread_id"] and receipt.thread_id and receipt.thread_id != row["thread_id"])
     audit(conn, actor=actor, entity=RESPONSE_ENTITY, entity_id=row["id"], action="sent", now=sent_at,
           detail={"from": row["status"], "to": "sent", "email_id": receipt.email_id,
                   "message_id": receipt.message_id, "transport": receipt.transport,
-                  "response_minutes": minutes, "sla": sla.model_dump(mode="json")})
+                  "response_minutes": minutes, "sla": sla.model_dump(mode="json"),
+                  "thread_id": receipt.thread_id, "new_thread": new_thread})
     row["status"] = "sent"
     return True
 

@@ -125,7 +125,7 @@ def create_response(
     ctx = gather_context(store, customer=customer, signal_id=signal_id, now=now)
     strategy = pick_strategy(ctx, policy, now=ctx.gathered_at)
     ccs = suggest_ccs(ctx, strategy, policy=policy)
-    draft = draft_email(ctx, strategy, ccs, llm=llm, instructions=instructions, now=ctx.gathered_at)
+    draft = draft_email(ctx, strategy, ccs, llm=llm, instructions=instructions, now=ctx.gathered_at, policy=policy)
     who = actor or (ctx.team.csm.id if ctx.team.csm else "system")
     return save_draft(store, draft, actor=who, now=ctx.gathered_at)
 
