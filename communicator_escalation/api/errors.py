@@ -20,6 +20,9 @@ class ErrorDetail(BaseModel):
     code: str = Field(description="Stable error code, e.g. not_found, ambiguous_customer, no_open_escalation.")
     message: str = Field(description="What went wrong, in one sentence.")
     candidates: list[Any] = Field(default_factory=list, description="Suggestions (names, ids) when there are any.")
+    notes: list[dict[str, str]] = Field(
+        default_factory=list, description="A refused send's blocking review notes: {kind, code, text} (send_blocked codes)."
+    )
 
 
 class ErrorBody(BaseModel):

@@ -176,7 +176,8 @@ def edit_command(
         with opened_store() as store:
             view = None
             if to is not None:
-                view = change_recipient(store, response_id=response_id, contact=to, actor_id=as_staff)
+                view = change_recipient(store, response_id=response_id, contact=to, actor_id=as_staff,
+                                        policy=_policy(Settings()))
             if subject is not None or body is not None or old is not None:
                 view = edit_response(store, response_id=response_id, actor_id=as_staff, subject=subject, body=body,
                                      replace=(old, new) if old is not None and new is not None else None)

@@ -191,7 +191,7 @@ def show_response(response_id: str, store: StoreDep, _visible: VisibleResponse) 
 
 @router.patch("/escalation-responses/{response_id}", response_model=ResponseView, responses=_RESPONSES,
               summary="Edit subject, body or To")
-def edit(response_id: str, change: ResponseEdit, store: StoreDep, actor: CurrentStaff,
+def edit(response_id: str, change: ResponseEdit, store: StoreDep, policy: PolicyDep, actor: CurrentStaff,
          _visible: VisibleResponse) -> ResponseView:
     """Edit the draft; an edit after approval voids the approval."""
     text_change = change.subject is not None or change.body is not None or change.replace is not None
@@ -199,7 +199,7 @@ def edit(response_id: str, change: ResponseEdit, store: StoreDep, actor: Current
         raise InvalidRequest("nothing to edit: give subject, body, replace or to")
     view = None
     if change.to is not None:
-        view = change_recipient(store, response_id=response_id, contact=change.to, actor_id=actor.id)
+        view = change_recipient(store, response_id=response_id, contact=change.to, actor_id=actor.id, policy=policy)
     if text_change:
         replace = (change.replace.old, change.replace.new) if change.replace else None
         view = edit_response(store, response_id=response_id, subject=change.subject, body=change.body,

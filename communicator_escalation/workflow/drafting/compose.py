@@ -202,6 +202,7 @@ def draft_email(
     instructions: str | None = None,
     now: datetime | None = None,
     policy: Policy | None = None,
+    recipient: Contact | None = None,
 ) -> Draft:
     """Draft the escalation response (PRD Step 3).
 
@@ -213,6 +214,7 @@ def draft_email(
         instructions: CSM guidance for the rewrite's tone and emphasis; never changes facts or recipients.
         now: The moment the SLA state is reported for (default: when the context was gathered).
         policy: The escalation policy (allowed commitments, promise hours); default the product's.
+        recipient: Another contact of the customer to address (default: the reporter, else the requester).
 
     Returns:
         The draft, not yet saved (`response_id` is None).
@@ -220,7 +222,7 @@ def draft_email(
     moment = now or ctx.gathered_at
     policy = policy or Policy()
     esc = ctx.escalation
-    recipient, recipient_kind = recipient_of(ctx)
+    recipient, recipient_kind = (recipient, "chosen") if recipient is not None else recipient_of(ctx)
     deadline = find_deadline(ctx, now=moment)
     if deadline is not None:
         deadline.met = deadline_met(deadline, strategy.timeline)

@@ -46,7 +46,7 @@ def _greeting_notes(body: str, *, to_name: str | None, facts: TrustedFacts) -> l
     named_other = sorted(n for n in others if f" {n.casefold()} " in folded)
     wanted = [given, *(to_name.split()[1:] if given and to_name else [])] if given else []
     if named_other or (wanted and not any(f" {w.casefold()} " in folded for w in wanted if w)):
-        return [_note("blocking", "greeting_mismatch", line=first_line.strip(), name=to_name or "the recipient")]
+        return [_note("blocking", "greeting_mismatch", line=first_line.strip(), person=to_name or "the recipient")]
     return []
 
 

@@ -35,7 +35,7 @@ def _context_notes(ctx: EscalationContext, strategy: Strategy, *, recipient: Con
     elif recipient_kind == "none":
         notes.append(draft_note("no_recipient", customer=ctx.customer.name, contacts=[c.name for c in ctx.contacts]))
     if recipient is not None and person_name(recipient.name) is None:
-        notes.append(draft_note("greeting_generic", name=recipient.name))
+        notes.append(draft_note("greeting_generic", person=recipient.name))
     _, used, withheld = issue_summary(ctx, strategy.template)
     if withheld and (used is None or used not in ("signal title", "signal description") or ctx.ticket is not None):
         notes.append(draft_note("issue_summary_withheld", withheld=withheld, used=used))

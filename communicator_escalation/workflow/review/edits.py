@@ -34,6 +34,8 @@ from ...store.responses import (
     set_status,
     utcnow,
 )
+from ..policy import Policy
+from .readdress import readdressed
 from .recipients import BAD_HEADER_CHARS, resolve_contact, resolve_staff
 
 __all__ = [
@@ -253,8 +255,11 @@ def remove_cc(store: Store, *, response_id: str, who: str, actor_id: str | None 
 
 
 def change_recipient(store: Store, *, response_id: str, contact: str, actor_id: str | None = None,
-                     now: datetime | None = None) -> ResponseView:
+                     policy: Policy | None = None, now: datetime | None = None) -> ResponseView:
     """Address the response to another contact of the same customer (by id, email or name).
+
+    The draft follows the new person (readdress.py): re-drafted when untouched, its greeting and quote
+    attributions fixed (with a review note) when the CSM edited the body by hand.
 
     Raises:
         Refused: Another customer's contact, staff, an unknown address or person, wrong state or actor.
@@ -267,7 +272,11 @@ def change_recipient(store: Store, *, response_id: str, contact: str, actor_id: 
         previous = addresses(row["to_addrs"])
         if previous == [found["email"]]:
             return _view(conn, row)
+        old = display_names(conn, previous).get(previous[0].casefold(), (None,))[0] if previous else None
+        draft = readdressed(store, row, contact=found, old_name=old, policy=policy or Policy(), now=at)
         row["to_addrs"] = [found["email"]]
+        row["body"] = draft.email.body
+        conn.execute("UPDATE escalation_responses SET draft = %s WHERE id = %s", (Jsonb(draft.to_json()), row["id"]))
         _commit_change(conn, row, actor, action="recipient_changed", now=at,
                        detail={"from": previous, "to": found["email"], "contact_id": found["id"]})
         return _view(conn, load_response(conn, response_id))
