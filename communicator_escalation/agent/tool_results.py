@@ -365,7 +365,7 @@ class ErrorDetail(_Part):
     code: str = Field(description="Stable code, e.g. customer_not_found, ambiguous_customer, no_open_escalation, not_found, refused.")
     message: str = Field(description="What went wrong, for the CSM.")
     candidates: list[Candidate] = Field(default_factory=list, description="Options to choose from, or close matches.")
-    notes: list[ReviewNote] = Field(default_factory=list, description="Blocking review notes that stopped a send.")
+    notes: list[ReviewNote] | None = Field(default=None, description="Blocking review notes that stopped a send.")
 
 
 class ErrorResult(_Result):
@@ -379,7 +379,7 @@ class ErrorResult(_Result):
     def from_error(cls, err: EscalationError) -> ErrorResult:
         """Result for an expected failure raised by the workflow."""
         return cls(error=ErrorDetail(code=err.code, message=err.message, candidates=[_candidate(c) for c in err.candidates],
-                                     notes=[ReviewNote.model_validate(n) for n in err.notes]))
+                                     notes=[ReviewNote.model_validate(n) for n in err.notes] or None))
 
 
 _ID_KEYS = ("id", "signal_id", "customer_id", "staff_id")

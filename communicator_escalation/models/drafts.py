@@ -129,6 +129,7 @@ class TrustedFacts(_Model):
     emails: list[str] = Field(default_factory=list, description="Addresses of the directory and the contacts.")
     phones: list[str] = Field(default_factory=list, description="Phone numbers of the directory.")
     amounts: list[str] = Field(default_factory=list, description="Money amounts from structured fields or policy.")
+    ids: list[str] = Field(default_factory=list, description="Ticket and signal ids of the escalation.")
     commitments: list[str] = Field(default_factory=list, description="Commitment words the policy allows.")
     recipient_names: list[str] = Field(default_factory=list, description="Contacts the greeting may address.")
 

@@ -29,6 +29,7 @@ def trusted_facts(ctx: EscalationContext, policy: EmailPolicy) -> TrustedFacts:
         emails=sorted({*(s.email for s in staff), *(c.email for c in ctx.contacts)}),
         phones=sorted({s.phone for s in staff if s.phone}),
         amounts=[],
+        ids=[i for i in (ctx.escalation.id, ctx.escalation.ticket_id) if i],
         commitments=list(policy.allowed_commitments),
         recipient_names=sorted({c.name for c in ctx.contacts}),
     )

@@ -49,10 +49,10 @@ def issue_summary(ctx: EscalationContext, template: str) -> tuple[str | None, st
     """(a screened one-clause summary or None for the neutral wording, the field used, the fields withheld before it)."""
     esc, ticket, mail = ctx.escalation, ctx.ticket, ctx.reply_to
     sources: list[tuple[str, str | None, bool]] = []
-    if template == "service":
-        sources.append(("signal description", esc.description, False))
     if ticket is not None:
         sources.append(("ticket subject", ticket.subject, False))
+    if template == "service":
+        sources.append(("signal description", esc.description, False))
     if mail is not None and mail.direction == "inbound":
         sources.append(("email subject", re.sub(r"^(?:\s*\w{2,4}\s*:\s*)+", "", mail.subject or ""), False))
     sources += [("signal title", esc.title, True), ("signal description", esc.description, False)]
