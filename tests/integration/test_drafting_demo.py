@@ -12,6 +12,7 @@ import pytest
 from communicator_escalation.errors import NoOpenEscalation, Refused
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
+from communicator_escalation.workflow.drafting.voices import split_voices
 from communicator_escalation.workflow.delivery.approval import submit_for_approval
 from communicator_escalation.workflow.drafting.responses import cancel_response, create_response, load_draft
 from communicator_escalation.workflow.policy import Policy
@@ -41,7 +42,8 @@ def test_dataflow_draft_matches_the_prd(demo: Store) -> None:
     assert body.startswith("Dear Michael,\n\nThank you for bringing this directly to my attention.")
     assert "over the past three days" in body
     assert "Dedicated support engineer assigned: Sarah Chen (direct line: +1 415 555 0199)" in body
-    assert "run priority tables through the bulk export endpoint" in body
+    assert "bulk export endpoint" not in body  # the ticket's event note is an internal note
+    assert "Interim workaround identified" in body
     for step in draft.timeline:
         assert f"• {step.milestone}: {step.due_text}" in body
     assert "update every 4 hours" in body
@@ -50,7 +52,7 @@ def test_dataflow_draft_matches_the_prd(demo: Store) -> None:
     assert "[CSM Name]" not in body and "xxx" not in body
     assert [c.label for c in draft.suggested_ccs] == ["Your manager", "Support Lead", "Account Executive"]
     assert draft.strategy.sla.minutes_to_first_response_due == 37
-    assert "SLA: first response due in 37 minutes." in draft.review_notes
+    assert "SLA: first response due in 37 minutes." in [_n.text for _n in draft.review_notes]
     assert draft.escalation.reported_by is not None and draft.escalation.reported_by.title == "CTO"
 
 
@@ -85,13 +87,13 @@ def test_brightpath_answers_the_critical_service_escalation_and_lists_the_other(
     assert (draft.escalation.risk_signal_id, draft.escalation.severity, draft.strategy.template) == \
         ("rs-1003", "critical", "service")
     assert [o.risk_signal_id for o in draft.other_open_escalations] == ["rs-1004"]
-    assert any(n.startswith("Also open, not answered by this draft: rs-1004 (low") for n in draft.review_notes)
+    assert any(n.startswith("Also open, not answered by this draft: rs-1004 (low") for n in [_n.text for _n in draft.review_notes])
     assert "That is our failure" in body
     assert "Recovery plan: West region onboarding recovery, owned by Kate Morgan (me)" in body
     assert "David Okafor" in body  # executive sponsor, critical
     assert draft.strategy.sla.urgency == "breached"
-    assert any(n.startswith("SLA: the first response is 4 h 25 min late") for n in draft.review_notes)
-    assert draft.email.subject == "Brightpath Retail onboarding commitments missed - Executive Response"
+    assert any(n.startswith("SLA: the first response is 4 h 25 min late") for n in [_n.text for _n in draft.review_notes])
+    assert draft.email.subject == "Brightpath Retail West region onboarding slipped twice - Executive Response"
     assert draft.email.in_reply_to is None and draft.email.thread_id is None
 
 
@@ -190,7 +192,7 @@ def test_a_security_escalation_in_another_world(store: Store) -> None:
     assert "Your security contact: Mateus Oliveira, Security Officer, mateus@polaris.example, +351 21 555 0100" in body
     assert "including whether any of your data was affected" in body
     assert "Aiko Tanaka, CEO and your executive sponsor" in body
-    assert "JST" in body
+    assert "within the next 5 hours" in body  # a weekend in Tokyo: no business hours before the target
     assert body.endswith("Łucja Wiśniewska\nSenior Customer Success Manager, Polaris Data\n+48 22 555 01 23\n"
                          "lucja@polaris.example")
     assert "Mateus Oliveira" in [c.name for c in draft.suggested_ccs] and draft.email.cc == []
@@ -202,8 +204,8 @@ def test_nobody_to_reply_to_and_an_inferred_type_are_review_notes(store: Store) 
     assert draft.email.to == []
     assert draft.email.body.startswith("Hello Kiwi Outdoor team,")
     assert draft.strategy.template == "billing"
-    assert "Invoices concerned: 55102." in draft.email.body and "NZD 1,440" in draft.email.body
-    notes = " | ".join(draft.review_notes)
+    assert "55102" in draft.email.body and "NZD 1,440" not in split_voices(draft.email.body)[0]
+    notes = " | ".join(n.text for n in draft.review_notes)
     assert "choose the contact at Kiwi Outdoor Ltd to send this to (Mere Ngata)" in notes
     assert "inferred as billing" in notes
     (row,) = _rows(store, "SELECT to_addrs, status FROM escalation_responses")

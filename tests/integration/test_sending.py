@@ -198,7 +198,7 @@ def test_normal_send_waits_for_approval_then_sends(store: Store, fjord: str, out
 def test_content_changed_behind_the_approval_is_not_sent(store: Store, fjord: str, outbox: OutboxMailer) -> None:
     submit_for_approval(store, response_id=fjord, urgent=True, now=NOW)
     with store.connection() as conn:  # bypassing review.py, as a stray writer would
-        conn.execute("UPDATE escalation_responses SET body = body || 'P.S. refund promised' WHERE id = %s", (fjord,))
+        conn.execute("UPDATE escalation_responses SET body = body || 'P.S. see you on Monday' WHERE id = %s", (fjord,))
     with pytest.raises(Refused, match="no approval for its current content"):
         send_response(store, response_id=fjord, mailer=outbox, settings=FAST, now=NOW)
     assert sent_files(outbox) == []

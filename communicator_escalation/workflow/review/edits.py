@@ -273,10 +273,10 @@ def change_recipient(store: Store, *, response_id: str, contact: str, actor_id: 
         if previous == [found["email"]]:
             return _view(conn, row)
         old = display_names(conn, previous).get(previous[0].casefold(), (None,))[0] if previous else None
-        draft = readdressed(store, row, contact=found, old_name=old, policy=policy or Policy(), now=at)
+        row["body"], draft = readdressed(store, row, contact=found, old_name=old, policy=policy or Policy(), now=at)
         row["to_addrs"] = [found["email"]]
-        row["body"] = draft.email.body
-        conn.execute("UPDATE escalation_responses SET draft = %s WHERE id = %s", (Jsonb(draft.to_json()), row["id"]))
+        if draft is not None:
+            conn.execute("UPDATE escalation_responses SET draft = %s WHERE id = %s", (Jsonb(draft.to_json()), row["id"]))
         _commit_change(conn, row, actor, action="recipient_changed", now=at,
                        detail={"from": previous, "to": found["email"], "contact_id": found["id"]})
         return _view(conn, load_response(conn, response_id))

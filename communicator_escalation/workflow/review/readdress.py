@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from pydantic import ValidationError
+
 from ...models import Contact, Draft
 from ...store import Store
 from ...store.responses import Row
@@ -43,19 +45,22 @@ def _regreet(body: str, *, old: str | None, new: Contact) -> str:
 
 
 def readdressed(store: Store, row: Row, *, contact: dict[str, str], old_name: str | None, policy: Policy,
-                now: datetime) -> Draft:
-    """The draft (JSON and email) for the response `row` addressed to `contact` instead."""
-    stored = Draft.model_validate(row["draft"])
+                now: datetime) -> tuple[str, Draft | None]:
+    """The body, and the draft JSON when the row has a full one, of `row` addressed to `contact` instead."""
     new = Contact(id=contact["id"], customer_id=contact["customer_id"], name=contact["name"], email=contact["email"],
                   title=contact.get("title"))
+    try:
+        stored = Draft.model_validate(row["draft"])
+    except ValidationError:  # a row written without a full draft (imported or hand-made): re-greet only
+        return _regreet(row["body"], old=old_name, new=new), None
     if row["body"] != stored.email.body:
         body = _regreet(row["body"], old=old_name, new=new)
         note = draft_note("recipient_changed_after_edit", person=new.name)
         email = stored.email.model_copy(update={"body": body})
-        return stored.model_copy(update={"email": email, "review_notes": [*stored.review_notes, note]})
+        return body, stored.model_copy(update={"email": email, "review_notes": [*stored.review_notes, note]})
     ctx = gather_context(store, signal_id=row["risk_signal_id"], now=now)
     strategy = pick_strategy(ctx, policy, now=now)
     fresh = draft_email(ctx, strategy, suggest_ccs(ctx, strategy, policy=policy), policy=policy, now=now,
                         recipient=next((c for c in ctx.contacts if c.id == new.id), new))
     email = stored.email.model_copy(update={"body": fresh.email.body, "to": [new.email]})
-    return fresh.model_copy(update={"response_id": row["id"], "email": email})
+    return fresh.email.body, fresh.model_copy(update={"response_id": row["id"], "email": email})
