@@ -83,9 +83,9 @@ def _humane(point: datetime, *, previous: datetime, now: datetime, limit: dateti
         if earlier > previous and earlier > now:
             return earlier, False
     later = next_business_moment(point, calendar=promise)
-    if later <= limit and later > previous:
+    if previous <= later <= limit:
         return later, False
-    return point, True
+    return max(point, previous), True
 
 
 def _planned(due: datetime | None, relative: bool, *, now: datetime, tz: ZoneInfo) -> str:
