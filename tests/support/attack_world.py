@@ -9,12 +9,14 @@ all of them for contact fields. Control customers (`attack is None`) have the sa
 words: the text the product writes for them is the template's own, never injected.
 
 One-line fields (names, titles, subjects) get the attack with its whitespace collapsed, as a CRM or
-mail client would store it; multi-line fields get it verbatim.
+mail client would store it, and contact names and titles also without control characters (a world
+file may not carry them there); multi-line fields get it verbatim.
 """
 
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,6 +28,7 @@ FIELDS = (
     "signal_title", "signal_description", "contact_name", "contact_title",
 )
 ONE_LINE = frozenset({"ticket_subject", "email_subject", "signal_title", "contact_name", "contact_title"})
+NAMES = frozenset({"contact_name", "contact_title"})
 TYPES = ("technical", "billing", "service", "security", "outage", None)
 SEVERITIES = ("high", "critical")
 # One field per shape of customer: with plain words, the fields of one shape give the same email.
@@ -70,7 +73,7 @@ class Target:
     escalation_type: str | None
     severity: str
     contact_email: str
-    attack: str | None
+    attack: str | None  # the attack as planted in `field`; None for a control customer
     source: str | None
 
 
@@ -84,13 +87,15 @@ def load_corpus() -> list[tuple[str, str]]:
 def _planted(field: str, attack: str | None) -> str:
     if attack is None:
         return PLAIN[field]
+    if field in NAMES:
+        attack = "".join(ch for ch in attack if unicodedata.category(ch) != "Cc" or ch.isspace())
     return " ".join(attack.split()) if field in ONE_LINE else attack
 
 
 def _customer(target: Target, now: datetime) -> dict[str, list[dict[str, Any]]]:
     """The records of one customer: account, contact, and the ticket/email/signal its field needs."""
     i, field = target.index, target.field
-    text = {f: _planted(f, target.attack) if f == field else PLAIN[f] for f in FIELDS}
+    text = {f: target.attack if f == field and target.attack is not None else PLAIN[f] for f in FIELDS}
     cid, pid = target.customer_id, f"p-{i:05d}"
 
     def ago(**delta: float) -> str:
@@ -142,7 +147,8 @@ def attack_world(corpus: list[tuple[str, str]], now: datetime) -> tuple[dict[str
     plants += [(None, None, shape) for shape in shapes if shape[0] in CONTROL_FIELDS]
     targets = [
         Target(index=i, customer_id=f"k-{i:05d}", field=field, escalation_type=kind, severity=severity,
-               contact_email=f"contact.{i:05d}@t{i:05d}.example", attack=attack, source=source)
+               contact_email=f"contact.{i:05d}@t{i:05d}.example", source=source,
+               attack=None if attack is None else _planted(field, attack))
         for i, (source, attack, (field, kind, severity)) in enumerate(plants)
     ]
     world: dict[str, Any] = {
