@@ -132,3 +132,23 @@ def test_another_csms_customer_is_not_found_for_the_actor(
     assert error["error"]["code"] in {"customer_not_found", "not_found"}
     assert dataflow["name"] not in json.dumps(error)
     assert _response_count(store) == 0
+
+
+def test_a_placeholder_stops_the_chat_send_and_says_what_to_fill_in(store: Store, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from communicator_escalation.agent.host import ReviewDecision
+    from tests.support.trust_world import world
+
+    load_world(store, world(datetime.now(UTC), detected_minutes_ago=4 * 24 * 60))  # resolution target passed
+    agent = _agent(store, tmp_path)
+    drafted = agent.run_turn(message="Draft escalation response for Aurora")
+    assert "Before this can be sent, fix:" in drafted.reply and "[confirm: date]" in drafted.reply
+    agent.run_turn(drafted.thread_id, message="Send Urgently")
+    refused = agent.run_turn(drafted.thread_id, decision=ReviewDecision(type="approve"))
+    [error] = _results(refused, "error")
+    assert error["error"]["code"] == "unconfirmed_placeholder"
+    assert "nothing was queued for approval" in refused.reply and "Fill in [confirm: date]" in refused.reply
+    assert not list((tmp_path / "outbox").glob("*.eml"))
+    with store.connection() as conn:
+        assert conn.execute("SELECT count(*) AS n FROM approval_requests").fetchone()["n"] == 0
