@@ -69,7 +69,7 @@ def _relative_text(due: datetime, *, now: datetime) -> str:
     minutes = max(1, math.floor((due - now) / timedelta(minutes=1)))
     if minutes < 60:
         return phrase("due_text", kind="within", count=minutes, unit="minute")
-    return phrase("due_text", kind="within", count=minutes // 60, unit="hour")
+    return phrase("due_text", kind="within", count=math.ceil(minutes / 60), unit="hour")
 
 
 def _humane(point: datetime, *, previous: datetime, now: datetime, limit: datetime, promise: BusinessCalendar,
