@@ -59,6 +59,7 @@ from ...store.responses import (
     utcnow,
 )
 from ..drafting.gate import require_sendable
+from ..drafting.voices import person_name
 from ..policy import Policy
 from ._attempts import finish_attempt, mark_sent, settle, start_attempt
 from .approval import ApprovalView, approval_status, deliver_notifications, request_approval
@@ -129,8 +130,8 @@ def _outgoing(conn: Conn, row: Row) -> OutgoingEmail:
     to, cc = addresses(row["to_addrs"]), addresses(row["cc_addrs"])
     known = display_names(conn, to + cc)
 
-    def mailbox(email: str) -> Address:
-        return Address(name=known.get(email.casefold(), (None,))[0], email=email)
+    def mailbox(email: str) -> Address:  # a display name only when it reads as a name (contact fields are free text)
+        return Address(name=person_name(known.get(email.casefold(), (None,))[0]), email=email)
 
     message_id = row["message_id"] or make_message_id(
         domain=sender.email.rpartition("@")[2],

@@ -62,6 +62,7 @@ _QUESTION_STARTS = frozenset(
 _FIRST_PERSON_OR_YOU = frozenset(
     "i me my mine myself we us our ours ourselves you your yours yourself yourselves".split()
 )
+_SECOND_PERSON = frozenset("you your yours yourself yourselves".split())
 _MODALS = frozenset("will shall must should would could can please".split())
 _INSTRUCTION_WORDS = frozenset("instruction instructions prompt prompts jailbreak chatgpt gpt llm assistant".split())
 _NAME_WORD = re.compile(r"^[^\W\d_]+(?:['’.-][^\W\d_]*)*\.?$")
@@ -85,7 +86,8 @@ def screen_clause(text: str | None, *, imperatives: bool = False, subject: bool 
     Args:
         text: A summary candidate (a ticket subject, a signal title, a plan step).
         imperatives: Allow an imperative opening (our own plan steps, e.g. "Assign an onboarding manager").
-        subject: Screen a customer's subject to echo as `RE: ...`: pronouns and modals may stay.
+        subject: Screen a customer's subject to echo as `RE: ...`: the customer's own first person and modals may
+            stay ("Our sync fails again"); words addressed to "you" may not (they are how injected text talks).
     """
     clause = " ".join((text or "").split()).rstrip(".")
     words = _words(clause)
@@ -97,7 +99,7 @@ def screen_clause(text: str | None, *, imperatives: bool = False, subject: bool 
         return None
     if words[0] in _QUESTION_STARTS or (not imperatives and words[0] in _IMPERATIVES):
         return None
-    personal = set() if subject else _FIRST_PERSON_OR_YOU | _MODALS
+    personal = _SECOND_PERSON if subject else _FIRST_PERSON_OR_YOU | _MODALS
     if any(w in personal or w in _INSTRUCTION_WORDS for w in words):
         return None
     return clause
