@@ -48,7 +48,6 @@ class ApproverRequired(EscalationError):
     """The actor reaches the customer but may not decide approvals."""
 
     code = "forbidden"
-    http_status = 403
 
 
 class CustomerTeam(BaseModel):

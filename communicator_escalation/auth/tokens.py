@@ -37,15 +37,13 @@ _TOUCH_AFTER_SECONDS = 60
 
 
 class Unauthorized(EscalationError):
-    """No token, an unknown token, or a revoked one; `headers` carry the RFC 6750 challenge."""
+    """No token, an unknown token, or a revoked one (`invalid_token` when a token was given)."""
 
     code = "unauthorized"
-    http_status = 401
 
     def __init__(self, message: str, *, invalid_token: bool = False) -> None:
         super().__init__(message)
-        challenge = 'Bearer realm="escalation"' + (', error="invalid_token"' if invalid_token else "")
-        self.headers = {"WWW-Authenticate": challenge}
+        self.invalid_token = invalid_token
 
 
 class TokenInfo(BaseModel):

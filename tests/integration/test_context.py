@@ -124,7 +124,7 @@ def test_unknown_and_non_escalation_ids(demo: tuple[Store, datetime]) -> None:
     store, as_of = demo
     with pytest.raises(NotFound) as missing:
         gather_context(store, signal_id="rs-9999", now=as_of)
-    assert missing.value.http_status == 404 and "rs-9999" in missing.value.message
+    assert missing.value.code == "not_found" and "rs-9999" in missing.value.message
     with pytest.raises(NotAnEscalation) as wrong:
         gather_context(store, signal_id="rs-0950", now=as_of)
     assert "health_score_drop" in wrong.value.message
