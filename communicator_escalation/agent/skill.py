@@ -24,6 +24,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.config import get_config
 from pydantic import ValidationError
 
+from ..auth.actor import Actor
 from ..config import Settings
 from ..errors import EscalationError
 from ..mail.base import Mailer
@@ -142,9 +143,10 @@ class EscalationSkill:
         }
         return [self._tool(name, handlers[name], deps) for name in ToolName]
 
-    def _actor(self, config: RunnableConfig | None) -> str | None:
+    def _actor(self, config: RunnableConfig | None) -> Actor:
+        """Who the turn acts as: its staff id, else the skill's, else the account's CSM."""
         configurable = (config or {}).get("configurable") or {}
-        return configurable.get(ACTOR_KEY) or self.actor
+        return Actor.of(configurable.get(ACTOR_KEY) or self.actor)
 
     def _tool(self, name: ToolName, handler: Callable[..., Any], deps: ops.Deps) -> StructuredTool:
         schema = TOOL_ARGS[name]
@@ -166,11 +168,11 @@ class EscalationSkill:
             handle_validation_error=_invalid_arguments,
         )
 
-    def _current_actor(self) -> str | None:
+    def _current_actor(self) -> Actor:
         try:
             return self._actor(get_config())
         except RuntimeError:
-            return self.actor
+            return Actor.of(self.actor)
 
     def _pin_content(self, tool_call: ToolCall) -> dict[str, Any]:
         """The content hash of the response as the review card is about to show it.

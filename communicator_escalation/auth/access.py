@@ -20,10 +20,12 @@ from pydantic import BaseModel, Field
 from ..errors import CustomerNotFound, EscalationError, NotFound
 from ..models import StaffMember
 from ..store.responses import staff_member
+from .actor import Actor
 
 __all__ = [
     "ApproverRequired",
     "CustomerTeam",
+    "acting_staff",
     "customer_team",
     "may_approve",
     "may_reach",
@@ -94,6 +96,15 @@ def require_staff(conn: Conn, *, staff_id: str) -> StaffMember:
     if actor is None:
         raise NotFound(f"no staff member '{staff_id}' in the directory")
     return actor
+
+
+def acting_staff(conn: Conn, actor: Actor) -> StaffMember | None:
+    """The staff member behind `actor`, or None for the account's CSM (who reaches their account).
+
+    Raises:
+        NotFound: The actor's staff id is not in the directory.
+    """
+    return require_staff(conn, staff_id=actor.staff_id) if actor.staff_id is not None else None
 
 
 def customer_team(conn: Conn, *, customer_id: str) -> CustomerTeam | None:
