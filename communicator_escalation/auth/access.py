@@ -32,6 +32,7 @@ __all__ = [
     "require_approval_access",
     "require_customer_access",
     "require_response_access",
+    "require_response_reach",
     "require_signal_access",
     "require_staff",
     "visible_customer_ids",
@@ -166,6 +167,17 @@ def require_response_access(conn: Conn, *, actor: StaffMember, response_id: str)
         entity_id=response_id,
         missing=f"no escalation response '{response_id}'",
     )
+
+
+def require_response_reach(conn: Conn, *, actor: Actor, response_id: str) -> None:
+    """Refuse (NotFound) a staff member who may not reach the response; the account's CSM reaches it.
+
+    Raises:
+        NotFound: The actor's staff id is unknown, or their access rule hides the response.
+    """
+    staff = acting_staff(conn, actor)
+    if staff is not None:
+        require_response_access(conn, actor=staff, response_id=response_id)
 
 
 def require_approval_access(

@@ -33,6 +33,9 @@ approvals_app = typer.Typer(help="Approval requests: list, approve, reject, stat
 app.add_typer(approvals_app, name="approvals")
 
 AsStaff = Annotated[str | None, typer.Option("--as", help="Act as this staff id (default: the account's CSM).")]
+LookAs = Annotated[
+    str | None, typer.Option("--as", help="Look as this staff id: only customers they may reach (default: all).")
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -182,9 +185,7 @@ def cc_command(
 @approvals_app.command("list")
 def approvals_list(
     every: Annotated[bool, typer.Option("--all", help="Also decided and void requests.")] = False,
-    as_staff: Annotated[
-        str | None, typer.Option("--as", help="Look as this staff id: only customers they may reach (default: all).")
-    ] = None,
+    as_staff: LookAs = None,
     as_json: AsJson = False,
 ) -> None:
     """Approval requests, most urgent first."""
@@ -202,9 +203,7 @@ def approvals_list(
 @approvals_app.command("status")
 def approvals_status(
     response_id: Annotated[str, typer.Argument(help="Response id.")],
-    as_staff: Annotated[
-        str | None, typer.Option("--as", help="Look as this staff id: only customers they may reach (default: all).")
-    ] = None,
+    as_staff: LookAs = None,
     as_json: AsJson = False,
 ) -> None:
     """Where a response's approval stands."""
@@ -288,9 +287,7 @@ def _summary_line(item: ResponseSummary) -> str:
 @app.command("responses")
 def responses_command(
     customer: Annotated[str | None, typer.Option("--customer", help="Only this customer (name or id).")] = None,
-    as_staff: Annotated[
-        str | None, typer.Option("--as", help="Look as this staff id: only customers they may reach (default: all).")
-    ] = None,
+    as_staff: LookAs = None,
     as_json: AsJson = False,
 ) -> None:
     """Escalation responses with status, approval and response time."""

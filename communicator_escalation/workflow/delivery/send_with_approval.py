@@ -12,7 +12,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from ...auth.access import acting_staff, require_response_access, visible_response_ids
+from ...auth.access import acting_staff, require_response_reach, visible_response_ids
 from ...auth.actor import Actor
 from ...config import Settings
 from ...mail.factory import Transport
@@ -98,9 +98,7 @@ def approval_status_for(store: Store, *, actor: Actor, response_id: str) -> Appr
         NotFound: No such response, one the actor may not reach, or an unknown actor.
     """
     with store.connection() as conn:
-        staff = acting_staff(conn, actor)
-        if staff is not None:
-            require_response_access(conn, actor=staff, response_id=response_id)
+        require_response_reach(conn, actor=actor, response_id=response_id)
     return approval_status(store, response_id=response_id)
 
 

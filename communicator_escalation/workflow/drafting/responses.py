@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from psycopg.types.json import Jsonb
 
-from ...auth.access import acting_staff, require_response_access
+from ...auth.access import require_response_access, require_response_reach
 from ...auth.actor import Actor
 from ...errors import NotFound
 from ...models import Draft, DraftEmail
@@ -155,9 +155,7 @@ def load_draft(store: Store, *, response_id: str, actor: Actor) -> Draft:
         NotFound: No response with that id, one of a customer the actor may not reach, or an unknown actor.
     """
     with store.connection() as conn:
-        staff = acting_staff(conn, actor)
-        if staff is not None:
-            require_response_access(conn, actor=staff, response_id=response_id)
+        require_response_reach(conn, actor=actor, response_id=response_id)
         return load_draft_on(conn, response_id=response_id)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, Field
 
-from ...auth.access import acting_staff, require_response_access
+from ...auth.access import require_response_access, require_response_reach
 from ...auth.actor import Actor
 from ...errors import InvalidRequest, Refused
 from ...models import StaffMember
@@ -115,9 +115,7 @@ def get_response(store: Store, *, response_id: str, actor: Actor) -> ResponseVie
         NotFound: No such response, one of a customer the actor may not reach, or an unknown actor.
     """
     with store.connection() as conn:
-        staff = acting_staff(conn, actor)
-        if staff is not None:
-            require_response_access(conn, actor=staff, response_id=response_id)
+        require_response_reach(conn, actor=actor, response_id=response_id)
         return _view(conn, load_response(conn, response_id))
 
 
