@@ -18,10 +18,11 @@ from ..errors import Refused
 from ..mail.base import Mailer
 from ..mail.factory import Transport
 from ..models import Draft, EscalationContext
+from ..rendering import render
 from ..store import Store
 from ..workflow.context.gather import gather_context
 from ..workflow.delivery.approval import EXPEDITED_ACTOR, ApprovalView
-from ..workflow.delivery.send_with_approval import send_with_approval
+from ..workflow.delivery.send_with_approval import request_approval_only, send_with_approval
 from ..workflow.delivery.sending import SendOutcome
 from ..workflow.drafting.open import open_or_create_draft
 from ..workflow.drafting.responses import cancel_response, load_draft
@@ -67,6 +68,7 @@ __all__ = [
     "gather",
     "load_view",
     "remove_ccs",
+    "request_send",
     "send",
     "show",
     "strategy",
@@ -340,6 +342,28 @@ def send(deps: Deps, args: SendResponseArgs, *, actor: Actor, now: datetime | No
         now=now,
     )
     return _send_result(outcome, load_view(deps.store, response_id=args.response_id, actor=actor), urgent=args.urgent)
+
+
+def request_send(deps: Deps, args: SendResponseArgs, *, actor: Actor, now: datetime | None) -> SendResult:
+    """send_escalation_response without a review card (MCP): request approval, expedited per policy; send nothing.
+
+    The approval is bound to the content as it stands; a person sends it later (`escalation send`, the
+    API or the chat), and that send checks the content again.
+    """
+    status = request_approval_only(
+        deps.store, actor=actor, response_id=args.response_id, urgent=args.urgent,
+        transport=Transport(mailer=deps.mailer), policy=deps.policy, now=now,
+    )
+    view = load_view(deps.store, response_id=args.response_id, actor=actor)
+    return SendResult(
+        response_id=view.id,
+        status="approved" if status.response_status == "approved" else "pending_approval",
+        urgent=args.urgent,
+        customer=CustomerRef(id=view.customer_id, name=view.customer_name),
+        to=_to(view),
+        approval=_approval(status.approval),
+        message=render("mcp/send_requested.j2", response_id=view.id, approved=status.response_status == "approved").strip(),
+    )
 
 
 def cancel(deps: Deps, args: CancelResponseArgs, *, actor: Actor, now: datetime | None) -> CancelResult:

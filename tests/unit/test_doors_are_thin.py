@@ -1,4 +1,4 @@
-"""The doors (CLI, API, the agent's tools, the worker) call the workflow's one entry per use case and
+"""The doors (CLI, API, the agent's tools, MCP, the LangGraph server, the worker) call the workflow's one entry per use case and
 do no access checks or SQL of their own: the workflow applies the access rule to the actor it is given."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "communicator_escalation"
 DOORS = sorted(
-    [*PACKAGE.glob("cli/*.py"), *PACKAGE.glob("api/**/*.py"), PACKAGE / "agent" / "tool_handlers.py",
-     PACKAGE / "agent" / "skill.py", PACKAGE / "worker.py"]
+    [*PACKAGE.glob("cli/*.py"), *PACKAGE.glob("api/**/*.py"), *PACKAGE.glob("mcp_server/*.py"),
+     *PACKAGE.glob("langgraph_server/*.py"), PACKAGE / "agent" / "tool_handlers.py", PACKAGE / "agent" / "skill.py",
+     PACKAGE / "worker.py"]
 )
 # Building blocks a door must not call directly: each has one entry the doors share.
 NOT_FOR_DOORS = {
@@ -20,6 +21,7 @@ NOT_FOR_DOORS = {
     "create_response": "draft through open_or_create_draft (lock, reuse)",
     "send_response": "send through send_with_approval",
     "approve_send": "decide through decide_approval (approve then send)",
+    "submit_for_approval": "ask through request_approval_only (a door without a review card)",
     "reject_send": "decide through decide_approval",
     "list_approvals": "list through approvals_for (scoped to the actor)",
     "approval_status": "read through approval_status_for (scoped to the actor)",

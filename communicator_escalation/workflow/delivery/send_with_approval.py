@@ -18,7 +18,15 @@ from ...config import Settings
 from ...mail.factory import Transport
 from ...store import Store
 from ..policy import Policy
-from .approval import ApprovalStatus, ApprovalView, approval_status, approve_send, list_approvals, reject_send
+from .approval import (
+    ApprovalStatus,
+    ApprovalView,
+    approval_status,
+    approve_send,
+    list_approvals,
+    reject_send,
+    submit_for_approval,
+)
 from .sending import SendOutcome, send_response
 
 __all__ = [
@@ -26,6 +34,7 @@ __all__ = [
     "approvals_for",
     "approval_status_for",
     "decide_approval",
+    "request_approval_only",
     "send_with_approval",
 ]
 
@@ -60,6 +69,27 @@ def send_with_approval(
         policy=policy, settings=settings, notifier=transport.notifier, expected_content_hash=expected_content_hash,
         now=now,
     )
+
+
+def request_approval_only(
+    store: Store,
+    *,
+    actor: Actor,
+    response_id: str,
+    transport: Transport,
+    policy: Policy,
+    urgent: bool = False,
+    now: datetime | None = None,
+) -> ApprovalStatus:
+    """Ask for approval (expedited when `urgent` and the policy allows) and send nothing: for a door
+    without a review card (MCP); a person sends it later, and that send checks the content again.
+
+    Raises:
+        NotFound: No such response, one the actor may not reach, or an unknown actor.
+        Refused: Wrong state or no To recipient.
+    """
+    return submit_for_approval(store, response_id=response_id, actor_id=actor.staff_id, urgent=urgent,
+                               policy=policy.approval, mailer=transport.notifier, now=now)
 
 
 def decide_approval(
