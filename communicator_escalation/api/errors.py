@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..auth.tokens import Unauthorized
+from ..auth.tokens import Unauthorized, bearer_challenge
 from ..errors import EscalationError, InvalidRequest, StoreUnavailable
 
 __all__ = ["ERROR_RESPONSES", "STATUS_BY_CODE", "ErrorBody", "ErrorDetail", "install_error_handlers", "status_of"]
@@ -65,15 +65,9 @@ def status_of(err: EscalationError) -> int:
     return STATUS_BY_CODE["error"]
 
 
-def _headers(err: EscalationError) -> dict[str, str] | None:
-    """The RFC 6750 challenge of a 401."""
-    if not isinstance(err, Unauthorized):
-        return None
-    return {"WWW-Authenticate": 'Bearer realm="escalation"' + (', error="invalid_token"' if err.invalid_token else "")}
-
-
 def _body(err: EscalationError) -> JSONResponse:
-    return JSONResponse(err.to_dict(), status_code=status_of(err), headers=_headers(err))
+    headers = bearer_challenge(err) if isinstance(err, Unauthorized) else None
+    return JSONResponse(err.to_dict(), status_code=status_of(err), headers=headers)
 
 
 async def _escalation_error(_: Request, err: Exception) -> JSONResponse:

@@ -22,6 +22,7 @@ __all__ = [
     "IssuedToken",
     "TokenInfo",
     "Unauthorized",
+    "bearer_challenge",
     "create_token",
     "hash_token",
     "list_tokens",
@@ -44,6 +45,11 @@ class Unauthorized(EscalationError):
     def __init__(self, message: str, *, invalid_token: bool = False) -> None:
         super().__init__(message)
         self.invalid_token = invalid_token
+
+
+def bearer_challenge(err: Unauthorized) -> dict[str, str]:
+    """The RFC 6750 `WWW-Authenticate` header every HTTP door answers an `Unauthorized` with."""
+    return {"WWW-Authenticate": 'Bearer realm="escalation"' + (', error="invalid_token"' if err.invalid_token else "")}
 
 
 class TokenInfo(BaseModel):
