@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.errors import NoOpenEscalation, Refused
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
 from communicator_escalation.workflow.drafting.voices import split_voices
 from communicator_escalation.workflow.delivery.approval import submit_for_approval
-from communicator_escalation.workflow.drafting.responses import cancel_response, create_response, load_draft
+from communicator_escalation.workflow.drafting.open import create_response
+from communicator_escalation.workflow.drafting.responses import cancel_response, load_draft
 from communicator_escalation.workflow.policy import Policy
 
 NOW = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
@@ -33,7 +35,7 @@ def _rows(store: Store, sql: str, *params: Any) -> list[dict[str, Any]]:
 
 
 def test_dataflow_draft_matches_the_prd(demo: Store) -> None:
-    draft = create_response(demo, customer="DataFlow", policy=Policy(), now=NOW)
+    draft = create_response(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), now=NOW)
     email, body = draft.email, draft.email.body
 
     assert email.to == ["michael.torres@dataflow.com"] and email.cc == []
@@ -57,7 +59,7 @@ def test_dataflow_draft_matches_the_prd(demo: Store) -> None:
 
 
 def test_the_draft_is_saved_as_drafted_with_its_json_and_audited(demo: Store) -> None:
-    draft = create_response(demo, customer="DataFlow", policy=Policy(), now=NOW)
+    draft = create_response(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), now=NOW)
     (row,) = _rows(demo, "SELECT * FROM escalation_responses")
     assert row["id"] == draft.response_id and row["status"] == "drafted"
     assert row["risk_signal_id"] == "rs-1001" and row["customer_id"] == "c-dataflow" and row["sender_id"] == "u-jordan"
@@ -68,11 +70,11 @@ def test_the_draft_is_saved_as_drafted_with_its_json_and_audited(demo: Store) ->
     assert row["created_by"] == "u-jordan" and row["created_at"] == NOW
     (audit,) = _rows(demo, "SELECT * FROM audit_log WHERE entity_id = %s", draft.response_id)
     assert (audit["actor"], audit["entity"], audit["action"]) == ("u-jordan", "escalation_response", "drafted")
-    assert load_draft(demo, response_id=draft.response_id) == draft
+    assert load_draft(demo, actor=ACCOUNT_CSM, response_id=draft.response_id) == draft
 
 
 def test_northwind_names_both_invoices_and_promises_no_refund(demo: Store) -> None:
-    draft = create_response(demo, customer="northwind", policy=Policy(), now=NOW)
+    draft = create_response(demo, actor=ACCOUNT_CSM, customer="northwind", policy=Policy(), now=NOW)
     body = draft.email.body
     assert draft.strategy.template == "billing"
     assert "INV-2291" in body and "INV-2304" in body and "$24,000" in body
@@ -82,7 +84,7 @@ def test_northwind_names_both_invoices_and_promises_no_refund(demo: Store) -> No
 
 
 def test_brightpath_answers_the_critical_service_escalation_and_lists_the_other(demo: Store) -> None:
-    draft = create_response(demo, customer="Brightpath", policy=Policy(), now=NOW)
+    draft = create_response(demo, actor=ACCOUNT_CSM, customer="Brightpath", policy=Policy(), now=NOW)
     body = draft.email.body
     assert (draft.escalation.risk_signal_id, draft.escalation.severity, draft.strategy.template) == \
         ("rs-1003", "critical", "service")
@@ -98,7 +100,7 @@ def test_brightpath_answers_the_critical_service_escalation_and_lists_the_other(
 
 
 def test_the_other_escalation_can_be_drafted_by_signal_id(demo: Store) -> None:
-    draft = create_response(demo, signal_id="rs-1004", policy=Policy(), now=NOW)
+    draft = create_response(demo, actor=ACCOUNT_CSM, signal_id="rs-1004", policy=Policy(), now=NOW)
     assert draft.escalation.risk_signal_id == "rs-1004"
     assert draft.email.to == ["lucia.gomez@brightpath.com"]
     assert [o.risk_signal_id for o in draft.other_open_escalations] == ["rs-1003"]
@@ -106,26 +108,26 @@ def test_the_other_escalation_can_be_drafted_by_signal_id(demo: Store) -> None:
 
 def test_no_open_escalation_is_an_error_and_writes_nothing(demo: Store) -> None:
     with pytest.raises(NoOpenEscalation):
-        create_response(demo, customer="Quillon", policy=Policy(), now=NOW)
+        create_response(demo, actor=ACCOUNT_CSM, customer="Quillon", policy=Policy(), now=NOW)
     assert _rows(demo, "SELECT id FROM escalation_responses") == []
 
 
 def test_cancel_withdraws_a_draft_once(demo: Store) -> None:
-    draft = create_response(demo, customer="DataFlow", policy=Policy(), now=NOW)
-    cancel_response(demo, response_id=draft.response_id, now=NOW + timedelta(minutes=1))
+    draft = create_response(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), now=NOW)
+    cancel_response(demo, actor=ACCOUNT_CSM, response_id=draft.response_id, now=NOW + timedelta(minutes=1))
     assert _rows(demo, "SELECT status FROM escalation_responses")[0]["status"] == "rejected"
     actions = [r["action"] for r in _rows(demo, "SELECT action FROM audit_log WHERE entity_id = %s ORDER BY id",
                                           draft.response_id)]
     assert actions == ["drafted", "cancelled"]
     with pytest.raises(Refused):
-        cancel_response(demo, response_id=draft.response_id)
+        cancel_response(demo, actor=ACCOUNT_CSM, response_id=draft.response_id)
 
 
 def test_cancel_voids_an_open_approval_and_audits_it(demo: Store) -> None:
-    draft = create_response(demo, customer="Northwind", policy=Policy(), now=NOW)
+    draft = create_response(demo, actor=ACCOUNT_CSM, customer="Northwind", policy=Policy(), now=NOW)
     pending = submit_for_approval(demo, response_id=draft.response_id, policy=Policy().approval, now=NOW)
     assert pending.approval is not None and pending.approval.status == "pending"
-    cancel_response(demo, response_id=draft.response_id, now=NOW + timedelta(minutes=2))
+    cancel_response(demo, actor=ACCOUNT_CSM, response_id=draft.response_id, now=NOW + timedelta(minutes=2))
     [approval] = _rows(demo, "SELECT id, status, reason FROM approval_requests")
     assert (approval["status"], approval["reason"]) == ("void", "response cancelled")
     audited = _rows(demo, "SELECT action, detail FROM audit_log WHERE entity = 'approval_request' AND entity_id = %s"
@@ -184,7 +186,7 @@ def _polaris_world() -> dict[str, Any]:
 
 def test_a_security_escalation_in_another_world(store: Store) -> None:
     load_world(store, _polaris_world(), now=NOW)
-    draft = create_response(store, customer="Sakura", policy=Policy(), now=NOW)
+    draft = create_response(store, actor=ACCOUNT_CSM, customer="Sakura", policy=Policy(), now=NOW)
     body = draft.email.body
     assert draft.email.to == ["soren@sakura.example"]
     assert draft.email.subject == "Sakura Foods Suspicious admin logins on production tenant - Executive Response"
@@ -200,7 +202,7 @@ def test_a_security_escalation_in_another_world(store: Store) -> None:
 
 def test_nobody_to_reply_to_and_an_inferred_type_are_review_notes(store: Store) -> None:
     load_world(store, _polaris_world(), now=NOW)
-    draft = create_response(store, customer="Kiwi Outdoor", policy=Policy(), now=NOW)
+    draft = create_response(store, actor=ACCOUNT_CSM, customer="Kiwi Outdoor", policy=Policy(), now=NOW)
     assert draft.email.to == []
     assert draft.email.body.startswith("Hello Kiwi Outdoor team,")
     assert draft.strategy.template == "billing"

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.models import EscalationContext, Strategy
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
@@ -23,7 +24,7 @@ LOAD_MOMENTS = [datetime(2026, 11, 20, 17, 0, tzinfo=UTC), datetime(2027, 3, 14,
 
 def _decide(store: Store, world: Path, loaded: datetime, customer: str) -> tuple[EscalationContext, Strategy]:
     load_world(store, world, now=loaded)
-    ctx = gather_context(store, customer=customer, now=loaded)
+    ctx = gather_context(store, actor=ACCOUNT_CSM, customer=customer, now=loaded)
     return ctx, pick_strategy(ctx, Policy())
 
 

@@ -13,7 +13,8 @@ from typing import Any, Literal
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, Field
 
-from ...auth.access import require_staff, visible_customer_ids
+from ...auth.access import acting_staff, visible_customer_ids
+from ...auth.actor import Actor
 from ...mail.base import SendReceipt
 from ...store import Store
 from ...store.responses import RESPONSE_ENTITY, Conn, Row, addresses, audit
@@ -111,31 +112,29 @@ def _summary(row: dict[str, Any]) -> ResponseSummary:
     )
 
 
-def list_responses(
-    store: Store, *, customer: str | None = None, actor_id: str | None = None
-) -> list[ResponseSummary]:
+def list_responses(store: Store, *, actor: Actor, customer: str | None = None) -> list[ResponseSummary]:
     """Responses, newest first, optionally of one customer (id or name as a CSM types it).
 
     Args:
         store: The database.
+        actor: Who asks; a staff member sees only responses of customers they may reach, and
+            `customer` is resolved among those customers only.
         customer: What the CSM typed to name the customer (None: every customer).
-        actor_id: Who asks; when given, only responses of customers they may reach are listed and
-            `customer` is resolved among those customers only (None: every customer).
 
     Raises:
         CustomerNotFound, AmbiguousCustomer: `customer` does not name exactly one (reachable) customer.
-        NotFound: `actor_id` is not in the staff directory.
+        NotFound: The actor is not in the staff directory.
     """
     with store.connection() as conn:
-        actor = require_staff(conn, staff_id=actor_id) if actor_id is not None else None
+        staff = acting_staff(conn, actor)
         clauses: list[str] = []
         params: list[Any] = []
         if customer is not None:
             clauses.append("r.customer_id = %s")
-            params.append(resolve_customer_on(conn, query=customer, actor=actor).id)
-        elif actor is not None:
+            params.append(resolve_customer_on(conn, query=customer, actor=staff).id)
+        elif staff is not None:
             clauses.append("r.customer_id = ANY(%s)")
-            params.append(sorted(visible_customer_ids(conn, actor=actor)))
+            params.append(sorted(visible_customer_ids(conn, actor=staff)))
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         rows = conn.execute(
             "SELECT r.*, c.name AS customer_name, s.severity, a.status AS approval_status, a.decided_by"

@@ -13,10 +13,8 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from ...models import Contact, Draft
-from ...store import Store
+from ...models import Contact, Draft, EscalationContext
 from ...store.responses import Row
-from ..context.gather import gather_context
 from ..drafting.compose import draft_email
 from ..drafting.notes import draft_note
 from ..drafting.summary import first_name
@@ -44,9 +42,12 @@ def _regreet(body: str, *, old: str | None, new: Contact) -> str:
     return body
 
 
-def readdressed(store: Store, row: Row, *, contact: dict[str, str], old_name: str | None, policy: Policy,
+def readdressed(row: Row, *, ctx: EscalationContext, contact: dict[str, str], old_name: str | None, policy: Policy,
                 now: datetime) -> tuple[str, Draft | None]:
-    """The body, and the draft JSON when the row has a full one, of `row` addressed to `contact` instead."""
+    """The body, and the draft JSON when the row has a full one, of `row` addressed to `contact` instead.
+
+    `ctx` is the context of the row's escalation, gathered before the edit's transaction.
+    """
     new = Contact(id=contact["id"], customer_id=contact["customer_id"], name=contact["name"], email=contact["email"],
                   title=contact.get("title"))
     try:
@@ -58,7 +59,6 @@ def readdressed(store: Store, row: Row, *, contact: dict[str, str], old_name: st
         note = draft_note("recipient_changed_after_edit", person=new.name)
         email = stored.email.model_copy(update={"body": body})
         return body, stored.model_copy(update={"email": email, "review_notes": [*stored.review_notes, note]})
-    ctx = gather_context(store, signal_id=row["risk_signal_id"], now=now)
     strategy = pick_strategy(ctx, policy, now=now)
     fresh = draft_email(ctx, strategy, suggest_ccs(ctx, strategy, policy=policy), policy=policy, now=now,
                         recipient=next((c for c in ctx.contacts if c.id == new.id), new))
