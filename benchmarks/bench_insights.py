@@ -20,6 +20,7 @@ from typing import Any
 
 import psycopg
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.config import Settings
 from communicator_escalation.insights.report import build_insights
 from communicator_escalation.store import Store, database_url
@@ -78,7 +79,7 @@ def main() -> None:
             timings = []
             for _ in range(args.runs):
                 started = time.perf_counter()
-                report = build_insights(store, policy=Policy(), now=NOW)
+                report = build_insights(store, actor=ACCOUNT_CSM, policy=Policy(), now=NOW)
                 timings.append(time.perf_counter() - started)
         print(f"{args.escalations} past escalations: load with outcomes {loaded:.2f} s; "
               f"build_insights median {statistics.median(timings) * 1000:.0f} ms, max {max(timings) * 1000:.0f} ms "

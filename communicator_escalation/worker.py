@@ -4,9 +4,9 @@ reads Gmail replies, records outcomes) at start and every few minutes.
 
 A trigger on `risk_signals` (migration 0011) sends ``NOTIFY escalation_signal_opened, '<signal id>'``
 when an open escalation is inserted, by a world load, the API or plain SQL. `run_worker` LISTENs on
-a dedicated autocommit connection and drafts each one with `ensure_draft` (workflow/drafting/open.py,
-which holds the per-signal lock); at start (and after a lost connection) it first catches up on open
-escalations that have no response yet.
+a dedicated autocommit connection and drafts each one with `ensure_draft` (workflow/drafting/open.py:
+`open_or_create_draft`, the drafting path of every door, as the worker and under the per-signal lock);
+at start (and after a lost connection) it first catches up on open escalations that have no response yet.
 """
 
 from __future__ import annotations
@@ -73,6 +73,26 @@ def _listen(url: str) -> psycopg.Connection[Any]:
     return conn
 
 
+class _FollowUpRounds:
+    """The worker's follow-up rounds: the first at once, then every `every` seconds (none without settings)."""
+
+    def __init__(self, store: Store, *, settings: Settings | None, policy: Policy, every: float, report: WorkerReport,
+                 on_follow_up: Callable[[FollowUpReport], None] | None) -> None:
+        self._store, self._settings, self._policy, self._every = store, settings, policy, every
+        self._report, self._on_follow_up = report, on_follow_up
+        self._next = time.monotonic()
+
+    def run_if_due(self) -> None:
+        """Run a round when one is due; report it."""
+        if self._settings is None or time.monotonic() < self._next:
+            return
+        done = follow_up(self._store, settings=self._settings, policy=self._policy, draft_due=True)
+        self._report.follow_ups.append(done)
+        if self._on_follow_up is not None:
+            self._on_follow_up(done)
+        self._next = time.monotonic() + self._every
+
+
 def run_worker(
     store: Store,
     *,
@@ -116,18 +136,8 @@ def run_worker(
     def remaining() -> float:
         return _POLL_SECONDS if deadline is None else min(_POLL_SECONDS, deadline - time.monotonic())
 
-    next_round = time.monotonic()
-
-    def follow_up_if_due() -> None:
-        nonlocal next_round
-        if settings is None or time.monotonic() < next_round:
-            return
-        done = follow_up(store, settings=settings, policy=policy, draft_due=True)
-        report.follow_ups.append(done)
-        if on_follow_up is not None:
-            on_follow_up(done)
-        next_round = time.monotonic() + follow_up_every
-
+    rounds = _FollowUpRounds(store, settings=settings, policy=policy, every=follow_up_every, report=report,
+                             on_follow_up=on_follow_up)
     listener: psycopg.Connection[Any] | None = None
     try:
         while not stop.is_set() and remaining() > 0:
@@ -143,7 +153,7 @@ def run_worker(
                     on_listening = None
                 for outcome in catch_up(store, policy=policy, llm=llm):
                     record(outcome)
-                follow_up_if_due()
+                rounds.run_if_due()
                 if once:
                     break
             try:
@@ -151,7 +161,7 @@ def run_worker(
                     record(_handle(store, notice.payload, policy, llm))
                     if stop.is_set():
                         break
-                follow_up_if_due()
+                rounds.run_if_due()
             except psycopg.OperationalError as err:
                 logger.error("lost the %s listener: %s; reconnecting", CHANNEL, err)
                 listener.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from ..auth.actor import ACCOUNT_CSM
 from ..config import Settings
 from ..rendering import render
 from ..store import Store
@@ -86,8 +87,8 @@ def _after_the_send(store: Store, policy: Policy) -> None:
     """The demo's last lines: the update clock of the sent response and the insights of the history."""
     from ..insights.report import build_insights
 
-    clocks = list_due_updates(store, include_upcoming=True)
-    insights = build_insights(store, policy=policy)
+    clocks = list_due_updates(store, actor=ACCOUNT_CSM, include_upcoming=True)
+    insights = build_insights(store, actor=ACCOUNT_CSM, policy=policy)
     judged = [a for a in insights.approaches if a.judged]
     best = max(judged, key=lambda a: (a.ci_low or 0, a.judged), default=None)
     typer.echo(render("cli/demo_after.j2", clocks=clocks, insights=insights, best=best).strip())

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ..auth.actor import Actor
 from ..config import Settings
 from ..insights.report import build_insights
 from ..insights.tone import tone_reader
@@ -18,9 +19,8 @@ from ..workflow.followthrough.updates import draft_update
 from ..workflow.policy import load_policy
 from ._app import app, guarded, opened_store, print_json
 from .drafting import render as render_draft
+from .review import AsJson, AsStaff, LookAs
 
-AsStaff = Annotated[str | None, typer.Option("--as", help="Act as this staff id (default: the account's CSM).")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 At = Annotated[
     datetime | None,
     typer.Option("--at", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
@@ -32,14 +32,12 @@ At = Annotated[
 def updates_command(
     every: Annotated[bool, typer.Option("--all", help="Also clocks still running (not yet due).")] = False,
     at: At = None,
-    as_staff: Annotated[
-        str | None, typer.Option("--as", help="Look as this staff id: only customers they may reach (default: all).")
-    ] = None,
+    as_staff: LookAs = None,
     as_json: AsJson = False,
 ) -> None:
     """Escalation threads whose next status update (or closing email) is due or overdue."""
     with guarded(as_json=as_json), opened_store() as store:
-        items = list_due_updates(store, actor_id=as_staff, include_upcoming=every, now=at)
+        items = list_due_updates(store, actor=Actor.of(as_staff), include_upcoming=every, now=at)
     if as_json:
         print_json([item.model_dump(mode="json") for item in items])
     else:
@@ -55,13 +53,13 @@ def update_command(
     """Draft the next status update on the same thread (the closing email once the escalation is resolved)."""
     settings = Settings()
     with guarded(as_json=as_json), opened_store(settings) as store:
-        draft, created = draft_update(store, response_id=response_id, policy=load_policy(settings.policy_file),
-                                      actor_id=as_staff)
+        opened = draft_update(store, actor=Actor.of(as_staff), response_id=response_id,
+                              policy=load_policy(settings.policy_file))
     if as_json:
-        print_json(draft.to_json())
+        print_json(opened.draft.to_json())
         return
-    Console().print(render_draft(draft))
-    typer.echo(render("cli/update_drafted.j2", draft=draft, created=created).strip())
+    Console().print(render_draft(opened.draft))
+    typer.echo(render("cli/update_drafted.j2", draft=opened.draft, created=opened.created).strip())
 
 
 @app.command("sync")
@@ -82,16 +80,14 @@ def sync_command(as_json: AsJson = False) -> None:
 def insights_command(
     customer: Annotated[str | None, typer.Option("--customer", help="Only this customer (name or id).")] = None,
     since: Annotated[datetime | None, typer.Option("--since", formats=["%Y-%m-%d"], help="Only responses sent since this day (UTC).")] = None,
-    as_staff: Annotated[
-        str | None, typer.Option("--as", help="Look as this staff id: only customers they may reach (default: all).")
-    ] = None,
+    as_staff: LookAs = None,
     as_json: AsJson = False,
 ) -> None:
     """Time to first acknowledgment, which approaches de-escalate, and which templates CSMs rewrite."""
     settings = Settings()
     with guarded(as_json=as_json), opened_store(settings) as store:
-        report = build_insights(store, policy=load_policy(settings.policy_file), customer=customer,
-                                since=since.date() if since else None, actor_id=as_staff, tone=tone_reader(settings))
+        report = build_insights(store, actor=Actor.of(as_staff), policy=load_policy(settings.policy_file),
+                                customer=customer, since=since.date() if since else None, tone=tone_reader(settings))
     if as_json:
         print_json(report.model_dump(mode="json"))
     else:

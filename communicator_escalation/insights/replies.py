@@ -22,7 +22,8 @@ from ..store import Store
 __all__ = ["sync_gmail_replies"]
 
 _THREADS = """
-SELECT DISTINCT ON (r.risk_signal_id) r.risk_signal_id, r.customer_id, r.email_id, r.thread_id, r.sent_at,
+SELECT DISTINCT ON (r.risk_signal_id) r.risk_signal_id, r.customer_id, r.email_id,
+       coalesce(r.sent_thread_id, r.thread_id) AS thread_id, r.sent_at,
        v.email_domain
   FROM escalation_responses r CROSS JOIN vendor v
  WHERE r.status = 'sent' AND r.transport = 'gmail' AND r.email_id IS NOT NULL

@@ -21,7 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..auth.access import require_staff, visible_customer_ids
+from ..auth.access import acting_staff, visible_customer_ids
+from ..auth.actor import Actor
 from ..store import Store
 from ..store.responses import Conn, utcnow
 from ..workflow.context.customers import resolve_customer_on
@@ -146,28 +147,29 @@ def _edit_ratios(rows: Iterable[dict[str, Any]]) -> dict[str, float]:
     return {template: round(sum(v) / len(v), 4) for template, v in sorted(ratios.items())}
 
 
-def _scope(conn: Conn, *, customer: str | None, actor_id: str | None) -> list[str] | None:
-    actor = require_staff(conn, staff_id=actor_id) if actor_id is not None else None
+def _scope(conn: Conn, *, customer: str | None, actor: Actor) -> list[str] | None:
+    staff = acting_staff(conn, actor)
     if customer is not None:
-        return [resolve_customer_on(conn, query=customer, actor=actor).id]
-    return sorted(visible_customer_ids(conn, actor=actor)) if actor is not None else None
+        return [resolve_customer_on(conn, query=customer, actor=staff).id]
+    return sorted(visible_customer_ids(conn, actor=staff)) if staff is not None else None
 
 
-def build_insights(store: Store, *, policy: Policy, customer: str | None = None, since: date | datetime | None = None,
-                   actor_id: str | None = None, tone: ToneReader | None = None,
+def build_insights(store: Store, *, actor: Actor, policy: Policy, customer: str | None = None,
+                   since: date | datetime | None = None, tone: ToneReader | None = None,
                    now: datetime | None = None) -> Insights:
     """The insights of the first responses sent since `since`, of one customer or all (reachable) ones.
 
     Outcomes not yet final are recorded first, so the figures include the latest replies and resolutions.
+    A staff member sees their customers only; the account's CSM (the operator) sees every customer.
 
     Raises:
         CustomerNotFound, AmbiguousCustomer: `customer` does not name one (reachable) customer.
-        NotFound: `actor_id` is not in the staff directory.
+        NotFound: The actor's staff id is not in the directory.
     """
     if isinstance(since, date) and not isinstance(since, datetime):
         since = datetime.combine(since, time.min, tzinfo=timezone.utc)
     with store.transaction() as conn:
-        customers = _scope(conn, customer=customer, actor_id=actor_id)
+        customers = _scope(conn, customer=customer, actor=actor)
         record_outcomes_on(conn, now=utcnow(now), tone=tone, learning=policy.learning)
         rows = conn.execute(_ROWS, {"customers": customers, "since": since}).fetchall()
     for row in rows:

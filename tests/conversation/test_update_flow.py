@@ -53,7 +53,8 @@ def test_next_update_is_drafted_on_the_thread_and_sent_once(agent: TurnDriver, s
 
     assert [c["name"] for m in drafted.messages for c in m.tool_calls] == ["draft_escalation_update"]
     update = next(m.data for m in drafted.messages if m.role == "tool" and m.data and m.data["kind"] == "draft")
-    assert "Sync retries fixed" in update["body"] and "Sync retries fixed" in drafted.reply
+    assert "A fix was deployed" in update["body"] and "A fix was deployed" in drafted.reply
+    assert "Sync retries fixed" not in drafted.reply  # event notes stay internal
     review = agent.run_turn(thread, message="Send Urgently")
     assert [(r.tool, r.args["response_id"]) for r in review.pending_review] == [
         ("send_escalation_response", update["response_id"])]

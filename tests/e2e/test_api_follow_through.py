@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM, Actor
 from communicator_escalation.api.app import create_app
 from communicator_escalation.auth.tokens import create_token
 from communicator_escalation.config import Settings
@@ -17,7 +18,7 @@ from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
 from communicator_escalation.workflow.delivery.sending import send_response
-from communicator_escalation.workflow.drafting.responses import create_response
+from communicator_escalation.workflow.drafting.open import create_response
 from communicator_escalation.workflow.policy import Policy
 
 THEN = datetime.now(UTC) - timedelta(hours=5)
@@ -26,7 +27,7 @@ THEN = datetime.now(UTC) - timedelta(hours=5)
 @pytest.fixture
 def demo(store: Store, demo_world_path: Path, tmp_path: Path) -> Store:
     load_world(store, demo_world_path, now=THEN)
-    draft = create_response(store, customer="DataFlow", policy=Policy(), now=THEN + timedelta(minutes=20))
+    draft = create_response(store, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), now=THEN + timedelta(minutes=20))
     send_response(store, response_id=draft.response_id, mailer=OutboxMailer(tmp_path / "outbox"), urgent=True,
                   settings=Settings(home=tmp_path), now=THEN + timedelta(minutes=20))
     return store
@@ -49,8 +50,8 @@ def test_insights_over_http_are_the_callers(jordan: TestClient, demo: Store) -> 
     body = served.json()
     assert set(body) == {"first_response", "approaches", "edit_ratio_by_template"}
     # Jordan reaches his own customers only (not Kate's Brightpath and Helix)
-    mine = build_insights(demo, policy=Policy(), actor_id="u-jordan")
-    everyone = build_insights(demo, policy=Policy())
+    mine = build_insights(demo, actor=Actor(staff_id="u-jordan"), policy=Policy())
+    everyone = build_insights(demo, actor=ACCOUNT_CSM, policy=Policy())
     assert body["first_response"]["count"] == mine.first_response.count < everyone.first_response.count
     assert set(body["first_response"]["by_csm"]) == {"Jordan Patel"}
     since = jordan.get("/api/insights", params={"since": (THEN + timedelta(minutes=1)).date().isoformat(),

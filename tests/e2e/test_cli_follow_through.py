@@ -75,7 +75,8 @@ def test_update_names_new_ticket_events_on_the_same_thread_and_sends_once(run, s
     update = _json(run("update", sent["id"], "--json"))
 
     assert update["kind"] == "update" and update["follows_response_id"] == sent["id"]
-    assert "Retries fixed on the sync endpoint" in update["email"]["body"]
+    assert "A fix was deployed" in update["email"]["body"]
+    assert "Retries fixed on the sync endpoint" not in update["email"]["body"]  # event notes stay internal
     assert update["email"]["in_reply_to"] == sent["email_id"] and update["email"]["subject"] == sent["subject"]
     first = run("send", update["response_id"], "--urgent")
     assert "sent to DataFlow" in first.stdout
@@ -83,7 +84,7 @@ def test_update_names_new_ticket_events_on_the_same_thread_and_sends_once(run, s
     messages = [BytesParser(policy=policy.default).parsebytes(p.read_bytes()) for p in (tmp_path / "outbox").glob("*.eml")]
     assert len(messages) == 2
     [reply] = [m for m in messages if m["In-Reply-To"] == sent["email_id"]]
-    assert "Retries fixed on the sync endpoint" in reply.get_content()
+    assert "A fix was deployed" in reply.get_content() and "Retries fixed" not in reply.get_content()
 
 
 def test_insights_on_the_demo_world_are_consistent_and_count_one_more_send(run) -> None:  # noqa: ANN001

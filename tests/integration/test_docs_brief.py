@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.config import Settings
 from communicator_escalation.errors import ConfigurationError, MailError
 from communicator_escalation.mail.docs import DOCS_SCOPES, GoogleDocsBriefs
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.workflow.delivery.sending import send_response
-from communicator_escalation.workflow.drafting.responses import create_response
+from communicator_escalation.workflow.drafting.open import create_response
 from communicator_escalation.workflow.followthrough.brief import publish_briefs
 from communicator_escalation.workflow.policy import Policy
 from communicator_escalation.workflow.review.edits import add_cc
@@ -42,8 +43,8 @@ def _settings(home: Path, google: FakeGoogleWorkspace, **extra: object) -> Setti
 def _sent_with_cc(store: Store, home: Path, settings: Settings) -> str:
     """Draft Spreewerk's upload escalation, CC the support lead, send it (briefs per `settings`)."""
     load(store)
-    draft = create_response(store, signal_id="sig-spree-up", policy=Policy(), now=NOW)
-    add_cc(store, response_id=draft.response_id, who="support lead", now=NOW)
+    draft = create_response(store, actor=ACCOUNT_CSM, signal_id="sig-spree-up", policy=Policy(), now=NOW)
+    add_cc(store, actor=ACCOUNT_CSM, response_id=draft.response_id, who="support lead", now=NOW)
     outcome = send_response(store, response_id=draft.response_id, mailer=OutboxMailer(home / "outbox"), urgent=True,
                             settings=settings, now=NOW)
     assert outcome.outcome == "sent"

@@ -6,10 +6,11 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
 from communicator_escalation.workflow.context.gather import gather_context
-from communicator_escalation.workflow.drafting.responses import create_response
+from communicator_escalation.workflow.drafting.open import create_response
 from communicator_escalation.workflow.policy import Policy
 from communicator_escalation.workflow.strategy.ccs import suggest_ccs
 from communicator_escalation.workflow.strategy.pick import pick_strategy
@@ -24,7 +25,7 @@ def test_sponsor_joined_late_twice_makes_the_tone_executive_and_suggests_the_spo
 ) -> None:
     as_of = _as_of(demo_world_path)
     load_world(store, demo_world_path, now=as_of)
-    ctx = gather_context(store, customer="Brightpath", now=as_of)
+    ctx = gather_context(store, actor=ACCOUNT_CSM, customer="Brightpath", now=as_of)
     resolved = [p for p in ctx.history if p.status == "resolved"][:2]
     assert all(p.sponsor_joined_at and not p.sponsor_on_first_response for p in resolved)  # the history says so
 
@@ -35,14 +36,14 @@ def test_sponsor_joined_late_twice_makes_the_tone_executive_and_suggests_the_spo
     [cc] = [c for c in suggest_ccs(ctx, strategy) if c.staff_id == sponsor.id]
     assert "resolved only after the executive sponsor joined" in cc.reason
 
-    draft = create_response(store, customer="Brightpath", policy=Policy(), now=as_of)
+    draft = create_response(store, actor=ACCOUNT_CSM, customer="Brightpath", policy=Policy(), now=as_of)
     assert draft.strategy.reasons == strategy.tone.reasons  # shown on the card
 
 
 def test_a_tone_that_failed_gives_way_to_one_that_de_escalated(store: Store, demo_world_path: Path) -> None:
     as_of = _as_of(demo_world_path)
     load_world(store, demo_world_path, now=as_of)
-    ctx = gather_context(store, customer="Northwind", now=as_of)
+    ctx = gather_context(store, actor=ACCOUNT_CSM, customer="Northwind", now=as_of)
     judged = [p for p in ctx.history if p.de_escalated is not None]
     failed = {p.tone for p in judged if not p.de_escalated}
     worked = {p.tone for p in judged if p.de_escalated}
@@ -63,6 +64,6 @@ def test_no_history_changes_nothing(store: Store, demo_world_path: Path) -> None
     world["communications"] = [c for c in world["communications"] if not c["id"].startswith("m-h")]
     as_of = _as_of(demo_world_path)
     load_world(store, world, now=as_of)
-    ctx = gather_context(store, customer="Northwind", now=as_of)
+    ctx = gather_context(store, actor=ACCOUNT_CSM, customer="Northwind", now=as_of)
     strategy = pick_strategy(ctx, Policy(), now=as_of)
     assert not any("de-escalated" in r or "earlier escalation" in r for r in strategy.tone.reasons)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.config import Settings
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.models import Draft
@@ -17,7 +18,7 @@ from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
 from communicator_escalation.workflow.delivery.approval import approve_send
 from communicator_escalation.workflow.delivery.sending import SendOutcome, send_response
-from communicator_escalation.workflow.drafting.responses import create_response
+from communicator_escalation.workflow.drafting.open import create_response
 from communicator_escalation.workflow.policy import Policy
 
 NOW = datetime(2027, 3, 12, 15, 30, tzinfo=timezone.utc)  # Friday 16:30 in Berlin
@@ -112,6 +113,6 @@ def send_now(store: Store, response_id: str, *, home: Path, now: datetime, appro
 
 def draft_and_send(store: Store, *, signal_id: str, home: Path, now: datetime) -> tuple[Draft, SendOutcome]:
     """Draft the first response of `signal_id` at `now` and send it (urgently, approved if needed) at once."""
-    draft = create_response(store, signal_id=signal_id, policy=Policy(), now=now)
+    draft = create_response(store, actor=ACCOUNT_CSM, signal_id=signal_id, policy=Policy(), now=now)
     assert draft.response_id is not None
     return draft, send_now(store, draft.response_id, home=home, now=now)

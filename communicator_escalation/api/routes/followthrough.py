@@ -12,7 +12,7 @@ from ...insights.tone import tone_reader
 from ...models import Draft
 from ...workflow.followthrough.clock import DueUpdate, list_due_updates
 from ...workflow.followthrough.updates import draft_update
-from ..auth import CurrentStaff, PolicyDep, VisibleResponse
+from ..auth import CurrentActor, PolicyDep
 from ..deps import StoreDep
 from ..errors import ERROR_RESPONSES
 
@@ -20,28 +20,25 @@ router = APIRouter(prefix="/api", tags=["follow-through"])
 
 
 @router.get("/updates", response_model=list[DueUpdate], responses=ERROR_RESPONSES, summary="Status updates owed")
-def updates(store: StoreDep, actor: CurrentStaff,
+def updates(store: StoreDep, actor: CurrentActor,
             every: bool = Query(False, alias="all", description="Also clocks still running.")) -> list[DueUpdate]:
     """Threads of the caller's customers whose next status update (or closing email) is due or overdue."""
-    return list_due_updates(store, actor_id=actor.id, include_upcoming=every)
+    return list_due_updates(store, actor=actor, include_upcoming=every)
 
 
 @router.post("/escalation-responses/{response_id}/update", response_model=Draft, responses=ERROR_RESPONSES,
              summary="Draft the next status update")
-def next_update(response_id: str, store: StoreDep, policy: PolicyDep, actor: CurrentStaff,
-                _visible: VisibleResponse) -> Draft:
+def next_update(response_id: str, store: StoreDep, policy: PolicyDep, actor: CurrentActor) -> Draft:
     """Draft the next update on the thread of a sent response (the closing email once resolved); an update
     already waiting is returned as it stands. Send it like any response."""
-    draft, _ = draft_update(store, response_id=response_id, policy=policy, actor_id=actor.id)
-    return draft
+    return draft_update(store, actor=actor, response_id=response_id, policy=policy).draft
 
 
 @router.get("/insights", response_model=Insights, responses=ERROR_RESPONSES, summary="Escalation insights")
-def insights(request: Request, store: StoreDep, policy: PolicyDep, actor: CurrentStaff,
+def insights(request: Request, store: StoreDep, policy: PolicyDep, actor: CurrentActor,
              customer: str | None = Query(None, description="Only this customer (id or name)."),
              since: date | None = Query(None, description="Only responses sent since this day (UTC).")) -> Insights:
     """Time to first acknowledgment, approaches that de-escalate (Wilson intervals), edit ratio by
     template, over the caller's customers."""
     settings: Settings = request.app.state.settings
-    return build_insights(store, policy=policy, customer=customer, since=since, actor_id=actor.id,
-                          tone=tone_reader(settings))
+    return build_insights(store, actor=actor, policy=policy, customer=customer, since=since, tone=tone_reader(settings))

@@ -56,7 +56,7 @@ def fetch_history(conn: Conn, *, customer_id: str, current_id: str, since: datet
         joined, from_start = _sponsor_joined(row["messages"] or [], sponsor_email)
         history.append(PastEscalation(
             id=row["id"], title=row["title"], severity=row["severity"], detected_at=row["detected_at"],
-            status=row["status"], resolved_at=row["resolved_at"], reporter_contact_id=row["reported_by_contact_id"],
+            status=row["status"], resolved_at=row["resolved_at"], reported_by_contact_id=row["reported_by_contact_id"],
             tone=row["tone"], template=row["template"], answered_at=row["answered_at"],
             de_escalated=row["de_escalated"], reply_tone=row["reply_tone"], sponsor_joined_at=joined,
             sponsor_on_first_response=from_start,

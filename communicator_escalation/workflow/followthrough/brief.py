@@ -2,7 +2,9 @@
 
 The brief says what happened (context, health, renewal), the customer's own words, the strategy
 and why, who owns what, the promised timeline, and where to look (ticket, thread, email, plan).
-It is rendered once from the database (prompts/followthrough/brief.md.j2) and kept in
+It is internal, but record text keeps the two voices apart here too: the customer's words and record
+titles appear only quoted, bounded and on one line, and text holding a contact detail or a link is
+withheld (`drafting.voices.customer_words`). It is rendered once from the database (prompts/followthrough/brief.md.j2) and kept in
 `escalation_briefs`; `publish_briefs` writes it as Markdown under the briefs folder
 (`$ESCALATION_HOME/briefs/` by default) and, when configured, as a Google Doc (mail/docs.py).
 A failed publication is recorded and tried again by the worker or `escalation sync`.
@@ -15,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from ...auth.actor import FOLLOW_THROUGH
 from ...config import Settings
 from ...errors import EscalationError
 from ...models import Draft, EscalationContext
@@ -22,6 +25,7 @@ from ...rendering import render
 from ...store import Store
 from ...store.responses import Conn, Row, addresses, display_names, utcnow
 from ..context.gather import gather_context
+from ..drafting.voices import customer_words, person_name
 from ..policy import Policy
 from ..strategy.pick import pick_strategy
 from ..strategy.sla import zone
@@ -29,6 +33,7 @@ from ..strategy.sla import zone
 __all__ = ["BriefDocs", "compose_brief", "publish_briefs", "queue_brief"]
 
 MAX_ATTEMPTS = 5
+_TITLE_MAX = 120
 logger = logging.getLogger(__name__)
 
 
@@ -41,14 +46,26 @@ class BriefDocs(Protocol):
 
 
 def _quote(ctx: EscalationContext) -> dict[str, str] | None:
-    """The customer's own words: the email the response answered, else the ticket's description."""
-    if ctx.reply_to is not None and ctx.reply_to.direction == "inbound" and ctx.reply_to.body:
-        return {"text": ctx.reply_to.body, "who": ctx.reply_to.contact_name or ctx.customer.name,
-                "where": ctx.reply_to.subject or ctx.reply_to.channel}
-    if ctx.ticket is not None and ctx.ticket.description:
-        who = ctx.ticket.requester.name if ctx.ticket.requester else ctx.customer.name
-        return {"text": ctx.ticket.description, "who": who, "where": ctx.ticket.id}
+    """The customer's own words, bounded on one line: the email the response answered, else the ticket's description.
+
+    Text with a contact detail or a link is not quoted (the brief is shared as a document).
+    """
+    mail, ticket = ctx.reply_to, ctx.ticket
+    if mail is not None and mail.direction == "inbound" and (words := customer_words(mail.body)):
+        return {"text": words, "who": person_name(mail.contact_name) or ctx.customer.name,
+                "where": customer_words(mail.subject, limit=_TITLE_MAX) or mail.channel}
+    if ticket is not None and (words := customer_words(ticket.description)):
+        who = person_name(ticket.requester.name) if ticket.requester else None
+        return {"text": words, "who": who or ctx.customer.name, "where": ticket.id}
     return None
+
+
+def _titles(ctx: EscalationContext) -> dict[str, str | None]:
+    """Record titles as bounded words to quote (None: withheld, it holds a contact detail or a link)."""
+    prior = ctx.prior_escalations[0].title if ctx.prior_escalations else None
+    return {"escalation": customer_words(ctx.escalation.title, limit=_TITLE_MAX),
+            "ticket": customer_words(ctx.ticket.subject, limit=_TITLE_MAX) if ctx.ticket else None,
+            "prior": customer_words(prior, limit=_TITLE_MAX)}
 
 
 def _local(moment: datetime | None, tz: Any) -> str | None:
@@ -57,7 +74,7 @@ def _local(moment: datetime | None, tz: Any) -> str | None:
 
 def compose_brief(store: Store, *, row: Row, policy: Policy, transport: str | None) -> tuple[str, str]:
     """(title, Markdown) of the brief of sent first response `row`, from the context at its send."""
-    ctx = gather_context(store, signal_id=row["risk_signal_id"], now=row["sent_at"])
+    ctx = gather_context(store, actor=FOLLOW_THROUGH, signal_id=row["risk_signal_id"], now=row["sent_at"])
     strategy = pick_strategy(ctx, policy, now=row["created_at"])
     draft = Draft.model_validate(row["draft"])
     tz = zone(ctx.customer.timezone) if ctx.customer.timezone else zone("UTC")
@@ -69,6 +86,7 @@ def compose_brief(store: Store, *, row: Row, policy: Policy, transport: str | No
         "draft": draft,
         "strategy": strategy,
         "quote": _quote(ctx),
+        "titles": _titles(ctx),
         "people": people,
         "sent_at": _local(row["sent_at"], tz),
         "detected_at": _local(ctx.escalation.detected_at, tz),

@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ...auth.access import require_staff, visible_customer_ids
+from ...auth.access import acting_staff, visible_customer_ids
+from ...auth.actor import Actor
 from ...errors import ConfigurationError
 from ...models import Milestone
 from ...store import Store
@@ -109,22 +110,22 @@ def due_updates_on(conn: Conn, *, now: datetime, customer_ids: set[str] | None =
     return [_due(row, now) for row in rows]
 
 
-def list_due_updates(store: Store, *, now: datetime | None = None, actor_id: str | None = None,
+def list_due_updates(store: Store, *, actor: Actor, now: datetime | None = None,
                      include_upcoming: bool = False) -> list[DueUpdate]:
     """Responses whose next update is due or overdue (a resolved escalation owes its closing email).
 
     Args:
         store: The database.
+        actor: Who looks: a staff member sees the threads of the customers they reach; the account's CSM
+            (the operator, a background process) sees every thread.
         now: The moment to judge by (default: now).
-        actor_id: Only threads of customers this staff member may reach (None: all).
         include_upcoming: Also list clocks that are still running.
 
     Raises:
-        NotFound: `actor_id` is not in the staff directory.
+        NotFound: The actor's staff id is not in the directory.
     """
     moment = utcnow(now)
     with store.connection() as conn:
-        visible = None
-        if actor_id is not None:
-            visible = visible_customer_ids(conn, actor=require_staff(conn, staff_id=actor_id))
+        staff = acting_staff(conn, actor)
+        visible = visible_customer_ids(conn, actor=staff) if staff is not None else None
         return due_updates_on(conn, now=moment, customer_ids=visible, include_upcoming=include_upcoming)

@@ -19,6 +19,7 @@ from datetime import datetime
 import psycopg
 from pydantic import BaseModel, Field, ValidationError
 
+from ...auth.actor import FOLLOW_THROUGH
 from ...config import Settings
 from ...errors import EscalationError
 from ...insights.outcomes import record_outcomes_on
@@ -29,9 +30,8 @@ from .brief import compose_brief, publish_briefs, queue_brief
 from .clock import update_due_after_send
 from .plan import complete_plan, record_plan
 
-__all__ = ["FOLLOW_THROUGH_ACTOR", "FollowThrough", "follow_through", "follow_through_pending"]
+__all__ = ["FollowThrough", "follow_through", "follow_through_pending"]
 
-FOLLOW_THROUGH_ACTOR = "system:follow-through"
 FOLLOW_THROUGH_ENTITY = "follow_through"  # audited apart from the response's own state changes
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def _record(conn: Conn, row: Row, *, policy: Policy, brief: tuple[str, str] | No
             due = update_due_after_send(row, policy=policy, sent_at=row["sent_at"])
     conn.execute("UPDATE escalation_responses SET next_update_due = %s, followed_through_at = %s WHERE id = %s",
                  (due, now, row["id"]))
-    audit(conn, actor=FOLLOW_THROUGH_ACTOR, entity=FOLLOW_THROUGH_ENTITY, entity_id=row["id"], action="recorded",
+    audit(conn, actor=FOLLOW_THROUGH.audit_id(None), entity=FOLLOW_THROUGH_ENTITY, entity_id=row["id"], action="recorded",
           detail={"kind": row["kind"], "next_update_due": due.isoformat() if due else None,
                   "save_play_id": f"sp-{row['id']}" if row["kind"] == "first" else None}, now=now)
 
@@ -130,7 +130,7 @@ def follow_through(store: Store, *, response_id: str, policy: Policy, settings: 
                     _record(conn, row, policy=policy, brief=brief, now=moment)
         publish_briefs(store, settings=settings, response_ids=[response_id], now=moment)
         return _summary(store, response_id)
-    except (EscalationError, psycopg.Error) as err:
+    except (EscalationError, psycopg.Error, ValidationError) as err:  # the email is out: never fail the send
         logger.error("follow-through of %s not recorded: %s", response_id, err)
         return None
 

@@ -19,6 +19,7 @@ from datetime import datetime
 import psycopg
 from pydantic import BaseModel, Field
 
+from ...auth.actor import WORKER
 from ...config import Settings
 from ...errors import EscalationError
 from ...insights.outcomes import record_outcomes
@@ -30,9 +31,8 @@ from .clock import DueUpdate, list_due_updates
 from .hook import follow_through_pending
 from .updates import draft_update
 
-__all__ = ["WORKER_ACTOR", "FollowUpReport", "follow_up"]
+__all__ = ["FollowUpReport", "follow_up"]
 
-WORKER_ACTOR = "system:worker"
 logger = logging.getLogger(__name__)
 
 
@@ -76,13 +76,12 @@ def follow_up(store: Store, *, settings: Settings, policy: Policy, now: datetime
                                    follow_through_pending(store, policy=policy, settings=settings, now=moment)]
 
     def updates() -> None:
-        report.due = list_due_updates(store, now=moment)
+        report.due = list_due_updates(store, actor=WORKER, now=moment)
         for item in report.due if draft_due else []:
             if item.draft_id is None:
-                draft, _ = draft_update(store, response_id=item.response_id, policy=policy, now=moment,
-                                        recorded_as=WORKER_ACTOR)
-                item.draft_id = draft.response_id
-                report.drafted.append(str(draft.response_id))
+                opened = draft_update(store, actor=WORKER, response_id=item.response_id, policy=policy, now=moment)
+                item.draft_id = opened.draft.response_id
+                report.drafted.append(str(opened.draft.response_id))
 
     def replies() -> None:
         report.replies = _replies(store, settings)

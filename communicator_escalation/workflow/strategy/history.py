@@ -75,7 +75,7 @@ def tone_advice(ctx: EscalationContext, *, tone: ToneName, executive: bool) -> t
                               worked=sum(p.tone == better for p in judged), failed=sum(p.tone == tone for p in judged)))
         tone = better  # type: ignore[assignment]
     reporter = ctx.reporter
-    raised = [p for p in ctx.history if reporter is not None and p.reporter_contact_id == reporter.id]
+    raised = [p for p in ctx.history if reporter is not None and p.reported_by_contact_id == reporter.id]
     if reporter is not None and raised:
         reasons.append(phrase("history_reason", reason="contact", person=reporter.name, count=len(raised),
                               ended=sum(p.status == "resolved" for p in raised)))

@@ -46,14 +46,15 @@ CREATE TABLE past_responses (
 CREATE INDEX past_responses_signal_idx ON past_responses (risk_signal_id, sent_at);
 CREATE INDEX past_responses_customer_idx ON past_responses (customer_id, sent_at DESC);
 
--- Every sent message to a customer about an escalation: ours and the world's past ones.
+-- Every sent message to a customer about an escalation: ours and the world's past ones (ours on the
+-- thread it actually went out on, 0040's sent_thread_id).
 CREATE VIEW sent_responses AS
 SELECT r.id, r.risk_signal_id, r.customer_id, r.kind, r.sender_id, r.cc_addrs, r.subject,
        r.draft -> 'strategy' ->> 'template' AS template, r.draft -> 'strategy' ->> 'tone' AS tone,
        EXISTS (SELECT 1 FROM approval_requests a WHERE a.response_id = r.id AND a.status = 'approved'
                AND a.decided_by = 'policy:expedited') AS expedited,
        NULL::double precision AS edit_ratio, r.draft -> 'email' ->> 'body' AS drafted_body, r.body,
-       r.sent_at, r.message_id, r.thread_id, 'skill'::text AS origin
+       r.sent_at, r.message_id, coalesce(r.sent_thread_id, r.thread_id) AS thread_id, 'skill'::text AS origin
   FROM escalation_responses r WHERE r.status = 'sent'
 UNION ALL
 SELECT p.id, p.risk_signal_id, p.customer_id, p.kind, p.sender_id, p.cc_addrs, p.subject, p.template, p.tone,
