@@ -36,7 +36,7 @@ from . import tool_handlers as ops
 from .host import ACTOR_KEY
 from .review_pins import PINS_KEY
 from .tool_args import TOOL_ARGS, ToolName
-from .tool_results import ErrorDetail, ErrorResult
+from .tool_errors import ErrorDetail, ErrorResult
 
 if TYPE_CHECKING:
     from .runtime import AgentRuntime
@@ -134,7 +134,7 @@ class EscalationSkill:
 
     @cached_property
     def tools(self) -> list[BaseTool]:  # type: ignore[override]
-        """The ten escalation tools, each a StructuredTool over its pydantic args model."""
+        """The escalation tools, each a StructuredTool over its pydantic args model."""
         return self._tools(send=ops.send)
 
     @cached_property
@@ -159,6 +159,7 @@ class EscalationSkill:
             ToolName.SHOW_DRAFT: ops.show,
             ToolName.SEND_RESPONSE: send,
             ToolName.CANCEL_RESPONSE: ops.cancel,
+            ToolName.LIST_OPEN: ops.inbox,
         }
         descriptions = {ToolName.SEND_RESPONSE: send_description} if send_description else {}
         return [self._tool(name, handlers[name], deps, descriptions.get(name)) for name in ToolName]

@@ -10,10 +10,12 @@ Blank optional strings (`""`) are read as "not given", because LLMs often send t
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
+
+from communicator_escalation.models import Severity
 
 
 class ToolName(StrEnum):
@@ -29,6 +31,7 @@ class ToolName(StrEnum):
     SHOW_DRAFT = "show_escalation_draft"
     SEND_RESPONSE = "send_escalation_response"
     CANCEL_RESPONSE = "cancel_escalation_response"
+    LIST_OPEN = "list_open_escalations"
 
 
 _ID_MAX = 100
@@ -37,6 +40,8 @@ _WHO_MAX_ITEMS = 20
 _SUBJECT_MAX = 250
 _BODY_MAX = 20_000
 _INSTRUCTIONS_MAX = 2_000
+_REQUEST_MAX = 2_000
+_LIMIT_MAX = 50
 
 _RESPONSE_ID = Field(
     min_length=1,
@@ -59,26 +64,24 @@ class _CustomerOrSignal(_Args):
     customer: str | None = Field(
         default=None,
         max_length=_NAME_MAX,
-        description=(
-            "Customer as the CSM named it: full or partial account name in any language, or the customer id. "
-            "Give this or signal_id."
-        ),
+        description="Customer name (any language, typos ok) or id; a contact's name also works.",
     )
-    signal_id: str | None = Field(
+    signal_id: str | None = Field(default=None, max_length=_ID_MAX, description="Risk signal id; wins over the rest.")
+    request: str | None = Field(
         default=None,
-        max_length=_ID_MAX,
-        description="Risk signal id of the escalation (e.g. from an alert). When given it wins over customer.",
+        max_length=_REQUEST_MAX,
+        description="The CSM's words when they name the escalation in a sentence (a customer, contact or signal id in it).",
     )
 
-    @field_validator("customer", "signal_id", mode="before")
+    @field_validator("customer", "signal_id", "request", mode="before")
     @classmethod
     def _blank(cls, value: Any) -> Any:
         return _blank_to_none(value)
 
     @model_validator(mode="after")
     def _one_target(self) -> _CustomerOrSignal:
-        if self.customer is None and self.signal_id is None:
-            raise ValueError("give customer or signal_id")
+        if self.customer is None and self.signal_id is None and self.request is None:
+            raise ValueError("give customer, signal_id or request")
         return self
 
 
@@ -133,8 +136,11 @@ class EditDraftArgs(_Args):
         max_length=_BODY_MAX,
         description="Text that replaces every occurrence of `replace`; an empty string deletes it.",
     )
+    to: str | None = Field(
+        default=None, max_length=_NAME_MAX, description="New recipient: another contact of the customer (name, email or id)."
+    )
 
-    @field_validator("subject", "body", "replace", mode="before")
+    @field_validator("subject", "body", "replace", "to", mode="before")
     @classmethod
     def _blank(cls, value: Any) -> Any:
         return _blank_to_none(value)
@@ -154,8 +160,8 @@ class EditDraftArgs(_Args):
             self.with_text = None
         elif self.with_text is None:
             raise ValueError("replace needs with_text")
-        if self.subject is None and self.body is None and self.replace is None:
-            raise ValueError("give subject, body, or replace with with_text")
+        if self.subject is None and self.body is None and self.replace is None and self.to is None:
+            raise ValueError("give subject, body, to, or replace with with_text")
         return self
 
 
@@ -229,6 +235,16 @@ class CancelResponseArgs(_Args):
     response_id: str = _RESPONSE_ID
 
 
+class ListOpenEscalationsArgs(_Args):
+    """List open escalations most urgent first, with their SLA clocks (for "what is open", "what's next")."""
+
+    scope: Literal["mine", "team", "all"] = Field(
+        default="all", description="mine (my accounts), team (my team's) or all (every customer I may reach)."
+    )
+    severity: list[Severity] = Field(default_factory=list, description="Only these severities; empty = all.")
+    limit: int | None = Field(default=None, ge=1, le=_LIMIT_MAX, description="At most this many.")
+
+
 def _clean_who(value: list[str]) -> list[str]:
     cleaned: list[str] = []
     for item in value:
@@ -251,5 +267,6 @@ TOOL_ARGS: dict[ToolName, type[BaseModel]] = {
     ToolName.SHOW_DRAFT: ShowDraftArgs,
     ToolName.SEND_RESPONSE: SendResponseArgs,
     ToolName.CANCEL_RESPONSE: CancelResponseArgs,
+    ToolName.LIST_OPEN: ListOpenEscalationsArgs,
 }
 """The `args_schema` of every tool, by name."""

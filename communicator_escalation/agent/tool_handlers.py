@@ -16,62 +16,33 @@ from ..auth.access import require_customer_access
 from ..config import Settings
 from ..errors import CustomerNotFound, NotFound, Refused
 from ..mail.base import Mailer
-from ..models import Draft, EscalationContext
+from ..models import CcSuggestion, Draft, EscalationContext
 from ..store import Store
 from ..rendering import render
 from ..store.responses import staff_member
 from ..workflow.context.gather import gather_context
+from ..workflow.context.locate import Located, gather_named
 from ..workflow.delivery.approval import EXPEDITED_ACTOR, ApprovalView, submit_for_approval
 from ..workflow.delivery.sending import SendOutcome, send_response
 from ..workflow.drafting.open import open_draft
 from ..workflow.drafting.responses import cancel_response, load_draft
 from ..workflow.policy import Policy
 from ..workflow.review.edits import Recipient as ViewRecipient
-from ..workflow.review.edits import ResponseView, add_cc, edit_response, get_response, remove_cc
+from ..workflow.review.edits import ResponseView, add_cc, change_recipient, edit_response, get_response, remove_cc
 from ..workflow.strategy.pick import pick_strategy
+from ..workflow.triage import open_escalations
 from .tool_args import (
-    AddCcsArgs,
-    CancelResponseArgs,
-    DraftResponseArgs,
-    EditDraftArgs,
-    GatherContextArgs,
-    PickStrategyArgs,
-    RemoveCcsArgs,
-    SendResponseArgs,
-    ShowDraftArgs,
-    SuggestCcsArgs,
+    AddCcsArgs, CancelResponseArgs, DraftResponseArgs, EditDraftArgs, GatherContextArgs, ListOpenEscalationsArgs,
+    PickStrategyArgs, RemoveCcsArgs, SendResponseArgs, ShowDraftArgs, SuggestCcsArgs,
 )
 from .tool_results import (
-    ApprovalSummary,
-    CancelResult,
-    CcSuggestionsResult,
-    ContextResult,
-    CustomerRef,
-    DraftResult,
-    EscalationRef,
-    Recipient,
-    RefusedItem,
-    ReviewResult,
-    SendResult,
-    SlaSummary,
-    StrategyResult,
-    SuggestedCc,
+    ApprovalSummary, CancelResult, CcSuggestionsResult, ContextResult, CustomerRef, DraftResult, EscalationRef,
+    InboxResult, Recipient, RefusedItem, ReviewResult, SendResult, SlaSummary, StrategyResult, SuggestedCc,
 )
 
 __all__ = [
-    "Deps",
-    "add_ccs",
-    "cancel",
-    "draft",
-    "edit",
-    "gather",
-    "load_view",
-    "remove_ccs",
-    "request_send",
-    "send",
-    "show",
-    "strategy",
-    "suggest",
+    "Deps", "add_ccs", "cancel", "draft", "edit", "gather", "inbox", "load_view", "remove_ccs", "request_send",
+    "send", "show", "strategy", "suggest",
 ]
 
 _SEND_STATUS = {
@@ -94,10 +65,6 @@ class Deps:
     policy: Policy
     llm: BaseChatModel | None
     settings: Settings | None
-
-
-def _target(args: GatherContextArgs | DraftResponseArgs) -> dict[str, str]:
-    return {"signal_id": args.signal_id} if args.signal_id else {"customer": args.customer or ""}
 
 
 def require_reach(store: Store, *, actor_id: str, customer_id: str) -> None:
@@ -125,12 +92,14 @@ def load_view(store: Store, *, response_id: str, actor: str | None = None) -> Re
     return view
 
 
-def _recipient(person: ViewRecipient, labels: dict[str, str]) -> Recipient:
-    return Recipient(name=person.name, email=person.email, label=labels.get(person.staff_id or ""))
+def _recipient(person: ViewRecipient, labels: dict[str, CcSuggestion]) -> Recipient:
+    suggestion = labels.get(person.staff_id or "")
+    label, reason = (suggestion.label, suggestion.reason) if suggestion else (None, None)
+    return Recipient(name=person.name, email=person.email, label=label, reason=reason)
 
 
-def _labels(stored: Draft) -> dict[str, str]:
-    return {c.staff_id: c.label for c in stored.suggested_ccs}
+def _labels(stored: Draft) -> dict[str, CcSuggestion]:
+    return {c.staff_id: c for c in stored.suggested_ccs}
 
 
 def _to(view: ResponseView) -> Recipient:
@@ -182,32 +151,40 @@ def _draft_result(view: ResponseView, stored: Draft, now: datetime | None) -> Dr
     )
 
 
-def _context(deps: Deps, *, actor: str | None, now: datetime | None, **target: str) -> EscalationContext:
-    """The context, resolved among the customers the actor (if named) may work on."""
-    return gather_context(deps.store, **target, actor_id=actor, now=now)
+def _context(
+    deps: Deps, args: GatherContextArgs | DraftResponseArgs, *, actor: str | None, now: datetime | None
+) -> tuple[EscalationContext, Located | None]:
+    return gather_named(
+        deps.store, customer=args.customer, signal_id=args.signal_id, request=args.request, actor_id=actor, now=now
+    )
+
+
+def _named(found: Located | None) -> dict[str, object]:
+    return {"named_by": found.named_by, "named_contact": found.contact} if found else {}
 
 
 def gather(deps: Deps, args: GatherContextArgs, *, actor: str | None, now: datetime | None) -> ContextResult:
     """gather_escalation_context."""
-    return ContextResult.from_context(_context(deps, actor=actor, now=now, **_target(args)))
+    ctx, found = _context(deps, args, actor=actor, now=now)
+    return ContextResult.from_context(ctx).model_copy(update=_named(found))
 
 
 def strategy(deps: Deps, args: PickStrategyArgs, *, actor: str | None, now: datetime | None) -> StrategyResult:
     """pick_response_strategy."""
-    ctx = _context(deps, actor=actor, now=now, signal_id=args.signal_id)
+    ctx = gather_context(deps.store, signal_id=args.signal_id, actor_id=actor, now=now)
     return StrategyResult.from_strategy(signal_id=args.signal_id, strategy=pick_strategy(ctx, deps.policy, now=now))
 
 
 def draft(deps: Deps, args: DraftResponseArgs, *, actor: str | None, now: datetime | None) -> DraftResult:
     """draft_escalation_response: the escalation's open draft (e.g. the worker's pre-draft) when the CSM
     gives no instructions, else a new draft (`open_draft`)."""
-    ctx = _context(deps, actor=actor, now=now, **_target(args))
+    ctx, found = _context(deps, args, actor=actor, now=now)
     made, _ = open_draft(
         deps.store, customer_id=ctx.customer.id, signal_id=ctx.escalation.id, policy=deps.policy, llm=deps.llm,
         instructions=args.instructions, actor=actor, now=now,
     )
     response_id = made.response_id or ""
-    return _draft_result(load_view(deps.store, response_id=response_id), made, now)
+    return _draft_result(load_view(deps.store, response_id=response_id), made, now).model_copy(update=_named(found))
 
 
 def show(deps: Deps, args: ShowDraftArgs, *, actor: str | None, now: datetime | None) -> DraftResult:
@@ -248,17 +225,15 @@ def _review_result(before: ResponseView, after: ResponseView, stored: Draft, **f
 
 def edit(deps: Deps, args: EditDraftArgs, *, actor: str | None, now: datetime | None) -> ReviewResult:
     """edit_escalation_draft."""
-    before = load_view(deps.store, response_id=args.response_id, actor=actor)
+    before = after = load_view(deps.store, response_id=args.response_id, actor=actor)
     replace = (args.replace, args.with_text or "") if args.replace is not None else None
-    after = edit_response(
-        deps.store,
-        response_id=args.response_id,
-        actor_id=actor,
-        subject=args.subject,
-        body=args.body,
-        replace=replace,
-        now=now,
-    )
+    if args.subject is not None or args.body is not None or replace is not None:
+        after = edit_response(
+            deps.store, response_id=args.response_id, actor_id=actor, subject=args.subject, body=args.body,
+            replace=replace, now=now,
+        )
+    if args.to is not None:
+        after = change_recipient(deps.store, response_id=args.response_id, contact=args.to, actor_id=actor, now=now)
     replacements = None
     if replace is not None:
         replacements = before.subject.count(replace[0]) + before.body.count(replace[0])
@@ -398,3 +373,12 @@ def cancel(deps: Deps, args: CancelResponseArgs, *, actor: str | None, now: date
     view = load_view(deps.store, response_id=args.response_id, actor=actor)
     cancel_response(deps.store, response_id=args.response_id, actor_id=actor, now=now)
     return CancelResult(response_id=view.id, customer=CustomerRef(id=view.customer_id, name=view.customer_name))
+
+
+def inbox(deps: Deps, args: ListOpenEscalationsArgs, *, actor: str | None, now: datetime | None) -> InboxResult:
+    """list_open_escalations."""
+    found = open_escalations(
+        deps.store, policy=deps.policy, actor_id=actor, scope=args.scope, severities=args.severity, limit=args.limit,
+        now=now,
+    )
+    return InboxResult.from_inbox(found)

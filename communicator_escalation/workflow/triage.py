@@ -94,9 +94,10 @@ class Inbox(BaseModel):
 
 
 def _urgency_key(item: OpenEscalation) -> tuple[Any, ...]:
-    """Unanswered before answered; then the nearest deadline (the most overdue first), severity, age."""
+    """Unanswered before answered; breached first, the most severe of those first; then the nearest deadline."""
     due = item.next_update_due if item.answered and item.next_update_due else item.first_response_due
-    return (item.answered, due, -SEVERITY_RANK[item.severity], item.detected_at, item.signal_id)
+    breached = not item.answered and item.urgency == "breached"
+    return (item.answered, not breached, -SEVERITY_RANK[item.severity] if breached else 0, due, item.signal_id)
 
 
 def _in_scope(actor: StaffMember | None, team: CustomerTeam, scope: Scope, team_csms: set[str]) -> bool:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -20,12 +21,13 @@ from pydantic import BaseModel, Field
 
 from ...auth.access import require_staff
 from ...errors import AmbiguousCustomer, CustomerNotFound
-from ...models import StaffMember
+from ...models import EscalationContext, StaffMember
 from ...store import Store
 from .customers import resolve_customer_on
+from .gather import gather_context
 from .mentions import Hit, Mentions, is_weak, read_mentions, words
 
-__all__ = ["Located", "locate_escalation", "locate_on"]
+__all__ = ["Located", "gather_named", "locate_escalation", "locate_on"]
 
 Conn = psycopg.Connection[dict[str, Any]]
 
@@ -138,3 +140,43 @@ def locate_escalation(store: Store, *, text: str, actor_id: str | None = None) -
     with store.connection() as conn:
         actor = require_staff(conn, staff_id=actor_id) if actor_id is not None else None
         return locate_on(conn, text=text, actor=actor)
+
+
+def _quietly(store: Store, text: str, actor_id: str | None) -> Located | None:
+    try:
+        return locate_escalation(store, text=text, actor_id=actor_id)
+    except (CustomerNotFound, AmbiguousCustomer):
+        return None
+
+
+def gather_named(
+    store: Store,
+    *,
+    customer: str | None = None,
+    signal_id: str | None = None,
+    request: str | None = None,
+    actor_id: str | None = None,
+    now: datetime | None = None,
+) -> tuple[EscalationContext, Located | None]:
+    """The context of the escalation a CSM named, and how their words named it (None for a plain id or name).
+
+    A signal id wins. A customer name that matches no customer is read like a sentence (a contact's
+    name, "Michael at DataFlow"); when that finds nothing either, the resolver's own error stands.
+    `request` alone is always read for the customer, contact or signal in it.
+
+    Raises:
+        The errors of `gather_context` and `locate_escalation`.
+    """
+    if signal_id is not None or customer is None:
+        found = None if signal_id is not None else locate_escalation(store, text=request or "", actor_id=actor_id)
+    else:
+        try:
+            return gather_context(store, customer=customer, actor_id=actor_id, now=now), None
+        except CustomerNotFound:
+            found = _quietly(store, customer, actor_id)
+            if found is None:
+                raise
+    if found is None:
+        return gather_context(store, signal_id=signal_id, actor_id=actor_id, now=now), None
+    target = {"signal_id": found.signal_id} if found.signal_id else {"customer": found.customer_id}
+    return gather_context(store, **target, actor_id=actor_id, now=now), found
