@@ -21,7 +21,7 @@ from bench_drafting import DEMO_WORLD, NOW, _drop, _scratch_database
 
 from communicator_escalation.agent.checkpoint import postgres_checkpointer
 from communicator_escalation.agent.host import CommunicatorAgent, ReviewDecision, Turn, TurnToken
-from communicator_escalation.agent.offline_model import OfflineChatModel
+from communicator_escalation.agent.offline.model import OfflineChatModel
 from communicator_escalation.agent.skill import EscalationSkill
 from communicator_escalation.config import Settings
 from communicator_escalation.mail.outbox import OutboxMailer

@@ -49,7 +49,8 @@ _CONNECTING = frozenset(
     "would will shall should may might must need needs want wants like help let lets let's i'd i'm im is are "
     "was were be been do does did just now today right away up so then also again too yet still some any all "
     "every each one ones hi hello hey thanks thank thx ok okay yes yeah sure what which who whom whose when "
-    "where why how there here as if than not no don't dont".split()
+    "where why how there here as if than not no don't dont use using tell give get got go see know think look "
+    "take keep put say said done doing going".split()
 )
 _COMMAND = frozenset(
     "draft drafts drafting write writing reply replies respond responding response responses answer answers "
@@ -62,7 +63,8 @@ _COMMAND = frozenset(
     "data sync api integration invoice invoices billing bill outage downtime security login sso export "
     "dashboard report reports support service update updates delay delays error errors failure failures "
     "mention mentioning include including quick quickly asap again regarding re: fw: fwd: guy guys folks "
-    "people person contact contacts manager lead".split()
+    "people person contact contacts manager lead strategy template timeline status something smth anything "
+    "explain reason version time left long much soon way u ur".split()
 )
 
 
