@@ -114,7 +114,7 @@ def test_prd_flow_on_chatopenai_sends_once(
             assert len(agent_calls) == 2 and len(rewrite_calls) == 1
             assert [bool(r.body.get("stream")) for r in agent_calls] == [turn_mode == "astream"] * 2
             tools = {t["function"]["name"]: t["function"]["parameters"] for t in agent_calls[0].body["tools"]}
-            assert len(tools) == 10
+            assert len(tools) == 11
             assert set(tools["send_escalation_response"]["properties"]) == {"response_id", "urgent"}
             assert agent_calls[0].messages[0]["role"] == "system"
 
