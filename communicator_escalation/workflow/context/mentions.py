@@ -54,18 +54,22 @@ _CONNECTING = frozenset(
 )
 _COMMAND = frozenset(
     "draft drafts drafting write writing reply replies respond responding response responses answer answers "
-    "email e-mail mail message note letter acknowledge acknowledgement acknowledgment apology escalation "
-    "escalations escalated send sent show view display cancel discard add remove cc ccs bcc change edit "
-    "make set replace shorten tone soft softer warm warmer tone formal short shorter brief longer subject "
-    "recipient customer customers account accounts client clients signal signals id issue issues problem "
-    "problems ticket tickets complaint complaints case cases incident incidents open new latest current "
-    "first next last urgent urgently critical high medium low priority severity sla deadline due team "
-    "data sync api integration invoice invoices billing bill outage downtime security login sso export "
-    "dashboard report reports support service update updates delay delays error errors failure failures "
-    "mention mentioning include including quick quickly asap again regarding re: fw: fwd: guy guys folks "
-    "people person contact contacts manager lead strategy template timeline status something smth anything "
-    "explain reason version time left long much soon way u ur".split()
+    "email e-mail acknowledge acknowledgement acknowledgment apology escalation escalations escalated send sent "
+    "show view display cancel discard cc ccs bcc edit replace shorten tone softer warmer shorter subject "
+    "recipient signal signals urgently asap sla deadline mention mentioning regarding smth explain".split()
 )
+"""Words that are never part of a name: a run of words containing one is not looked up."""
+_EVERYDAY = frozenset(
+    "mail message note letter add remove change make set soft warm formal short brief longer customer customers "
+    "account accounts client clients id issue issues problem problems ticket tickets complaint complaints case "
+    "cases incident incidents open new latest current first next last urgent critical high medium low priority "
+    "severity due team data sync api integration invoice invoices billing bill outage downtime security login "
+    "sso export dashboard report reports support service update updates delay delays error errors failure "
+    "failures include including quick quickly again re: fw: fwd: guy guys folks people person contact contacts "
+    "manager lead strategy template timeline status something anything reason version time left long much soon "
+    "way u ur".split()
+)
+"""Everyday escalation words: a run made only of these counts only as a whole name, never a prefix or near miss."""
 
 
 class Word(BaseModel):
@@ -142,7 +146,7 @@ def _connecting(word: Word) -> bool:
 
 def is_weak(word: Word) -> bool:
     """True for a connecting, command or everyday escalation word (never a name on its own)."""
-    return word.folded in _CONNECTING or word.folded in _COMMAND
+    return word.folded in _CONNECTING or word.folded in _COMMAND or word.folded in _EVERYDAY
 
 
 def _spans(found: list[Word]) -> Iterator[tuple[int, int]]:
@@ -150,7 +154,8 @@ def _spans(found: list[Word]) -> Iterator[tuple[int, int]]:
     for size in range(min(MAX_SPAN_WORDS, len(found)), 0, -1):
         for first in range(len(found) - size + 1):
             last = first + size - 1
-            if not (_connecting(found[first]) or _connecting(found[last])):
+            inside = found[first : last + 1]
+            if not (_connecting(found[first]) or _connecting(found[last]) or any(w.folded in _COMMAND for w in inside)):
                 yield first, last
 
 
