@@ -9,20 +9,22 @@ The first rows are issue 16's table. Row ids say what is being tried.
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from langchain_core.language_models import BaseChatModel
+from langchain_openai import ChatOpenAI
 
 from communicator_escalation.agent.checkpoint import postgres_checkpointer
 from communicator_escalation.agent.host import CommunicatorAgent, Turn
 from communicator_escalation.agent.offline.model import OfflineChatModel
-from communicator_escalation.agent.runtime import build_runtime
 from communicator_escalation.agent.skill import EscalationSkill
-from communicator_escalation.config import Settings
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.models import SEVERITY_RANK
 from communicator_escalation.store import Store
@@ -318,26 +320,64 @@ def _run(agent: TurnDriver, row: Row, actor: str | None) -> Turn:
     return agent.run_turn(thread, message=row.say, actor=actor)
 
 
+@pytest.fixture(scope="module")
+def offline_agents(
+    worlds: dict[str, tuple[Store, World, str | None]], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, CommunicatorAgent]:
+    """One offline agent per world (every row starts a thread of its own)."""
+    outbox = tmp_path_factory.mktemp("outbox")
+    return {
+        name: CommunicatorAgent(
+            [EscalationSkill(store, OutboxMailer(outbox), Policy())],
+            model=OfflineChatModel(),
+            checkpointer=postgres_checkpointer(store),
+        )
+        for name, (store, _, _) in worlds.items()
+    }
+
+
 @pytest.mark.parametrize("key", list(ROWS))
 def test_offline_model_does_what_the_csm_meant(
-    key: str, worlds: dict[str, tuple[Store, World, str | None]], tmp_path: Path, drive: Callable[[CommunicatorAgent], TurnDriver]
+    key: str,
+    worlds: dict[str, tuple[Store, World, str | None]],
+    offline_agents: dict[str, CommunicatorAgent],
+    drive: Callable[[CommunicatorAgent], TurnDriver],
 ) -> None:
     row = ROWS[key]
-    store, world, actor = worlds[row.world]
-    skill = EscalationSkill(store, OutboxMailer(tmp_path / "outbox"), Policy())
-    agent = drive(CommunicatorAgent([skill], model=OfflineChatModel(), checkpointer=postgres_checkpointer(store)))
-    row.expect(_run(agent, row, actor), world)
+    _, world, actor = worlds[row.world]
+    row.expect(_run(drive(offline_agents[row.world]), row, actor), world)
+
+
+@pytest.fixture(scope="module")
+def openai_url() -> Iterator[str]:
+    """The loopback OpenAI server, answering every row's message with its scripted calls."""
+    scripts = {**SETUP, **{row.say: row.llm for row in ROWS.values()}}
+    with OpenAIServer() as server:
+        server.reply(*([ScriptedLLM(scripts)] * 10_000))
+        yield server.base_url
+
+
+@pytest.fixture
+def chatopenai(openai_url: str) -> Iterator[BaseChatModel]:
+    """ChatOpenAI on the loopback server, with HTTP clients of this test's own (an async client serves one event loop)."""
+    tls = ssl.create_default_context()  # plain HTTP here; a ready context spares the clients loading CA files
+    with httpx.Client(verify=tls) as sync_client:
+        async_client = httpx.AsyncClient(verify=tls)
+        yield ChatOpenAI(
+            model="gpt-4o-mini", api_key="sk-test", base_url=openai_url, max_retries=0,
+            http_client=sync_client, http_async_client=async_client,
+        )
 
 
 @pytest.mark.parametrize("key", list(ROWS))
-def test_chatopenai_does_what_the_csm_meant(
-    key: str, worlds: dict[str, tuple[Store, World, str | None]], tmp_path: Path, drive: Callable[[CommunicatorAgent], TurnDriver]
+def test_chatopenai_does_what_the_csm_meant(    key: str,
+    worlds: dict[str, tuple[Store, World, str | None]],
+    chatopenai: BaseChatModel,
+    tmp_path: Path,
+    drive: Callable[[CommunicatorAgent], TurnDriver],
 ) -> None:
     row = ROWS[key]
     store, world, actor = worlds[row.world]
-    with OpenAIServer() as server:
-        server.reply(*([ScriptedLLM({**SETUP, row.say: row.llm})] * 30))
-        settings = Settings(home=tmp_path, openai_api_key="sk-test", openai_base_url=server.base_url, policy_file=None)
-        runtime = build_runtime(settings, store=store, policy=Policy())
-        agent = drive(CommunicatorAgent.from_runtime(runtime))
-        row.expect(_run(agent, row, actor), world)
+    skill = EscalationSkill(store, OutboxMailer(tmp_path / "outbox"), Policy(), llm=chatopenai)
+    agent = drive(CommunicatorAgent([skill], model=chatopenai, checkpointer=postgres_checkpointer(store)))
+    row.expect(_run(agent, row, actor), world)

@@ -36,6 +36,9 @@ _PROVIDER = "communicator_escalation"
 _WORD_STARTS = re.compile(r"(?<=\s)(?=\S)")
 """Where the streamed text is cut: before each word, so every piece is a word and the space after it."""
 _ANY_TOOL = {"auto", "any", "required"}
+_SCHEMA_CACHE_SIZE = 256
+_SCHEMAS: dict[int, tuple[BaseTool, dict[str, Any]]] = {}
+"""Tool schemas by tool identity (the tool is kept with its schema, so an id is never reused while cached)."""
 
 
 class OfflineChatModel(BaseChatModel):
@@ -83,7 +86,7 @@ class OfflineChatModel(BaseChatModel):
                 only that tool may be called.
             **kwargs: Passed on to `bind`.
         """
-        formatted = [convert_to_openai_tool(t) for t in tools]
+        formatted = [_openai_tool(t) for t in tools]
         return self.bind(tools=formatted, tool_choice=tool_choice, **kwargs)
 
     def with_structured_output(
@@ -147,6 +150,18 @@ class OfflineChatModel(BaseChatModel):
             if run_manager is not None:
                 await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
+
+
+def _openai_tool(tool: dict[str, Any] | type | Callable[..., Any] | BaseTool) -> dict[str, Any]:
+    """The OpenAI schema of a tool; a BaseTool's is computed once (create_agent binds the tools on every call)."""
+    if not isinstance(tool, BaseTool):
+        return convert_to_openai_tool(tool)
+    cached = _SCHEMAS.get(id(tool))
+    if cached is None or cached[0] is not tool:
+        if len(_SCHEMAS) >= _SCHEMA_CACHE_SIZE:
+            _SCHEMAS.pop(next(iter(_SCHEMAS)))
+        cached = _SCHEMAS[id(tool)] = (tool, convert_to_openai_tool(tool))
+    return cached[1]
 
 
 def _chunks(message: AIMessage) -> Iterator[ChatGenerationChunk]:
