@@ -43,11 +43,8 @@ _INSTRUCTIONS_MAX = 2_000
 _REQUEST_MAX = 2_000
 _LIMIT_MAX = 50
 
-_RESPONSE_ID = Field(
-    min_length=1,
-    max_length=_ID_MAX,
-    description="Id of the drafted escalation response, as returned in `response_id` by draft_escalation_response.",
-)
+_RESPONSE_ID = Field(min_length=1, max_length=_ID_MAX, description="The draft's response_id.")
+_SCHEMA_LIMITS = frozenset({"title", "maxLength", "minLength", "maxItems", "minItems", "maximum", "minimum"})
 
 
 class _Args(BaseModel):
@@ -70,7 +67,7 @@ class _CustomerOrSignal(_Args):
     request: str | None = Field(
         default=None,
         max_length=_REQUEST_MAX,
-        description="The CSM's words when they name the escalation in a sentence (a customer, contact or signal id in it).",
+        description="The CSM's sentence naming the escalation (customer, contact or signal id in it).",
     )
 
     @field_validator("customer", "signal_id", "request", mode="before")
@@ -86,26 +83,22 @@ class _CustomerOrSignal(_Args):
 
 
 class GatherContextArgs(_CustomerOrSignal):
-    """Find the customer's open escalation (or the given signal) and summarize its context."""
+    """Find the escalation (the customer's most urgent open one, or the signal) and its context."""
 
 
 class PickStrategyArgs(_Args):
-    """Choose the escalation type, tone, template and SLA timeline for one escalation."""
+    """Type, tone (with reasons), SLA clock and timeline of an escalation."""
 
-    signal_id: str = Field(
-        min_length=1,
-        max_length=_ID_MAX,
-        description="Risk signal id of the escalation, as returned in `signal_id` by gather_escalation_context.",
-    )
+    signal_id: str = Field(min_length=1, max_length=_ID_MAX, description="The escalation's signal_id.")
 
 
 class DraftResponseArgs(_CustomerOrSignal):
-    """Draft the escalation response email (a stored draft; nothing is sent)."""
+    """Draft the response email (stored; nothing is sent). The CSM sees the draft card; don't repeat it."""
 
     instructions: str | None = Field(
         default=None,
         max_length=_INSTRUCTIONS_MAX,
-        description="Optional wishes of the CSM for the wording, e.g. 'keep it short'. Never changes recipients or facts.",
+        description="The CSM's wishes for tone or content, e.g. 'softer tone'.",
     )
 
     @field_validator("instructions", mode="before")
@@ -115,30 +108,22 @@ class DraftResponseArgs(_CustomerOrSignal):
 
 
 class SuggestCcsArgs(_Args):
-    """List the internal people suggested as CCs for a draft, each with the reason."""
+    """Suggested and current CCs of a draft, with reasons."""
 
     response_id: str = _RESPONSE_ID
 
 
 class EditDraftArgs(_Args):
-    """Change the subject or body of a draft; an edit after approval voids the approval."""
+    """Edit a draft: subject, body, a replacement, or the recipient."""
 
     response_id: str = _RESPONSE_ID
-    subject: str | None = Field(
-        default=None, max_length=_SUBJECT_MAX, description="New subject line, one line of text."
-    )
-    body: str | None = Field(default=None, max_length=_BODY_MAX, description="New full body text.")
-    replace: str | None = Field(
-        default=None, max_length=_BODY_MAX, description="Exact text in the subject or body to replace; use with with_text."
-    )
+    subject: str | None = Field(default=None, max_length=_SUBJECT_MAX, description="New subject (one line).")
+    body: str | None = Field(default=None, max_length=_BODY_MAX, description="New full body.")
+    replace: str | None = Field(default=None, max_length=_BODY_MAX, description="Exact text to replace.")
     with_text: str | None = Field(
-        default=None,
-        max_length=_BODY_MAX,
-        description="Text that replaces every occurrence of `replace`; an empty string deletes it.",
+        default=None, max_length=_BODY_MAX, description="Replacement for `replace` ('' deletes it)."
     )
-    to: str | None = Field(
-        default=None, max_length=_NAME_MAX, description="New recipient: another contact of the customer (name, email or id)."
-    )
+    to: str | None = Field(default=None, max_length=_NAME_MAX, description="New recipient: a contact of the customer.")
 
     @field_validator("subject", "body", "replace", "to", mode="before")
     @classmethod
@@ -166,16 +151,13 @@ class EditDraftArgs(_Args):
 
 
 class AddCcsArgs(_Args):
-    """Add internal CCs to a draft; only staff from the directory can be added."""
+    """Add internal CCs (staff only) to a draft."""
 
     response_id: str = _RESPONSE_ID
     who: list[str] = Field(
         default_factory=list,
         max_length=_WHO_MAX_ITEMS,
-        description=(
-            "People to add: staff names, staff email addresses, or roles such as 'my manager', 'support lead', "
-            "'account executive'. An empty list adds every suggested CC."
-        ),
+        description="Staff names, emails or roles ('my manager', 'support lead'); empty adds the suggested CCs.",
     )
 
     @field_validator("who")
@@ -191,7 +173,7 @@ class RemoveCcsArgs(_Args):
     who: list[str] = Field(
         min_length=1,
         max_length=_WHO_MAX_ITEMS,
-        description="People to remove: names, email addresses or roles of current CCs.",
+        description="Names, emails or roles of current CCs.",
     )
 
     @field_validator("who")
@@ -204,18 +186,18 @@ class RemoveCcsArgs(_Args):
 
 
 class ShowDraftArgs(_Args):
-    """Show a draft as it stands: recipients, subject, body, suggestions and SLA."""
+    """Show a draft as it stands (the CSM sees the card)."""
 
     response_id: str = _RESPONSE_ID
 
 
 class SendResponseArgs(_Args):
-    """Request approval for a draft and send it once approved (exactly once)."""
+    """Send a draft after the CSM's review and approval (exactly once)."""
 
     response_id: str = _RESPONSE_ID
     urgent: bool = Field(
         default=False,
-        description="True for 'Send Urgently': asks for expedited approval under the escalation policy.",
+        description="True for 'Send Urgently' (expedited approval).",
     )
     content_hash: SkipJsonSchema[str | None] = Field(
         default=None,
@@ -236,12 +218,12 @@ class CancelResponseArgs(_Args):
 
 
 class ListOpenEscalationsArgs(_Args):
-    """List open escalations most urgent first, with their SLA clocks (for "what is open", "what's next")."""
+    """Open escalations, most urgent first, with SLA clocks ("what is open", "what's next")."""
 
     scope: Literal["mine", "team", "all"] = Field(
-        default="all", description="mine (my accounts), team (my team's) or all (every customer I may reach)."
+        default="all", description="mine, team or all I may reach."
     )
-    severity: list[Severity] = Field(default_factory=list, description="Only these severities; empty = all.")
+    severity: list[Severity] = Field(default_factory=list, description="Only these severities.")
     limit: int | None = Field(default=None, ge=1, le=_LIMIT_MAX, description="At most this many.")
 
 
@@ -270,3 +252,27 @@ TOOL_ARGS: dict[ToolName, type[BaseModel]] = {
     ToolName.LIST_OPEN: ListOpenEscalationsArgs,
 }
 """The `args_schema` of every tool, by name."""
+
+
+def model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema a model sees for a tool's arguments: types, required fields and descriptions.
+
+    Optional fields read as their plain type and length and range limits are left out (the tools
+    still enforce them when they validate the call), so a tool costs a model few prompt tokens.
+    """
+    return _compact(model.model_json_schema())
+
+
+def _compact(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_compact(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    options = node.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        (kept,) = [o for o in options if o != {"type": "null"}]
+        node = {**{k: v for k, v in node.items() if k != "anyOf"}, **kept}
+    return {
+        k: _compact(v) for k, v in node.items()
+        if k not in _SCHEMA_LIMITS and not (k == "default" and v in (None, [], "")) and k != "additionalProperties"
+    }

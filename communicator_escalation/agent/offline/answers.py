@@ -40,8 +40,16 @@ def answer(progress: Progress) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def draft_turn_text(context: ContextResult | None, draft: DraftResult) -> str:
-    """The context gathered (if any) and the draft card, as the CSM sees them after a draft request."""
+def draft_turn_text(context: ContextResult | None, draft: DraftResult, *, shown: bool = False) -> str:
+    """The context gathered (if any) and the draft card, as the CSM sees them after a draft request.
+
+    Args:
+        context: The context gathered in the turn.
+        draft: The draft (as stored).
+        shown: The CSM asked to see the draft as it stands ("show the draft").
+    """
+    if shown and context is None:
+        return render_chat("show.j2", draft=draft)
     return render_chat("draft.j2", context=context, draft=draft)
 
 
@@ -82,9 +90,7 @@ def _result_text(record: Record, last: ToolOutcome) -> str:
         template = {"help": "help.j2", "draft": "ask_target.j2", "explain": "inbox.j2"}.get(action.kind, "inbox.j2")
         return render_chat(template, inbox=result, next=action.kind == "next", severities=action.severities)
     if isinstance(result, DraftResult):
-        if action.kind == "show" and context is None:
-            return render_chat("show.j2", draft=result)
-        return draft_turn_text(context, result)
+        return draft_turn_text(context, result, shown=action.kind == "show")
     if isinstance(result, ContextResult):
         return render_chat("draft.j2", context=result, draft=None)
     if action.kind == "explain":
