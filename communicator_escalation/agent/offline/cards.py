@@ -12,14 +12,13 @@ that would re-read the draft, the longest prompt of the turn.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
@@ -27,11 +26,11 @@ from ..tool_results import ContextResult, DraftResult
 from .answers import draft_turn_text
 from .conversation import read_conversation
 from .intents import read_actions
+from .model import message_chunks
 
 __all__ = ["DraftCardMiddleware"]
 
 _CARD_ACTIONS = {"draft", "redraft", "show"}
-_WORD_STARTS = re.compile(r"(?<=\s)(?=\S)")
 
 
 class _Card(BaseChatModel):
@@ -53,20 +52,18 @@ class _Card(BaseChatModel):
         self, messages: list[BaseMessage], stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        for piece in _WORD_STARTS.split(self.text):
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
+        for chunk in message_chunks(AIMessage(content=self.text)):
             if run_manager is not None:
-                run_manager.on_llm_new_token(piece, chunk=chunk)
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
 
     async def _astream(
         self, messages: list[BaseMessage], stop: list[str] | None = None,
         run_manager: AsyncCallbackManagerForLLMRun | None = None, **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        for piece in _WORD_STARTS.split(self.text):
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
+        for chunk in message_chunks(AIMessage(content=self.text)):
             if run_manager is not None:
-                await run_manager.on_llm_new_token(piece, chunk=chunk)
+                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
 
 

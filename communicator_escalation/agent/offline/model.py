@@ -134,7 +134,7 @@ class OfflineChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        for chunk in _chunks(self._message(messages, stop, **kwargs)):
+        for chunk in message_chunks(self._message(messages, stop, **kwargs)):
             if run_manager is not None:
                 run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
@@ -146,7 +146,7 @@ class OfflineChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        for chunk in _chunks(self._message(messages, stop, **kwargs)):
+        for chunk in message_chunks(self._message(messages, stop, **kwargs)):
             if run_manager is not None:
                 await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
@@ -164,7 +164,7 @@ def _openai_tool(tool: dict[str, Any] | type | Callable[..., Any] | BaseTool) ->
     return cached[1]
 
 
-def _chunks(message: AIMessage) -> Iterator[ChatGenerationChunk]:
+def message_chunks(message: AIMessage) -> Iterator[ChatGenerationChunk]:
     """The message as a model streams it: its text word by word, then its tool calls, one chunk each."""
     text = message.content if isinstance(message.content, str) else ""
     for piece in _WORD_STARTS.split(text) if text else []:
