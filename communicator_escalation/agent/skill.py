@@ -36,7 +36,7 @@ from . import tool_handlers as ops
 from .host import ACTOR_KEY
 from .offline.cards import DraftCardMiddleware
 from .review_pins import PINS_KEY
-from .tool_args import TOOL_ARGS, ToolName, model_schema
+from .tool_args import TOOL_ARGS, ToolName, model_facing
 from .tool_errors import ErrorDetail, ErrorResult
 
 if TYPE_CHECKING:
@@ -53,14 +53,14 @@ def _invalid_arguments(err: ValidationError) -> str:
 
 
 class _ModelFacingTool(StructuredTool):
-    """A StructuredTool whose schema for the model is compact (`model_schema`); calls validate the full model."""
+    """A StructuredTool whose schema for the model is compact (`model_facing`); calls validate the full model."""
 
     @property
-    def tool_call_schema(self) -> dict[str, Any]:  # type: ignore[override]
-        """What a model sees: the args model's compact JSON schema."""
+    def tool_call_schema(self) -> type[BaseModel]:  # type: ignore[override]
+        """What a model sees: the args model with its compact JSON schema."""
         schema = self.args_schema
         assert isinstance(schema, type) and issubclass(schema, BaseModel)
-        return {**model_schema(schema), "description": self.description}
+        return model_facing(schema)
 
 
 class EscalationSkill:

@@ -10,6 +10,7 @@ Blank optional strings (`""`) are read as "not given", because LLMs often send t
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -252,6 +253,17 @@ TOOL_ARGS: dict[ToolName, type[BaseModel]] = {
     ToolName.LIST_OPEN: ListOpenEscalationsArgs,
 }
 """The `args_schema` of every tool, by name."""
+
+
+@lru_cache(maxsize=None)
+def model_facing(model: type[BaseModel]) -> type[BaseModel]:
+    """The args model as a model sees it: the same fields and validation, and `model_schema` as its JSON schema."""
+
+    def model_json_schema(cls: type[BaseModel], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return model_schema(model)
+
+    namespace = {"__doc__": model.__doc__, "__module__": model.__module__, "model_json_schema": classmethod(model_json_schema)}
+    return type(model.__name__, (model,), namespace)
 
 
 def model_schema(model: type[BaseModel]) -> dict[str, Any]:

@@ -68,15 +68,14 @@ def test_every_tool_is_covered_and_every_field_is_described() -> None:
     for name, tool in TOOLS.items():
         assert tool.args_schema is TOOL_ARGS[ToolName(name)]
         assert tool.description and "\n" not in tool.description
-        schema = tool.tool_call_schema  # what the model sees: compact, every field described
-        assert isinstance(schema, dict) and schema["description"] == tool.description
+        schema = tool.tool_call_schema.model_json_schema()  # what the model sees: compact, every field described
         assert all(field.get("description") for field in schema["properties"].values()), name
         assert "anyOf" not in json.dumps(schema) and "maxLength" not in json.dumps(schema), name
 
 
 def test_the_send_tool_takes_no_addresses_or_text() -> None:
-    schema = TOOLS[ToolName.SEND_RESPONSE.value].tool_call_schema
-    assert isinstance(schema, dict) and set(schema["properties"]) == {"response_id", "urgent"}
+    schema = TOOLS[ToolName.SEND_RESPONSE.value].tool_call_schema.model_json_schema()
+    assert set(schema["properties"]) == {"response_id", "urgent"}
 
 
 @pytest.mark.parametrize("args", [{}, {"response_id": "r", "to": "attacker@example.com"}, {"response_id": ""}])
