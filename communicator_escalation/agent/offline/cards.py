@@ -30,7 +30,8 @@ from .model import message_chunks
 
 __all__ = ["DraftCardMiddleware"]
 
-_CARD_ACTIONS = {"draft", "redraft", "show"}
+_CARD_ACTIONS = {"draft", "redraft", "show", "help"}
+"""Requests the card answers in full; "help" is a message the offline reader does not know (another language)."""
 
 
 class _Card(BaseChatModel):
@@ -77,7 +78,7 @@ def card_for(messages: list[BaseMessage]) -> str | None:
     if any(a.kind not in _CARD_ACTIONS for a in actions):
         return None
     context = next((r for r in reversed(results) if isinstance(r, ContextResult)), None)
-    return draft_turn_text(context, results[-1], shown=all(a.kind == "show" for a in actions))
+    return draft_turn_text(context, results[-1], shown=bool(actions) and all(a.kind == "show" for a in actions))
 
 
 def _answers_a_tool(message: BaseMessage) -> bool:
