@@ -1,0 +1,45 @@
+"""The draft card that ends a draft turn for any model: when it is said, and that it is the offline model's card."""
+
+from __future__ import annotations
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+
+from communicator_escalation.agent.offline.cards import card_for
+from tests.support.offline_chat import bound_model, context_result, draft_result
+
+
+def _draft_turn(request: str) -> list[BaseMessage]:
+    draft = draft_result()
+    return [
+        HumanMessage(request),
+        AIMessage(content="Drafting it now.", tool_calls=[
+            {"name": "gather_escalation_context", "args": {"request": request}, "id": "c1"},
+            {"name": "draft_escalation_response", "args": {"request": request}, "id": "c2"},
+        ]),
+        ToolMessage(content=context_result().to_content(), tool_call_id="c1", name="gather_escalation_context"),
+        ToolMessage(content=draft.to_content(), tool_call_id="c2", name="draft_escalation_response"),
+    ]
+
+
+def test_a_draft_request_ends_with_the_offline_models_card_of_the_stored_draft() -> None:
+    messages = _draft_turn("Draft escalation response for Müller")
+    card = card_for(messages)
+    assert card is not None and draft_result().body in card and "Escalation Details:" in card
+    offline = bound_model().invoke(messages)
+    assert offline.content == card
+
+
+def test_a_request_in_another_language_also_gets_the_card() -> None:
+    assert card_for(_draft_turn("Redacta una respuesta para Müller")) is not None
+
+
+def test_more_to_do_after_the_draft_lets_the_model_go_on() -> None:
+    assert card_for(_draft_turn("Draft escalation response for Müller and cc my manager")) is None
+
+
+def test_no_card_before_the_tools_answered_or_after_an_error() -> None:
+    messages = _draft_turn("Draft escalation response for Müller")
+    assert card_for(messages[:2]) is None
+    failed = [*messages[:3], ToolMessage(content='{"kind":"error","ok":false,"error":{"code":"refused","message":"no"}}',
+                                         tool_call_id="c2", name="draft_escalation_response")]
+    assert card_for(failed) is None
