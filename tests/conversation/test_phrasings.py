@@ -349,22 +349,22 @@ def test_offline_model_does_what_the_csm_meant(
 
 
 @pytest.fixture(scope="module")
-def openai_url() -> Iterator[str]:
+def openai_server() -> Iterator[OpenAIServer]:
     """The loopback OpenAI server, answering every row's message with its scripted calls."""
     scripts = {**SETUP, **{row.say: row.llm for row in ROWS.values()}}
     with OpenAIServer() as server:
         server.reply(*([ScriptedLLM(scripts)] * 10_000))
-        yield server.base_url
+        yield server
 
 
 @pytest.fixture
-def chatopenai(openai_url: str) -> Iterator[BaseChatModel]:
+def chatopenai(openai_server: OpenAIServer) -> Iterator[BaseChatModel]:
     """ChatOpenAI on the loopback server, with HTTP clients of this test's own (an async client serves one event loop)."""
     tls = ssl.create_default_context()  # plain HTTP here; a ready context spares the clients loading CA files
     with httpx.Client(verify=tls) as sync_client:
         async_client = httpx.AsyncClient(verify=tls)
         yield ChatOpenAI(
-            model="gpt-4o-mini", api_key="sk-test", base_url=openai_url, max_retries=0,
+            model="gpt-4o-mini", api_key="sk-test", base_url=openai_server.base_url, max_retries=0,
             http_client=sync_client, http_async_client=async_client,
         )
 
@@ -381,3 +381,24 @@ def test_chatopenai_does_what_the_csm_meant(    key: str,
     skill = EscalationSkill(store, OutboxMailer(tmp_path / "outbox"), Policy(), llm=chatopenai)
     agent = drive(CommunicatorAgent([skill], model=chatopenai, checkpointer=postgres_checkpointer(store)))
     row.expect(_run(agent, row, actor), world)
+
+
+def test_the_softer_tone_reaches_the_rewrite_as_the_csms_guidance(
+    worlds: dict[str, tuple[Store, World, str | None]],
+    offline_agents: dict[str, CommunicatorAgent],
+    openai_server: OpenAIServer,
+    chatopenai: BaseChatModel,
+    tmp_path: Path,
+    drive: Callable[[CommunicatorAgent], TurnDriver],
+) -> None:
+    row = ROWS["softer-tone"]
+    store, world, actor = worlds[row.world]
+    offline = _run(drive(offline_agents[row.world]), row, actor)
+    (note,) = [n for n in _data(offline, "draft")[-1]["review_notes"] if "softer tone" in n]
+    assert "no LLM is configured" in note  # template drafts: the guidance is passed on as a note to act on
+
+    skill = EscalationSkill(store, OutboxMailer(tmp_path / "outbox"), Policy(), llm=chatopenai)
+    before = len(openai_server.requests)
+    _run(drive(CommunicatorAgent([skill], model=chatopenai, checkpointer=postgres_checkpointer(store))), row, actor)
+    rewrites = [r for r in openai_server.requests[before:] if "response_format" in r.body]
+    assert rewrites and "<csm_guidance>\na softer tone\n</csm_guidance>" in rewrites[-1].text
