@@ -26,6 +26,7 @@ _EDGE = re.compile(
     r"response|reply|email|please|pls|thanks|thank you)\b)+$",
     _F,
 )
+_PARTS = re.compile(r"\s*(?:[,;]|\s[-–—]\s|\bbut\b)\s*", _F)
 _TAIL = re.compile(r"\s*(?:[,;:]|\s[-–—])\s+")
 _ASKS = re.compile(
     r"\b(?:tone|soft\w*|warm\w*|friendl\w*|firm\w*|formal\w*|informal|casual|polite\w*|kind\w*|calm\w*|"
@@ -60,5 +61,5 @@ def drafting_instructions(request: str, named_by: list[str]) -> str | None:
     previous = None
     while previous != rest:
         previous, rest = rest, _EDGE.sub("", rest.strip())
-    rest = " ".join(rest.split())
-    return rest if rest and _ASKS.search(rest) else None
+    asks = [part.strip() for part in _PARTS.split(" ".join(rest.split())) if _ASKS.search(part)]
+    return ", ".join(asks) or None

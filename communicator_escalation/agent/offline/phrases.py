@@ -83,6 +83,7 @@ REMOVE_WHO = [
     re.compile(r"^(?:remove|drop)\s+(?P<who>.+?)\s+as\s+(?:an?\s+)?(?:ccs?|cc'?s)$", _F),
     re.compile(r"^(?:don'?t|do\s+not|no\s+need\s+to)\s+cc\s+(?P<who>.+)$", _F),
     re.compile(r"^un-?cc\s+(?P<who>.+)$", _F),
+    re.compile(r"^(?:remove|drop|take\s+off)\s+(?P<who>(?!(?:it|this|that|the\s+(?:draft|email|reply|response))$).+)$", _F),
 ]
 WHO_SPLIT = re.compile(r"\s*(?:,|;|&|\+|\band\b|\bplus\b|\bas\s+well\s+as\b)\s*", _F)
 WHO_ARTICLE = re.compile(r"^(?:the|our|also|both)\s+|\s+(?:too|as\s+well)$", _F)
