@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from rapidfuzz import fuzz
 
 from communicator_escalation.workflow.context.customers import name_key
@@ -72,11 +72,9 @@ Step = Call | Missing | Invalid | Blocked
 class Record(BaseModel):
     """What an action did so far."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    action: Action
-    outcomes: list[ToolOutcome] = Field(default_factory=list)
-    blocked: str | None = None
+    action: Action = Field(description="The action.")
+    outcomes: list[ToolOutcome] = Field(default_factory=list, description="Its tool outcomes, in order.")
+    blocked: str | None = Field(default=None, description="Why it could not start: no_draft or no_target.")
 
 
 class Progress(BaseModel):
