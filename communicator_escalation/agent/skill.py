@@ -26,6 +26,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.config import get_config
 from pydantic import BaseModel, ValidationError
 
+from ..auth.actor import Actor
 from ..config import Settings
 from ..errors import EscalationError
 from ..mail.base import Mailer
@@ -181,11 +182,12 @@ class EscalationSkill:
         descriptions = {ToolName.SEND_RESPONSE: send_description} if send_description else {}
         return [self._tool(name, handlers[name], deps, descriptions.get(name)) for name in ToolName]
 
-    def _actor(self, config: RunnableConfig | None) -> str | None:
+    def _actor(self, config: RunnableConfig | None) -> Actor:
+        """Who the turn acts as: the run's staff id (unless fixed), else the skill's, else the account's CSM."""
         if not self.actor_from_config:
-            return self.actor
+            return Actor.of(self.actor)
         configurable = (config or {}).get("configurable") or {}
-        return configurable.get(ACTOR_KEY) or self.actor
+        return Actor.of(configurable.get(ACTOR_KEY) or self.actor)
 
     def _tool(
         self, name: ToolName, handler: Callable[..., Any], deps: ops.Deps, description: str | None = None
@@ -213,11 +215,11 @@ class EscalationSkill:
             handle_validation_error=_invalid_arguments,
         )
 
-    def _current_actor(self) -> str | None:
+    def _current_actor(self) -> Actor:
         try:
             return self._actor(get_config())
         except RuntimeError:
-            return self.actor
+            return Actor.of(self.actor)
 
     def _pin_content(self, tool_call: ToolCall) -> dict[str, Any]:
         """The content hash of the response as the review card is about to show it.

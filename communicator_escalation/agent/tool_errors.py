@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from communicator_escalation.errors import EscalationError
+from communicator_escalation.models import ReviewNote
 
 __all__ = ["Candidate", "ErrorDetail", "ErrorResult", "Part", "Result"]
 
@@ -43,6 +44,7 @@ class ErrorDetail(Part):
     code: str = Field(description="Stable code, e.g. customer_not_found, ambiguous_customer, no_open_escalation, not_found, refused.")
     message: str = Field(description="What went wrong, for the CSM.")
     candidates: list[Candidate] = Field(default_factory=list, description="Options to choose from, or close matches.")
+    notes: list[ReviewNote] | None = Field(default=None, description="Blocking review notes that stopped a send.")
 
 
 class ErrorResult(Result):
@@ -55,7 +57,8 @@ class ErrorResult(Result):
     @classmethod
     def from_error(cls, err: EscalationError) -> ErrorResult:
         """Result for an expected failure raised by the workflow."""
-        return cls(error=ErrorDetail(code=err.code, message=err.message, candidates=[_candidate(c) for c in err.candidates]))
+        return cls(error=ErrorDetail(code=err.code, message=err.message, candidates=[_candidate(c) for c in err.candidates],
+                                     notes=[ReviewNote.model_validate(n) for n in err.notes] or None))
 
 
 _ID_KEYS = ("id", "signal_id", "customer_id", "staff_id")

@@ -23,6 +23,7 @@ from communicator_escalation.models import (
     CcSuggestion,
     EscalationContext,
     EscalationType,
+    ReviewNote,
     RiskSignal,
     Severity,
     SlaClock,
@@ -208,7 +209,7 @@ class TimelineStep(Part):
 
     milestone: str = Field(description="What will be delivered.")
     due_text: str = Field(description="Due time in the customer's timezone.")
-    status: Literal["planned", "in_place", "done"] = Field(description="planned, in_place or done.")
+    status: Literal["planned", "identified", "done"] = Field(description="planned, identified or done.")
 
 
 class StrategyResult(Result):
@@ -224,7 +225,7 @@ class StrategyResult(Result):
     sla: SlaSummary = Field(description="First-response SLA.")
     timeline: list[TimelineStep] = Field(default_factory=list, description="Milestones the email will promise.")
     action_items: list[str] = Field(default_factory=list, description="Immediate actions, as sentences.")
-    review_notes: list[str] = Field(default_factory=list, description="Assumptions and gaps for the CSM.")
+    review_notes: list[ReviewNote] = Field(default_factory=list, description="Assumptions and gaps for the CSM.")
 
     @classmethod
     def from_strategy(cls, *, signal_id: str, strategy: Strategy) -> StrategyResult:
@@ -256,7 +257,9 @@ class DraftResult(Result):
     subject: str = Field(description="Subject line.")
     body: str = Field(description="Full body text.")
     suggested_ccs: list[SuggestedCc] = Field(default_factory=list, description="Suggested CCs not yet on the draft.")
-    review_notes: list[str] = Field(default_factory=list, description="What the CSM should check or fill in.")
+    review_notes: list[ReviewNote] = Field(
+        default_factory=list, description="What to check; blocking ones stop the send until the draft is fixed."
+    )
     other_open_escalations: list[EscalationRef] = Field(default_factory=list, description="Other open escalations of the customer.")
     sla: SlaSummary = Field(description="First-response SLA.")
     named_by: list[str] = Field(default_factory=list, description="The CSM's words that named it, when read from `request`.")
@@ -288,7 +291,7 @@ class ReviewResult(Result):
     replacements: int | None = Field(default=None, description="Occurrences replaced by a replace edit.")
     refused: list[RefusedItem] = Field(default_factory=list, description="Requests not carried out, with reasons.")
     approval_voided: bool = Field(default=False, description="True when this change voided an earlier approval.")
-    review_notes: list[str] = Field(default_factory=list, description="New notes for the CSM, e.g. from the grounding check.")
+    review_notes: list[ReviewNote] = Field(default_factory=list, description="New notes for the CSM, e.g. from the grounding check.")
 
 
 class CcSuggestionsResult(Result):

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from ..auth.actor import Actor
 from ..config import Settings
 from ..models import Severity
 from ..rendering import render
@@ -26,7 +27,7 @@ def inbox(
     settings = Settings()
     with guarded(as_json=as_json), opened_store(settings) as store:
         found = open_escalations(
-            store, policy=load_policy(settings.policy_file), actor_id=as_staff, scope=_scope(scope),
+            store, actor=Actor.of(as_staff), policy=load_policy(settings.policy_file), scope=_scope(scope),
             severities=[_severity(s) for s in severity], limit=limit,
         )
     if as_json:

@@ -16,7 +16,7 @@ from typing import Any
 from langgraph_sdk import Auth
 
 from ..agent.review_gate import InvalidReviewAnswer, read_review_answer
-from ..auth.tokens import Unauthorized, verify_token
+from ..auth.tokens import Unauthorized, bearer_challenge, verify_token
 from .shared import shared_runtime
 
 __all__ = ["OWNER_KEY", "auth"]
@@ -39,7 +39,7 @@ async def authenticate(authorization: str | None) -> Auth.types.MinimalUserDict:
     try:
         staff = await asyncio.to_thread(verify_token, store, token=_bearer(authorization))
     except Unauthorized as err:
-        raise Auth.exceptions.HTTPException(status_code=401, detail=err.message, headers=err.headers) from err
+        raise Auth.exceptions.HTTPException(status_code=401, detail=err.message, headers=bearer_challenge(err)) from err
     return {"identity": staff.id, "display_name": staff.name}
 
 

@@ -9,7 +9,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 
 from ..store import Store
-from ..auth.tokens import Unauthorized, verify_token
+from ..auth.tokens import Unauthorized, bearer_challenge, verify_token
 
 __all__ = ["BearerTokens", "on_auth_error"]
 
@@ -41,4 +41,4 @@ class BearerTokens(AuthenticationBackend):
 def on_auth_error(conn: HTTPConnection, exc: AuthenticationError) -> JSONResponse:
     """401 with the error body the HTTP API uses and the RFC 6750 challenge."""
     error = exc.error if isinstance(exc, _Refused) else Unauthorized(str(exc))
-    return JSONResponse(error.to_dict(), status_code=401, headers=error.headers)
+    return JSONResponse(error.to_dict(), status_code=401, headers=bearer_challenge(error))

@@ -8,8 +8,8 @@ policy's SLA clock on each in the customer's timezone and business calendar.
 Scopes: `mine` is the customers whose team names the actor (as CSM, the CSM's manager, account
 executive, support lead or executive sponsor); `team` is the customers whose CSM is the actor, reports
 to the actor (directly or not) or shares the actor's manager; `all` is every customer the actor may
-reach. Every scope is cut to what the access rule lets the actor reach. Without an actor (admin and
-library use, where the CLI acts as each account's own CSM) every customer is in every scope.
+reach. Every scope is cut to what the access rule lets the actor reach. The account's CSM (`Actor()`:
+the CLI without `--as`, a library caller) reaches every account: every customer is in every scope.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from typing import Any, Literal
 import psycopg
 from pydantic import BaseModel, Field
 
-from ..auth.access import CustomerTeam, may_reach, require_staff
+from ..auth.access import CustomerTeam, acting_staff, may_reach
+from ..auth.actor import Actor
 from ..errors import ConfigurationError
 from ..models import ESCALATION_SIGNAL_TYPES, SEVERITY_RANK, EscalationType, Severity, StaffMember, Urgency
 from ..store import Store
@@ -151,31 +152,30 @@ def _rows(conn: Conn, *, actor: StaffMember | None, scope: Scope, severities: Se
 def open_escalations(
     store: Store,
     *,
+    actor: Actor,
     policy: Policy,
-    actor_id: str | None = None,
     scope: Scope = "all",
     severities: Sequence[Severity] = (),
     limit: int | None = None,
     now: datetime | None = None,
 ) -> Inbox:
-    """The open escalations in `scope` for `actor_id`, most urgent first, with their SLA clocks.
+    """The open escalations in `scope` for `actor`, most urgent first, with their SLA clocks.
 
     Args:
         store: The database.
+        actor: Who asks; a staff member sees only the customers they may reach.
         policy: The SLA policy the clocks run on.
-        actor_id: Who asks (None: every customer, for admin and library use).
         scope: mine, team or all (see the module docstring).
         severities: Only these severities (empty: all).
         limit: At most this many (None: all); `total` still counts every one in scope.
         now: The moment the clocks are read at (default: the current time).
 
     Raises:
-        NotFound: `actor_id` is not in the staff directory.
+        NotFound: The actor's staff id is not in the staff directory.
     """
     moment = now or datetime.now(UTC)
     with store.connection() as conn:
-        actor = require_staff(conn, staff_id=actor_id) if actor_id is not None else None
-        rows = _rows(conn, actor=actor, scope=scope, severities=severities)
+        rows = _rows(conn, actor=acting_staff(conn, actor), scope=scope, severities=severities)
     items = sorted((_clocked(row, policy, moment) for row in rows), key=_urgency_key)
     return Inbox(
         scope=scope,

@@ -4,6 +4,7 @@ another CSM's customer, and a world of the test's own (Unicode names, another ve
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from communicator_escalation.agent.checkpoint import postgres_checkpointer
-from communicator_escalation.agent.host import CommunicatorAgent, Turn
+from communicator_escalation.agent.host import CommunicatorAgent, ReviewDecision, Turn
 from communicator_escalation.agent.offline.model import OfflineChatModel
 from communicator_escalation.agent.skill import EscalationSkill
 from communicator_escalation.mail.outbox import OutboxMailer
@@ -20,6 +21,7 @@ from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
 from communicator_escalation.workflow.policy import Policy
 from tests.support.step1_worlds import NOW, nordlicht_world
+from tests.support.trust_world import world as trust_world
 from tests.support.turn_modes import TurnDriver
 
 
@@ -150,3 +152,20 @@ def test_another_csms_customer_is_not_found_for_the_actor(
     assert error["error"]["code"] in {"customer_not_found", "not_found"}
     assert dataflow["name"] not in json.dumps(error)
     assert _response_count(store) == 0
+
+
+def test_a_placeholder_stops_the_chat_send_and_says_what_to_fill_in(
+    store: Store, tmp_path: Path, make_agent: Callable[..., TurnDriver]
+) -> None:
+    load_world(store, trust_world(datetime.now(UTC), detected_minutes_ago=4 * 24 * 60))  # resolution target passed
+    agent = make_agent()
+    drafted = agent.run_turn(message="Draft escalation response for Aurora")
+    assert "Before this can be sent, fix:" in drafted.reply and "[confirm: date]" in drafted.reply
+    agent.run_turn(drafted.thread_id, message="Send Urgently")
+    refused = agent.run_turn(drafted.thread_id, decision=ReviewDecision(type="approve"))
+    [error] = _results(refused, "error")
+    assert error["error"]["code"] == "unconfirmed_placeholder"
+    assert "nothing was queued for approval" in refused.reply and "Fill in [confirm: date]" in refused.reply
+    assert not list((tmp_path / "outbox").glob("*.eml"))
+    with store.connection() as conn:
+        assert conn.execute("SELECT count(*) AS n FROM approval_requests").fetchone()["n"] == 0

@@ -402,8 +402,9 @@ def test_the_softer_tone_reaches_the_rewrite_as_the_csms_guidance(
     row = ROWS["softer-tone"]
     store, world, actor = worlds[row.world]
     offline = _run(drive(offline_agents[row.world]), row, actor)
-    (note,) = [n for n in _data(offline, "draft")[-1]["review_notes"] if "softer tone" in n]
-    assert "no LLM is configured" in note  # template drafts: the guidance is passed on as a note to act on
+    (note,) = [n for n in _data(offline, "draft")[-1]["review_notes"] if "softer tone" in n["text"]]
+    assert note["code"] == "instructions_not_applied" and note["kind"] == "advisory"
+    assert "no LLM is configured" in note["text"]  # template drafts: the guidance is passed on as a note to act on
 
     skill = EscalationSkill(store, OutboxMailer(tmp_path / "outbox"), Policy(), llm=chatopenai)
     before = len(openai_server.requests)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.agent.checkpoint import postgres_checkpointer
 from communicator_escalation.agent.host import CommunicatorAgent, ReviewDecision, Turn
 from communicator_escalation.agent.offline.model import OfflineChatModel
@@ -73,17 +74,17 @@ def _state(store: Store, response_id: str) -> dict[str, Any]:
 
 
 def _new_body(store: Store, response_id: str) -> None:
-    body = get_response(store, response_id=response_id).body
-    edit_response(store, response_id=response_id, body=body + "\n\nP.S. Changed after the review card was shown.")
+    body = get_response(store, actor=ACCOUNT_CSM, response_id=response_id).body
+    edit_response(store, actor=ACCOUNT_CSM, response_id=response_id, body=body + "\n\nP.S. Changed after the review card was shown.")
 
 
 def _new_subject(store: Store, response_id: str) -> None:
-    subject = get_response(store, response_id=response_id).subject
-    edit_response(store, response_id=response_id, subject=f"{subject} (revised)")
+    subject = get_response(store, actor=ACCOUNT_CSM, response_id=response_id).subject
+    edit_response(store, actor=ACCOUNT_CSM, response_id=response_id, subject=f"{subject} (revised)")
 
 
 def _new_cc(store: Store, response_id: str) -> None:
-    add_cc(store, response_id=response_id, who="support lead")
+    add_cc(store, actor=ACCOUNT_CSM, response_id=response_id, who="support lead")
 
 
 def _dataflow(demo_world_path: Path) -> dict[str, Any]:
@@ -98,7 +99,7 @@ def test_the_card_identifies_the_content_and_an_unchanged_approval_sends_once(
     response_id = _draft(drafted)["response_id"]
     review = agent.run_turn(drafted.thread_id, message="Send Urgently")
     [request] = review.pending_review
-    view = get_response(store, response_id=response_id)
+    view = get_response(store, actor=ACCOUNT_CSM, response_id=response_id)
     assert request.args == {"response_id": response_id, "urgent": True}
     assert request.pinned == {"content_hash": view.content_hash}
     first_line = next(line.strip() for line in view.body.splitlines() if line.strip())
@@ -124,7 +125,7 @@ def test_a_draft_changed_after_the_card_is_not_sent_until_reviewed_again(
     card = agent.run_turn(drafted.thread_id, message="Send Urgently").pending_review[0]
 
     change(store, response_id)
-    changed = get_response(store, response_id=response_id)
+    changed = get_response(store, actor=ACCOUNT_CSM, response_id=response_id)
     assert changed.content_hash != card.pinned["content_hash"]
 
     refused = agent.run_turn(drafted.thread_id, decision=ReviewDecision(type="approve"))
@@ -162,7 +163,7 @@ def test_an_edit_decision_cannot_supply_the_pinned_hash(
     response_id = _draft(drafted)["response_id"]
     agent.run_turn(drafted.thread_id, message="Send")
     _new_body(store, response_id)
-    current = get_response(store, response_id=response_id).content_hash
+    current = get_response(store, actor=ACCOUNT_CSM, response_id=response_id).content_hash
 
     edited = agent.run_turn(
         drafted.thread_id,
@@ -183,7 +184,7 @@ def test_the_pin_survives_a_restart(store: Store, demo_world_path: Path, outbox:
 
     restarted = drive(_agent(store, outbox))
     assert restarted.pending_review(drafted.thread_id)[0].pinned["content_hash"] != get_response(
-        store, response_id=response_id
+        store, actor=ACCOUNT_CSM, response_id=response_id
     ).content_hash
     refused = restarted.run_turn(drafted.thread_id, message="approve")
     assert "Nothing was sent" in refused.reply

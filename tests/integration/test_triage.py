@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM, Actor
 from communicator_escalation.errors import NotFound
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
 from communicator_escalation.workflow.policy import Policy
-from communicator_escalation.workflow.triage import open_escalations
+from communicator_escalation.workflow.triage import Scope, open_escalations
 from tests.support.phrasing_world import ACTOR, AS_OF, phrasing_world
 
 NOW = AS_OF  # the world is loaded as written (no time shift) and the clocks are read at its as_of
@@ -41,7 +42,7 @@ def world(store: Store) -> dict[str, Any]:
 
 
 def test_all_reachable_most_urgent_first_with_the_sla_clock(store: Store, world: dict[str, Any]) -> None:
-    inbox = open_escalations(store, policy=Policy(), actor_id=ACTOR, now=NOW)
+    inbox = open_escalations(store, policy=Policy(), actor=Actor.of(ACTOR), now=NOW)
     mine = {c["id"] for c in world["customers"] if c["csm_id"] == ACTOR}
     assert {e.signal_id for e in inbox.escalations} == _open(world, mine) and inbox.total == len(_open(world, mine))
     unanswered = [e for e in inbox.escalations if not e.answered]
@@ -58,37 +59,43 @@ def test_all_reachable_most_urgent_first_with_the_sla_clock(store: Store, world:
 
 
 def test_an_answered_escalation_has_its_next_update_due(store: Store, world: dict[str, Any]) -> None:
-    (answered,) = [e for e in open_escalations(store, policy=Policy(), actor_id=ACTOR, now=NOW).escalations if e.answered]
+    (answered,) = [e for e in open_escalations(store, policy=Policy(), actor=Actor.of(ACTOR), now=NOW).escalations if e.answered]
     assert answered.signal_id == "NS-2" and answered.response_sent_at is not None
     assert answered.next_update_due is not None and answered.next_update_due > answered.response_sent_at
 
 
 def test_another_csms_customer_is_never_listed_but_an_executive_sees_it(store: Store, world: dict[str, Any]) -> None:
     hidden = {s["id"] for s in world["risk_signals"] if s["customer_id"] == "k-acme"}
-    assert not hidden & {e.signal_id for e in open_escalations(store, policy=Policy(), actor_id=ACTOR, now=NOW).escalations}
+    assert not hidden & {e.signal_id for e in open_escalations(store, policy=Policy(), actor=Actor.of(ACTOR), now=NOW).escalations}
     executive = next(s["id"] for s in world["staff"] if s["role"] == "executive")
-    assert hidden <= {e.signal_id for e in open_escalations(store, policy=Policy(), actor_id=executive, now=NOW).escalations}
+    assert hidden <= {e.signal_id for e in open_escalations(store, policy=Policy(), actor=Actor.of(executive), now=NOW).escalations}
 
 
 def test_scopes_severity_and_limit(store: Store, world: dict[str, Any]) -> None:
     manager = next(s for s in world["staff"] if s["role"] == "csm_manager")
-    team = open_escalations(store, policy=Policy(), actor_id=manager["id"], scope="team", now=NOW)
+    team = open_escalations(store, policy=Policy(), actor=Actor.of(manager["id"]), scope="team", now=NOW)
     assert {e.signal_id for e in team.escalations} == _open(world)  # both CSMs report to the manager
     ae = next(s for s in world["staff"] if s["role"] == "account_executive")  # on every account but Acme's
-    mine = open_escalations(store, policy=Policy(), actor_id=ae["id"], scope="mine", now=NOW)
+    mine = open_escalations(store, policy=Policy(), actor=Actor.of(ae["id"]), scope="mine", now=NOW)
     teamed = {c["id"] for c in world["customers"] if c.get("account_executive_id") == ae["id"]}
     assert {e.signal_id for e in mine.escalations} == _open(world, teamed)
     other_csm = next(s["id"] for s in world["staff"] if s["role"] == "csm" and s["id"] != ACTOR)
     theirs = {c["id"] for c in world["customers"] if c["csm_id"] == other_csm}
-    assert {e.signal_id for e in open_escalations(store, policy=Policy(), actor_id=other_csm, scope="mine", now=NOW).escalations} \
+    assert {e.signal_id for e in open_escalations(store, policy=Policy(), actor=Actor.of(other_csm), scope="mine", now=NOW).escalations} \
         == _open(world, theirs)
-    critical = open_escalations(store, policy=Policy(), actor_id=ACTOR, severities=["critical"], now=NOW)
+    critical = open_escalations(store, policy=Policy(), actor=Actor.of(ACTOR), severities=["critical"], now=NOW)
     assert {e.severity for e in critical.escalations} == {"critical"}
-    top = open_escalations(store, policy=Policy(), actor_id=ACTOR, limit=2, now=NOW)
+    top = open_escalations(store, policy=Policy(), actor=Actor.of(ACTOR), limit=2, now=NOW)
     assert len(top.escalations) == 2 and top.total > 2
-    assert top.escalations == open_escalations(store, policy=Policy(), actor_id=ACTOR, now=NOW).escalations[:2]
+    assert top.escalations == open_escalations(store, policy=Policy(), actor=Actor.of(ACTOR), now=NOW).escalations[:2]
 
 
 def test_an_unknown_actor_is_refused(store: Store, world: dict[str, Any]) -> None:
     with pytest.raises(NotFound):
-        open_escalations(store, policy=Policy(), actor_id="nobody", now=datetime.now(UTC))
+        open_escalations(store, policy=Policy(), actor=Actor.of("nobody"), now=datetime.now(UTC))
+
+
+@pytest.mark.parametrize("scope", ["mine", "team", "all"])
+def test_the_account_csm_sees_every_account_in_every_scope(store: Store, world: dict[str, Any], scope: Scope) -> None:
+    inbox = open_escalations(store, policy=Policy(), actor=ACCOUNT_CSM, scope=scope, now=NOW)
+    assert {e.signal_id for e in inbox.escalations} == _open(world)

@@ -9,27 +9,31 @@
    several customers at that tier, are `AmbiguousCustomer` with the candidates: it asks, never guesses.
 3. Nothing named: `CustomerNotFound`, with the closest customer names to what is left of the message
    once command and connecting words are taken out.
+
+`on_named` runs one of the workflow's entries (`gather_context`, `open_or_create_draft`) on the
+escalation a CSM's words name, so the chat's tools keep the one entry per use case of every door.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import psycopg
 from pydantic import BaseModel, Field
 
-from ...auth.access import require_staff
+from ...auth.access import acting_staff
+from ...auth.actor import Actor
 from ...errors import AmbiguousCustomer, CustomerNotFound
-from ...models import EscalationContext, StaffMember
+from ...models import StaffMember
 from ...store import Store
 from .customers import resolve_customer_on
-from .gather import gather_context
 from .mentions import Hit, Mentions, is_weak, read_mentions, words
 
-__all__ = ["Located", "gather_named", "locate_escalation", "locate_on"]
+__all__ = ["Located", "Target", "locate_escalation", "locate_on", "on_named"]
 
 Conn = psycopg.Connection[dict[str, Any]]
+T = TypeVar("T")
 
 
 class Located(BaseModel):
@@ -122,61 +126,77 @@ def locate_on(conn: Conn, *, text: str, actor: StaffMember | None) -> Located:
                             candidates=names)
 
 
-def locate_escalation(store: Store, *, text: str, actor_id: str | None = None) -> Located:
+def locate_escalation(store: Store, *, text: str, actor: Actor) -> Located:
     """The escalation a CSM's sentence is about: a signal id, a customer or a contact in it.
 
     Args:
         store: The database.
         text: What the CSM typed ("I need to respond to Michael at DataFlow", "answer rs-1003").
-        actor_id: Who asks; only customers they may reach are matched (None: every customer).
+        actor: Who asks; a staff member finds only the customers they may reach (the account's CSM: every one).
 
     Raises:
         AmbiguousCustomer: It names several escalations or customers, or words that fit several customers.
         CustomerNotFound: It names nothing the actor may reach (closest names in `candidates`).
-        NotFound: `actor_id` is not in the staff directory.
+        NotFound: The actor's staff id is not in the staff directory.
     """
     if not words(text):
         raise CustomerNotFound("your message names no customer, contact or escalation id", candidates=[])
     with store.connection() as conn:
-        actor = require_staff(conn, staff_id=actor_id) if actor_id is not None else None
-        return locate_on(conn, text=text, actor=actor)
+        return locate_on(conn, text=text, actor=acting_staff(conn, actor))
 
 
-def _quietly(store: Store, text: str, actor_id: str | None) -> Located | None:
+class Target(BaseModel):
+    """A plain target for the workflow's entries: a risk signal id, or what names one customer."""
+
+    customer: str | None = Field(default=None, description="A customer id or name (None with a signal id).")
+    signal_id: str | None = Field(default=None, description="A risk signal id.")
+
+
+def _quietly(store: Store, text: str, actor: Actor) -> Located | None:
     try:
-        return locate_escalation(store, text=text, actor_id=actor_id)
+        return locate_escalation(store, text=text, actor=actor)
     except (CustomerNotFound, AmbiguousCustomer):
         return None
 
 
-def gather_named(
+def on_named(
     store: Store,
+    act: Callable[[Target], T],
     *,
+    actor: Actor,
     customer: str | None = None,
     signal_id: str | None = None,
     request: str | None = None,
-    actor_id: str | None = None,
-    now: datetime | None = None,
-) -> tuple[EscalationContext, Located | None]:
-    """The context of the escalation a CSM named, and how their words named it (None for a plain id or name).
+) -> tuple[T, Located | None]:
+    """Run a workflow entry (`act`) on the escalation a CSM named, and say how their words named it.
 
     A signal id wins. A customer name that matches no customer is read like a sentence (a contact's
-    name, "Michael at DataFlow"); when that finds nothing either, the resolver's own error stands.
-    `request` alone is always read for the customer, contact or signal in it.
+    name, "Michael at DataFlow"); when that finds nothing either, the entry's own error stands.
+    `request` alone is always read for the customer, contact or signal in it. The second value is how
+    the words named the escalation (None for a plain id or name).
+
+    Args:
+        store: The database.
+        act: The entry to run, e.g. `gather_context` or `open_or_create_draft` for the target.
+        actor: Who asks; only customers they may reach are read.
+        customer: A customer id or name as the CSM typed it.
+        signal_id: A risk signal id.
+        request: The CSM's words, read for a name when neither of the others is given.
 
     Raises:
-        The errors of `gather_context` and `locate_escalation`.
+        The errors of `act` and of `locate_escalation`.
     """
-    if signal_id is not None or customer is None:
-        found = None if signal_id is not None else locate_escalation(store, text=request or "", actor_id=actor_id)
+    if signal_id is not None:
+        return act(Target(signal_id=signal_id)), None
+    if customer is None:
+        found = locate_escalation(store, text=request or "", actor=actor)
     else:
         try:
-            return gather_context(store, customer=customer, actor_id=actor_id, now=now), None
+            return act(Target(customer=customer)), None
         except CustomerNotFound:
-            found = _quietly(store, customer, actor_id)
-            if found is None:
+            quiet = _quietly(store, customer, actor)
+            if quiet is None:
                 raise
-    if found is None:
-        return gather_context(store, signal_id=signal_id, actor_id=actor_id, now=now), None
-    target = {"signal_id": found.signal_id} if found.signal_id else {"customer": found.customer_id}
-    return gather_context(store, **target, actor_id=actor_id, now=now), found
+            found = quiet
+    target = Target(signal_id=found.signal_id) if found.signal_id else Target(customer=found.customer_id)
+    return act(target), found
