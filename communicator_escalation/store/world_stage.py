@@ -1,0 +1,206 @@
+"""Staging of a world load: temporary tables filled by COPY, set-based upserts, and the checks.
+
+Each section is copied into a temporary table shaped like its target (plus `ord`, the record's place
+in the file, and `nested`, its health history or ticket events as JSON), then written with one
+`INSERT ... SELECT ... ON CONFLICT` per table, the time shift applied in SQL. The foreign keys of the
+real tables catch a dangling reference at once; only then are the staging tables searched for the
+record and field to name. Checks that are not foreign keys (a reference to another customer's
+record, manager cycles, staff addresses off the vendor's domain) run on the written rows.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+
+from .world_format import SECTIONS
+
+__all__ = ["BULK_ROWS", "COLUMNS", "FIELDS", "create_staging", "find_broken_references", "find_duplicates", "find_rule_breaks", "upsert_all"]
+
+Conn = psycopg.Connection[dict[str, Any]]
+
+# Staged columns per section, in COPY order (before `ord`): the record's own fields, then the computed
+# ones (`metadata`, name keys, `nested`: the health history or ticket events as JSON; `actions` as JSON).
+FIELDS: dict[str, tuple[str, ...]] = {
+    "staff": ("id", "name", "email", "role", "manager_id", "title", "phone", "timezone"),
+    "customers": ("id", "name", "domain", "arr", "tier", "health_score", "renewal_date", "timezone",
+                  "customer_since", "csm_id", "account_executive_id", "support_lead_id", "executive_sponsor_id"),
+    "contacts": ("id", "customer_id", "name", "title", "email", "role"),
+    "tickets": ("id", "customer_id", "subject", "description", "priority", "status", "opened_at",
+                "requester_contact_id", "assignee_id"),
+    "communications": ("id", "customer_id", "channel", "direction", "at", "subject", "body", "contact_id",
+                       "staff_id", "thread_id", "message_id"),
+    "risk_signals": ("id", "customer_id", "signal_type", "severity", "source", "escalation_type", "title",
+                     "description", "detected_at", "status", "reported_by_contact_id", "ticket_id",
+                     "communication_id", "response_sent_at", "response_email_id"),
+    "save_plays": ("id", "customer_id", "title", "status", "owner_id", "created_at"),
+}
+COMPUTED: dict[str, tuple[str, ...]] = {
+    "customers": ("metadata", "name_key", "name_base_key", "name_grams", "nested"),
+    "tickets": ("metadata", "nested"),
+    "save_plays": ("metadata", "actions"),
+}
+COLUMNS = {key: fields + COMPUTED.get(key, ("metadata",)) for key, fields in FIELDS.items()}
+_TIMES = {"opened_at", "at", "detected_at", "response_sent_at", "created_at"}
+_DATES = {"renewal_date", "customer_since"}
+# What the product records on a signal survives a reload: its answer, and a resolution.
+_PRODUCT_KEEPS = {
+    "response_sent_at": "COALESCE(risk_signals.response_sent_at, EXCLUDED.response_sent_at)",
+    "response_email_id": "COALESCE(risk_signals.response_email_id, EXCLUDED.response_email_id)",
+    "status": "CASE WHEN risk_signals.status = 'resolved' THEN 'resolved' ELSE EXCLUDED.status END",
+}
+# Fields that must point at a record of the same customer (a reply must never cross accounts).
+_SAME_CUSTOMER = {
+    "tickets": ("requester_contact_id",),
+    "communications": ("contact_id",),
+    "risk_signals": ("reported_by_contact_id", "ticket_id", "communication_id"),
+}
+_NESTED_TABLES = {"customers": ("health_history",), "tickets": ("ticket_events",)}
+_LIMIT = 6
+BULK_ROWS = 20_000
+
+
+def create_staging(conn: Conn) -> None:
+    """Temporary staging tables (dropped at commit) for every section."""
+    conn.execute("SET LOCAL TIME ZONE 'UTC'")
+    for key, columns in COLUMNS.items():
+        conn.execute(f"CREATE TEMP TABLE stage_{key} (LIKE {key}) ON COMMIT DROP")
+        conn.execute(f"ALTER TABLE stage_{key} ADD COLUMN ord integer" + (", ADD COLUMN nested jsonb" if "nested" in columns else ""))
+
+
+def _value(column: str) -> str:
+    if column in _TIMES:
+        return f"s.{column} + %(shift)s"
+    if column in _DATES:
+        return f"s.{column} + %(days)s"
+    return f"s.{column}"
+
+
+def _upsert(conn: Conn, key: str, shift: timedelta, days: int) -> None:
+    columns = [c for c in COLUMNS[key] if c != "nested"]
+    updates = [c for c in columns if c != "id"]
+    assignments = ", ".join(
+        f"{c} = {_PRODUCT_KEEPS[c]}" if key == "risk_signals" and c in _PRODUCT_KEEPS else f"{c} = EXCLUDED.{c}"
+        for c in updates
+    )
+    changed = f"({', '.join(f'{key}.{c}' for c in updates)}) IS DISTINCT FROM ({', '.join(f'EXCLUDED.{c}' for c in updates)})"
+    conn.execute(
+        f"INSERT INTO {key} ({', '.join(columns)}) SELECT {', '.join(_value(c) for c in columns)}"
+        f" FROM stage_{key} s ON CONFLICT (id) DO UPDATE SET {assignments} WHERE {changed}",
+        {"shift": shift, "days": days},
+    )
+
+
+def _replace_nested(conn: Conn, shift: timedelta) -> None:
+    """Health history and ticket events of the staged customers and tickets, replaced as a whole."""
+    conn.execute("DELETE FROM health_history h USING stage_customers s WHERE h.customer_id = s.id")
+    conn.execute(
+        "INSERT INTO health_history (customer_id, at, score)"
+        " SELECT s.id, (p->>'at')::timestamptz + %(shift)s, (p->>'score')::integer"
+        " FROM stage_customers s, jsonb_array_elements(s.nested) p"
+        " ON CONFLICT (customer_id, at) DO UPDATE SET score = EXCLUDED.score",
+        {"shift": shift},
+    )
+    conn.execute("DELETE FROM ticket_events e USING stage_tickets s WHERE e.ticket_id = s.id")
+    conn.execute(
+        "INSERT INTO ticket_events (ticket_id, seq, at, kind, note, metadata)"
+        " SELECT s.id, e.seq - 1, (e.ev->>'at')::timestamptz + %(shift)s, e.ev->>'kind', e.ev->>'note',"
+        " e.ev - 'at' - 'kind' - 'note' FROM stage_tickets s, jsonb_array_elements(s.nested) WITH ORDINALITY e(ev, seq)",
+        {"shift": shift},
+    )
+
+
+def _foreign_keys(conn: Conn, table: str) -> list[tuple[str, str]]:
+    rows = conn.execute(
+        "SELECT conname, pg_get_constraintdef(oid) AS definition FROM pg_constraint"
+        " WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+        (table,),
+    ).fetchall()
+    return [(row["conname"], row["definition"]) for row in rows]
+
+
+def upsert_all(conn: Conn, *, shift: timedelta, days: int, counts: dict[str, int]) -> None:
+    """Write every staged section into its table, in reference order.
+
+    A section of BULK_ROWS records or more is written with its table's foreign keys dropped and added
+    back afterwards: one set-based validation instead of a lookup per row (4 times faster), at the
+    price of an exclusive lock on that table until the load commits.
+    """
+    dropped: list[tuple[str, str, str]] = []
+    for key, _model, _refs in SECTIONS:
+        conn.execute(f"ANALYZE stage_{key}")
+        if counts.get(key, 0) >= BULK_ROWS:
+            for table in (key, *_NESTED_TABLES.get(key, ())):
+                for name, definition in _foreign_keys(conn, table):
+                    conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+                    dropped.append((table, name, definition))
+    for key, _model, _refs in SECTIONS:
+        _upsert(conn, key, shift, days)
+    _replace_nested(conn, shift)
+    for table, name, definition in dropped:
+        conn.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+
+
+def _where(key: str, row: dict[str, Any]) -> str:
+    return f"{key} {row['id']!r}"
+
+
+def find_duplicates(conn: Conn) -> list[str]:
+    """Ids given twice within one section of the file."""
+    problems = []
+    for key in COLUMNS:
+        rows = conn.execute(
+            f"SELECT id FROM stage_{key} GROUP BY id HAVING count(*) > 1 ORDER BY min(ord) LIMIT {_LIMIT}"
+        ).fetchall()
+        problems += [f"{_where(key, row)}: field 'id': duplicate id in this file" for row in rows]
+    return problems
+
+
+def find_broken_references(conn: Conn) -> list[str]:
+    """References to records neither in the file nor in the database, in file order per section."""
+    problems = []
+    for key, _model, refs in SECTIONS:
+        for field, target in refs.items():
+            rows = conn.execute(
+                f"SELECT s.id, s.{field} AS value FROM stage_{key} s WHERE s.{field} IS NOT NULL"
+                f" AND NOT EXISTS (SELECT 1 FROM stage_{target} t WHERE t.id = s.{field})"
+                f" AND NOT EXISTS (SELECT 1 FROM {target} t WHERE t.id = s.{field}) ORDER BY s.ord LIMIT {_LIMIT}"
+            ).fetchall()
+            problems += [f"{_where(key, r)}: field '{field}': unknown {target} id {r['value']!r}" for r in rows]
+    return problems
+
+
+def find_rule_breaks(conn: Conn) -> list[str]:
+    """After the upserts: cross-customer references, manager cycles, staff addresses off the vendor's domain."""
+    problems = []
+    targets = {field: target for key, _m, refs in SECTIONS for field, target in refs.items()}
+    for key, fields in _SAME_CUSTOMER.items():
+        for field in fields:
+            target = targets[field]
+            rows = conn.execute(
+                f"SELECT s.id, s.{field} AS value FROM stage_{key} s JOIN {target} t ON t.id = s.{field}"
+                f" WHERE t.customer_id <> s.customer_id ORDER BY s.ord LIMIT {_LIMIT}"
+            ).fetchall()
+            problems += [f"{_where(key, r)}: field '{field}': {target} {r['value']!r} belongs to another customer"
+                         for r in rows]
+    rows = conn.execute(
+        "WITH RECURSIVE walk(start, cur, depth) AS ("
+        " SELECT s.id, s.manager_id, 1 FROM stage_staff s WHERE s.manager_id IS NOT NULL"
+        " UNION ALL SELECT w.start, m.manager_id, w.depth + 1 FROM walk w JOIN staff m ON m.id = w.cur"
+        " WHERE w.cur <> w.start AND m.manager_id IS NOT NULL AND w.depth < 10000)"
+        f" SELECT DISTINCT s.id, s.ord FROM walk w JOIN stage_staff s ON s.id = w.start WHERE w.cur = w.start"
+        f" ORDER BY s.ord LIMIT {_LIMIT}"
+    ).fetchall()
+    problems += [f"{_where('staff', r)}: field 'manager_id': the chain of managers leads back to {r['id']!r}"
+                 for r in rows]
+    rows = conn.execute(
+        "SELECT s.id, s.email AS value, v.email_domain AS domain FROM stage_staff s JOIN vendor v ON v.id = 1"
+        " WHERE lower(split_part(s.email, '@', 2)) <> lower(v.email_domain)"
+        " AND right(lower(split_part(s.email, '@', 2)), length(v.email_domain) + 1) <> '.' || lower(v.email_domain)"
+        f" ORDER BY s.ord LIMIT {_LIMIT}"
+    ).fetchall()
+    problems += [f"{_where('staff', r)}: field 'email': {r['value']!r} is not on the vendor's domain {r['domain']!r}"
+                 for r in rows]
+    return problems
