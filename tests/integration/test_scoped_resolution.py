@@ -179,6 +179,7 @@ def test_the_scoped_query_count_is_fixed(db_url: str, world: dict[str, Any]) -> 
         return len(statements)
 
     with Store(pool, db_url) as recorder:
-        for target in ({"customer": "Horizonte Transportes"}, {"signal_id": "sig-t1"}):
+        # the actor; by name the reach rule is part of the lookup's SQL, by signal one team query
+        for target, extra in (({"customer": "Horizonte Transportes"}, 1), ({"signal_id": "sig-t1"}, 2)):
             assert count(recorder, **target, actor_id="v-piotr") == count(recorder, **target, actor_id="v-olga")
-            assert count(recorder, **target, actor_id="v-piotr") == count(recorder, **target) + 2  # actor, teams
+            assert count(recorder, **target, actor_id="v-piotr") == count(recorder, **target) + extra
