@@ -50,7 +50,8 @@ class LoadReport(BaseModel):
 
 def _problem(section: str, index: int | None, raw: Any, field: str, message: str) -> str:
     rid = raw.get("id") if isinstance(raw, dict) else None
-    where = f"{section} {rid!r}" if isinstance(rid, str) and rid else section if index is None else f"{section}[{index}]"
+    named = isinstance(rid, str) and rid.isprintable() and rid.strip()  # a broken id is shown by position
+    where = f"{section} {rid!r}" if named else section if index is None else f"{section}[{index}]"
     return f"{where}: field '{field}': {message}"
 
 
@@ -58,7 +59,7 @@ def _message(error: Any) -> str:
     if error["type"] == "string_pattern_mismatch":
         return PATTERN_MESSAGES.get(error["ctx"]["pattern"], PATTERN_DEFAULT)
     if error["type"] == "string_unicode":
-        return "is not valid Unicode text (a lone surrogate)"
+        return "is not UTF-8 text (an invalid byte or a lone surrogate)"
     return str(error["msg"])
 
 
@@ -76,7 +77,7 @@ def _json_problem(value: Any, depth: int = 0) -> str | None:
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return "is not valid Unicode text (a lone surrogate)"
+            return "is not UTF-8 text (an invalid byte or a lone surrogate)"
     elif isinstance(value, float) and not math.isfinite(value):
         return "is not a finite number"
     elif isinstance(value, dict):

@@ -6,8 +6,9 @@ each top-level value, or each element of a list value, to the standard library's
 (`raw_decode`). ijson's event stream was measured at twice the cost per record of this, and its
 `items()` follows one prefix per pass over the file.
 
-Every problem is a `WorldFileError` of one line: not UTF-8 (with the byte offset), not JSON (line and
-column), nested too deeply, a number too large, a key given twice.
+Every problem is a `WorldFileError` of one line: not JSON (line and column, and the record: `contacts[3]`),
+nested too deeply, a number too large, a key given twice. Bytes that are not UTF-8 are decoded to lone
+surrogates, which record validation then reports with the record and field.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ class _Window:
 
     def __init__(self, binary: BinaryIO, source: str, progress: Callable[[int], None] | None) -> None:
         self.binary, self.source, self.progress = binary, source, progress
-        self.decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        # invalid bytes become lone surrogates, which validation reports with the record and field
+        self.decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
         self.text, self.pos, self.eof = "", 0, False
         self.bytes_read, self.line = 0, 1  # lines dropped from the window so far
 
@@ -48,11 +50,7 @@ class _Window:
             return False
         chunk = self.binary.read(_CHUNK)
         self.eof = not chunk
-        try:
-            decoded = self.decoder.decode(chunk, final=self.eof)
-        except UnicodeDecodeError as err:
-            offset = self.bytes_read + err.start
-            raise WorldFileError(f"{self.source}: not UTF-8 text (invalid byte at offset {offset})") from err
+        decoded = self.decoder.decode(chunk, final=self.eof)
         self.bytes_read += len(chunk)
         if self.progress is not None:
             self.progress(self.bytes_read)
@@ -82,8 +80,9 @@ class _Window:
         self.pos += 1
         return found
 
-    def value(self) -> Any:
-        """Decode the next JSON value, reading more of the file until it is complete."""
+    def value(self, record: str = "") -> Any:
+        """Decode the next JSON value (`record` names it in messages), reading more of the file until it is complete."""
+        label = f"{record}: " if record else ""
         self.peek()
         while True:
             try:
@@ -91,11 +90,11 @@ class _Window:
             except json.JSONDecodeError as err:
                 if len(self.text) - self.pos < _MAX_RECORD and self.fill():
                     continue
-                raise WorldFileError(f"{self.source}: not valid JSON at {self.where(err.pos)}: {err.msg}") from err
+                raise WorldFileError(f"{self.source}: {label}not valid JSON at {self.where(err.pos)}: {err.msg}") from err
             except RecursionError as err:
-                raise WorldFileError(f"{self.source}: JSON nested too deeply at {self.where(self.pos)}") from err
+                raise WorldFileError(f"{self.source}: {label}JSON nested too deeply at {self.where(self.pos)}") from err
             except ValueError as err:  # an integer of thousands of digits
-                raise WorldFileError(f"{self.source}: number too large at {self.where(self.pos)}") from err
+                raise WorldFileError(f"{self.source}: {label}number too large at {self.where(self.pos)}") from err
             if end == len(self.text) and not self.eof and self.fill():
                 continue  # a number may go on in the next chunk
             self.pos = end
@@ -148,7 +147,7 @@ def _elements(window: _Window, key: str) -> Iterator[Item]:
         return
     index = 0
     while True:
-        yield key, index, window.value()
+        yield key, index, window.value(f"{key}[{index}]")
         index += 1
         found = _NEXT.match(window.text, window.pos)
         if found is None or found.end() == len(window.text):  # not in this window: the slow path
