@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import psycopg
 from psycopg.types.json import Jsonb
 
 from ..errors import NotFound
-from ..models import Draft, DraftEmail
+from ..models import Draft, DraftEmail, EscalationContext
 from ..store import Store
 from ._rows import (
     APPROVAL_ENTITY,
@@ -32,7 +33,7 @@ from .strategy import pick_strategy
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-__all__ = ["cancel_response", "create_response", "load_draft", "save_draft"]
+__all__ = ["cancel_response", "compose_draft", "create_response", "load_draft", "save_draft", "save_draft_on"]
 
 _CANCELLABLE = ("drafted", "pending_approval", "approved")
 
@@ -49,10 +50,17 @@ def save_draft(store: Store, draft: Draft, *, actor: str, now: datetime | None =
     Raises:
         NotFound: The draft's customer does not exist.
     """
+    with store.transaction() as conn:
+        return save_draft_on(conn, draft, actor=actor, now=now)
+
+
+def save_draft_on(conn: psycopg.Connection[dict[str, Any]], draft: Draft, *, actor: str,
+                  now: datetime | None = None) -> Draft:
+    """`save_draft` inside the caller's transaction (the worker saves a batch in one)."""
     moment = utcnow(now)
     saved = draft.model_copy(update={"response_id": f"resp-{uuid.uuid4().hex[:12]}"})
     email = saved.email
-    with store.transaction() as conn:
+    with conn.transaction():  # a savepoint: a failed insert does not end the caller's batch
         inserted = conn.execute(
             "INSERT INTO escalation_responses (id, risk_signal_id, customer_id, status, sender_id, to_addrs, cc_addrs,"
             " subject, body, in_reply_to, thread_id, draft, created_by, created_at, updated_at)"
@@ -123,11 +131,18 @@ def create_response(
         CustomerNotFound, AmbiguousCustomer, NoOpenEscalation, NotFound, NotAnEscalation, InvalidRequest.
     """
     ctx = gather_context(store, customer=customer, signal_id=signal_id, now=now)
-    strategy = pick_strategy(ctx, policy, now=ctx.gathered_at)
-    ccs = suggest_ccs(ctx, strategy, policy=policy)
-    draft = draft_email(ctx, strategy, ccs, llm=llm, instructions=instructions, now=ctx.gathered_at)
+    draft = compose_draft(ctx, policy=policy, llm=llm, instructions=instructions)
     who = actor or (ctx.team.csm.id if ctx.team.csm else "system")
     return save_draft(store, draft, actor=who, now=ctx.gathered_at)
+
+
+def compose_draft(
+    ctx: EscalationContext, *, policy: Policy, llm: BaseChatModel | None = None, instructions: str | None = None
+) -> Draft:
+    """Steps 2-3 on a gathered context: strategy, CCs, the draft (not saved)."""
+    strategy = pick_strategy(ctx, policy, now=ctx.gathered_at)
+    ccs = suggest_ccs(ctx, strategy, policy=policy)
+    return draft_email(ctx, strategy, ccs, llm=llm, instructions=instructions, now=ctx.gathered_at)
 
 
 def load_draft(store: Store, *, response_id: str) -> Draft:

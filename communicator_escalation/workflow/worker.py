@@ -5,10 +5,17 @@ when an open escalation is inserted, by a world load, the API or plain SQL. `run
 a dedicated autocommit connection and drafts each one with `create_response`; at start (and after a
 lost connection) it first catches up on open escalations that have no response yet.
 
-Exactly one draft per signal, however many workers run: `ensure_draft` takes a PostgreSQL advisory
+The worker drafts in batches (`predraft_batch`): one transaction claims up to BATCH_SIZE pending
+signals with `pg_try_advisory_xact_lock` (a signal another worker or a draft request holds is skipped,
+like `FOR UPDATE SKIP LOCKED`), checks again that they have no response, reads all their contexts with
+one set of queries (`gather_contexts`), drafts each, and saves the drafts in that same transaction,
+so the locks are released only once the responses are visible.
+
+Exactly one draft per signal, however many workers run: every path takes the PostgreSQL advisory
 lock keyed by the signal id, then checks for an existing response before drafting. The same lock
-serialises the API's "open the prepared draft or make one" path (`open_draft`), so the alert's
-"Escalation Response" quick action and the worker never produce two drafts for one signal.
+serialises the API's "open the prepared draft or make one" path (`open_draft`, and `ensure_draft` for
+one signal), so the alert's "Escalation Response" quick action and the worker never produce two
+drafts for one signal.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
 import psycopg
@@ -27,9 +34,9 @@ from pydantic import BaseModel, Field
 from ..errors import CustomerNotFound, EscalationError
 from ..models import ESCALATION_SIGNAL_TYPES, Draft, RiskSignal
 from ..store import Store
-from .context import select_escalation
+from .context import gather_contexts, select_escalation
 from .policy import Policy
-from .responses import create_response, load_draft
+from .responses import compose_draft, create_response, load_draft, save_draft_on
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -42,12 +49,14 @@ __all__ = [
     "catch_up",
     "ensure_draft",
     "open_draft",
+    "predraft_batch",
     "run_worker",
 ]
 
 CHANNEL = "escalation_signal_opened"
 WORKER_ACTOR = "system:worker"
 _LOCK_NAMESPACE = 29_029  # first key of the two-key advisory lock; the second is hashtext(signal id)
+BATCH_SIZE = 32
 _RECONNECT_DELAY_SECONDS = 2.0
 _POLL_SECONDS = 1.0
 
@@ -182,33 +191,84 @@ def open_draft(
     return draft, True
 
 
-def _pending_signal_ids(store: Store) -> list[str]:
-    with store.connection() as conn:
-        rows = conn.execute(
-            "SELECT s.id FROM risk_signals s WHERE s.status = 'open' AND s.signal_type = ANY(%s)"
-            " AND s.response_sent_at IS NULL"
-            " AND NOT EXISTS (SELECT 1 FROM escalation_responses r WHERE r.risk_signal_id = s.id)"
-            " ORDER BY s.detected_at, s.id",
-            (list(ESCALATION_SIGNAL_TYPES),),
-        ).fetchall()
-    return [row["id"] for row in rows]
+_PENDING = (
+    "s.status = 'open' AND s.signal_type = ANY(%(types)s) AND s.response_sent_at IS NULL"
+    " AND NOT EXISTS (SELECT 1 FROM escalation_responses r WHERE r.risk_signal_id = s.id)"
+)
+Cursor = tuple[datetime, str]
 
 
-def _handle(store: Store, signal_id: str, policy: Policy, llm: BaseChatModel | None) -> PredraftOutcome:
-    """`ensure_draft`, with any unexpected failure logged and reported instead of raised."""
+def _claim(conn: psycopg.Connection[dict[str, Any]], *, after: Cursor | None, ids: list[str] | None,
+           limit: int) -> tuple[list[str], Cursor | None]:
+    """Lock (for this transaction) up to `limit` pending signals: the given `ids`, else the oldest after
+    `after`; returns the ids locked and the cursor past every signal looked at."""
+    rows = conn.execute(
+        "SELECT id, detected_at, pg_try_advisory_xact_lock(%(ns)s, hashtext(id)) AS mine FROM ("
+        f" SELECT s.id, s.detected_at FROM risk_signals s WHERE {_PENDING}"
+        " AND (%(ids)s::text[] IS NULL OR s.id = ANY(%(ids)s::text[]))"
+        " AND (s.detected_at, s.id) > (%(at)s, %(id)s) ORDER BY s.detected_at, s.id LIMIT %(limit)s"
+        ") pending ORDER BY detected_at, id",
+        {"ns": _LOCK_NAMESPACE, "types": list(ESCALATION_SIGNAL_TYPES), "ids": ids, "limit": limit,
+         "at": after[0] if after else datetime.min.replace(tzinfo=timezone.utc), "id": after[1] if after else ""},
+    ).fetchall()
+    if not rows:
+        return [], None
+    claimed = [row["id"] for row in rows if row["mine"]]
+    if claimed:  # a fresh snapshot: a worker that held one of these may have committed its draft since
+        still = conn.execute(f"SELECT s.id FROM risk_signals s WHERE s.id = ANY(%(ids)s) AND {_PENDING}",
+                             {"ids": claimed, "types": list(ESCALATION_SIGNAL_TYPES)}).fetchall()
+        claimed = [i for i in claimed if i in {row["id"] for row in still}]
+    return claimed, (rows[-1]["detected_at"], rows[-1]["id"])
+
+
+def _draft_all(conn: psycopg.Connection[dict[str, Any]], store: Store, signal_ids: list[str], policy: Policy,
+               llm: BaseChatModel | None) -> list[PredraftOutcome]:
+    """Draft the claimed signals from contexts read together; save each in the claiming transaction."""
+    outcomes = []
+    now = datetime.now(timezone.utc)
+    for signal_id, ctx in gather_contexts(store, signal_ids=signal_ids, now=now).items():
+        try:
+            if isinstance(ctx, EscalationError):
+                raise ctx
+            draft = save_draft_on(conn, compose_draft(ctx, policy=policy, llm=llm), actor=WORKER_ACTOR, now=now)
+        except EscalationError as err:
+            logger.warning("pre-drafting %s failed: %s", signal_id, err.message)
+            outcomes.append(PredraftOutcome(signal_id=signal_id, outcome="failed", error=err.message))
+            continue
+        logger.info("pre-drafted %s as response %s", signal_id, draft.response_id)
+        outcomes.append(PredraftOutcome(signal_id=signal_id, outcome="drafted", response_id=draft.response_id))
+    return outcomes
+
+
+def predraft_batch(
+    store: Store, *, policy: Policy, llm: BaseChatModel | None = None, signal_ids: list[str] | None = None,
+    after: Cursor | None = None, limit: int = BATCH_SIZE,
+) -> tuple[list[PredraftOutcome], Cursor | None]:
+    """Claim and pre-draft one batch of pending escalations (`signal_ids`, or the oldest after `after`).
+
+    Returns:
+        The outcomes, and the cursor to continue from (None when nothing was pending after `after`).
+    """
     try:
-        return ensure_draft(store, signal_id=signal_id, policy=policy, llm=llm)
+        with store.transaction() as conn:
+            claimed, cursor = _claim(conn, after=after, ids=signal_ids, limit=limit)
+            outcomes = _draft_all(conn, store, claimed, policy, llm) if claimed else []
     except psycopg.Error as err:
-        logger.error("pre-drafting %s: database error: %s", signal_id, err)
-        return PredraftOutcome(signal_id=signal_id, outcome="failed", error=f"database error: {err}")
-    except Exception as err:  # a daemon must outlive one bad signal; the traceback goes to the log
-        logger.exception("pre-drafting %s failed unexpectedly", signal_id)
-        return PredraftOutcome(signal_id=signal_id, outcome="failed", error=f"{type(err).__name__}: {err}")
+        logger.error("pre-drafting a batch: database error: %s", err)
+        return [PredraftOutcome(signal_id=i, outcome="failed", error=f"database error: {err}")
+                for i in signal_ids or []], None
+    return outcomes, cursor
 
 
-def catch_up(store: Store, *, policy: Policy, llm: BaseChatModel | None = None) -> list[PredraftOutcome]:
-    """Pre-draft every open escalation that has no response yet (oldest first)."""
-    return [_handle(store, signal_id, policy, llm) for signal_id in _pending_signal_ids(store)]
+def catch_up(store: Store, *, policy: Policy, llm: BaseChatModel | None = None,
+             stop: threading.Event | None = None) -> Iterator[PredraftOutcome]:
+    """Pre-draft every open escalation that has no response yet (oldest first), batch by batch."""
+    cursor: Cursor | None = None
+    while stop is None or not stop.is_set():
+        outcomes, cursor = predraft_batch(store, policy=policy, llm=llm, after=cursor)
+        yield from outcomes
+        if cursor is None:
+            return
 
 
 def _listen(url: str) -> psycopg.Connection[Any]:
@@ -265,15 +325,16 @@ def run_worker(
                 if on_listening is not None:
                     on_listening()
                     on_listening = None
-                for outcome in catch_up(store, policy=policy, llm=llm):
+                for outcome in catch_up(store, policy=policy, llm=llm, stop=stop):
                     record(outcome)
                 if once:
                     break
             try:
-                for notice in listener.notifies(timeout=max(remaining(), 0.01)):
-                    record(_handle(store, notice.payload, policy, llm))
-                    if stop.is_set():
-                        break
+                ids = [n.payload for n in listener.notifies(timeout=max(remaining(), 0.01), stop_after=1)]
+                if ids:  # then whatever else has arrived, up to a batch
+                    ids += [n.payload for n in listener.notifies(timeout=0.01, stop_after=BATCH_SIZE - 1)]
+                    for outcome in predraft_batch(store, policy=policy, llm=llm, signal_ids=ids)[0]:
+                        record(outcome)
             except psycopg.OperationalError as err:
                 logger.error("lost the %s listener: %s; reconnecting", CHANNEL, err)
                 listener.close()
