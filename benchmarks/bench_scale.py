@@ -21,10 +21,9 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
-import psycopg
+from _scratch import scratch_database
 
 from communicator_escalation.config import Settings
 from communicator_escalation.store import Store, database_url
@@ -49,19 +48,6 @@ def _world_file(customers: int) -> Path:
             write_world(out, customers=customers, seed=SEED)
         partial.rename(path)
     return path
-
-
-def _scratch_database(admin_url: str) -> str:
-    name = f"bench_scale_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return psycopg.conninfo.make_conninfo(admin_url, dbname=name)
-
-
-def _drop(admin_url: str, url: str) -> None:
-    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def _timed_ms(calls: list, warmup: int = 3) -> list[float]:
@@ -98,10 +84,9 @@ def _worker_rate(store: Store, policy: Policy) -> float:
 def measure(admin: str, customers: int, samples: int) -> dict[str, float]:
     """Every figure for one size."""
     path = _world_file(customers)
-    url = _scratch_database(admin)
     policy = Policy()
     rng = random.Random(SEED)
-    try:
+    with scratch_database(admin, "bench_scale") as url:
         with Store.open(url) as store:
             start = time.perf_counter()
             report = load_world(store, path)
@@ -116,8 +101,6 @@ def measure(admin: str, customers: int, samples: int) -> dict[str, float]:
             id_ms = _timed_ms([lambda c=c: create_response(store, signal_id=f"{c}-s0", policy=policy) for c in by_id])
             ctx_ms = _timed_ms([lambda c=c: gather_context(store, signal_id=f"{c}-s0") for c in context])
             rate = _worker_rate(store, policy)
-    finally:
-        _drop(admin, url)
     return {
         "rows": rows, "load rows/s": rows / seconds,
         "draft by name p50 ms": statistics.median(name_ms), "draft by name p95 ms": _pct(name_ms, 0.95),

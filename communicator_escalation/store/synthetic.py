@@ -124,11 +124,18 @@ def _customer_records(rng: random.Random, index: int, locale: Locale, names: tup
         if channel == "email":
             record |= {"thread_id": f"thr-{cid}-{k // 5}", "message_id": f"<{cid}.{k}.{rng.randrange(10**9)}@{domain}>"}
         yield "communications", record
+    yield from _signals(rng, cid, contacts, tickets)
+
+
+def _signals(rng: random.Random, cid: str, contacts: list[str],
+             tickets: list[tuple[str, str]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """8 risk signals: the open escalation, two answered ones, five context signals."""
+    index = int(cid.split("-")[1])
     for k in range(8):
         detected = AS_OF - timedelta(minutes=rng.randrange(5, 600)) if k == 0 else AS_OF - timedelta(days=20 * k)
         record: dict[str, Any] = {"id": f"{cid}-s{k}", "customer_id": cid, "source": "support_ticket",
                                   "detected_at": _iso(detected), "severity": rng.choice(("critical", "high", "medium"))}
-        if k < 3:  # the open escalation, then two answered ones
+        if k < 3:
             signal_type, kind, title = _ESCALATIONS[(index + k) % len(_ESCALATIONS)]
             ticket, subject = tickets[k]
             record |= {"signal_type": signal_type, "escalation_type": kind, "title": title.format(subject=subject.lower()),
