@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -11,8 +12,22 @@ from ..rendering import render
 __all__ = ["moment_text", "phrase"]
 
 
+_PLAIN = (str, int, float, bool, type(None), date, datetime)
+
+
+@lru_cache(maxsize=4096)
+def _rendered(template: str, variables: tuple[tuple[str, Any], ...]) -> str:
+    return " ".join(render(f"strategy/{template}.txt.j2", **dict(variables)).split())
+
+
 def phrase(template: str, **variables: Any) -> str:
-    """Render prompts/strategy/<template>.txt.j2 as one line (whitespace collapsed)."""
+    """Render prompts/strategy/<template>.txt.j2 as one line (whitespace collapsed).
+
+    The templates are pure, so a phrase of plain values (strings, numbers, dates) is rendered once per
+    process: a draft asks for some 40 phrases, most of them the same from one draft to the next.
+    """
+    if all(isinstance(value, _PLAIN) for value in variables.values()):
+        return _rendered(template, tuple(sorted(variables.items())))
     return " ".join(render(f"strategy/{template}.txt.j2", **variables).split())
 
 
