@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from operator import attrgetter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ from ..errors import WorldFileError
 from . import Store
 from .name_keys import name_keys
 from .world_format import PATTERN_DEFAULT, PATTERN_MESSAGES, SECTIONS, WORLD_FORMAT, Record, VendorRecord
-from .world_stage import COLUMNS, FIELDS, create_staging, find_broken_references, find_duplicates, find_rule_breaks, upsert_all
+from .world_stage import CHUNK_ROWS, COLUMNS, FIELDS, Staging, find_broken_references, find_duplicates, find_rule_breaks
+from .world_writer import SectionWriter
 from .world_stream import Item, stream_world
 
 __all__ = ["LoadReport", "Progress", "load_world"]
@@ -108,14 +110,15 @@ def _row(key: str, record: Record) -> tuple[Any, ...]:
 
 
 class _Loader:
-    """One load: header values, problems found so far, and the COPY into staging."""
+    """One load's read side: header values, problems found so far, and the COPY into staging."""
 
-    def __init__(self, conn: Conn, source: str) -> None:
-        self.conn, self.source = conn, source
+    def __init__(self, feeder: Conn, staging: Staging, writer: SectionWriter, source: str) -> None:
+        self.feeder, self.staging, self.writer, self.source = feeder, staging, writer, source
         self.header: dict[str, Any] = {}
         self.problems: list[str] = []
         self.more = 0
         self.counts = {key: 0 for key in _MODELS}
+        self.vendor: VendorRecord | None = None
 
     def report(self, problems: list[str]) -> None:
         room = _MAX_LISTED - len(self.problems)
@@ -128,29 +131,43 @@ class _Loader:
             raise WorldFileError(f"{self.source}: " + "; ".join(self.problems) + more + "; nothing was written")
 
     def take(self, items: Iterator[Item]) -> None:
-        """Validate and stage every item of the file (one COPY per section)."""
+        """Validate and stage every item of the file (one COPY per section, handed to the writer when done)."""
         with ExitStack() as stack:
-            copy_key, copy = None, None
+            copy_key, copy, start = None, None, 0
             for key, index, value in items:
+                if copy_key is not None and (key != copy_key or index is None or index - start >= CHUNK_ROWS):
+                    stack.close()
+                    self._staged(copy_key, (start, self.counts[copy_key]), complete=key != copy_key)
+                    copy_key = None
                 if index is None:
                     self._header(key, value)
                     continue
                 record = self._validate(key, index, value)
                 if record is None or self.problems:
                     continue
-                if key != copy_key:
-                    stack.close()
-                    cursor = stack.enter_context(self.conn.cursor())
-                    copy_key = key
-                    copy = stack.enter_context(cursor.copy(f"COPY stage_{key} ({', '.join(COLUMNS[key])}, ord) FROM STDIN"))
+                if copy_key is None:
+                    cursor = stack.enter_context(self.feeder.cursor())
+                    copy_key, start = key, index
+                    copy = stack.enter_context(cursor.copy(
+                        f"COPY {self.staging.table(key)} ({', '.join(COLUMNS[key])}, ord) FROM STDIN"))
                 copy.write_row((*_row(key, record), index))  # type: ignore[union-attr]
                 self.counts[key] += 1
+        if copy_key is not None:
+            self._staged(copy_key, (start, self.counts[copy_key]), complete=True)
+
+    def _staged(self, key: str, chunk: tuple[int, int], *, complete: bool) -> None:
+        if not self.problems:
+            if complete:
+                self.feeder.execute(f"ANALYZE {self.staging.table(key)}")
+            self.writer.staged(key, chunk, complete=complete)
 
     def _header(self, key: str, value: Any) -> None:
         if key == "format" and value != WORLD_FORMAT:
             raise WorldFileError(f"{self.source}: unsupported format {value!r}; expected {WORLD_FORMAT!r}")
         if key in _MODELS and value is not None:
             self.report([f"{key}: expected a list"])
+        if key == "as_of":
+            self.writer.as_of(_as_of(value, self.source))
         self.header[key] = value
 
     def _validate(self, key: str, index: int, raw: Any) -> Record | None:
@@ -185,25 +202,19 @@ def _as_of(value: Any, source: str) -> datetime | None:
     return anchor if anchor.tzinfo else anchor.replace(tzinfo=timezone.utc)
 
 
-def _shift(conn: Conn, as_of: datetime | None, now: datetime) -> timedelta:
-    """The world's shift: fixed at its first load (keyed by as_of), reused afterwards."""
-    if as_of is None:
-        return timedelta(0)
-    conn.execute(
-        "INSERT INTO world_clocks (as_of, shift, first_loaded_at) VALUES (%s, %s, %s) ON CONFLICT (as_of) DO NOTHING",
-        (as_of, now - as_of, now),
-    )
-    return conn.execute("SELECT shift FROM world_clocks WHERE as_of = %s", (as_of,)).fetchone()["shift"]
-
-
-def _vendor(conn: Conn, loader: _Loader) -> None:
+def _vendor_record(loader: _Loader) -> VendorRecord | None:
     raw = loader.header.get("vendor")
     if raw is None:
-        return
+        return None
     try:
-        vendor = VendorRecord.model_validate(raw)
+        return VendorRecord.model_validate(raw)
     except ValidationError as err:
         loader.report([_problem("vendor", None, {}, _loc(e), _message(e)) for e in err.errors()])
+        return None
+
+
+def _vendor(conn: Conn, vendor: VendorRecord | None) -> None:
+    if vendor is None:
         return
     conn.execute(
         "INSERT INTO vendor (id, name, email_domain) VALUES (1, %s, %s)"
@@ -212,17 +223,38 @@ def _vendor(conn: Conn, loader: _Loader) -> None:
     )
 
 
-def _write(conn: Conn, loader: _Loader, shift: timedelta) -> None:
-    """The upserts; a dangling reference or a duplicate id is traced back to its record."""
+def _write(conn: Conn, loader: _Loader) -> None:
+    """Wait for the writer; a dangling reference or a duplicate id is traced back to its record."""
     try:
-        with conn.transaction():
-            upsert_all(conn, shift=shift, days=round(shift.total_seconds() / 86400), counts=loader.counts)
+        loader.writer.finish()
     except (psycopg.errors.ForeignKeyViolation, psycopg.errors.CardinalityViolation) as err:
-        loader.report(find_duplicates(conn) + find_broken_references(conn))
+        loader.report(find_duplicates(conn, loader.staging) + find_broken_references(conn, loader.staging))
         loader.fail_if_any()
         raise WorldFileError(f"{loader.source}: {err.diag.message_primary}; nothing was written") from err
-    loader.report(find_rule_breaks(conn))
+    # within a chunk the upsert itself refuses a repeated id; across the chunks of a large section, look
+    chunked = [key for key, count in loader.counts.items() if count > CHUNK_ROWS]
+    loader.report(find_duplicates(conn, loader.staging, chunked))
+    _vendor(conn, loader.vendor)
+    loader.report(find_rule_breaks(conn, loader.staging))
     loader.fail_if_any()
+
+
+def _read(loader: _Loader, source: Path | dict[str, Any], progress: Progress | None) -> None:
+    """Read and stage the whole file; on any problem, stop the writer and raise."""
+    try:
+        if isinstance(source, Path):
+            _stream_file(loader, source, progress)
+        else:
+            loader.take(_dict_items(source))
+        if "format" not in loader.header:
+            raise WorldFileError(f"{loader.source}: unsupported format None; expected {WORLD_FORMAT!r}")
+        loader.vendor = _vendor_record(loader)
+        loader.fail_if_any()
+    except BaseException:
+        loader.writer.finish(stop=True)
+        raise
+    if progress is not None:
+        progress("writing", 0, 0)
 
 
 def load_world(store: Store, source: Path | dict[str, Any], *, now: datetime | None = None,
@@ -233,7 +265,7 @@ def load_world(store: Store, source: Path | dict[str, Any], *, now: datetime | N
         store: The database.
         source: A world file (streamed), or an already decoded world document.
         now: The moment of a first load (default: the current time); the shift is now - as_of.
-        progress: Told how far reading has got, then that writing started (the CLI draws a bar).
+        progress: Told how far reading has got, then that writing goes on (the CLI draws a bar).
 
     Raises:
         WorldFileError: The file is unreadable, malformed, or breaks the format; nothing was written.
@@ -241,25 +273,22 @@ def load_world(store: Store, source: Path | dict[str, Any], *, now: datetime | N
     name = str(source) if isinstance(source, Path) else "<world>"
     if not isinstance(source, (Path, dict)):
         raise WorldFileError(f"{name}: a world file is a JSON object")
-    with store.transaction() as conn:
-        conn.execute("LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE")  # one loader at a time
-        conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        create_staging(conn)
-        loader = _Loader(conn, name)
-        if isinstance(source, Path):
-            _stream_file(loader, source, progress)
-        else:
-            loader.take(_dict_items(source))
-        if "format" not in loader.header:
-            raise WorldFileError(f"{name}: unsupported format None; expected {WORLD_FORMAT!r}")
-        as_of = _as_of(loader.header.get("as_of"), name)
-        _vendor(conn, loader)
-        loader.fail_if_any()
-        if progress is not None:
-            progress("writing", 0, 0)
-        shift = _shift(conn, as_of, now or datetime.now(timezone.utc))
-        _write(conn, loader, shift)
-    return LoadReport(source=name, shift_seconds=shift.total_seconds(), counts=loader.counts)
+    staging = Staging(uuid.uuid4().hex[:10])
+    with store.connection() as feeder:
+        feeder.execute("SET TIME ZONE 'UTC'")  # naive timestamps in a file are UTC
+        try:
+            with store.transaction() as conn:
+                conn.execute("LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE")  # one loader at a time
+                conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                conn.execute("SET LOCAL TIME ZONE 'UTC'")
+                staging.create(feeder)
+                loader = _Loader(feeder, staging, SectionWriter(conn, staging, now=now or datetime.now(timezone.utc)), name)
+                _read(loader, source, progress)
+                _write(conn, loader)
+        finally:
+            staging.drop(feeder)
+            feeder.execute("RESET TIME ZONE")
+    return LoadReport(source=name, shift_seconds=loader.writer.shift.total_seconds(), counts=loader.counts)
 
 
 def _stream_file(loader: _Loader, path: Path, progress: Progress | None) -> None:

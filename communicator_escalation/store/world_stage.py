@@ -10,6 +10,7 @@ record, manager cycles, staff addresses off the vendor's domain) run on the writ
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +18,10 @@ import psycopg
 
 from .world_format import SECTIONS
 
-__all__ = ["BULK_ROWS", "COLUMNS", "FIELDS", "create_staging", "find_broken_references", "find_duplicates", "find_rule_breaks", "upsert_all"]
+__all__ = [
+    "BULK_ROWS", "CHUNK_ROWS", "COLUMNS", "FIELDS", "Staging", "find_broken_references", "find_duplicates", "find_rule_breaks",
+    "restore_foreign_keys", "upsert_chunk",
+]
 
 Conn = psycopg.Connection[dict[str, Any]]
 
@@ -60,14 +64,35 @@ _SAME_CUSTOMER = {
 _NESTED_TABLES = {"customers": ("health_history",), "tickets": ("ticket_events",)}
 _LIMIT = 6
 BULK_ROWS = 20_000
+CHUNK_ROWS = 50_000  # a large section is handed to the writer in chunks of this many records
 
 
-def create_staging(conn: Conn) -> None:
-    """Temporary staging tables (dropped at commit) for every section."""
-    conn.execute("SET LOCAL TIME ZONE 'UTC'")
-    for key, columns in COLUMNS.items():
-        conn.execute(f"CREATE TEMP TABLE stage_{key} (LIKE {key}) ON COMMIT DROP")
-        conn.execute(f"ALTER TABLE stage_{key} ADD COLUMN ord integer" + (", ADD COLUMN nested jsonb" if "nested" in columns else ""))
+class Staging:
+    """One load's staging tables: unlogged tables that a second connection fills (and commits) while the
+    load's transaction writes the sections already complete; dropped when the load ends."""
+
+    def __init__(self, load_id: str) -> None:
+        self.prefix = f"world_stage_{load_id}"
+
+    def table(self, key: str) -> str:
+        """The staging table of a section."""
+        return f"{self.prefix}_{key}"
+
+    def create(self, conn: Conn) -> None:
+        """Drop what a crashed load left behind (only one load runs at a time), then create the tables."""
+        for row in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'world\\_stage\\_%'"
+        ).fetchall():
+            conn.execute(f'DROP TABLE IF EXISTS "{row["tablename"]}"')
+        for key, columns in COLUMNS.items():
+            conn.execute(f"CREATE UNLOGGED TABLE {self.table(key)} (LIKE {key})")
+            conn.execute(f"ALTER TABLE {self.table(key)} ADD COLUMN ord integer"
+                         + (", ADD COLUMN nested jsonb" if "nested" in columns else ""))
+            conn.execute(f"CREATE INDEX ON {self.table(key)} USING brin (ord)")  # chunks are ord ranges
+
+    def drop(self, conn: Conn) -> None:
+        for key in COLUMNS:
+            conn.execute(f"DROP TABLE IF EXISTS {self.table(key)}")
 
 
 def _value(column: str) -> str:
@@ -78,7 +103,7 @@ def _value(column: str) -> str:
     return f"s.{column}"
 
 
-def _upsert(conn: Conn, key: str, shift: timedelta, days: int) -> None:
+def _upsert(conn: Conn, key: str, stage: str, chunk: tuple[int, int], shift: timedelta, days: int) -> None:
     columns = [c for c in COLUMNS[key] if c != "nested"]
     updates = [c for c in columns if c != "id"]
     assignments = ", ".join(
@@ -88,28 +113,35 @@ def _upsert(conn: Conn, key: str, shift: timedelta, days: int) -> None:
     changed = f"({', '.join(f'{key}.{c}' for c in updates)}) IS DISTINCT FROM ({', '.join(f'EXCLUDED.{c}' for c in updates)})"
     conn.execute(
         f"INSERT INTO {key} ({', '.join(columns)}) SELECT {', '.join(_value(c) for c in columns)}"
-        f" FROM stage_{key} s ON CONFLICT (id) DO UPDATE SET {assignments} WHERE {changed}",
-        {"shift": shift, "days": days},
+        f" FROM {stage} s WHERE s.ord >= %(lo)s AND s.ord < %(hi)s ON CONFLICT (id) DO UPDATE SET {assignments}"
+        f" WHERE {changed}",
+        {"shift": shift, "days": days, "lo": chunk[0], "hi": chunk[1]},
     )
 
 
-def _replace_nested(conn: Conn, shift: timedelta) -> None:
-    """Health history and ticket events of the staged customers and tickets, replaced as a whole."""
-    conn.execute("DELETE FROM health_history h USING stage_customers s WHERE h.customer_id = s.id")
-    conn.execute(
-        "INSERT INTO health_history (customer_id, at, score)"
-        " SELECT s.id, (p->>'at')::timestamptz + %(shift)s, (p->>'score')::integer"
-        " FROM stage_customers s, jsonb_array_elements(s.nested) p"
-        " ON CONFLICT (customer_id, at) DO UPDATE SET score = EXCLUDED.score",
-        {"shift": shift},
-    )
-    conn.execute("DELETE FROM ticket_events e USING stage_tickets s WHERE e.ticket_id = s.id")
-    conn.execute(
-        "INSERT INTO ticket_events (ticket_id, seq, at, kind, note, metadata)"
-        " SELECT s.id, e.seq - 1, (e.ev->>'at')::timestamptz + %(shift)s, e.ev->>'kind', e.ev->>'note',"
-        " e.ev - 'at' - 'kind' - 'note' FROM stage_tickets s, jsonb_array_elements(s.nested) WITH ORDINALITY e(ev, seq)",
-        {"shift": shift},
-    )
+def _replace_nested(conn: Conn, key: str, stage: str, chunk: tuple[int, int], shift: timedelta) -> None:
+    """The health history of staged customers, or the events of staged tickets, replaced as a whole."""
+    params = {"shift": shift, "lo": chunk[0], "hi": chunk[1]}
+    if key == "customers":
+        conn.execute(f"DELETE FROM health_history h USING {stage} s WHERE h.customer_id = s.id"
+                     " AND s.ord >= %(lo)s AND s.ord < %(hi)s", params)
+        conn.execute(
+            "INSERT INTO health_history (customer_id, at, score)"
+            " SELECT s.id, (p->>'at')::timestamptz + %(shift)s, (p->>'score')::integer"
+            f" FROM {stage} s CROSS JOIN LATERAL jsonb_array_elements(s.nested) p WHERE s.ord >= %(lo)s AND s.ord < %(hi)s"
+            " ON CONFLICT (customer_id, at) DO UPDATE SET score = EXCLUDED.score",
+            params,
+        )
+    elif key == "tickets":
+        conn.execute(f"DELETE FROM ticket_events e USING {stage} s WHERE e.ticket_id = s.id"
+                     " AND s.ord >= %(lo)s AND s.ord < %(hi)s", params)
+        conn.execute(
+            "INSERT INTO ticket_events (ticket_id, seq, at, kind, note, metadata)"
+            " SELECT s.id, e.seq - 1, (e.ev->>'at')::timestamptz + %(shift)s, e.ev->>'kind', e.ev->>'note',"
+            f" e.ev - 'at' - 'kind' - 'note' FROM {stage} s CROSS JOIN LATERAL"
+            " jsonb_array_elements(s.nested) WITH ORDINALITY e(ev, seq) WHERE s.ord >= %(lo)s AND s.ord < %(hi)s",
+            params,
+        )
 
 
 def _foreign_keys(conn: Conn, table: str) -> list[tuple[str, str]]:
@@ -121,24 +153,28 @@ def _foreign_keys(conn: Conn, table: str) -> list[tuple[str, str]]:
     return [(row["conname"], row["definition"]) for row in rows]
 
 
-def upsert_all(conn: Conn, *, shift: timedelta, days: int, counts: dict[str, int]) -> None:
-    """Write every staged section into its table, in reference order.
+def upsert_chunk(conn: Conn, key: str, chunk: tuple[int, int], *, staging: Staging, shift: timedelta,
+                 bulk: bool) -> list[tuple[str, str, str]]:
+    """Write the staged records `chunk` (a range of `ord`) of one section into its table; with `bulk`,
+    first drop the section's foreign keys and return them (to add back with `restore_foreign_keys`).
 
-    A section of BULK_ROWS records or more is written with its table's foreign keys dropped and added
-    back afterwards: one set-based validation instead of a lookup per row (4 times faster), at the
-    price of an exclusive lock on that table until the load commits.
+    A section of BULK_ROWS records or more is written with its tables' foreign keys dropped: one
+    set-based validation when they are added back instead of a lookup per row (4 times faster), at the
+    price of an exclusive lock on those tables until the load commits.
     """
-    dropped: list[tuple[str, str, str]] = []
-    for key, _model, _refs in SECTIONS:
-        conn.execute(f"ANALYZE stage_{key}")
-        if counts.get(key, 0) >= BULK_ROWS:
-            for table in (key, *_NESTED_TABLES.get(key, ())):
-                for name, definition in _foreign_keys(conn, table):
-                    conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
-                    dropped.append((table, name, definition))
-    for key, _model, _refs in SECTIONS:
-        _upsert(conn, key, shift, days)
-    _replace_nested(conn, shift)
+    dropped = []
+    if bulk:
+        for table in (key, *_NESTED_TABLES.get(key, ())):
+            for name, definition in _foreign_keys(conn, table):
+                conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+                dropped.append((table, name, definition))
+    _upsert(conn, key, staging.table(key), chunk, shift, round(shift.total_seconds() / 86400))
+    _replace_nested(conn, key, staging.table(key), chunk, shift)
+    return dropped
+
+
+def restore_foreign_keys(conn: Conn, dropped: list[tuple[str, str, str]]) -> None:
+    """Add back the foreign keys `upsert_section` dropped (each checks every row at once)."""
     for table, name, definition in dropped:
         conn.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
 
@@ -147,32 +183,32 @@ def _where(key: str, row: dict[str, Any]) -> str:
     return f"{key} {row['id']!r}"
 
 
-def find_duplicates(conn: Conn) -> list[str]:
-    """Ids given twice within one section of the file."""
+def find_duplicates(conn: Conn, staging: Staging, keys: Iterable[str] = tuple(COLUMNS)) -> list[str]:
+    """Ids given twice within one section (of `keys`) of the file."""
     problems = []
-    for key in COLUMNS:
+    for key in keys:
         rows = conn.execute(
-            f"SELECT id FROM stage_{key} GROUP BY id HAVING count(*) > 1 ORDER BY min(ord) LIMIT {_LIMIT}"
+            f"SELECT id FROM {staging.table(key)} GROUP BY id HAVING count(*) > 1 ORDER BY min(ord) LIMIT {_LIMIT}"
         ).fetchall()
         problems += [f"{_where(key, row)}: field 'id': duplicate id in this file" for row in rows]
     return problems
 
 
-def find_broken_references(conn: Conn) -> list[str]:
+def find_broken_references(conn: Conn, staging: Staging) -> list[str]:
     """References to records neither in the file nor in the database, in file order per section."""
     problems = []
     for key, _model, refs in SECTIONS:
         for field, target in refs.items():
             rows = conn.execute(
-                f"SELECT s.id, s.{field} AS value FROM stage_{key} s WHERE s.{field} IS NOT NULL"
-                f" AND NOT EXISTS (SELECT 1 FROM stage_{target} t WHERE t.id = s.{field})"
+                f"SELECT s.id, s.{field} AS value FROM {staging.table(key)} s WHERE s.{field} IS NOT NULL"
+                f" AND NOT EXISTS (SELECT 1 FROM {staging.table(target)} t WHERE t.id = s.{field})"
                 f" AND NOT EXISTS (SELECT 1 FROM {target} t WHERE t.id = s.{field}) ORDER BY s.ord LIMIT {_LIMIT}"
             ).fetchall()
             problems += [f"{_where(key, r)}: field '{field}': unknown {target} id {r['value']!r}" for r in rows]
     return problems
 
 
-def find_rule_breaks(conn: Conn) -> list[str]:
+def find_rule_breaks(conn: Conn, staging: Staging) -> list[str]:
     """After the upserts: cross-customer references, manager cycles, staff addresses off the vendor's domain."""
     problems = []
     targets = {field: target for key, _m, refs in SECTIONS for field, target in refs.items()}
@@ -180,23 +216,24 @@ def find_rule_breaks(conn: Conn) -> list[str]:
         for field in fields:
             target = targets[field]
             rows = conn.execute(
-                f"SELECT s.id, s.{field} AS value FROM stage_{key} s JOIN {target} t ON t.id = s.{field}"
+                f"SELECT s.id, s.{field} AS value FROM {staging.table(key)} s JOIN {target} t ON t.id = s.{field}"
                 f" WHERE t.customer_id <> s.customer_id ORDER BY s.ord LIMIT {_LIMIT}"
             ).fetchall()
             problems += [f"{_where(key, r)}: field '{field}': {target} {r['value']!r} belongs to another customer"
                          for r in rows]
+    staff = staging.table("staff")
     rows = conn.execute(
         "WITH RECURSIVE walk(start, cur, depth) AS ("
-        " SELECT s.id, s.manager_id, 1 FROM stage_staff s WHERE s.manager_id IS NOT NULL"
+        f" SELECT s.id, s.manager_id, 1 FROM {staff} s WHERE s.manager_id IS NOT NULL"
         " UNION ALL SELECT w.start, m.manager_id, w.depth + 1 FROM walk w JOIN staff m ON m.id = w.cur"
         " WHERE w.cur <> w.start AND m.manager_id IS NOT NULL AND w.depth < 10000)"
-        f" SELECT DISTINCT s.id, s.ord FROM walk w JOIN stage_staff s ON s.id = w.start WHERE w.cur = w.start"
+        f" SELECT DISTINCT s.id, s.ord FROM walk w JOIN {staff} s ON s.id = w.start WHERE w.cur = w.start"
         f" ORDER BY s.ord LIMIT {_LIMIT}"
     ).fetchall()
     problems += [f"{_where('staff', r)}: field 'manager_id': the chain of managers leads back to {r['id']!r}"
                  for r in rows]
     rows = conn.execute(
-        "SELECT s.id, s.email AS value, v.email_domain AS domain FROM stage_staff s JOIN vendor v ON v.id = 1"
+        f"SELECT s.id, s.email AS value, v.email_domain AS domain FROM {staff} s JOIN vendor v ON v.id = 1"
         " WHERE lower(split_part(s.email, '@', 2)) <> lower(v.email_domain)"
         " AND right(lower(split_part(s.email, '@', 2)), length(v.email_domain) + 1) <> '.' || lower(v.email_domain)"
         f" ORDER BY s.ord LIMIT {_LIMIT}"
