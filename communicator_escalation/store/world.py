@@ -1,7 +1,8 @@
 """Load an `escalation-world/1` file: stream, validate, stage by COPY, upsert by id in one transaction.
 
-The file is read as a stream (`world_stream`), each record validated (`world_format`) and copied into
-a staging table (`world_stage`); then one set-based upsert per table writes it all, the time shift
+The file is read as a stream (`world_stream`), each record validated (`world_format`) and copied, on
+a connection of its own, into the load's staging tables (`world_stage`); meanwhile a writer thread
+(`world_writer`) upserts what is staged, set-based, on the load's one transaction, the time shift
 applied in SQL. All of it or nothing: any problem rolls the whole load back and is reported in one
 line naming the record and the field.
 

@@ -1,8 +1,8 @@
-"""Staging of a world load: temporary tables filled by COPY, set-based upserts, and the checks.
+"""Staging of a world load: unlogged tables filled by COPY, set-based upserts, and the checks.
 
-Each section is copied into a temporary table shaped like its target (plus `ord`, the record's place
-in the file, and `nested`, its health history or ticket events as JSON), then written with one
-`INSERT ... SELECT ... ON CONFLICT` per table, the time shift applied in SQL. The foreign keys of the
+Each section is copied into an unlogged table of the load shaped like its target (plus `ord`, the
+record's place in the file, and `nested`, its health history or ticket events as JSON), then written
+chunk by chunk (ranges of `ord`) with `INSERT ... SELECT ... ON CONFLICT`, the time shift applied in SQL. The foreign keys of the
 real tables catch a dangling reference at once; only then are the staging tables searched for the
 record and field to name. Checks that are not foreign keys (a reference to another customer's
 record, manager cycles, staff addresses off the vendor's domain) run on the written rows.

@@ -102,3 +102,5 @@ class SectionWriter:
                                             bulk=done == 0 and hi - lo >= BULK_ROWS)
                     done += 1
             restore_foreign_keys(self.conn, dropped)
+            for table in sorted({table for table, _name, _definition in dropped}):
+                self.conn.execute(f"ANALYZE {table}")  # fresh statistics after a bulk write
