@@ -17,14 +17,15 @@ from pathlib import Path
 
 from _scratch import scratch_database
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.config import Settings
 from communicator_escalation.store import Store, database_url
 from communicator_escalation.store.world import load_world
-from communicator_escalation.workflow.ccs import suggest_ccs
-from communicator_escalation.workflow.context import gather_context
-from communicator_escalation.workflow.drafting import draft_email
+from communicator_escalation.workflow.context.gather import gather_context
+from communicator_escalation.workflow.drafting.compose import draft_email
 from communicator_escalation.workflow.policy import Policy
-from communicator_escalation.workflow.strategy import pick_strategy
+from communicator_escalation.workflow.strategy.ccs import suggest_ccs
+from communicator_escalation.workflow.strategy.pick import pick_strategy
 
 DEMO_WORLD = Path(__file__).resolve().parents[1] / "communicator_escalation" / "worlds" / "demo-world.json"
 NOW = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
@@ -37,7 +38,7 @@ def main() -> None:
 
     with scratch_database(database_url(Settings()), "bench_drafting") as url, Store.open(url) as store:
         load_world(store, DEMO_WORLD, now=NOW)
-        ctx = gather_context(store, customer="DataFlow", now=NOW)
+        ctx = gather_context(store, actor=ACCOUNT_CSM, customer="DataFlow", now=NOW)
 
     policy = Policy()
     strategy = pick_strategy(ctx, policy, now=NOW)

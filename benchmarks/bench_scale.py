@@ -25,14 +25,15 @@ from pathlib import Path
 
 from _scratch import scratch_database
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.config import Settings
 from communicator_escalation.store import Store, database_url
 from communicator_escalation.store.synthetic import write_world
 from communicator_escalation.store.world import load_world
-from communicator_escalation.workflow.context import gather_context
+from communicator_escalation.worker import run_worker
+from communicator_escalation.workflow.context.gather import gather_context
+from communicator_escalation.workflow.drafting.open import PredraftOutcome, create_response
 from communicator_escalation.workflow.policy import Policy
-from communicator_escalation.workflow.responses import create_response
-from communicator_escalation.workflow.worker import PredraftOutcome, run_worker
 
 SEED = 7
 WORKER_SIGNALS = 1500  # pre-drafts timed per size
@@ -97,9 +98,12 @@ def measure(admin: str, customers: int, samples: int) -> dict[str, float]:
                 names = {r["id"]: r["name"] for r in conn.execute(
                     "SELECT id, name FROM customers WHERE id = ANY(%s)", (picked,))}
             by_name, by_id, context = picked[: samples + 3], picked[samples + 3: 2 * samples + 6], picked[2 * samples + 6:]
-            name_ms = _timed_ms([lambda c=c: create_response(store, customer=names[c], policy=policy) for c in by_name])
-            id_ms = _timed_ms([lambda c=c: create_response(store, signal_id=f"{c}-s0", policy=policy) for c in by_id])
-            ctx_ms = _timed_ms([lambda c=c: gather_context(store, signal_id=f"{c}-s0") for c in context])
+            name_ms = _timed_ms([lambda c=c: create_response(store, actor=ACCOUNT_CSM, customer=names[c], policy=policy)
+                                 for c in by_name])
+            id_ms = _timed_ms([lambda c=c: create_response(store, actor=ACCOUNT_CSM, signal_id=f"{c}-s0", policy=policy)
+                               for c in by_id])
+            ctx_ms = _timed_ms([lambda c=c: gather_context(store, actor=ACCOUNT_CSM, signal_id=f"{c}-s0")
+                                for c in context])
             rate = _worker_rate(store, policy)
     return {
         "rows": rows, "load rows/s": rows / seconds,

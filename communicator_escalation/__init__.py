@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .agent.host import CommunicatorAgent
     from .agent.offline_model import OfflineChatModel
     from .agent.skill import EscalationSkill
+    from .auth.actor import ACCOUNT_CSM, Actor
     from .config import Settings
     from .errors import (
         AmbiguousCustomer,
@@ -27,17 +28,17 @@ if TYPE_CHECKING:
     from .models import CcSuggestion, Draft, EscalationContext, Strategy
     from .store import Store
     from .store.world import load_world
-    from .workflow.approval import approve_send, reject_send, submit_for_approval
-    from .workflow.ccs import suggest_ccs
-    from .workflow.context import gather_context
-    from .workflow.customers import resolve_customer
-    from .workflow.drafting import draft_email
+    from .workflow.context.customers import resolve_customer
+    from .workflow.context.gather import gather_context
+    from .workflow.delivery.approval import approve_send, reject_send, submit_for_approval
+    from .workflow.delivery.reconcile import reconcile
+    from .workflow.delivery.sending import send_response
+    from .workflow.drafting.compose import draft_email
+    from .workflow.drafting.open import create_response, open_or_create_draft
     from .workflow.policy import Policy, load_policy
-    from .workflow.reconcile import reconcile
-    from .workflow.responses import create_response
-    from .workflow.review import add_cc, change_recipient, edit_response, remove_cc
-    from .workflow.sending import send_response
-    from .workflow.strategy import pick_strategy
+    from .workflow.review.edits import add_cc, change_recipient, edit_response, remove_cc
+    from .workflow.strategy.ccs import suggest_ccs
+    from .workflow.strategy.pick import pick_strategy
 
 # Public name -> the module that defines it. Imported on first use (PEP 562), so `import
 # communicator_escalation` (and the CLI) does not load LangChain until the agent is asked for.
@@ -45,6 +46,8 @@ _MODULES = {
     "CommunicatorAgent": ".agent.host",
     "OfflineChatModel": ".agent.offline_model",
     "EscalationSkill": ".agent.skill",
+    "ACCOUNT_CSM": ".auth.actor",
+    "Actor": ".auth.actor",
     "Settings": ".config",
     "AmbiguousCustomer": ".errors",
     "CustomerNotFound": ".errors",
@@ -60,26 +63,29 @@ _MODULES = {
     "Strategy": ".models",
     "Store": ".store",
     "load_world": ".store.world",
-    "approve_send": ".workflow.approval",
-    "reject_send": ".workflow.approval",
-    "submit_for_approval": ".workflow.approval",
-    "suggest_ccs": ".workflow.ccs",
-    "gather_context": ".workflow.context",
-    "resolve_customer": ".workflow.customers",
-    "draft_email": ".workflow.drafting",
+    "approve_send": ".workflow.delivery.approval",
+    "reject_send": ".workflow.delivery.approval",
+    "submit_for_approval": ".workflow.delivery.approval",
+    "suggest_ccs": ".workflow.strategy.ccs",
+    "gather_context": ".workflow.context.gather",
+    "resolve_customer": ".workflow.context.customers",
+    "draft_email": ".workflow.drafting.compose",
     "Policy": ".workflow.policy",
     "load_policy": ".workflow.policy",
-    "reconcile": ".workflow.reconcile",
-    "create_response": ".workflow.responses",
-    "add_cc": ".workflow.review",
-    "change_recipient": ".workflow.review",
-    "edit_response": ".workflow.review",
-    "remove_cc": ".workflow.review",
-    "send_response": ".workflow.sending",
-    "pick_strategy": ".workflow.strategy",
+    "reconcile": ".workflow.delivery.reconcile",
+    "create_response": ".workflow.drafting.open",
+    "open_or_create_draft": ".workflow.drafting.open",
+    "add_cc": ".workflow.review.edits",
+    "change_recipient": ".workflow.review.edits",
+    "edit_response": ".workflow.review.edits",
+    "remove_cc": ".workflow.review.edits",
+    "send_response": ".workflow.delivery.sending",
+    "pick_strategy": ".workflow.strategy.pick",
 }
 
 __all__ = [
+    "ACCOUNT_CSM",
+    "Actor",
     "AmbiguousCustomer",
     "CcSuggestion",
     "CommunicatorAgent",
@@ -107,6 +113,7 @@ __all__ = [
     "load_policy",
     "load_world",
     "make_mailer",
+    "open_or_create_draft",
     "pick_strategy",
     "reconcile",
     "reject_send",

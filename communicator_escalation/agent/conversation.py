@@ -9,7 +9,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from pydantic import BaseModel, ConfigDict, Field
 
-from communicator_escalation.agent.results import (
+from communicator_escalation.agent.tool_results import (
     CancelResult,
     ContextResult,
     DraftResult,

@@ -7,10 +7,11 @@ import logging
 import typer
 
 from ..agent.llm import make_chat_model
+from ..auth.tokens import create_token, list_tokens, revoke_token
 from ..config import Settings
+from ..worker import run_worker
+from ..workflow.drafting.open import PredraftOutcome
 from ..workflow.policy import load_policy
-from ..workflow.tokens import create_token, list_tokens, revoke_token
-from ..workflow.worker import PredraftOutcome, run_worker
 from ._app import app, call, guarded, opened_store, print_json
 
 token_app = typer.Typer(help="Bearer tokens of the HTTP API (stored hashed; shown once).", no_args_is_help=True)

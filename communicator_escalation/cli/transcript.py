@@ -8,7 +8,7 @@ from rich.prompt import Prompt
 from rich.text import Text
 
 from ..agent.host import ChatMessage, CommunicatorAgent, ReviewDecision, ReviewRequest, Turn, decision_from_text
-from ..agent.results import parse_tool_result
+from ..agent.tool_results import parse_tool_result
 from ..rendering import render
 
 __all__ = ["repl", "run_script", "show_turn", "terminal_console"]

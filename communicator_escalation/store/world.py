@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import WorldFileError
@@ -275,7 +276,9 @@ def load_world(store: Store, source: Path | dict[str, Any], *, now: datetime | N
     if not isinstance(source, (Path, dict)):
         raise WorldFileError(f"{name}: a world file is a JSON object")
     staging = Staging(uuid.uuid4().hex[:10])
-    with store.connection() as feeder:
+    # The COPY feed has a connection of its own, outside the pool: a load holds one pooled connection
+    # (the transaction), like any request, and works on a pool of one.
+    with psycopg.connect(store.url, autocommit=True, row_factory=dict_row) as feeder:
         feeder.execute("SET TIME ZONE 'UTC'")  # naive timestamps in a file are UTC
         try:
             with store.transaction() as conn:
@@ -288,7 +291,6 @@ def load_world(store: Store, source: Path | dict[str, Any], *, now: datetime | N
                 _write(conn, loader)
         finally:
             staging.drop(feeder)
-            feeder.execute("RESET TIME ZONE")
     return LoadReport(source=name, shift_seconds=loader.writer.shift.total_seconds(), counts=loader.counts)
 
 

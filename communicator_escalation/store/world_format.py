@@ -18,7 +18,8 @@ WORLD_FORMAT = "escalation-world/1"
 LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
 TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 Line = Annotated[str, StringConstraints(pattern=LINE_PATTERN)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=LINE_PATTERN)]
+NAME_MAX_LENGTH = 300
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX_LENGTH, pattern=LINE_PATTERN)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=LINE_PATTERN)]
 Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
 Email = Annotated[str, StringConstraints(max_length=320, pattern=r"^[^@\s\x00-\x1f\x7f-\x9f<>,;]+@[^@\s\x00-\x1f\x7f-\x9f<>,;]+$")]

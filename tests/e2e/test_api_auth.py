@@ -9,10 +9,10 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from communicator_escalation.api.app import create_app
+from communicator_escalation.auth.tokens import create_token, hash_token, revoke_token
 from communicator_escalation.cli import app as cli
 from communicator_escalation.config import Settings
 from communicator_escalation.store import Store
-from communicator_escalation.workflow.tokens import create_token, hash_token, revoke_token
 from tests.support.api_worlds import load_api_world
 
 DRAFT = "/api/customers/{}/escalation-response"

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from communicator_escalation.api.app import create_app
+from communicator_escalation.auth.tokens import create_token
 from communicator_escalation.config import Settings
 from communicator_escalation.store import Store
-from communicator_escalation.workflow.tokens import create_token
 from tests.support.api_worlds import load_api_world
 
 

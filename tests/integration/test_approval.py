@@ -14,7 +14,7 @@ import pytest
 from communicator_escalation.errors import EscalationError, NotFound, Refused
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
-from communicator_escalation.workflow.approval import (
+from communicator_escalation.workflow.delivery.approval import (
     approval_status,
     approve_send,
     list_approvals,

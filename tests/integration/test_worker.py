@@ -15,13 +15,14 @@ import pytest
 from typer.testing import CliRunner
 
 from communicator_escalation.agent.skill import EscalationSkill
-from communicator_escalation.agent.tool_names import ToolName
+from communicator_escalation.agent.tool_args import ToolName
 from communicator_escalation.cli import app as cli
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
+from communicator_escalation.worker import CHANNEL, WorkerReport, run_worker
+from communicator_escalation.workflow.drafting.open import ensure_draft
 from communicator_escalation.workflow.policy import Policy
-from communicator_escalation.workflow.worker import CHANNEL, WorkerReport, ensure_draft, run_worker
 from tests.support.api_worlds import api_world, load_api_world
 
 DEADLINE_SECONDS = 20.0  # generous: the worker reacts to NOTIFY at once; this only bounds a failure
@@ -192,3 +193,19 @@ def test_workers_and_draft_requests_racing_over_a_backlog_draft_each_signal_once
     drafted = [o.signal_id for report in reports for o in report.outcomes if o.outcome == "drafted"] + requests
     assert sorted(drafted) == sorted(set(drafted))
     assert set(backlog) <= set(drafted)
+
+
+def test_a_worker_batch_needs_one_pooled_connection_and_leaves_no_lock_behind(db_url: str) -> None:
+    # A pool of one with a short wait: a batch that took its locks on one connection and read or wrote
+    # on a second would time out here; a lock left on the pooled connection would stall every later
+    # draft request of that signal from another connection.
+    with Store.open(db_url, max_size=1, timeout=2) as one:
+        load_api_world(one)
+        report = run_worker(one, policy=Policy(), once=True)
+        assert sorted(o.signal_id for o in report.outcomes if o.outcome == "drafted") == ["sig-b1", "sig-h1"]
+        with one.connection() as conn:
+            held = conn.execute("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'"
+                                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").fetchone()
+        assert held["n"] == 0
+    with Store.open(db_url, max_size=2, timeout=2) as other:
+        assert ensure_draft(other, signal_id="sig-h1", policy=Policy()).outcome == "exists"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from communicator_escalation.auth.access import CustomerTeam, may_approve, may_reach
 from communicator_escalation.models import StaffMember
-from communicator_escalation.workflow.access import CustomerTeam, may_approve, may_reach
 
 TEAM = CustomerTeam(customer_id="k-1", csm_id="s-csm", csm_manager_id="s-mgr", account_executive_id="s-ae",
                     support_lead_id="s-lead", executive_sponsor_id="s-sponsor")

@@ -11,7 +11,8 @@ from langchain_core.runnables import RunnableBinding
 from pydantic import BaseModel
 
 from communicator_escalation.agent.offline_model import OfflineChatModel
-from communicator_escalation.agent.results import (
+from communicator_escalation.agent.tool_args import ToolName
+from communicator_escalation.agent.tool_results import (
     ApprovalSummary,
     CancelResult,
     Candidate,
@@ -27,7 +28,6 @@ from communicator_escalation.agent.results import (
     SuggestedCc,
     TimelineStep,
 )
-from communicator_escalation.agent.tool_names import ToolName
 from tests.support.offline_chat import (
     MUELLER,
     NOW,
@@ -153,7 +153,7 @@ def test_draft_request_gathers_context_then_drafts_then_renders_the_prd_shaped_a
         "- Your manager: Jonas Weber. Critical escalation from an executive.",
         "- Billing Specialist: Leila Haddad. Invoice dispute needs billing.",
         "Please check before sending:",
-        "- [confirm: export fix owner]",
+        '- Nobody is named for "the export fix": name the owner if you can',
         "First response due in 42 minutes: send soon.",
         "[Edit] [Add CCs] [Send Urgently]",
     )

@@ -9,7 +9,7 @@ import pytest
 
 from communicator_escalation.errors import ConfigurationError
 from communicator_escalation.workflow.policy import BusinessHours, Policy, load_policy
-from communicator_escalation.workflow.sla import (
+from communicator_escalation.workflow.strategy.sla import (
     add_business_time,
     business_calendar,
     business_time_between,

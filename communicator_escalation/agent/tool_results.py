@@ -1,0 +1,443 @@
+"""What each escalation tool returns to the model: compact, typed results serialized as JSON.
+
+Contract for the tools:
+- A tool returns `result.to_content()` (a JSON string) as its ToolMessage content.
+- Successful results carry `ok: true` and a `kind` naming the model; expected failures (unknown
+  customer, no open escalation, refused CC, wrong state, unknown id) return an `ErrorResult`
+  (`{"kind": "error", "ok": false, "error": {"code", "message", "candidates"}}`), never an exception.
+- Results hold ids, names and short facts, never whole context dumps; the full objects live in the
+  store. The draft body is the one long field, and only the draft and show tools return it in full.
+
+Which tool returns what:
+    gather_escalation_context   -> ContextResult      (ContextResult.from_context)
+    pick_response_strategy      -> StrategyResult     (StrategyResult.from_strategy)
+    draft_escalation_response   -> DraftResult
+    show_escalation_draft       -> DraftResult
+    suggest_escalation_ccs      -> CcSuggestionsResult
+    edit_escalation_draft       -> ReviewResult (action "edit")
+    add_escalation_ccs          -> ReviewResult (action "add_ccs")
+    remove_escalation_ccs       -> ReviewResult (action "remove_ccs")
+    send_escalation_response    -> SendResult
+    cancel_escalation_response  -> CancelResult
+    any of them, on an expected failure -> ErrorResult (ErrorResult.from_error)
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from communicator_escalation.errors import EscalationError
+from communicator_escalation.models import (
+    ReviewNote,
+    CcSuggestion,
+    EscalationContext,
+    EscalationType,
+    RiskSignal,
+    Severity,
+    SlaClock,
+    Strategy,
+    TrendDirection,
+    Urgency,
+)
+
+SendStatus = Literal["pending_approval", "approved", "sending", "sent", "failed", "unknown", "already_sent", "rejected"]
+ApprovalStatus = Literal["pending", "approved", "rejected", "voided"]
+ReviewAction = Literal["edit", "add_ccs", "remove_ccs"]
+DraftField = Literal["to", "cc", "subject", "body"]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Result(_Part):
+    def to_content(self) -> str:
+        """The ToolMessage content: compact JSON without null fields."""
+        return self.model_dump_json(exclude_none=True)
+
+
+class CustomerRef(_Part):
+    """A customer by id and name."""
+
+    id: str = Field(description="Customer id.")
+    name: str = Field(description="Account name.")
+
+
+class PersonRef(_Part):
+    """A customer contact, as shown to the CSM."""
+
+    id: str | None = Field(default=None, description="Contact id.")
+    name: str = Field(description="Full name.")
+    title: str | None = Field(default=None, description="Job title, e.g. CTO.")
+    role: str | None = Field(default=None, description="Relationship role, e.g. executive, technical, billing.")
+
+
+class Recipient(_Part):
+    """An address on the draft."""
+
+    name: str | None = Field(default=None, description="Display name.")
+    email: str = Field(description="Email address.")
+    label: str | None = Field(default=None, description="For internal CCs: how the CSM sees the role, e.g. 'Your manager'.")
+
+
+class EscalationRef(_Part):
+    """Another escalation, in one line."""
+
+    signal_id: str = Field(description="Risk signal id; draft for it with signal_id.")
+    title: str = Field(description="Signal title.")
+    severity: Severity = Field(description="critical, high, medium or low.")
+    escalation_type: EscalationType | None = Field(default=None, description="technical, billing, service, security or outage.")
+    detected_at: datetime = Field(description="When it was detected.")
+
+    @classmethod
+    def from_signal(cls, signal: RiskSignal) -> EscalationRef:
+        """One line for a risk signal."""
+        return cls(
+            signal_id=signal.id,
+            title=signal.title,
+            severity=signal.severity,
+            escalation_type=signal.escalation_type,
+            detected_at=signal.detected_at,
+        )
+
+
+class HealthSummary(_Part):
+    """Health score and its direction."""
+
+    score: int = Field(description="Current health score 0-100.")
+    trend: TrendDirection = Field(description="declining, stable or improving.")
+    change: int = Field(description="Points changed over the window (negative = fell).")
+    window_days: int | None = Field(default=None, description="Days the change was measured over.")
+
+
+class SlaSummary(_Part):
+    """Where the escalation stands against its first-response SLA."""
+
+    urgency: Urgency = Field(description="on_track, due_soon or breached.")
+    first_response_due: datetime = Field(description="When the first response is due.")
+    minutes_to_first_response_due: int = Field(description="Minutes left; negative when late.")
+
+    @classmethod
+    def from_clock(cls, clock: SlaClock) -> SlaSummary:
+        """Summary of an SLA clock."""
+        return cls(
+            urgency=clock.urgency,
+            first_response_due=clock.first_response_due,
+            minutes_to_first_response_due=clock.minutes_to_first_response_due,
+        )
+
+
+class SuggestedCc(_Part):
+    """An internal person the CSM may CC, with the reason."""
+
+    name: str = Field(description="Staff name.")
+    label: str = Field(description="Role as the CSM sees it, e.g. 'Your manager', 'Support Lead'.")
+    reason: str = Field(description="Why this person is suggested.")
+    email: str | None = Field(default=None, description="Staff email address.")
+
+    @classmethod
+    def from_suggestion(cls, suggestion: CcSuggestion) -> SuggestedCc:
+        """Compact form of a CC suggestion."""
+        return cls(name=suggestion.name, label=suggestion.label, reason=suggestion.reason, email=suggestion.email)
+
+
+class EscalationDetails(_Part):
+    """The facts the CSM sees first (PRD 'Escalation Details')."""
+
+    signal_type: str = Field(description="ticket_escalated, executive_complaint or critical_issue.")
+    source: str = Field(description="Where it came from: support_ticket, direct_complaint, meeting, ...")
+    escalation_type: EscalationType | None = Field(default=None, description="Given type, if any.")
+    severity: Severity = Field(description="critical, high, medium or low.")
+    title: str = Field(description="Signal title.")
+    issue: str = Field(description="The problem in one line: the ticket subject, else the signal title.")
+    reporter: PersonRef | None = Field(default=None, description="Who raised it.")
+    ticket_id: str | None = Field(default=None, description="Underlying support ticket.")
+    detected_at: datetime = Field(description="When the escalation was detected (SLA clock start).")
+    unresolved_for_hours: float = Field(description="Hours the issue has been open (since the ticket was opened).")
+    arr: float = Field(description="Customer annual recurring revenue, USD.")
+    tier: str = Field(description="enterprise, mid_market or smb.")
+    health: HealthSummary = Field(description="Health score and trend.")
+    days_to_renewal: int | None = Field(default=None, description="Days to the next renewal.")
+
+
+class ContextResult(_Result):
+    """Result of gather_escalation_context."""
+
+    kind: Literal["context"] = "context"
+    ok: Literal[True] = True
+    signal_id: str = Field(description="The escalation this context is for; pass it on to the next tools.")
+    customer: CustomerRef = Field(description="The customer.")
+    details: EscalationDetails = Field(description="Escalation details.")
+    other_open_escalations: list[EscalationRef] = Field(
+        default_factory=list, description="The customer's other open escalations (each can be drafted by signal_id)."
+    )
+
+    @classmethod
+    def from_context(cls, ctx: EscalationContext) -> ContextResult:
+        """Compact result for a gathered EscalationContext."""
+        esc = ctx.escalation
+        reporter = ctx.reporter
+        return cls(
+            signal_id=esc.id,
+            customer=CustomerRef(id=ctx.customer.id, name=ctx.customer.name),
+            details=EscalationDetails(
+                signal_type=esc.signal_type,
+                source=esc.source,
+                escalation_type=esc.escalation_type,
+                severity=esc.severity,
+                title=esc.title,
+                issue=ctx.ticket.subject if ctx.ticket else esc.title,
+                reporter=(
+                    PersonRef(id=reporter.id, name=reporter.name, title=reporter.title, role=reporter.role)
+                    if reporter
+                    else None
+                ),
+                ticket_id=esc.ticket_id,
+                detected_at=esc.detected_at,
+                unresolved_for_hours=round(esc.unresolved_for_hours, 1),
+                arr=ctx.customer.arr,
+                tier=ctx.customer.tier,
+                health=HealthSummary(
+                    score=ctx.health.score,
+                    trend=ctx.health.direction,
+                    change=ctx.health.change,
+                    window_days=ctx.health.window_days,
+                ),
+                days_to_renewal=ctx.customer.days_to_renewal,
+            ),
+            other_open_escalations=[EscalationRef.from_signal(s) for s in ctx.other_open_escalations],
+        )
+
+
+class TimelineStep(_Part):
+    """A promised milestone."""
+
+    milestone: str = Field(description="What will be delivered.")
+    due_text: str = Field(description="Due time in the customer's timezone.")
+    status: Literal["planned", "identified", "done"] = Field(description="planned, identified or done.")
+
+
+class StrategyResult(_Result):
+    """Result of pick_response_strategy."""
+
+    kind: Literal["strategy"] = "strategy"
+    ok: Literal[True] = True
+    signal_id: str = Field(description="The escalation.")
+    escalation_type: EscalationType = Field(description="Chosen type (= email template).")
+    type_inferred: bool = Field(description="True when the type was inferred from the text.")
+    tone: str = Field(description="executive, urgent, formal or warm.")
+    tone_reasons: list[str] = Field(default_factory=list, description="Why this tone.")
+    sla: SlaSummary = Field(description="First-response SLA.")
+    timeline: list[TimelineStep] = Field(default_factory=list, description="Milestones the email will promise.")
+    action_items: list[str] = Field(default_factory=list, description="Immediate actions, as sentences.")
+    review_notes: list[ReviewNote] = Field(default_factory=list, description="Assumptions and gaps for the CSM.")
+
+    @classmethod
+    def from_strategy(cls, *, signal_id: str, strategy: Strategy) -> StrategyResult:
+        """Compact result for a Strategy."""
+        return cls(
+            signal_id=signal_id,
+            escalation_type=strategy.escalation_type.type,
+            type_inferred=strategy.escalation_type.inferred,
+            tone=strategy.tone.name,
+            tone_reasons=list(strategy.tone.reasons),
+            sla=SlaSummary.from_clock(strategy.sla),
+            timeline=[TimelineStep(milestone=m.milestone, due_text=m.due_text, status=m.status) for m in strategy.timeline],
+            action_items=[item.text for item in strategy.action_items],
+            review_notes=list(strategy.review_notes),
+        )
+
+
+class DraftResult(_Result):
+    """Result of draft_escalation_response and show_escalation_draft."""
+
+    kind: Literal["draft"] = "draft"
+    ok: Literal[True] = True
+    response_id: str = Field(description="Id of the stored draft; every review and send tool takes it.")
+    signal_id: str = Field(description="The escalation it answers.")
+    status: str = Field(description="Response state: drafted, pending_approval, approved, sent, ...")
+    customer: CustomerRef = Field(description="The customer.")
+    to: Recipient = Field(description="The recipient (from the database).")
+    cc: list[Recipient] = Field(default_factory=list, description="Current internal CCs.")
+    subject: str = Field(description="Subject line.")
+    body: str = Field(description="Full body text.")
+    suggested_ccs: list[SuggestedCc] = Field(default_factory=list, description="Suggested CCs not yet on the draft.")
+    review_notes: list[ReviewNote] = Field(
+        default_factory=list, description="What to check; blocking ones stop the send until the draft is fixed."
+    )
+    other_open_escalations: list[EscalationRef] = Field(default_factory=list, description="Other open escalations of the customer.")
+    sla: SlaSummary = Field(description="First-response SLA.")
+
+
+class RefusedItem(_Part):
+    """Something asked for that was not done."""
+
+    item: str = Field(description="What was asked, e.g. a name or address.")
+    reason: str = Field(description="Why it was refused.")
+
+
+class ReviewResult(_Result):
+    """Result of edit_escalation_draft, add_escalation_ccs and remove_escalation_ccs."""
+
+    kind: Literal["review"] = "review"
+    ok: Literal[True] = True
+    response_id: str = Field(description="The draft.")
+    action: ReviewAction = Field(description="edit, add_ccs or remove_ccs.")
+    status: str = Field(description="Response state after the action.")
+    to: Recipient = Field(description="The recipient.")
+    cc: list[Recipient] = Field(default_factory=list, description="CCs after the action.")
+    subject: str = Field(description="Subject after the action.")
+    body: str | None = Field(default=None, description="Full body, only when this action changed it.")
+    changed: list[DraftField] = Field(default_factory=list, description="Fields this action changed.")
+    added: list[Recipient] = Field(default_factory=list, description="CCs added.")
+    removed: list[Recipient] = Field(default_factory=list, description="CCs removed.")
+    replacements: int | None = Field(default=None, description="Occurrences replaced by a replace edit.")
+    refused: list[RefusedItem] = Field(default_factory=list, description="Requests not carried out, with reasons.")
+    approval_voided: bool = Field(default=False, description="True when this change voided an earlier approval.")
+    review_notes: list[ReviewNote] = Field(default_factory=list, description="New notes for the CSM, e.g. from the grounding check.")
+
+
+class CcSuggestionsResult(_Result):
+    """Result of suggest_escalation_ccs."""
+
+    kind: Literal["cc_suggestions"] = "cc_suggestions"
+    ok: Literal[True] = True
+    response_id: str = Field(description="The draft.")
+    cc: list[Recipient] = Field(default_factory=list, description="Current CCs.")
+    suggested_ccs: list[SuggestedCc] = Field(default_factory=list, description="Suggested CCs not yet on the draft.")
+
+
+class ApprovalSummary(_Part):
+    """The approval a send needs."""
+
+    id: str = Field(description="Approval request id.")
+    status: ApprovalStatus = Field(description="pending, approved, rejected or voided.")
+    decided_by: str | None = Field(default=None, description="Who decided: a staff name, or 'policy:expedited' for automatic approval.")
+    expedited: bool = Field(default=False, description="True when requested as urgent.")
+
+
+class SendResult(_Result):
+    """Result of send_escalation_response."""
+
+    kind: Literal["send"] = "send"
+    ok: Literal[True] = True
+    response_id: str = Field(description="The draft.")
+    status: SendStatus = Field(
+        description="pending_approval, approved, sending, sent, failed, unknown (outcome being reconciled), "
+        "already_sent or rejected (approval refused)."
+    )
+    urgent: bool = Field(description="Whether expedited approval was asked for.")
+    customer: CustomerRef = Field(description="The customer.")
+    to: Recipient = Field(description="The recipient.")
+    approval: ApprovalSummary | None = Field(default=None, description="The approval request.")
+    email_id: str | None = Field(default=None, description="Id of the sent email.")
+    sent_at: datetime | None = Field(default=None, description="When it was sent.")
+    response_minutes: int | None = Field(default=None, description="Minutes from escalation detection to the send.")
+    sla_met: bool | None = Field(default=None, description="Whether the first-response SLA was met.")
+    message: str | None = Field(default=None, description="Short explanation for failed, unknown or rejected.")
+
+
+class CancelResult(_Result):
+    """Result of cancel_escalation_response."""
+
+    kind: Literal["cancel"] = "cancel"
+    ok: Literal[True] = True
+    response_id: str = Field(description="The draft.")
+    status: Literal["cancelled"] = Field(default="cancelled", description="Always cancelled.")
+    customer: CustomerRef = Field(description="The customer.")
+
+
+class Candidate(_Part):
+    """One option when a request was ambiguous or matched nothing."""
+
+    id: str | None = Field(default=None, description="Id of the option (customer, signal, staff).")
+    label: str = Field(description="What to show, e.g. the customer name.")
+    detail: str | None = Field(default=None, description="A short hint telling options apart.")
+
+
+class ErrorDetail(_Part):
+    """An expected failure."""
+
+    code: str = Field(description="Stable code, e.g. customer_not_found, ambiguous_customer, no_open_escalation, not_found, refused.")
+    message: str = Field(description="What went wrong, for the CSM.")
+    candidates: list[Candidate] = Field(default_factory=list, description="Options to choose from, or close matches.")
+    notes: list[ReviewNote] | None = Field(default=None, description="Blocking review notes that stopped a send.")
+
+
+class ErrorResult(_Result):
+    """Result of any tool on an expected failure."""
+
+    kind: Literal["error"] = "error"
+    ok: Literal[False] = False
+    error: ErrorDetail = Field(description="The failure.")
+
+    @classmethod
+    def from_error(cls, err: EscalationError) -> ErrorResult:
+        """Result for an expected failure raised by the workflow."""
+        return cls(error=ErrorDetail(code=err.code, message=err.message, candidates=[_candidate(c) for c in err.candidates],
+                                     notes=[ReviewNote.model_validate(n) for n in err.notes] or None))
+
+
+_ID_KEYS = ("id", "signal_id", "customer_id", "staff_id")
+_LABEL_KEYS = ("label", "name", "title", "email")
+_DETAIL_KEYS = ("detail", "reason", "description", "severity")
+
+
+def _candidate(value: Any) -> Candidate:
+    if isinstance(value, Candidate):
+        return value
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    if not isinstance(value, dict):
+        return Candidate(label=str(value))
+
+    def pick(keys: tuple[str, ...]) -> str | None:
+        return next((str(value[k]) for k in keys if value.get(k) not in (None, "")), None)
+
+    ident = pick(_ID_KEYS)
+    return Candidate(id=ident, label=pick(_LABEL_KEYS) or ident or json.dumps(value, default=str), detail=pick(_DETAIL_KEYS))
+
+
+ToolResult = Annotated[
+    ContextResult
+    | StrategyResult
+    | DraftResult
+    | ReviewResult
+    | CcSuggestionsResult
+    | SendResult
+    | CancelResult
+    | ErrorResult,
+    Field(discriminator="kind"),
+]
+"""Any tool result, told apart by `kind`."""
+
+_TOOL_RESULT: TypeAdapter[ToolResult] = TypeAdapter(ToolResult)
+
+
+def parse_tool_result(content: str | list[Any]) -> ToolResult | None:
+    """Read a ToolMessage's content back into a result model.
+
+    Tolerates text and other JSON objects before the result (the reviewer-edit notice of the
+    human-in-the-loop middleware quotes the edited arguments) and content-block lists.
+    Returns None when the content holds no result.
+    """
+    text = content if isinstance(content, str) else "".join(
+        block if isinstance(block, str) else str(block.get("text", "")) for block in content if isinstance(block, str | dict)
+    )
+    decoder = json.JSONDecoder()
+    start = text.find("{")
+    while start != -1:
+        try:
+            data, end = decoder.raw_decode(text, start)
+        except ValueError:
+            start = text.find("{", start + 1)
+            continue
+        try:
+            return _TOOL_RESULT.validate_python(data)
+        except ValidationError:
+            start = text.find("{", end)
+    return None

@@ -1,0 +1,1 @@
+"""Authentication (API bearer tokens) and authorization (the one access rule)."""

@@ -1,0 +1,315 @@
+"""Boundary types shared by the workflow, the store, the tools, the API and the CLI."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["critical", "high", "medium", "low"]
+EscalationType = Literal["technical", "billing", "service", "security", "outage"]
+StaffRole = Literal[
+    "csm",
+    "csm_manager",
+    "executive",
+    "support_lead",
+    "support_engineer",
+    "engineering_manager",
+    "account_executive",
+    "billing_specialist",
+    "security_officer",
+]
+Tier = Literal["enterprise", "mid_market", "smb"]
+TrendDirection = Literal["declining", "stable", "improving"]
+Urgency = Literal["on_track", "due_soon", "breached"]
+NoteKind = Literal["blocking", "advisory"]
+
+ESCALATION_SIGNAL_TYPES: tuple[str, ...] = ("ticket_escalated", "executive_complaint", "critical_issue")
+SEVERITY_RANK: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=False, extra="forbid")
+
+
+class Vendor(_Model):
+    """Our own company."""
+
+    name: str = Field(description="Vendor (our company) name.")
+    email_domain: str = Field(description="Domain of internal staff addresses.")
+
+
+class StaffMember(_Model):
+    """An internal person from the staff directory."""
+
+    id: str = Field(description="Staff id.")
+    name: str = Field(description="Full name.")
+    email: str = Field(description="Work email address.")
+    role: StaffRole = Field(description="Directory role.")
+    title: str | None = Field(default=None, description="Job title.")
+    phone: str | None = Field(default=None, description="Direct phone number.")
+    timezone: str | None = Field(default=None, description="IANA timezone.")
+    manager_id: str | None = Field(default=None, description="Staff id of the manager.")
+
+
+class Contact(_Model):
+    """A person at a customer."""
+
+    id: str = Field(description="Contact id.")
+    customer_id: str = Field(description="Customer the contact belongs to.")
+    name: str = Field(description="Full name.")
+    email: str = Field(description="Email address.")
+    title: str | None = Field(default=None, description="Job title, e.g. CTO.")
+    role: str | None = Field(default=None, description="Relationship role, e.g. executive, technical, billing.")
+
+
+class HealthPoint(_Model):
+    at: datetime = Field(description="When the score was measured.")
+    score: int = Field(description="Health score 0-100.")
+
+
+class HealthTrend(_Model):
+    """Current health and its direction, computed from history."""
+
+    score: int = Field(description="Current health score 0-100.")
+    direction: TrendDirection = Field(description="declining, stable or improving.")
+    change: int = Field(description="Points changed over the window (negative = fell).")
+    window_days: int | None = Field(default=None, description="Days between the oldest point considered and now.")
+    history: list[HealthPoint] = Field(default_factory=list, description="Points, oldest first.")
+
+
+class Customer(_Model):
+    """An account, with derived relationship facts."""
+
+    id: str = Field(description="Customer id.")
+    name: str = Field(description="Account name.")
+    domain: str | None = Field(default=None, description="Email domain of the customer.")
+    arr: float = Field(description="Annual recurring revenue, USD.")
+    tier: Tier = Field(description="enterprise, mid_market or smb.")
+    health_score: int = Field(description="Current health score 0-100.")
+    renewal_date: date | None = Field(default=None, description="Next renewal date.")
+    days_to_renewal: int | None = Field(default=None, description="Days from now to renewal (negative if past).")
+    timezone: str = Field(default="UTC", description="IANA timezone used for the customer's clock.")
+    country: str | None = Field(
+        default=None, description="ISO 3166 country for public holidays; derived from the timezone when missing."
+    )
+    customer_since: date | None = Field(default=None, description="Start of the relationship.")
+    tenure_months: int | None = Field(default=None, description="Whole months since customer_since.")
+
+
+class TicketEvent(_Model):
+    at: datetime = Field(description="When it happened.")
+    kind: str = Field(description="opened, customer_followup, engineering_escalated, workaround_identified, fix_deployed, resolved, ...")
+    note: str | None = Field(default=None, description="What happened, in words.")
+
+
+class Ticket(_Model):
+    id: str = Field(description="Ticket id.")
+    subject: str = Field(description="Ticket subject.")
+    description: str | None = Field(default=None, description="Ticket description (customer-written).")
+    priority: str = Field(description="Ticket priority.")
+    status: str = Field(description="Ticket status.")
+    opened_at: datetime = Field(description="When the ticket was opened.")
+    requester: Contact | None = Field(default=None, description="Customer contact who opened it.")
+    assignee: StaffMember | None = Field(default=None, description="Staff member assigned.")
+    events: list[TicketEvent] = Field(default_factory=list, description="Events, oldest first.")
+
+
+class Communication(_Model):
+    id: str = Field(description="Communication id.")
+    channel: Literal["email", "meeting", "call", "ticket_comment"] = Field(description="Channel.")
+    direction: Literal["inbound", "outbound"] = Field(description="inbound (from customer) or outbound.")
+    at: datetime = Field(description="When it happened.")
+    subject: str | None = Field(default=None, description="Subject or meeting title.")
+    body: str | None = Field(default=None, description="Text (customer-written when inbound).")
+    contact_id: str | None = Field(default=None, description="Customer contact involved.")
+    contact_name: str | None = Field(default=None, description="Name of that contact.")
+    staff_id: str | None = Field(default=None, description="Staff member involved.")
+    thread_id: str | None = Field(default=None, description="Email thread id to reply on.")
+    message_id: str | None = Field(default=None, description="RFC 5322 Message-ID to reply to.")
+
+
+class RiskSignal(_Model):
+    """A risk signal row; escalations are the ones of ESCALATION_SIGNAL_TYPES."""
+
+    id: str = Field(description="Signal id.")
+    customer_id: str = Field(description="Customer id.")
+    signal_type: str = Field(description="ticket_escalated, executive_complaint, critical_issue, health_score_drop, ...")
+    severity: Severity = Field(description="critical, high, medium or low.")
+    source: str = Field(description="Where it came from: support_ticket, direct_complaint, meeting, ...")
+    escalation_type: EscalationType | None = Field(default=None, description="Given type, if any.")
+    title: str = Field(description="Short title.")
+    description: str | None = Field(default=None, description="Longer description.")
+    detected_at: datetime = Field(description="When the signal was detected (starts the SLA clock).")
+    status: Literal["open", "resolved"] = Field(description="open or resolved.")
+    reported_by_contact_id: str | None = Field(default=None, description="Reporter contact id.")
+    ticket_id: str | None = Field(default=None, description="Related ticket id.")
+    communication_id: str | None = Field(default=None, description="Communication the signal points at.")
+    response_sent_at: datetime | None = Field(default=None, description="When our response was sent.")
+    response_email_id: str | None = Field(default=None, description="Id of the sent response email.")
+
+
+class PriorEscalation(_Model):
+    """An earlier escalation of the same customer (last 12 months)."""
+
+    id: str = Field(description="Signal id.")
+    signal_type: str = Field(description="Signal type.")
+    severity: Severity = Field(description="Severity.")
+    escalation_type: EscalationType | None = Field(default=None, description="Given type, if any.")
+    title: str = Field(description="Title.")
+    detected_at: datetime = Field(description="When it was detected.")
+    status: Literal["open", "resolved"] = Field(description="open or resolved.")
+    response_sent_at: datetime | None = Field(default=None, description="When it was answered.")
+    response_minutes: int | None = Field(default=None, description="Minutes from detection to response.")
+    reported_by_contact_id: str | None = Field(default=None, description="Contact who raised it.")
+
+
+class SavePlay(_Model):
+    id: str = Field(description="Save play id.")
+    title: str = Field(description="Plan title.")
+    status: str = Field(description="Plan status.")
+    owner: StaffMember | None = Field(default=None, description="Owner from the directory.")
+    created_at: datetime = Field(description="When the plan was created.")
+    actions: list[str] = Field(default_factory=list, description="Planned actions.")
+
+
+class AccountTeam(_Model):
+    """Who on our side is attached to the account, and the specialists the directory has."""
+
+    csm: StaffMember | None = Field(default=None, description="The account's CSM (the sender).")
+    csm_manager: StaffMember | None = Field(default=None, description="The CSM's manager.")
+    account_executive: StaffMember | None = Field(default=None, description="Account executive.")
+    support_lead: StaffMember | None = Field(default=None, description="Support lead.")
+    executive_sponsor: StaffMember | None = Field(default=None, description="Executive sponsor.")
+    engineering_manager: StaffMember | None = Field(default=None, description="Engineering manager from the directory.")
+    security_officer: StaffMember | None = Field(default=None, description="Security officer from the directory.")
+    billing_specialist: StaffMember | None = Field(default=None, description="Billing specialist from the directory.")
+
+
+class Escalation(RiskSignal):
+    """The open escalation being answered, with how long the issue has been open."""
+
+    unresolved_since: datetime = Field(description="Ticket opened_at when there is a ticket, else detected_at.")
+    unresolved_for_hours: float = Field(description="Hours from unresolved_since to now.")
+
+
+class EscalationContext(_Model):
+    """Everything Step 1 gathers for one escalation (PRD 'Escalation Context Gathering')."""
+
+    gathered_at: datetime = Field(description="The 'now' the context was computed at.")
+    vendor: Vendor = Field(description="Our company.")
+    customer: Customer = Field(description="The account.")
+    health: HealthTrend = Field(description="Health score and trend.")
+    escalation: Escalation = Field(description="The escalation being answered.")
+    reporter: Contact | None = Field(default=None, description="Who raised it.")
+    ticket: Ticket | None = Field(default=None, description="The underlying ticket, with events.")
+    reply_to: Communication | None = Field(default=None, description="The email the response replies to.")
+    recent_communications: list[Communication] = Field(default_factory=list, description="Last 90 days, newest first.")
+    related_signals: list[RiskSignal] = Field(default_factory=list, description="Open non-escalation signals.")
+    prior_escalations: list[PriorEscalation] = Field(default_factory=list, description="Other escalations, last 12 months, newest first.")
+    other_open_escalations: list[RiskSignal] = Field(default_factory=list, description="Other open escalations of the customer.")
+    save_plays: list[SavePlay] = Field(default_factory=list, description="Open save plays.")
+    contacts: list[Contact] = Field(default_factory=list, description="All contacts of the customer.")
+    team: AccountTeam = Field(description="Account team and directory specialists.")
+
+
+class SlaClock(_Model):
+    """The escalation clock, started at the signal's detected_at."""
+
+    severity: Severity = Field(description="Severity the policy row was chosen by.")
+    clock: Literal["around_the_clock", "business_hours"] = Field(description="How time is counted.")
+    started_at: datetime = Field(description="detected_at of the signal.")
+    first_response_due: datetime = Field(description="When the first response is due.")
+    update_every_hours: float = Field(description="Update cadence in hours.")
+    resolution_due: datetime = Field(description="Resolution target.")
+    minutes_to_first_response_due: int = Field(description="Minutes left to the first-response deadline; negative when late.")
+    urgency: Urgency = Field(description="on_track, due_soon or breached.")
+
+
+class ReviewNote(_Model):
+    """Something for the CSM to check: `blocking` notes stop a send at every door, `advisory` ones inform."""
+
+    kind: NoteKind = Field(description="blocking (the send is refused while it stands) or advisory.")
+    code: str = Field(description="Stable code, e.g. unconfirmed_placeholder, sla, issue_summary_withheld.")
+    text: str = Field(description="The note, for the CSM.")
+
+
+class Milestone(_Model):
+    """A step of the timeline the email promises."""
+
+    milestone: str = Field(description="What will be delivered.")
+    due: datetime | None = Field(default=None, description="Computed due time; None when already delivered.")
+    due_text: str = Field(description="Due time as the recipient reads it, in the customer's timezone.")
+    status: Literal["planned", "identified", "done"] = Field(
+        default="planned", description="planned, identified (a workaround found) or done (a fix deployed)."
+    )
+    relative: bool = Field(default=False, description="Said relatively ('within the next 2 hours'), no clock time.")
+
+
+class ActionItem(_Model):
+    """Something already being done, or to be done, built from facts in the context."""
+
+    text: str = Field(description="Sentence for the email.")
+    kind: str = Field(description="Source: ticket_event, assignee, save_play, placeholder, ...")
+    owner_id: str | None = Field(default=None, description="Staff id of the owner, when known.")
+    placeholder: bool = Field(default=False, description="True when the CSM must fill something in.")
+
+
+class TypeDecision(_Model):
+    """The escalation type and why."""
+
+    type: EscalationType = Field(description="Chosen escalation type.")
+    inferred: bool = Field(description="True when inferred from text rather than given.")
+    evidence: list[str] = Field(default_factory=list, description="Words matched, or 'given on the signal'.")
+
+
+class Tone(_Model):
+    """How the message should sound, and why."""
+
+    name: Literal["executive", "urgent", "formal", "warm"] = Field(description="Tone label.")
+    executive_recipient: bool = Field(description="Recipient is an executive: shorter, ownership-first.")
+    repeat_escalation: bool = Field(description="Another escalation in the last 90 days.")
+    elevated_priority: bool = Field(description="Declining health or renewal within 120 days.")
+    reasons: list[str] = Field(default_factory=list, description="Why this tone.")
+
+
+class Strategy(_Model):
+    """Step 2's decision: type, template, tone, SLA clock, timeline, actions."""
+
+    escalation_type: TypeDecision = Field(description="Type and evidence.")
+    template: EscalationType = Field(description="Email template (= escalation type).")
+    tone: Tone = Field(description="Tone.")
+    sla: SlaClock = Field(description="SLA clock.")
+    timeline: list[Milestone] = Field(default_factory=list, description="Milestones, in order, never after resolution_due.")
+    next_update: Milestone = Field(description="Next update commitment from the cadence.")
+    action_items: list[ActionItem] = Field(default_factory=list, description="Immediate actions.")
+    review_notes: list[ReviewNote] = Field(default_factory=list, description="Assumptions and gaps for the CSM.")
+
+
+class CcSuggestion(_Model):
+    """An internal CC the CSM may add, with the reason shown to them."""
+
+    staff_id: str = Field(description="Staff id.")
+    name: str = Field(description="Name.")
+    email: str = Field(description="Email address.")
+    role: StaffRole = Field(description="Directory role.")
+    label: str = Field(description="How the CSM sees the role, e.g. 'Your manager', 'Support Lead'.")
+    reason: str = Field(description="Why this person is suggested.")
+
+
+# The draft models live in models/drafts.py (the escalation models above are what they refer to).
+from .drafts import (  # noqa: E402 - re-exported after the names drafts.py imports from here
+    CustomerDeadline,
+    Draft,
+    DraftCc,
+    DraftCustomer,
+    DraftEmail,
+    DraftEscalation,
+    DraftMilestone,
+    DraftOtherEscalation,
+    DraftPerson,
+    DraftSla,
+    DraftStrategy,
+    TrustedFacts,
+)

@@ -1,0 +1,136 @@
+"""Background pre-drafting: every new open escalation gets a draft before the CSM asks for one.
+
+A trigger on `risk_signals` (migration 0011) sends ``NOTIFY escalation_signal_opened, '<signal id>'``
+when an open escalation is inserted, by a world load, the API or plain SQL. `run_worker` LISTENs on
+a dedicated autocommit connection and drafts what arrives in batches with `predraft_batch`
+(workflow/drafting/open.py: as the worker, under the per-signal lock that `open_or_create_draft`, the
+drafting path of every door, takes too); at start (and after a lost connection) it first catches up on
+open escalations that have no response yet, batch by batch along a keyset cursor.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from pydantic import BaseModel, Field
+
+from .store import Store
+from .workflow.drafting.open import BATCH_SIZE, Cursor, PredraftOutcome, predraft_batch
+from .workflow.policy import Policy
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+__all__ = ["CHANNEL", "WorkerReport", "catch_up", "run_worker"]
+
+CHANNEL = "escalation_signal_opened"
+_RECONNECT_DELAY_SECONDS = 2.0
+_POLL_SECONDS = 1.0
+
+logger = logging.getLogger(__name__)
+
+
+class WorkerReport(BaseModel):
+    """What a worker run did."""
+
+    outcomes: list[PredraftOutcome] = Field(default_factory=list, description="One entry per signal handled.")
+
+    def count(self, outcome: str) -> int:
+        """How many signals ended with `outcome`."""
+        return sum(1 for item in self.outcomes if item.outcome == outcome)
+
+
+def catch_up(store: Store, *, policy: Policy, llm: BaseChatModel | None = None,
+             stop: threading.Event | None = None) -> Iterator[PredraftOutcome]:
+    """Pre-draft every open escalation that has no response yet (oldest first), batch by batch."""
+    cursor: Cursor | None = None
+    while stop is None or not stop.is_set():
+        outcomes, cursor = predraft_batch(store, policy=policy, llm=llm, after=cursor)
+        yield from outcomes
+        if cursor is None:
+            return
+
+
+def _listen(url: str) -> psycopg.Connection[Any]:
+    conn = psycopg.connect(url, autocommit=True)
+    conn.execute(f"LISTEN {CHANNEL}")
+    return conn
+
+
+def _notified(listener: psycopg.Connection[Any], *, timeout: float) -> list[str]:
+    """The signal ids notified: the first within `timeout`, then whatever else has arrived, up to a batch."""
+    ids = [n.payload for n in listener.notifies(timeout=timeout, stop_after=1)]
+    if ids:
+        ids += [n.payload for n in listener.notifies(timeout=0.01, stop_after=BATCH_SIZE - 1)]
+    return ids
+
+
+def run_worker(
+    store: Store,
+    *,
+    policy: Policy,
+    llm: BaseChatModel | None = None,
+    once: bool = False,
+    timeout: float | None = None,
+    stop: threading.Event | None = None,
+    on_outcome: Callable[[PredraftOutcome], None] | None = None,
+    on_listening: Callable[[], None] | None = None,
+) -> WorkerReport:
+    """Listen for new open escalations and pre-draft them until stopped.
+
+    Args:
+        store: The database (its pool does the drafting; the listener has a connection of its own).
+        policy: The escalation policy.
+        llm: Optional chat model for the grounded rewrite.
+        once: Only catch up on open escalations without a response, then return.
+        timeout: Stop listening after this many seconds (default: run until `stop` is set).
+        stop: Set it to stop the worker (checked at least once a second).
+        on_outcome: Called with each signal's outcome as it happens.
+        on_listening: Called once the listener is connected (before the catch-up scan).
+    """
+    report = WorkerReport()
+    stop = stop or threading.Event()
+    deadline = None if timeout is None else time.monotonic() + timeout
+
+    def record(outcome: PredraftOutcome) -> None:
+        report.outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+
+    def remaining() -> float:
+        return _POLL_SECONDS if deadline is None else min(_POLL_SECONDS, deadline - time.monotonic())
+
+    listener: psycopg.Connection[Any] | None = None
+    try:
+        while not stop.is_set() and remaining() > 0:
+            if listener is None:
+                try:
+                    listener = _listen(store.url)  # LISTEN before catching up: nothing slips in between
+                except psycopg.OperationalError as err:
+                    logger.error("cannot listen on %s: %s; retrying", CHANNEL, err)
+                    stop.wait(min(_RECONNECT_DELAY_SECONDS, max(remaining(), 0)))
+                    continue
+                if on_listening is not None:
+                    on_listening()
+                    on_listening = None
+                for outcome in catch_up(store, policy=policy, llm=llm, stop=stop):
+                    record(outcome)
+                if once:
+                    break
+            try:
+                ids = _notified(listener, timeout=max(remaining(), 0.01))
+                for outcome in predraft_batch(store, policy=policy, llm=llm, signal_ids=ids)[0] if ids else []:
+                    record(outcome)
+            except psycopg.OperationalError as err:
+                logger.error("lost the %s listener: %s; reconnecting", CHANNEL, err)
+                listener.close()
+                listener = None
+    finally:
+        if listener is not None:
+            listener.close()
+    return report

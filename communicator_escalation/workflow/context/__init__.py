@@ -1,0 +1,1 @@
+"""Step 1: resolve the customer, pick the open escalation, gather its context."""

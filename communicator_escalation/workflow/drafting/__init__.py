@@ -1,0 +1,1 @@
+"""Step 3: the escalation email from a template, an optional grounded rewrite, saved drafts."""

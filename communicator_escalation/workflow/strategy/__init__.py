@@ -1,0 +1,1 @@
+"""Step 2: escalation type, tone, SLA clock, timeline, action items and CC suggestions."""

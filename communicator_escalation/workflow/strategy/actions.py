@@ -1,0 +1,101 @@
+"""Immediate action items, built only from structured facts (ticket event kinds and times, the assignee,
+the directory, save plays of a service escalation); ticket event notes are internal and never used.
+
+An owner the type of escalation needs but the data does not name is not invented: the email says
+what the CSM does about it ("Assigning a dedicated support engineer ...") and an advisory review
+note asks the CSM to name the owner, naming the directory's specialist when there is one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from ...models import ActionItem, EscalationContext, EscalationType, ReviewNote, SavePlay, Ticket, TicketEvent
+from ..drafting.voices import screen_clause
+from ._phrases import moment_text, phrase, review_note
+
+__all__ = ["EVENT_KINDS", "build_action_items", "latest_event", "plan_of"]
+
+EVENT_KINDS: tuple[str, ...] = ("engineering_escalated", "workaround_identified", "fix_deployed")
+# Missing-owner kind -> the team slot whose directory person the CSM may want to name there.
+_DIRECTORY_HINT = {
+    "needs_engineering_owner": "engineering_manager",
+    "needs_support_engineer": "support_lead",
+    "needs_billing_owner": "billing_specialist",
+    "needs_security_owner": "security_officer",
+}
+
+
+def latest_event(ticket: Ticket | None, kind: str, *, now: datetime) -> TicketEvent | None:
+    """The ticket's most recent event of `kind` that happened by `now`."""
+    if ticket is None:
+        return None
+    events = [event for event in ticket.events if event.kind == kind and event.at <= now]
+    return max(events, key=lambda event: event.at, default=None)
+
+
+def _item(kind: str, *, source: str, owner_id: str | None = None, **facts: object) -> ActionItem:
+    return ActionItem(text=phrase("action_item", kind=kind, **facts), kind=source, owner_id=owner_id)
+
+
+def plan_of(play: SavePlay) -> tuple[str | None, list[str]]:
+    """A save play's title and steps that pass the screen for the CSM's voice (our own plan, so imperatives pass)."""
+    steps = [step for action in play.actions if (step := screen_clause(action, imperatives=True))]
+    return screen_clause(play.title, imperatives=True), steps
+
+
+def _needed_owner(ctx: EscalationContext, escalation_type: EscalationType, *, now: datetime) -> list[str]:
+    """Kinds of owner this type of escalation needs and the data does not name."""
+    assigned = ctx.ticket is not None and ctx.ticket.assignee is not None
+    if escalation_type in ("technical", "outage"):
+        needed = [] if latest_event(ctx.ticket, "engineering_escalated", now=now) else ["needs_engineering_owner"]
+        return needed + ([] if assigned else ["needs_support_engineer"])
+    if escalation_type == "service":
+        return [] if any(play.owner for play in ctx.save_plays) else ["needs_service_owner"]
+    if assigned:
+        return []
+    return ["needs_billing_owner"] if escalation_type == "billing" else ["needs_security_owner"]
+
+
+def _event_items(ctx: EscalationContext, *, tz: ZoneInfo, now: datetime) -> list[ActionItem]:
+    """What the ticket's events say is under way, by kind and time (a found workaround is in the timeline)."""
+    items = []
+    for kind in EVENT_KINDS:
+        event = latest_event(ctx.ticket, kind, now=now)
+        if event is None or kind == "workaround_identified":
+            continue
+        items.append(_item(kind, source="ticket_event", when=moment_text(event.at, now=now, tz=tz, kind="at")))
+    return items
+
+
+def build_action_items(
+    ctx: EscalationContext, *, escalation_type: EscalationType, tz: ZoneInfo, now: datetime
+) -> tuple[list[ActionItem], list[ReviewNote]]:
+    """Action items for the email and the advisory review notes they raise.
+
+    Items come in order: ticket events, the assignee, the save plays of a service escalation (one
+    escalation per draft: another escalation's plan is not this one's), then what the CSM does about
+    an owner nobody is named for, each with a note naming the directory's specialist when there is one.
+    """
+    items = _event_items(ctx, tz=tz, now=now)
+    notes: list[ReviewNote] = []
+    assignee = ctx.ticket.assignee if ctx.ticket else None
+    if assignee is not None:
+        items.append(_item("assignee", source="assignee", owner_id=assignee.id,
+                           role_words=phrase("role_words", role=assignee.role), person=assignee.name,
+                           phone=assignee.phone))
+    for play in ctx.save_plays if escalation_type == "service" else []:
+        title, steps = plan_of(play)
+        if title is None:
+            notes.append(review_note("plan_withheld", title=play.title))
+            continue
+        items.append(_item("save_play", source="save_play", owner_id=play.owner.id if play.owner else None,
+                           title=title, owner=play.owner.name if play.owner else None, actions=steps))
+    for kind in _needed_owner(ctx, escalation_type, now=now):
+        items.append(_item(kind, source="own_action"))
+        slot = _DIRECTORY_HINT.get(kind)
+        specialist = getattr(ctx.team, slot) if slot else None
+        notes.append(review_note("owner_to_name", action=items[-1].text, person=specialist.name if specialist else None,
+                                 role_words=phrase("role_words", role=specialist.role) if specialist else None))
+    return items, notes

@@ -1,0 +1,142 @@
+"""Step 2: response strategy: type, template, tone, SLA clock, timeline, action items, review notes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ...errors import ConfigurationError
+from ...models import EscalationContext, ReviewNote, Severity, Strategy, Tone
+from ..context.relationship import is_executive, recent_escalations, renewal_soon
+from ..policy import Policy
+from ._phrases import moment_text, phrase, review_note
+from .actions import build_action_items
+from .ccs import missing_cc_notes
+from .classify import escalation_texts, infer_escalation_type
+from .sla import business_calendar, sla_clock, zone
+from .timeline import build_timeline, next_update
+
+__all__ = ["choose_tone", "pick_strategy"]
+
+
+def choose_tone(ctx: EscalationContext, policy: Policy, *, severity: Severity, now: datetime) -> Tone:
+    """Tone from the reporter's seniority, the severity and the relationship history.
+
+    executive (an executive recipient: shorter, ownership-first) > urgent (critical, high) >
+    formal (repeat escalation, declining health or renewal within the window) > warm.
+    """
+    rules = policy.relationship
+    executive = is_executive(ctx.reporter, typing=policy.typing)
+    repeat = bool(recent_escalations(ctx, days=rules.repeat_window_days, now=now))
+    declining = ctx.health.direction == "declining"
+    renewal = renewal_soon(ctx, days=rules.renewal_window_days)
+    reasons = []
+    if executive and ctx.reporter is not None:
+        reasons.append(phrase("tone_reason", reason="executive", person=ctx.reporter.name, title=ctx.reporter.title))
+    if severity in ("critical", "high"):
+        reasons.append(phrase("tone_reason", reason="severity", severity=severity))
+    if repeat:
+        reasons.append(phrase("tone_reason", reason="repeat"))
+    if declining:
+        reasons.append(phrase("tone_reason", reason="declining", score=ctx.health.score, change=ctx.health.change))
+    if renewal:
+        reasons.append(phrase("tone_reason", reason="renewal", days=ctx.customer.days_to_renewal))
+    if not reasons:
+        reasons.append(phrase("tone_reason", reason="calm", severity=severity))
+    if executive:
+        name = "executive"
+    elif severity in ("critical", "high"):
+        name = "urgent"
+    else:
+        name = "formal" if repeat or declining or renewal else "warm"
+    return Tone(
+        name=name,
+        executive_recipient=executive,
+        repeat_escalation=repeat,
+        elevated_priority=declining or renewal,
+        reasons=reasons,
+    )
+
+
+def pick_strategy(ctx: EscalationContext, policy: Policy, *, now: datetime | None = None) -> Strategy:
+    """Decide how to answer the escalation in `ctx` (PRD Step 2).
+
+    Args:
+        ctx: Step 1's context.
+        policy: SLA, business hours, timeline plan and thresholds (see `load_policy`).
+        now: The moment to decide at; defaults to `ctx.gathered_at`.
+
+    Returns:
+        The strategy; `review_notes` lists assumptions, placeholders to fill and missing CC roles.
+    """
+    current = now or ctx.gathered_at
+    escalation, notes = ctx.escalation, list[ReviewNote]()
+    timezone = ctx.customer.timezone
+    try:
+        tz = zone(timezone)
+    except ConfigurationError:
+        notes.append(review_note("unknown_timezone", timezone=timezone))
+        timezone, tz = "UTC", zone("UTC")
+    calendar = business_calendar(timezone=timezone, country=ctx.customer.country, policy=policy)
+    clock = sla_clock(
+        severity=escalation.severity,
+        started_at=escalation.detected_at,
+        timezone=timezone,
+        country=ctx.customer.country,
+        policy=policy,
+        now=current,
+    )
+    if clock.clock == "business_hours" and calendar.country is None and policy.business_hours.observe_public_holidays:
+        notes.append(review_note("no_holidays", timezone=timezone))
+
+    texts = escalation_texts(ctx)
+    decision = infer_escalation_type(
+        texts=texts,
+        given=escalation.escalation_type,
+        default="technical" if ctx.ticket else "service",
+        typing=policy.typing,
+    )
+    if decision.inferred:
+        note = "type_inferred" if decision.evidence else "type_defaulted"
+        notes.append(review_note(note, type=decision.type, evidence=decision.evidence))
+
+    if escalation.response_sent_at is not None:
+        sent = moment_text(escalation.response_sent_at, now=current, tz=tz, kind="at")
+        notes.append(review_note("already_answered", when=sent))
+    elif clock.urgency == "breached":
+        due = moment_text(clock.first_response_due, now=current, tz=tz, kind="at")
+        notes.append(review_note("breached", due=due, minutes=-clock.minutes_to_first_response_due))
+    elif clock.urgency == "due_soon":
+        due = moment_text(clock.first_response_due, now=current, tz=tz)
+        notes.append(review_note("due_soon", due=due, minutes=clock.minutes_to_first_response_due))
+
+    tone = choose_tone(ctx, policy, severity=escalation.severity, now=current)
+    for _id, title, detected in recent_escalations(ctx, days=policy.relationship.repeat_window_days, now=current)[:1]:
+        when = moment_text(detected, now=current, tz=tz, kind="at")
+        notes.append(review_note("repeat", title=title, when=when))
+
+    timeline = build_timeline(
+        ctx,
+        escalation_type=decision.type,
+        clock=clock,
+        calendar=calendar,
+        policy=policy,
+        tz=tz,
+        texts=texts,
+        now=current,
+    )
+    if clock.resolution_due <= current and any(m.status == "planned" for m in timeline):
+        due = moment_text(clock.resolution_due, now=current, tz=tz, kind="at")
+        notes.append(review_note("resolution_passed", due=due))
+    actions, action_notes = build_action_items(ctx, escalation_type=decision.type, tz=tz, now=current)
+    strategy = Strategy(
+        escalation_type=decision,
+        template=decision.type,
+        tone=tone,
+        sla=clock,
+        timeline=timeline,
+        next_update=next_update(clock=clock, calendar=calendar, policy=policy, tz=tz, now=current),
+        action_items=actions,
+        review_notes=notes + action_notes,
+    )
+    strategy.review_notes += missing_cc_notes(ctx, strategy, policy=policy)
+    return strategy
