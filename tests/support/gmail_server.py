@@ -9,11 +9,14 @@ Usage::
         gmail.script("drafts.send", [Reply(429, retry_after="7")])
         gmail.script("drafts.send", [AcceptThenHang(2.0)])    # do it, answer after the client timed out
         gmail.script("drafts.send", [AcceptThenDrop()])       # do it, close the socket without answering
+        hold = Hold(perform_first=True)                       # do it, then wait for the test before answering
+        gmail.script("drafts.send", [hold]); hold.reached.wait(); ...; hold.release.set()
         ...
         assert len(gmail.sent) == 1 and gmail.calls("drafts.send")
 
-Endpoints (names for `script`/`calls`): drafts.create, drafts.get, drafts.list, drafts.send,
-messages.get, messages.list (q=rfc822msgid:ID), threads.get, threads.list, token. A scripted
+Endpoints (names for `script`/`calls`): drafts.create, drafts.delete, drafts.get, drafts.list
+(q=rfc822msgid:ID), drafts.send, messages.get, messages.list (q=rfc822msgid:ID), threads.get,
+threads.list, token. A scripted
 entry is consumed by one request; `200` (or `Reply(200)`) means "behave normally"; when the queue
 is empty the endpoint behaves normally. Error replies change no state.
 """
@@ -62,7 +65,25 @@ class AcceptThenDrop:
     """Perform the operation, then close the connection without any answer."""
 
 
-Scripted = int | Reply | AcceptThenHang | AcceptThenDrop
+@dataclass(frozen=True)
+class Hold:
+    """Pause inside the request: set `reached`, wait for `release`, then go on.
+
+    `perform_first=False` holds before the operation (nothing happened yet); True performs it
+    and holds the answer (it happened, the client does not know yet).
+    """
+
+    perform_first: bool = False
+    reached: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def pause(self, stop: threading.Event) -> None:
+        self.reached.set()
+        while not (self.release.wait(0.05) or stop.is_set()):
+            pass
+
+
+Scripted = int | Reply | AcceptThenHang | AcceptThenDrop | Hold
 
 
 @dataclass
@@ -234,8 +255,11 @@ class FakeGmail:
                 draft = self.drafts.get(params["id"])
                 return (404, None) if draft is None else (200, {"id": params["id"], "message": draft.resource(fmt)})
             if endpoint == "drafts.list":
-                return 200, {"drafts": [{"id": d, "message": m.resource("minimal")} for d, m in self.drafts.items()],
-                             "resultSizeEstimate": len(self.drafts)}
+                found = [(d, m) for d, m in self.drafts.items() if _matches(m, query.get("q", [""])[0])]
+                return 200, {"drafts": [{"id": d, "message": m.resource("minimal")} for d, m in found],
+                             "resultSizeEstimate": len(found)}
+            if endpoint == "drafts.delete":
+                return (204, None) if self.drafts.pop(params["id"], None) is not None else (404, None)
             if endpoint == "drafts.send":
                 draft = self.drafts.pop(str((body or {}).get("id")), None)
                 if draft is None:
@@ -248,12 +272,8 @@ class FakeGmail:
                     (d for d in self.drafts.values() if d.id == params["id"]), None)
                 return (404, None) if found is None else (200, found.resource(fmt))
             if endpoint == "messages.list":
-                q = query.get("q", [""])[0]
                 pool = list(self.messages.values()) + list(self.drafts.values())
-                if q.startswith("rfc822msgid:"):
-                    wanted = q.removeprefix("rfc822msgid:").strip().strip("<>")
-                    pool = [m for m in pool if str(m.parsed.get("Message-ID", "")).strip().strip("<>") == wanted]
-                items = [{"id": m.id, "threadId": m.thread_id} for m in pool]
+                items = [{"id": m.id, "threadId": m.thread_id} for m in pool if _matches(m, query.get("q", [""])[0])]
                 return 200, ({"messages": items} if items else {}) | {"resultSizeEstimate": len(items)}
             if endpoint == "threads.get":
                 members = self.thread(params["id"])
@@ -274,6 +294,7 @@ class FakeGmail:
         table = [
             ("POST", r"drafts/send", "drafts.send"), ("POST", r"drafts", "drafts.create"),
             ("GET", r"drafts", "drafts.list"), ("GET", r"drafts/(?P<id>[^/]+)", "drafts.get"),
+            ("DELETE", r"drafts/(?P<id>[^/]+)", "drafts.delete"),
             ("GET", r"messages", "messages.list"), ("GET", r"messages/(?P<id>[^/]+)", "messages.get"),
             ("GET", r"threads", "threads.list"), ("GET", r"threads/(?P<id>[^/]+)", "threads.get"),
         ]
@@ -319,6 +340,14 @@ class FakeGmail:
                 except OSError:
                     pass  # the client gave up (timeout): nothing to answer to
 
+            def _no_content(self) -> None:
+                try:
+                    self.send_response(204)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:
+                    pass
+
             def _error(self, status: int, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
                 payload = body or {"error": {
                     "code": status, "message": f"fake gmail error {status}", "status": _STATUS_NAMES.get(status, "UNKNOWN"),
@@ -360,7 +389,11 @@ class FakeGmail:
                     headers = {"Retry-After": reply.retry_after} if reply.retry_after is not None else None
                     self._error(reply.status, reply.body, headers)
                     return
+                if isinstance(reply, Hold) and not reply.perform_first:
+                    reply.pause(fake._stop)
                 status, payload = fake._operate(endpoint, route[1], query, body)
+                if isinstance(reply, Hold) and reply.perform_first:
+                    reply.pause(fake._stop)
                 if isinstance(reply, AcceptThenDrop):
                     self.close_connection = True
                     try:
@@ -370,12 +403,23 @@ class FakeGmail:
                     return
                 if isinstance(reply, AcceptThenHang):
                     fake._stop.wait(reply.seconds)
+                if status == 204:
+                    self._no_content()
+                    return
                 if status != 200:
                     self._error(status)
                     return
                 self._json(200, reply.body if isinstance(reply, Reply) and reply.body is not None else payload)
 
         return Handler
+
+
+def _matches(message: StoredMessage, query: str) -> bool:
+    """Gmail search, as far as the tests use it: `rfc822msgid:ID` (else everything matches)."""
+    if not query.startswith("rfc822msgid:"):
+        return True
+    wanted = query.removeprefix("rfc822msgid:").strip().strip("<>")
+    return str(message.parsed.get("Message-ID", "")).strip().strip("<>") == wanted
 
 
 def _jwt_claims(assertion: str | None) -> dict[str, Any]:
