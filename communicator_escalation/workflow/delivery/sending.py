@@ -55,7 +55,8 @@ from ...store.responses import (
     utcnow,
 )
 from ..policy import Policy
-from .approval import ApprovalView, approval_status, deliver_notifications, request_approval
+from .approval import ApprovalView, approval_status, request_approval
+from .notices import deliver_notifications
 from .deliver import deliver
 from .reconcile import InFlight, ReconcileResult, in_flight, reconcile, reconcile_response
 from .tracking import SlaAtSend
@@ -244,7 +245,8 @@ def _claim(store: Store, *, response_id: str, actor_id: str | None, urgent: bool
         build_message(email)  # refuse header injection and bad addresses before anything else happens
         notices: list[int] = []
         if row["status"] in ("drafted", "pending_approval"):
-            _, notices = request_approval(conn, row=row, actor=actor, urgent=urgent, policy=policy.approval, now=now)
+            _, notices = request_approval(conn, row=row, actor=actor, urgent=urgent, policy=policy.approval, now=now,
+                                          pinned=expected_content_hash is not None)
             if row["status"] != "approved":
                 return "pending_approval", None, notices
         return None, _start_sending(conn, row, actor=actor.id, email=email, mailer=mailer, now=now, ttl=ttl), notices
