@@ -39,51 +39,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support.gmail_script import AcceptThenDrop, AcceptThenHang, Hold, Reply, Scripted
+
 _STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                  429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
 _REASONS = {429: "rateLimitExceeded", 500: "backendError", 503: "backendError", 404: "notFound", 400: "invalidArgument"}
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A scripted HTTP reply. Status 200 means: perform the real operation."""
-
-    status: int = 200
-    retry_after: str | None = None
-    body: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class AcceptThenHang:
-    """Perform the operation, then answer only after `seconds` (past the client's timeout)."""
-
-    seconds: float = 2.0
-
-
-@dataclass(frozen=True)
-class AcceptThenDrop:
-    """Perform the operation, then close the connection without any answer."""
-
-
-@dataclass(frozen=True)
-class Hold:
-    """Pause inside the request: set `reached`, wait for `release`, then go on.
-
-    `perform_first=False` holds before the operation (nothing happened yet); True performs it
-    and holds the answer (it happened, the client does not know yet).
-    """
-
-    perform_first: bool = False
-    reached: threading.Event = field(default_factory=threading.Event)
-    release: threading.Event = field(default_factory=threading.Event)
-
-    def pause(self, stop: threading.Event) -> None:
-        self.reached.set()
-        while not (self.release.wait(0.05) or stop.is_set()):
-            pass
-
-
-Scripted = int | Reply | AcceptThenHang | AcceptThenDrop | Hold
 
 
 @dataclass
@@ -310,108 +270,111 @@ class FakeGmail:
             return queue.popleft() if queue else 200
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
+        return type("Handler", (_Handler,), {"fake": self})
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+class _Handler(BaseHTTPRequestHandler):
+    """One request to the fake; `fake` is set on the subclass each server makes."""
+
+    fake: FakeGmail
+
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+        return
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass  # the client gave up (timeout): nothing to answer to
+
+    def _no_content(self) -> None:
+        try:
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        except OSError:
+            pass
+
+    def _error(self, status: int, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
+        payload = body or {"error": {
+            "code": status, "message": f"fake gmail error {status}", "status": _STATUS_NAMES.get(status, "UNKNOWN"),
+            "errors": [{"reason": _REASONS.get(status, "failedPrecondition"), "domain": "global",
+                        "message": f"fake gmail error {status}"}]}}
+        self._json(status, payload, headers)
+
+    def _handle(self, method: str) -> None:
+        split = urlsplit(self.path)
+        query = parse_qs(split.query)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw_body = self.rfile.read(length) if length else b""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        route = self.fake._route(method, split.path)
+        endpoint = route[0] if route else f"unknown {method} {split.path}"
+        if endpoint == "token":
+            body: Any = {k: v[0] for k, v in parse_qs(raw_body.decode()).items()}
+        else:
+            try:
+                body = json.loads(raw_body) if raw_body else None
+            except ValueError:
+                body = raw_body
+        with self.fake._lock:
+            self.fake.requests.append(Recorded(endpoint, method, split.path, query, headers, body))
+        if route is None:
+            self._error(404)
+            return
+        if endpoint == "token":
+            self.fake.token_requests.append(body | {"claims": _jwt_claims(body.get("assertion"))})
+        elif self.fake.require_auth:
+            token = headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if token not in self.fake._tokens:
+                self._error(401)
                 return
-
-            def do_GET(self) -> None:
-                self._handle("GET")
-
-            def do_POST(self) -> None:
-                self._handle("POST")
-
-            def do_DELETE(self) -> None:
-                self._handle("DELETE")
-
-            def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-                data = json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json; charset=UTF-8")
-                    self.send_header("Content-Length", str(len(data)))
-                    for name, value in (headers or {}).items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:
-                    pass  # the client gave up (timeout): nothing to answer to
-
-            def _no_content(self) -> None:
-                try:
-                    self.send_response(204)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                except OSError:
-                    pass
-
-            def _error(self, status: int, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
-                payload = body or {"error": {
-                    "code": status, "message": f"fake gmail error {status}", "status": _STATUS_NAMES.get(status, "UNKNOWN"),
-                    "errors": [{"reason": _REASONS.get(status, "failedPrecondition"), "domain": "global",
-                                "message": f"fake gmail error {status}"}]}}
-                self._json(status, payload, headers)
-
-            def _handle(self, method: str) -> None:
-                split = urlsplit(self.path)
-                query = parse_qs(split.query)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw_body = self.rfile.read(length) if length else b""
-                headers = {name.lower(): value for name, value in self.headers.items()}
-                route = fake._route(method, split.path)
-                endpoint = route[0] if route else f"unknown {method} {split.path}"
-                if endpoint == "token":
-                    body: Any = {k: v[0] for k, v in parse_qs(raw_body.decode()).items()}
-                else:
-                    try:
-                        body = json.loads(raw_body) if raw_body else None
-                    except ValueError:
-                        body = raw_body
-                with fake._lock:
-                    fake.requests.append(Recorded(endpoint, method, split.path, query, headers, body))
-                if route is None:
-                    self._error(404)
-                    return
-                if endpoint == "token":
-                    fake.token_requests.append(body | {"claims": _jwt_claims(body.get("assertion"))})
-                elif fake.require_auth:
-                    token = headers.get("authorization", "").removeprefix("Bearer ").strip()
-                    if token not in fake._tokens:
-                        self._error(401)
-                        return
-                reply = fake._next_reply(endpoint)
-                if isinstance(reply, int):
-                    reply = Reply(reply)
-                if isinstance(reply, Reply) and reply.status != 200:
-                    headers = {"Retry-After": reply.retry_after} if reply.retry_after is not None else None
-                    self._error(reply.status, reply.body, headers)
-                    return
-                if isinstance(reply, Hold) and not reply.perform_first:
-                    reply.pause(fake._stop)
-                status, payload = fake._operate(endpoint, route[1], query, body)
-                if isinstance(reply, Hold) and reply.perform_first:
-                    reply.pause(fake._stop)
-                if isinstance(reply, AcceptThenDrop):
-                    self.close_connection = True
-                    try:
-                        self.connection.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-                    return
-                if isinstance(reply, AcceptThenHang):
-                    fake._stop.wait(reply.seconds)
-                if status == 204:
-                    self._no_content()
-                    return
-                if status != 200:
-                    self._error(status)
-                    return
-                self._json(200, reply.body if isinstance(reply, Reply) and reply.body is not None else payload)
-
-        return Handler
+        reply = self.fake._next_reply(endpoint)
+        if isinstance(reply, int):
+            reply = Reply(reply)
+        if isinstance(reply, Reply) and reply.status != 200:
+            headers = {"Retry-After": reply.retry_after} if reply.retry_after is not None else None
+            self._error(reply.status, reply.body, headers)
+            return
+        if isinstance(reply, Hold) and not reply.perform_first:
+            reply.pause(self.fake._stop)
+        status, payload = self.fake._operate(endpoint, route[1], query, body)
+        if isinstance(reply, Hold) and reply.perform_first:
+            reply.pause(self.fake._stop)
+        if isinstance(reply, AcceptThenDrop):
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        if isinstance(reply, AcceptThenHang):
+            self.fake._stop.wait(reply.seconds)
+        if status == 204:
+            self._no_content()
+            return
+        if status != 200:
+            self._error(status)
+            return
+        self._json(200, reply.body if isinstance(reply, Reply) and reply.body is not None else payload)
 
 
 def _matches(message: StoredMessage, query: str) -> bool:
