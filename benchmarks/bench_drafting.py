@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psycopg
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.config import Settings
 from communicator_escalation.store import Store, database_url
 from communicator_escalation.store.world import load_world
@@ -54,7 +55,7 @@ def main() -> None:
     try:
         with Store.open(url) as store:
             load_world(store, DEMO_WORLD, now=NOW)
-            ctx = gather_context(store, customer="DataFlow", now=NOW)
+            ctx = gather_context(store, actor=ACCOUNT_CSM, customer="DataFlow", now=NOW)
     finally:
         _drop(admin, url)
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .agent.host import CommunicatorAgent
     from .agent.offline_model import OfflineChatModel
     from .agent.skill import EscalationSkill
+    from .auth.actor import ACCOUNT_CSM, Actor
     from .config import Settings
     from .errors import (
         AmbiguousCustomer,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from .workflow.delivery.reconcile import reconcile
     from .workflow.delivery.sending import send_response
     from .workflow.drafting.compose import draft_email
-    from .workflow.drafting.responses import create_response
+    from .workflow.drafting.open import create_response, open_or_create_draft
     from .workflow.policy import Policy, load_policy
     from .workflow.review.edits import add_cc, change_recipient, edit_response, remove_cc
     from .workflow.strategy.ccs import suggest_ccs
@@ -45,6 +46,8 @@ _MODULES = {
     "CommunicatorAgent": ".agent.host",
     "OfflineChatModel": ".agent.offline_model",
     "EscalationSkill": ".agent.skill",
+    "ACCOUNT_CSM": ".auth.actor",
+    "Actor": ".auth.actor",
     "Settings": ".config",
     "AmbiguousCustomer": ".errors",
     "CustomerNotFound": ".errors",
@@ -70,7 +73,8 @@ _MODULES = {
     "Policy": ".workflow.policy",
     "load_policy": ".workflow.policy",
     "reconcile": ".workflow.delivery.reconcile",
-    "create_response": ".workflow.drafting.responses",
+    "create_response": ".workflow.drafting.open",
+    "open_or_create_draft": ".workflow.drafting.open",
     "add_cc": ".workflow.review.edits",
     "change_recipient": ".workflow.review.edits",
     "edit_response": ".workflow.review.edits",
@@ -80,6 +84,8 @@ _MODULES = {
 }
 
 __all__ = [
+    "ACCOUNT_CSM",
+    "Actor",
     "AmbiguousCustomer",
     "CcSuggestion",
     "CommunicatorAgent",
@@ -107,6 +113,7 @@ __all__ = [
     "load_policy",
     "load_world",
     "make_mailer",
+    "open_or_create_draft",
     "pick_strategy",
     "reconcile",
     "reject_send",

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("ESCALATION_DATABASE_URL", "DATABASE_URL"),
         description="PostgreSQL URL; without it an embedded server runs under `home`.",
     )
+    pool_size: int = Field(
+        default=8, ge=1, le=200, description="Most pooled database connections (a request holds one at a time)."
+    )
     policy_file: Path | None = Field(default=None, description="TOML or JSON file overriding the SLA/approval policy.")
     mail_transport: Literal["outbox", "gmail"] = Field(default="outbox", description="Where sends go.")
     gmail_service_account_file: Path | None = Field(default=None, description="Service-account JSON with domain-wide delegation.")

@@ -1,4 +1,8 @@
-"""Expected failures, each with a stable code the CLI, API and tools report."""
+"""Expected failures, each with a stable code the CLI, API and tools report.
+
+The code is the whole contract: no error here knows about HTTP. The API maps codes to statuses in one
+place (`api/errors.py`); the CLI prints the message and exits 1; the tools return the code to the model.
+"""
 
 from __future__ import annotations
 
@@ -9,52 +13,49 @@ class EscalationError(Exception):
     """A failure a CSM can act on; never shown as a traceback."""
 
     code = "error"
-    http_status = 400
 
     def __init__(self, message: str, *, candidates: list[Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.candidates = list(candidates or [])
+        self.notes: list[dict[str, str]] = []
 
     def to_dict(self) -> dict[str, Any]:
-        """The `{"error": {...}}` body used by --json output and the API."""
-        return {"error": {"code": self.code, "message": self.message, "candidates": self.candidates}}
+        """The `{"error": {...}}` body used by --json output and the API (`notes` only when there are some)."""
+        body: dict[str, Any] = {"code": self.code, "message": self.message, "candidates": self.candidates}
+        if self.notes:
+            body["notes"] = self.notes
+        return {"error": body}
 
 
 class CustomerNotFound(EscalationError):
     code = "customer_not_found"
-    http_status = 404
 
 
 class AmbiguousCustomer(EscalationError):
     code = "ambiguous_customer"
-    http_status = 409
 
 
 class NoOpenEscalation(EscalationError):
     code = "no_open_escalation"
-    http_status = 404
 
 
 class NotFound(EscalationError):
     """An id (signal, response, approval, staff) that does not exist or is not visible."""
 
     code = "not_found"
-    http_status = 404
 
 
 class WorldFileError(EscalationError):
     """A world file that cannot be loaded; names the record and field."""
 
     code = "invalid_world_file"
-    http_status = 422
 
 
 class Refused(EscalationError):
     """A review action that is not allowed (outside address, self-approval, wrong state)."""
 
     code = "refused"
-    http_status = 409
 
 
 class ContentChanged(Refused):
@@ -69,26 +70,38 @@ class AlreadyAnswered(Refused):
     code = "already_answered"
 
 
+class SendBlocked(EscalationError):
+    """A send refused while a blocking review note stands (nothing queued, nothing sent).
+
+    The code is the first blocking note's, e.g. `unconfirmed_placeholder`; `notes` lists them all
+    as `{kind, code, text}`.
+    """
+
+    code = "send_blocked"
+
+    def __init__(self, message: str, *, notes: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.notes = list(notes or [])
+        if self.notes:
+            self.code = self.notes[0]["code"]
+
+
 class ConfigurationError(EscalationError):
     code = "configuration_error"
-    http_status = 500
 
 
 class StoreUnavailable(EscalationError):
     code = "database_unavailable"
-    http_status = 503
 
 
 class MailError(EscalationError):
     code = "mail_error"
-    http_status = 502
 
 
 class InvalidRequest(EscalationError):
     """A request that is malformed as given (missing or conflicting arguments)."""
 
     code = "invalid_request"
-    http_status = 422
 
 
 class NotAnEscalation(InvalidRequest):

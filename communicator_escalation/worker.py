@@ -2,9 +2,9 @@
 
 A trigger on `risk_signals` (migration 0011) sends ``NOTIFY escalation_signal_opened, '<signal id>'``
 when an open escalation is inserted, by a world load, the API or plain SQL. `run_worker` LISTENs on
-a dedicated autocommit connection and drafts each one with `ensure_draft` (workflow/drafting/open.py,
-which holds the per-signal lock); at start (and after a lost connection) it first catches up on open
-escalations that have no response yet.
+a dedicated autocommit connection and drafts each one with `ensure_draft` (workflow/drafting/open.py:
+`open_or_create_draft`, the drafting path of every door, as the worker and under the per-signal lock);
+at start (and after a lost connection) it first catches up on open escalations that have no response yet.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from communicator_escalation import (
+    ACCOUNT_CSM,
     Settings,
     Store,
     create_response,
@@ -33,14 +34,15 @@ def main(world_file: Path, customer: str) -> None:
         report = load_world(store, world_file)
         print(f"loaded {report.source}: {report.counts}")
 
-        ctx = gather_context(store, customer=customer)  # Step 1
+        ctx = gather_context(store, actor=ACCOUNT_CSM, customer=customer)  # Step 1
         strategy = pick_strategy(ctx, policy)  # Step 2
         print(f"escalation {ctx.escalation.id}: {strategy.escalation_type.type}, {ctx.escalation.severity},"
               f" SLA {strategy.sla.urgency} ({strategy.sla.minutes_to_first_response_due} min to first response)")
         for cc in suggest_ccs(ctx, strategy):
             print(f"suggested CC: {cc.label} {cc.name} - {cc.reason}")
 
-        draft = create_response(store, customer=customer, policy=policy)  # Steps 1-3, stored as `drafted`
+        # Steps 1-3 as the account's CSM, stored as `drafted` (a staff member would be Actor.of("their-id"))
+        draft = create_response(store, actor=ACCOUNT_CSM, customer=customer, policy=policy)
         print(f"response {draft.response_id} to {', '.join(draft.email.to) or '(choose a contact)'}")
         print(f"Subject: {draft.email.subject}\n\n{draft.email.body}")
         for note in draft.review_notes:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -77,3 +79,13 @@ def store(db_url: str) -> Iterator[Store]:
 @pytest.fixture
 def demo_world_path() -> Path:
     return DEMO_WORLD
+
+
+@pytest.fixture
+def demo_world(store: Store, demo_world_path: Path) -> dict[str, Any]:
+    """The demo world, loaded into the test's store; returns the world file's records."""
+    from communicator_escalation.store.world import load_world
+
+    load_world(store, demo_world_path)
+    world: dict[str, Any] = json.loads(demo_world_path.read_text())
+    return world

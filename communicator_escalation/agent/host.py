@@ -9,26 +9,26 @@ any process.
 
 from __future__ import annotations
 
-import json
-import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from langchain.agents import create_agent
-from langchain.agents.middleware import HumanInTheLoopMiddleware, InterruptOnConfig
+from langchain.agents.middleware import InterruptOnConfig
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.types import Command
-from pydantic import BaseModel, Field, computed_field
+from langgraph.types import Command, StateSnapshot
 
 from ..errors import ConfigurationError, InvalidRequest
 from ..rendering import render
+from .review_gate import ReviewMiddleware
 from .review_pins import ReviewPin, ReviewPinMiddleware, pins_of_last_turn
+from .turns import ChatMessage, ReviewDecision, ReviewRequest, Turn, TurnToken, chat_message, decision_from_text
 
 if TYPE_CHECKING:
     from .runtime import AgentRuntime
@@ -41,15 +41,15 @@ __all__ = [
     "ReviewRequest",
     "Skill",
     "Turn",
+    "TurnToken",
     "decision_from_text",
     "discover_skills",
 ]
 
 SKILL_ENTRY_POINT_GROUP = "communicator.skills"
 ACTOR_KEY = "actor_id"
-
-_APPROVE_WORDS = frozenset({"approve", "approved", "yes", "y", "ok", "okay", "send", "send it", "confirm", "go ahead"})
-_REJECT_WORDS = frozenset({"reject", "rejected", "no", "n", "cancel", "stop", "dont send", "do not send"})
+MODEL_NODE = "model"
+"""Name of create_agent's model node: streamed text comes from it."""
 
 
 @runtime_checkable
@@ -84,79 +84,6 @@ def _review_pins(skill: Skill) -> dict[str, ReviewPin]:
     return dict(getattr(skill, "review_pins", None) or {})
 
 
-class ChatMessage(BaseModel):
-    """One message of a conversation, as a front door shows it."""
-
-    role: Literal["user", "assistant", "tool"] = Field(
-        description="Who said it: the user, the agent, or a tool result."
-    )
-    content: str = Field(description="Text of the message (a tool result as returned to the model).")
-    name: str | None = Field(default=None, description="Tool name, for tool results and tool calls.")
-    data: dict[str, Any] | None = Field(default=None, description="Tool result parsed as JSON, when it is JSON.")
-    tool_calls: list[dict[str, Any]] = Field(
-        default_factory=list, description="Tool calls the agent made in this message: name and args."
-    )
-    status: Literal["success", "error"] | None = Field(default=None, description="Tool result status.")
-
-
-class ReviewRequest(BaseModel):
-    """A tool call waiting for the human's decision."""
-
-    tool: str = Field(description="Name of the gated tool.")
-    args: dict[str, Any] = Field(description="Arguments the agent wants to call it with (pinned ones aside).")
-    description: str = Field(description="What will happen if approved (e.g. To, CC and Subject of the email).")
-    allowed_decisions: list[str] = Field(description="Decisions allowed: approve, edit, reject.")
-    pinned: dict[str, Any] = Field(
-        default_factory=dict,
-        description=(
-            "Host-only arguments recorded when the review was requested (e.g. the content hash of the email"
-            " on the card); the call runs with exactly these, whatever the model or an edit decision says."
-        ),
-    )
-
-
-class ReviewDecision(BaseModel):
-    """The human's answer to a review request."""
-
-    type: Literal["approve", "edit", "reject"] = Field(description="approve, edit or reject.")
-    message: str | None = Field(default=None, description="Reason given with a rejection.")
-    args: dict[str, Any] | None = Field(default=None, description="Replacement arguments for an edit.")
-
-
-class Turn(BaseModel):
-    """What one call to `CommunicatorAgent.run_turn` produced."""
-
-    thread_id: str = Field(description="Conversation id; pass it back to continue or resume the conversation.")
-    messages: list[ChatMessage] = Field(default_factory=list, description="Messages added during this turn, in order.")
-    pending_review: list[ReviewRequest] = Field(
-        default_factory=list, description="Gated tool calls waiting for a decision; empty when the turn finished."
-    )
-
-    @computed_field(description="True when the conversation stopped at the review step.")  # type: ignore[prop-decorator]
-    @property
-    def waiting_for_review(self) -> bool:
-        """True when the conversation stopped at the review step."""
-        return bool(self.pending_review)
-
-    @computed_field(description="The agent's text in this turn (its last non-empty message).")  # type: ignore[prop-decorator]
-    @property
-    def reply(self) -> str:
-        """The agent's text in this turn (its last non-empty message)."""
-        texts = [m.content for m in self.messages if m.role == "assistant" and m.content]
-        return texts[-1] if texts else ""
-
-
-def decision_from_text(text: str) -> ReviewDecision | None:
-    """Read a typed answer to a review: approve or reject words, or None for anything else."""
-    words = re.sub(r"[^\w\s]", "", text.replace("'", "")).strip().lower()
-    words = re.sub(r"\s+", " ", words)
-    if words in _APPROVE_WORDS:
-        return ReviewDecision(type="approve")
-    if words in _REJECT_WORDS:
-        return ReviewDecision(type="reject")
-    return None
-
-
 def discover_skills(runtime: AgentRuntime) -> list[Skill]:
     """Instantiate every skill registered in the `communicator.skills` entry-point group.
 
@@ -173,42 +100,30 @@ def discover_skills(runtime: AgentRuntime) -> list[Skill]:
     return skills
 
 
-def _text_of(message: BaseMessage) -> str:
-    content = message.content
-    if isinstance(content, str):
-        return content
-    return "".join(part if isinstance(part, str) else str(part.get("text", "")) for part in content)
 
+@dataclass(frozen=True)
+class _Plan:
+    """What a turn does: resume the pending review, then (or instead) send the user's message."""
 
-def _json_object(text: str) -> dict[str, Any] | None:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _chat_message(message: BaseMessage) -> ChatMessage | None:
-    if isinstance(message, HumanMessage):
-        return ChatMessage(role="user", content=_text_of(message))
-    if isinstance(message, ToolMessage):
-        text = _text_of(message)
-        return ChatMessage(role="tool", content=text, name=message.name, data=_json_object(text), status=message.status)
-    if isinstance(message, AIMessage):
-        calls = [{"name": call["name"], "args": call["args"]} for call in message.tool_calls]
-        return ChatMessage(role="assistant", content=_text_of(message), tool_calls=calls)
-    return None
+    resume: dict[str, Any] | None
+    message: str | None
+    follow_up: str | None
+    """Text that rejected the pending review; sent as a new message once nothing else waits for review."""
 
 
 class CommunicatorAgent:
-    """The Communicator agent: all skills in one `create_agent`, reviewed sends, durable threads."""
+    """The Communicator agent: all skills in one `create_agent`, reviewed sends, durable threads.
+
+    Every turn runs synchronously (`run_turn`), asynchronously (`arun_turn`) or streamed token by
+    token (`astream_turn`); the three give the same `Turn`.
+    """
 
     def __init__(
         self,
         skills: Sequence[Skill] | None = None,
         *,
         model: BaseChatModel,
-        checkpointer: BaseCheckpointSaver[Any],
+        checkpointer: BaseCheckpointSaver[Any] | None,
         runtime: AgentRuntime | None = None,
         actor: str | None = None,
         name: str = "communicator",
@@ -218,7 +133,8 @@ class CommunicatorAgent:
         Args:
             skills: Skills to host; None discovers them through the `communicator.skills` entry points.
             model: Chat model with tool calling (ChatOpenAI, the offline model, ...).
-            checkpointer: Where threads are saved (PostgresSaver in production).
+            checkpointer: Where threads are saved (PostgreSQL in production); None only for a graph
+                that a LangGraph server runs with its own persistence (the turn methods need one).
             runtime: Dependencies handed to discovered skills; required when `skills` is None.
             actor: Default staff id the tools act as when a turn does not name one.
             name: Graph name.
@@ -251,7 +167,7 @@ class CommunicatorAgent:
             tools,
             system_prompt=self.system_prompt,
             # Order matters: see ReviewPinMiddleware (pins recorded before the interrupt, applied inside edits).
-            middleware=[HumanInTheLoopMiddleware(interrupt_on=interrupt_on), ReviewPinMiddleware(pins)],
+            middleware=[ReviewMiddleware(interrupt_on=interrupt_on), ReviewPinMiddleware(pins)],
             checkpointer=checkpointer,
             name=name,
         )
@@ -264,9 +180,7 @@ class CommunicatorAgent:
     def _config(self, thread_id: str, actor: str | None) -> RunnableConfig:
         return {"configurable": {"thread_id": thread_id, ACTOR_KEY: actor or self.actor}}
 
-    def pending_review(self, thread_id: str) -> list[ReviewRequest]:
-        """The review requests a thread is waiting on (empty when it is not waiting)."""
-        snapshot = self.graph.get_state(self._config(thread_id, None))
+    def _requests(self, snapshot: StateSnapshot) -> list[ReviewRequest]:
         values = snapshot.values if isinstance(snapshot.values, dict) else {}
         pinned = iter(pins_of_last_turn(values, self._gated)) if snapshot.interrupts else iter(())
         requests: list[ReviewRequest] = []
@@ -287,13 +201,52 @@ class CommunicatorAgent:
                 )
         return requests
 
-    def _messages(self, thread_id: str) -> list[BaseMessage]:
-        snapshot = self.graph.get_state(self._config(thread_id, None))
+    def pending_review(self, thread_id: str) -> list[ReviewRequest]:
+        """The review requests a thread is waiting on (empty when it is not waiting)."""
+        return self._requests(self.graph.get_state(self._config(thread_id, None)))
+
+    async def apending_review(self, thread_id: str) -> list[ReviewRequest]:
+        """`pending_review`, asynchronously."""
+        return self._requests(await self.graph.aget_state(self._config(thread_id, None)))
+
+    @staticmethod
+    def _values(snapshot: StateSnapshot) -> list[BaseMessage]:
         return list(snapshot.values.get("messages", [])) if isinstance(snapshot.values, dict) else []
+
+    def _messages(self, thread_id: str) -> list[BaseMessage]:
+        return self._values(self.graph.get_state(self._config(thread_id, None)))
+
+    async def _amessages(self, thread_id: str) -> list[BaseMessage]:
+        return self._values(await self.graph.aget_state(self._config(thread_id, None)))
 
     def history(self, thread_id: str) -> list[ChatMessage]:
         """Every message of a thread so far."""
-        return [shown for m in self._messages(thread_id) if (shown := _chat_message(m)) is not None]
+        return [shown for m in self._messages(thread_id) if (shown := chat_message(m)) is not None]
+
+    def _plan(self, message: str | None, decision: ReviewDecision | None, pending: list[ReviewRequest]) -> _Plan:
+        """Read a turn's input against what the thread waits for.
+
+        A message sent while a review is pending is first read as the decision (approve/reject
+        words); any other text rejects the pending call with that text as the reason and is then
+        handled as a new instruction.
+        """
+        follow_up: str | None = None
+        if message is not None and pending:
+            decision = decision_from_text(message)
+            if decision is None:
+                decision, follow_up = ReviewDecision(type="reject", message=message), message
+            message = None
+        if decision is None:
+            return _Plan(resume=None, message=message, follow_up=None)
+        if not pending:
+            raise InvalidRequest("nothing is waiting for review in this conversation")
+        return _Plan(resume={"decisions": [self._decision(decision, r) for r in pending]}, message=None, follow_up=follow_up)
+
+    @staticmethod
+    def _start(thread_id: str | None, message: str | None, decision: ReviewDecision | None) -> str:
+        if (message is None) == (decision is None):
+            raise InvalidRequest("a turn takes either a message or a review decision")
+        return thread_id or uuid.uuid4().hex
 
     def run_turn(
         self,
@@ -318,28 +271,77 @@ class CommunicatorAgent:
         Returns:
             The messages added by the turn and what is waiting for review, with the thread id.
         """
-        if (message is None) == (decision is None):
-            raise InvalidRequest("a turn takes either a message or a review decision")
-        thread_id = thread_id or uuid.uuid4().hex
+        thread_id = self._start(thread_id, message, decision)
         config = self._config(thread_id, actor)
         before = len(self._messages(thread_id))
-        pending = self.pending_review(thread_id)
-        follow_up: str | None = None
-        if message is not None and pending:
-            decision = decision_from_text(message)
-            if decision is None:
-                decision, follow_up = ReviewDecision(type="reject", message=message), message
-            message = None
-        if decision is not None:
-            if not pending:
-                raise InvalidRequest("nothing is waiting for review in this conversation")
-            self.graph.invoke(Command(resume={"decisions": [self._decision(decision, r) for r in pending]}), config)
-            if follow_up is not None and not self.pending_review(thread_id):
-                message = follow_up
+        plan = self._plan(message, decision, self.pending_review(thread_id))
+        message = plan.message
+        if plan.resume is not None:
+            self.graph.invoke(Command(resume=plan.resume), config)
+            if plan.follow_up is not None and not self.pending_review(thread_id):
+                message = plan.follow_up
         if message is not None:
             self.graph.invoke({"messages": [HumanMessage(content=message)]}, config)
-        added = [shown for m in self._messages(thread_id)[before:] if (shown := _chat_message(m)) is not None]
+        added = [shown for m in self._messages(thread_id)[before:] if (shown := chat_message(m)) is not None]
         return Turn(thread_id=thread_id, messages=added, pending_review=self.pending_review(thread_id))
+
+    async def arun_turn(
+        self,
+        thread_id: str | None = None,
+        *,
+        message: str | None = None,
+        decision: ReviewDecision | None = None,
+        actor: str | None = None,
+    ) -> Turn:
+        """`run_turn` on the graph's async path (`ainvoke`); the same arguments and result."""
+        turn: Turn | None = None
+        async for event in self._aturn(thread_id, message, decision, actor, stream=False):
+            turn = event if isinstance(event, Turn) else turn
+        assert turn is not None  # _aturn always ends with the turn
+        return turn
+
+    def astream_turn(
+        self,
+        thread_id: str | None = None,
+        *,
+        message: str | None = None,
+        decision: ReviewDecision | None = None,
+        actor: str | None = None,
+    ) -> AsyncIterator[TurnToken | Turn]:
+        """`run_turn` streamed (`astream`): the agent's text as `TurnToken`s while the model writes it, then the `Turn`.
+
+        The tokens of each of the agent's messages add up to that message's text in the `Turn`.
+        """
+        return self._aturn(thread_id, message, decision, actor, stream=True)
+
+    async def _aturn(
+        self, thread_id: str | None, message: str | None, decision: ReviewDecision | None, actor: str | None,
+        *, stream: bool,
+    ) -> AsyncIterator[TurnToken | Turn]:
+        thread_id = self._start(thread_id, message, decision)
+        config = self._config(thread_id, actor)
+        before = len(await self._amessages(thread_id))
+        plan = self._plan(message, decision, await self.apending_review(thread_id))
+        message = plan.message
+        if plan.resume is not None:
+            async for token in self._arun(Command(resume=plan.resume), config, stream=stream):
+                yield token
+            if plan.follow_up is not None and not await self.apending_review(thread_id):
+                message = plan.follow_up
+        if message is not None:
+            async for token in self._arun({"messages": [HumanMessage(content=message)]}, config, stream=stream):
+                yield token
+        added = [shown for m in (await self._amessages(thread_id))[before:] if (shown := chat_message(m)) is not None]
+        yield Turn(thread_id=thread_id, messages=added, pending_review=await self.apending_review(thread_id))
+
+    async def _arun(self, payload: Any, config: RunnableConfig, *, stream: bool) -> AsyncIterator[TurnToken]:
+        """Run the graph once: `ainvoke`, or `astream` yielding the model's text as it comes."""
+        if not stream:
+            await self.graph.ainvoke(payload, config)
+            return
+        async for chunk, metadata in self.graph.astream(payload, config, stream_mode="messages"):
+            if isinstance(chunk, AIMessage) and metadata.get("langgraph_node") == MODEL_NODE and chunk.text:
+                yield TurnToken(text=chunk.text, message_id=chunk.id)
 
     @staticmethod
     def _decision(decision: ReviewDecision, request: ReviewRequest) -> dict[str, Any]:

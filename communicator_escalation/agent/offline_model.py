@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage, ToolCall
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput, LangSmithParams
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolCall, ToolCallChunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -45,6 +46,8 @@ from communicator_escalation.agent.tool_results import (
 )
 
 _PROVIDER = "communicator_escalation"
+_WORD_STARTS = re.compile(r"(?<=\s)(?=\S)")
+"""Where the streamed text is cut: before each word, so every piece is a word and the space after it."""
 _ANY_TOOL = {"auto", "any", "required"}
 _REVIEW_TOOLS: dict[str, ToolName] = {
     "send": ToolName.SEND_RESPONSE,
@@ -139,6 +142,13 @@ class OfflineChatModel(BaseChatModel):
             "use ChatOpenAI (set OPENAI_API_KEY) for structured output."
         )
 
+    def _message(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> AIMessage:
+        allowed = _allowed_tools(kwargs.get("tools") or [], kwargs.get("tool_choice"))
+        message = respond(messages, tools=allowed)
+        if stop and isinstance(message.content, str) and not message.tool_calls:
+            message = AIMessage(content=_cut_at_stop(message.content, stop))
+        return message
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -146,11 +156,51 @@ class OfflineChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        allowed = _allowed_tools(kwargs.get("tools") or [], kwargs.get("tool_choice"))
-        message = respond(messages, tools=allowed)
-        if stop and isinstance(message.content, str) and not message.tool_calls:
-            message = AIMessage(content=_cut_at_stop(message.content, stop))
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        return ChatResult(generations=[ChatGeneration(message=self._message(messages, stop, **kwargs))])
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return self._generate(messages, stop, **kwargs)  # pure computation: no I/O to wait for
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        for chunk in _chunks(self._message(messages, stop, **kwargs)):
+            if run_manager is not None:
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        for chunk in _chunks(self._message(messages, stop, **kwargs)):
+            if run_manager is not None:
+                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+
+
+def _chunks(message: AIMessage) -> Iterator[ChatGenerationChunk]:
+    """The message as a model streams it: its text word by word, then its tool calls, one chunk each."""
+    text = message.content if isinstance(message.content, str) else ""
+    for piece in _WORD_STARTS.split(text) if text else []:
+        yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+    for index, call in enumerate(message.tool_calls):
+        part = ToolCallChunk(name=call["name"], args=json.dumps(call["args"]), id=call["id"], index=index, type="tool_call_chunk")
+        yield ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=[part]))
+    yield ChatGenerationChunk(message=AIMessageChunk(content="", chunk_position="last"))
 
 
 def respond(messages: Sequence[BaseMessage], *, tools: frozenset[str]) -> AIMessage:

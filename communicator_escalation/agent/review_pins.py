@@ -12,7 +12,8 @@ and a gated call with no recorded pins does not run at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from langchain.agents.middleware import AgentMiddleware, AgentState
@@ -54,7 +55,8 @@ class ReviewPinMiddleware(AgentMiddleware[ReviewPinState, Any]):
 
     List it AFTER `HumanInTheLoopMiddleware`: `after_model` hooks run in reverse order, so the pins
     are recorded before the review interrupt, and `wrap_tool_call` hooks nest in list order, so the
-    pins are applied inside the reviewer's edit (an edit cannot change them).
+    pins are applied inside the reviewer's edit (an edit cannot change them). Async runs take
+    `aafter_model` (the pin functions in a worker thread) and `awrap_tool_call`.
     """
 
     state_schema = ReviewPinState
@@ -74,15 +76,15 @@ class ReviewPinMiddleware(AgentMiddleware[ReviewPinState, Any]):
             return None
         return {PINS_KEY: {c["id"]: self.pins[c["name"]](c) for c in calls}}
 
-    def wrap_tool_call(
-        self,
-        request: ToolCallRequest,
-        handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]],
-    ) -> ToolMessage | Command[Any]:
-        """Run a pinned call with its recorded pins; refuse one that has none."""
+    async def aafter_model(self, state: ReviewPinState, runtime: Runtime[Any]) -> dict[str, Any] | None:
+        """`after_model` in a worker thread (pin functions read the database)."""
+        return await asyncio.to_thread(self.after_model, state, runtime)
+
+    def _pinned(self, request: ToolCallRequest) -> ToolCallRequest | ToolMessage:
+        """The request with its recorded pins, or the refusal of a pinned call that has none."""
         call = request.tool_call
         if call["name"] not in self.pins:
-            return handler(request)
+            return request
         recorded = (request.state.get(PINS_KEY) or {}).get(call.get("id") or "")
         if recorded is None:
             return ToolMessage(
@@ -91,4 +93,22 @@ class ReviewPinMiddleware(AgentMiddleware[ReviewPinState, Any]):
                 name=call["name"],
                 status="error",
             )
-        return handler(request.override(tool_call={**call, "args": {**call["args"], **recorded}}))
+        return request.override(tool_call={**call, "args": {**call["args"], **recorded}})
+
+    def wrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]],
+    ) -> ToolMessage | Command[Any]:
+        """Run a pinned call with its recorded pins; refuse one that has none."""
+        pinned = self._pinned(request)
+        return pinned if isinstance(pinned, ToolMessage) else handler(pinned)
+
+    async def awrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
+    ) -> ToolMessage | Command[Any]:
+        """`wrap_tool_call` for async runs."""
+        pinned = self._pinned(request)
+        return pinned if isinstance(pinned, ToolMessage) else await handler(pinned)

@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from langchain_core.language_models import BaseChatModel
-from langgraph.checkpoint.postgres import PostgresSaver
 
 from ..config import Settings
 from ..mail.base import Mailer
 from ..mail.factory import make_mailer
 from ..store import Store
 from ..workflow.policy import Policy, load_policy
-from .checkpoint import postgres_checkpointer
+from .checkpoint import ThreadedPostgresSaver, postgres_checkpointer
 from .llm import make_chat_model
 from .offline_model import OfflineChatModel
 
@@ -34,9 +33,11 @@ class AgentRuntime:
     """The agent's chat model: ChatOpenAI when OPENAI_API_KEY is set, else the offline model."""
     llm: BaseChatModel | None
     """The drafting rewrite model (ChatOpenAI), or None for template drafts."""
-    checkpointer: PostgresSaver
+    checkpointer: ThreadedPostgresSaver
     actor: str | None = None
     now: datetime | None = None
+    actor_fixed: bool = False
+    """True: skills always act as `actor`, ignoring any actor a run's config names (authenticated servers)."""
 
 
 def build_runtime(

@@ -1,16 +1,18 @@
 """EscalationSkill: the escalation workflow as LangChain tools, with its prompt and review config.
 
 Each tool is a thin shell: it validates its `*Args` model (agent/tool_args.py), calls one workflow
-function, and returns a compact result model (agent/tool_results.py) as JSON. Expected failures come
-back as an `ErrorResult` the model can explain, never as an exception. The send tool takes only a
-response id and the urgency; the host's review middleware shows the CSM the exact To, CC, subject
-and opening of the body (rendered from the stored response) before it runs, and the host pins the
-content hash of what the card showed (`review_pins`): an approval of a card whose draft has changed
-since sends nothing (`content_changed`).
+function, and returns a compact result model (agent/tool_results.py) as JSON. Async runs call the same
+function in a worker thread (the workflow is sync over a thread-safe connection pool). Expected
+failures come back as an `ErrorResult` the model can explain, never as an exception. The send tool
+takes only a response id and the urgency; the host's review middleware shows the CSM the exact To,
+CC, subject and opening of the body (rendered from the stored response) before it runs, and the
+host pins the content hash of what the card showed (`review_pins`): an approval of a card whose
+draft has changed since sends nothing (`content_changed`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
@@ -24,6 +26,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.config import get_config
 from pydantic import ValidationError
 
+from ..auth.actor import Actor
 from ..config import Settings
 from ..errors import EscalationError
 from ..mail.base import Mailer
@@ -64,6 +67,7 @@ class EscalationSkill:
         actor: str | None = None,
         now: datetime | None = None,
         settings: Settings | None = None,
+        actor_from_config: bool = True,
     ) -> None:
         """Bind the skill to its dependencies.
 
@@ -75,6 +79,9 @@ class EscalationSkill:
             actor: Staff id the tools act as when a turn names nobody (default: the account's CSM).
             now: Pinned clock for tests (None: the current time at each call).
             settings: Send attempts and backoff (None: read from the environment when sending).
+            actor_from_config: Read the acting staff id from the run's config (`configurable.actor_id`,
+                set by the host for each turn). False: always act as `actor`, whatever a run's config
+                says (servers whose caller is authenticated, e.g. the LangGraph server).
         """
         self.store = store
         self.mailer = mailer
@@ -83,6 +90,7 @@ class EscalationSkill:
         self.actor = actor
         self.now = now
         self.settings = settings
+        self.actor_from_config = actor_from_config
 
     @classmethod
     def from_runtime(cls, runtime: AgentRuntime) -> EscalationSkill:
@@ -95,6 +103,7 @@ class EscalationSkill:
             actor=runtime.actor,
             now=runtime.now,
             settings=runtime.settings,
+            actor_from_config=not runtime.actor_fixed,
         )
 
     @property
@@ -127,6 +136,18 @@ class EscalationSkill:
     @cached_property
     def tools(self) -> list[BaseTool]:  # type: ignore[override]
         """The ten escalation tools, each a StructuredTool over its pydantic args model."""
+        return self._tools(send=ops.send)
+
+    @cached_property
+    def hostless_tools(self) -> list[BaseTool]:
+        """The tools for a host without the review step (MCP): the send tool only requests approval.
+
+        Without a review card whose content the host pins, `send_escalation_response` asks for the
+        approval (expedited per policy, bound to the content as it stands) and sends nothing.
+        """
+        return self._tools(send=ops.request_send, send_description=render("mcp/send_tool.j2"))
+
+    def _tools(self, *, send: Callable[..., Any], send_description: str | None = None) -> list[BaseTool]:
         deps = ops.Deps(store=self.store, mailer=self.mailer, policy=self.policy, llm=self.llm, settings=self.settings)
         handlers: dict[ToolName, Callable[..., Any]] = {
             ToolName.GATHER_CONTEXT: ops.gather,
@@ -137,16 +158,22 @@ class EscalationSkill:
             ToolName.ADD_CCS: ops.add_ccs,
             ToolName.REMOVE_CCS: ops.remove_ccs,
             ToolName.SHOW_DRAFT: ops.show,
-            ToolName.SEND_RESPONSE: ops.send,
+            ToolName.SEND_RESPONSE: send,
             ToolName.CANCEL_RESPONSE: ops.cancel,
         }
-        return [self._tool(name, handlers[name], deps) for name in ToolName]
+        descriptions = {ToolName.SEND_RESPONSE: send_description} if send_description else {}
+        return [self._tool(name, handlers[name], deps, descriptions.get(name)) for name in ToolName]
 
-    def _actor(self, config: RunnableConfig | None) -> str | None:
+    def _actor(self, config: RunnableConfig | None) -> Actor:
+        """Who the turn acts as: the run's staff id (unless fixed), else the skill's, else the account's CSM."""
+        if not self.actor_from_config:
+            return Actor.of(self.actor)
         configurable = (config or {}).get("configurable") or {}
-        return configurable.get(ACTOR_KEY) or self.actor
+        return Actor.of(configurable.get(ACTOR_KEY) or self.actor)
 
-    def _tool(self, name: ToolName, handler: Callable[..., Any], deps: ops.Deps) -> StructuredTool:
+    def _tool(
+        self, name: ToolName, handler: Callable[..., Any], deps: ops.Deps, description: str | None = None
+    ) -> StructuredTool:
         schema = TOOL_ARGS[name]
 
         def run(config: RunnableConfig, **given: Any) -> str:
@@ -158,19 +185,23 @@ class EscalationSkill:
             except EscalationError as err:
                 return ErrorResult.from_error(err).to_content()
 
+        async def arun(config: RunnableConfig, **given: Any) -> str:
+            return await asyncio.to_thread(run, config, **given)  # the workflow reads the database
+
         return StructuredTool.from_function(
             func=run,
+            coroutine=arun,
             name=name.value,
-            description=" ".join((schema.__doc__ or name.value).split()),
+            description=" ".join((description or schema.__doc__ or name.value).split()),
             args_schema=schema,
             handle_validation_error=_invalid_arguments,
         )
 
-    def _current_actor(self) -> str | None:
+    def _current_actor(self) -> Actor:
         try:
             return self._actor(get_config())
         except RuntimeError:
-            return self.actor
+            return Actor.of(self.actor)
 
     def _pin_content(self, tool_call: ToolCall) -> dict[str, Any]:
         """The content hash of the response as the review card is about to show it.

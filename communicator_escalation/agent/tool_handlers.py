@@ -12,21 +12,23 @@ from datetime import UTC, datetime
 
 from langchain_core.language_models import BaseChatModel
 
-from ..auth.access import require_customer_access
+from ..auth.actor import Actor
 from ..config import Settings
-from ..errors import CustomerNotFound, NotFound, Refused
+from ..errors import Refused
 from ..mail.base import Mailer
+from ..mail.factory import Transport
 from ..models import Draft, EscalationContext
+from ..rendering import render
 from ..store import Store
-from ..store.responses import staff_member
 from ..workflow.context.gather import gather_context
 from ..workflow.delivery.approval import EXPEDITED_ACTOR, ApprovalView
-from ..workflow.delivery.sending import SendOutcome, send_response
-from ..workflow.drafting.open import open_draft
+from ..workflow.delivery.send_with_approval import request_approval_only, send_with_approval
+from ..workflow.delivery.sending import SendOutcome
+from ..workflow.drafting.open import open_or_create_draft
 from ..workflow.drafting.responses import cancel_response, load_draft
 from ..workflow.policy import Policy
 from ..workflow.review.edits import Recipient as ViewRecipient
-from ..workflow.review.edits import ResponseView, add_cc, edit_response, get_response, remove_cc
+from ..workflow.review.edits import ResponseView, add_cc, get_response, remove_cc, revise_response
 from ..workflow.strategy.pick import pick_strategy
 from .tool_args import (
     AddCcsArgs,
@@ -66,6 +68,7 @@ __all__ = [
     "gather",
     "load_view",
     "remove_ccs",
+    "request_send",
     "send",
     "show",
     "strategy",
@@ -94,33 +97,9 @@ class Deps:
     settings: Settings | None
 
 
-def _target(args: GatherContextArgs | DraftResponseArgs) -> dict[str, str]:
-    return {"signal_id": args.signal_id} if args.signal_id else {"customer": args.customer or ""}
-
-
-def require_reach(store: Store, *, actor_id: str, customer_id: str) -> None:
-    """Refuse an actor who may not work on the customer (the same answer as a missing customer).
-
-    Raises:
-        NotFound: No such staff member.
-        CustomerNotFound: The actor may not reach the customer.
-    """
-    with store.connection() as conn:
-        actor = staff_member(conn, actor_id)
-        if actor is None:
-            raise NotFound(f"no staff member '{actor_id}' in the directory")
-        require_customer_access(conn, actor=actor, customer_id=customer_id)
-
-
-def load_view(store: Store, *, response_id: str, actor: str | None = None) -> ResponseView:
+def load_view(store: Store, *, response_id: str, actor: Actor) -> ResponseView:
     """The stored response as the CSM reviews it; hidden (NotFound) from an actor who may not reach it."""
-    view = get_response(store, response_id=response_id)
-    if actor is not None:
-        try:
-            require_reach(store, actor_id=actor, customer_id=view.customer_id)
-        except CustomerNotFound as err:
-            raise NotFound(f"no escalation response '{response_id}'") from err
-    return view
+    return get_response(store, response_id=response_id, actor=actor)
 
 
 def _recipient(person: ViewRecipient, labels: dict[str, str]) -> Recipient:
@@ -180,44 +159,39 @@ def _draft_result(view: ResponseView, stored: Draft, now: datetime | None) -> Dr
     )
 
 
-def _context(deps: Deps, *, actor: str | None, now: datetime | None, **target: str) -> EscalationContext:
-    """The context, resolved among the customers the actor (if named) may work on."""
-    return gather_context(deps.store, **target, actor_id=actor, now=now)
-
-
-def gather(deps: Deps, args: GatherContextArgs, *, actor: str | None, now: datetime | None) -> ContextResult:
+def gather(deps: Deps, args: GatherContextArgs, *, actor: Actor, now: datetime | None) -> ContextResult:
     """gather_escalation_context."""
-    return ContextResult.from_context(_context(deps, actor=actor, now=now, **_target(args)))
+    target = {"signal_id": args.signal_id} if args.signal_id else {"customer": args.customer or ""}
+    return ContextResult.from_context(gather_context(deps.store, actor=actor, now=now, **target))
 
 
-def strategy(deps: Deps, args: PickStrategyArgs, *, actor: str | None, now: datetime | None) -> StrategyResult:
+def strategy(deps: Deps, args: PickStrategyArgs, *, actor: Actor, now: datetime | None) -> StrategyResult:
     """pick_response_strategy."""
-    ctx = _context(deps, actor=actor, now=now, signal_id=args.signal_id)
+    ctx: EscalationContext = gather_context(deps.store, actor=actor, signal_id=args.signal_id, now=now)
     return StrategyResult.from_strategy(signal_id=args.signal_id, strategy=pick_strategy(ctx, deps.policy, now=now))
 
 
-def draft(deps: Deps, args: DraftResponseArgs, *, actor: str | None, now: datetime | None) -> DraftResult:
+def draft(deps: Deps, args: DraftResponseArgs, *, actor: Actor, now: datetime | None) -> DraftResult:
     """draft_escalation_response: the escalation's open draft (e.g. the worker's pre-draft) when the CSM
-    gives no instructions, else a new draft (`open_draft`)."""
-    ctx = _context(deps, actor=actor, now=now, **_target(args))
-    made, _ = open_draft(
-        deps.store, customer_id=ctx.customer.id, signal_id=ctx.escalation.id, policy=deps.policy, llm=deps.llm,
-        instructions=args.instructions, actor=actor, now=now,
+    gives no instructions, else a new draft (`open_or_create_draft`)."""
+    opened = open_or_create_draft(
+        deps.store, actor=actor, customer=None if args.signal_id else args.customer, signal_id=args.signal_id,
+        instructions=args.instructions, policy=deps.policy, llm=deps.llm, now=now,
     )
-    response_id = made.response_id or ""
-    return _draft_result(load_view(deps.store, response_id=response_id), made, now)
+    view = load_view(deps.store, response_id=opened.draft.response_id or "", actor=actor)
+    return _draft_result(view, opened.draft, now)
 
 
-def show(deps: Deps, args: ShowDraftArgs, *, actor: str | None, now: datetime | None) -> DraftResult:
+def show(deps: Deps, args: ShowDraftArgs, *, actor: Actor, now: datetime | None) -> DraftResult:
     """show_escalation_draft."""
     view = load_view(deps.store, response_id=args.response_id, actor=actor)
-    return _draft_result(view, load_draft(deps.store, response_id=args.response_id), now)
+    return _draft_result(view, load_draft(deps.store, response_id=args.response_id, actor=actor), now)
 
 
-def suggest(deps: Deps, args: SuggestCcsArgs, *, actor: str | None, now: datetime | None) -> CcSuggestionsResult:
+def suggest(deps: Deps, args: SuggestCcsArgs, *, actor: Actor, now: datetime | None) -> CcSuggestionsResult:
     """suggest_escalation_ccs."""
     view = load_view(deps.store, response_id=args.response_id, actor=actor)
-    stored = load_draft(deps.store, response_id=args.response_id)
+    stored = load_draft(deps.store, response_id=args.response_id, actor=actor)
     labels = _labels(stored)
     return CcSuggestionsResult(
         response_id=view.id, cc=[_recipient(r, labels) for r in view.cc], suggested_ccs=_open_suggestions(stored, view)
@@ -244,14 +218,14 @@ def _review_result(before: ResponseView, after: ResponseView, stored: Draft, **f
     )
 
 
-def edit(deps: Deps, args: EditDraftArgs, *, actor: str | None, now: datetime | None) -> ReviewResult:
+def edit(deps: Deps, args: EditDraftArgs, *, actor: Actor, now: datetime | None) -> ReviewResult:
     """edit_escalation_draft."""
     before = load_view(deps.store, response_id=args.response_id, actor=actor)
     replace = (args.replace, args.with_text or "") if args.replace is not None else None
-    after = edit_response(
+    after = revise_response(
         deps.store,
         response_id=args.response_id,
-        actor_id=actor,
+        actor=actor,
         subject=args.subject,
         body=args.body,
         replace=replace,
@@ -260,15 +234,15 @@ def edit(deps: Deps, args: EditDraftArgs, *, actor: str | None, now: datetime | 
     replacements = None
     if replace is not None:
         replacements = before.subject.count(replace[0]) + before.body.count(replace[0])
-    stored = load_draft(deps.store, response_id=args.response_id)
+    stored = load_draft(deps.store, response_id=args.response_id, actor=actor)
     return _review_result(before, after, stored, action="edit", replacements=replacements)
 
 
 def _cc_change(
-    deps: Deps, response_id: str, who: list[str], *, adding: bool, actor: str | None, now: datetime | None
+    deps: Deps, response_id: str, who: list[str], *, adding: bool, actor: Actor, now: datetime | None
 ) -> ReviewResult:
     before = load_view(deps.store, response_id=response_id, actor=actor)
-    stored = load_draft(deps.store, response_id=response_id)
+    stored = load_draft(deps.store, response_id=response_id, actor=actor)
     change = add_cc if adding else remove_cc
     refused: list[RefusedItem] = []
     after = before
@@ -278,7 +252,7 @@ def _cc_change(
                 deps.store,
                 response_id=response_id,
                 who=person,
-                actor_id=actor,
+                actor=actor,
                 now=now,
             )
         except Refused as err:
@@ -304,18 +278,18 @@ def _suggested_ids(stored: Draft, view: ResponseView) -> list[str]:
     return [c.staff_id for c in stored.suggested_ccs if c.email.casefold() not in on_cc]
 
 
-def add_ccs(deps: Deps, args: AddCcsArgs, *, actor: str | None, now: datetime | None) -> ReviewResult:
+def add_ccs(deps: Deps, args: AddCcsArgs, *, actor: Actor, now: datetime | None) -> ReviewResult:
     """add_escalation_ccs (an empty list adds every open suggestion)."""
     who = list(args.who)
     if not who:
         view = load_view(deps.store, response_id=args.response_id, actor=actor)
-        who = _suggested_ids(load_draft(deps.store, response_id=args.response_id), view)
+        who = _suggested_ids(load_draft(deps.store, response_id=args.response_id, actor=actor), view)
         if not who:
             raise Refused("every suggested CC is already on the draft")
     return _cc_change(deps, args.response_id, who, adding=True, actor=actor, now=now)
 
 
-def remove_ccs(deps: Deps, args: RemoveCcsArgs, *, actor: str | None, now: datetime | None) -> ReviewResult:
+def remove_ccs(deps: Deps, args: RemoveCcsArgs, *, actor: Actor, now: datetime | None) -> ReviewResult:
     """remove_escalation_ccs."""
     return _cc_change(deps, args.response_id, list(args.who), adding=False, actor=actor, now=now)
 
@@ -351,27 +325,49 @@ def _send_result(outcome: SendOutcome, view: ResponseView, *, urgent: bool) -> S
     )
 
 
-def send(deps: Deps, args: SendResponseArgs, *, actor: str | None, now: datetime | None) -> SendResult:
+def send(deps: Deps, args: SendResponseArgs, *, actor: Actor, now: datetime | None) -> SendResult:
     """send_escalation_response: approval (expedited when urgent), then exactly-once delivery.
 
     `args.content_hash` (set by the host from the review) must still be the draft's content hash.
     """
-    outcome = send_response(
+    outcome = send_with_approval(
         deps.store,
+        actor=actor,
         response_id=args.response_id,
-        mailer=deps.mailer,
-        actor_id=actor,
-        urgent=args.urgent,
+        transport=Transport(mailer=deps.mailer),
         policy=deps.policy,
         settings=deps.settings,
+        urgent=args.urgent,
         expected_content_hash=args.content_hash,
         now=now,
     )
-    return _send_result(outcome, load_view(deps.store, response_id=args.response_id), urgent=args.urgent)
+    return _send_result(outcome, load_view(deps.store, response_id=args.response_id, actor=actor), urgent=args.urgent)
 
 
-def cancel(deps: Deps, args: CancelResponseArgs, *, actor: str | None, now: datetime | None) -> CancelResult:
+def request_send(deps: Deps, args: SendResponseArgs, *, actor: Actor, now: datetime | None) -> SendResult:
+    """send_escalation_response without a review card (MCP): request approval, expedited per policy; send nothing.
+
+    The approval is bound to the content as it stands; a person sends it later (`escalation send`, the
+    API or the chat), and that send checks the content again.
+    """
+    status = request_approval_only(
+        deps.store, actor=actor, response_id=args.response_id, urgent=args.urgent,
+        transport=Transport(mailer=deps.mailer), policy=deps.policy, now=now,
+    )
+    view = load_view(deps.store, response_id=args.response_id, actor=actor)
+    return SendResult(
+        response_id=view.id,
+        status="approved" if status.response_status == "approved" else "pending_approval",
+        urgent=args.urgent,
+        customer=CustomerRef(id=view.customer_id, name=view.customer_name),
+        to=_to(view),
+        approval=_approval(status.approval),
+        message=render("mcp/send_requested.j2", response_id=view.id, approved=status.response_status == "approved").strip(),
+    )
+
+
+def cancel(deps: Deps, args: CancelResponseArgs, *, actor: Actor, now: datetime | None) -> CancelResult:
     """cancel_escalation_response."""
     view = load_view(deps.store, response_id=args.response_id, actor=actor)
-    cancel_response(deps.store, response_id=args.response_id, actor_id=actor, now=now)
+    cancel_response(deps.store, response_id=args.response_id, actor=actor, now=now)
     return CancelResult(response_id=view.id, customer=CustomerRef(id=view.customer_id, name=view.customer_name))

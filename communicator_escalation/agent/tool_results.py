@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from communicator_escalation.errors import EscalationError
 from communicator_escalation.models import (
+    ReviewNote,
     CcSuggestion,
     EscalationContext,
     EscalationType,
@@ -217,7 +218,7 @@ class TimelineStep(_Part):
 
     milestone: str = Field(description="What will be delivered.")
     due_text: str = Field(description="Due time in the customer's timezone.")
-    status: Literal["planned", "in_place", "done"] = Field(description="planned, in_place or done.")
+    status: Literal["planned", "identified", "done"] = Field(description="planned, identified or done.")
 
 
 class StrategyResult(_Result):
@@ -233,7 +234,7 @@ class StrategyResult(_Result):
     sla: SlaSummary = Field(description="First-response SLA.")
     timeline: list[TimelineStep] = Field(default_factory=list, description="Milestones the email will promise.")
     action_items: list[str] = Field(default_factory=list, description="Immediate actions, as sentences.")
-    review_notes: list[str] = Field(default_factory=list, description="Assumptions and gaps for the CSM.")
+    review_notes: list[ReviewNote] = Field(default_factory=list, description="Assumptions and gaps for the CSM.")
 
     @classmethod
     def from_strategy(cls, *, signal_id: str, strategy: Strategy) -> StrategyResult:
@@ -265,7 +266,9 @@ class DraftResult(_Result):
     subject: str = Field(description="Subject line.")
     body: str = Field(description="Full body text.")
     suggested_ccs: list[SuggestedCc] = Field(default_factory=list, description="Suggested CCs not yet on the draft.")
-    review_notes: list[str] = Field(default_factory=list, description="What the CSM should check or fill in.")
+    review_notes: list[ReviewNote] = Field(
+        default_factory=list, description="What to check; blocking ones stop the send until the draft is fixed."
+    )
     other_open_escalations: list[EscalationRef] = Field(default_factory=list, description="Other open escalations of the customer.")
     sla: SlaSummary = Field(description="First-response SLA.")
 
@@ -295,7 +298,7 @@ class ReviewResult(_Result):
     replacements: int | None = Field(default=None, description="Occurrences replaced by a replace edit.")
     refused: list[RefusedItem] = Field(default_factory=list, description="Requests not carried out, with reasons.")
     approval_voided: bool = Field(default=False, description="True when this change voided an earlier approval.")
-    review_notes: list[str] = Field(default_factory=list, description="New notes for the CSM, e.g. from the grounding check.")
+    review_notes: list[ReviewNote] = Field(default_factory=list, description="New notes for the CSM, e.g. from the grounding check.")
 
 
 class CcSuggestionsResult(_Result):
@@ -362,6 +365,7 @@ class ErrorDetail(_Part):
     code: str = Field(description="Stable code, e.g. customer_not_found, ambiguous_customer, no_open_escalation, not_found, refused.")
     message: str = Field(description="What went wrong, for the CSM.")
     candidates: list[Candidate] = Field(default_factory=list, description="Options to choose from, or close matches.")
+    notes: list[ReviewNote] | None = Field(default=None, description="Blocking review notes that stopped a send.")
 
 
 class ErrorResult(_Result):
@@ -374,7 +378,8 @@ class ErrorResult(_Result):
     @classmethod
     def from_error(cls, err: EscalationError) -> ErrorResult:
         """Result for an expected failure raised by the workflow."""
-        return cls(error=ErrorDetail(code=err.code, message=err.message, candidates=[_candidate(c) for c in err.candidates]))
+        return cls(error=ErrorDetail(code=err.code, message=err.message, candidates=[_candidate(c) for c in err.candidates],
+                                     notes=[ReviewNote.model_validate(n) for n in err.notes] or None))
 
 
 _ID_KEYS = ("id", "signal_id", "customer_id", "staff_id")

@@ -20,16 +20,19 @@ from pydantic import BaseModel, Field
 from ..errors import CustomerNotFound, EscalationError, NotFound
 from ..models import StaffMember
 from ..store.responses import staff_member
+from .actor import Actor
 
 __all__ = [
     "ApproverRequired",
     "CustomerTeam",
+    "acting_staff",
     "customer_team",
     "may_approve",
     "may_reach",
     "require_approval_access",
     "require_customer_access",
     "require_response_access",
+    "require_response_reach",
     "require_signal_access",
     "require_staff",
     "visible_customer_ids",
@@ -48,7 +51,6 @@ class ApproverRequired(EscalationError):
     """The actor reaches the customer but may not decide approvals."""
 
     code = "forbidden"
-    http_status = 403
 
 
 class CustomerTeam(BaseModel):
@@ -95,6 +97,15 @@ def require_staff(conn: Conn, *, staff_id: str) -> StaffMember:
     if actor is None:
         raise NotFound(f"no staff member '{staff_id}' in the directory")
     return actor
+
+
+def acting_staff(conn: Conn, actor: Actor) -> StaffMember | None:
+    """The staff member behind `actor`, or None for the account's CSM (who reaches their account).
+
+    Raises:
+        NotFound: The actor's staff id is not in the directory.
+    """
+    return require_staff(conn, staff_id=actor.staff_id) if actor.staff_id is not None else None
 
 
 def customer_team(conn: Conn, *, customer_id: str) -> CustomerTeam | None:
@@ -156,6 +167,17 @@ def require_response_access(conn: Conn, *, actor: StaffMember, response_id: str)
         entity_id=response_id,
         missing=f"no escalation response '{response_id}'",
     )
+
+
+def require_response_reach(conn: Conn, *, actor: Actor, response_id: str) -> None:
+    """Refuse (NotFound) a staff member who may not reach the response; the account's CSM reaches it.
+
+    Raises:
+        NotFound: The actor's staff id is unknown, or their access rule hides the response.
+    """
+    staff = acting_staff(conn, actor)
+    if staff is not None:
+        require_response_access(conn, actor=staff, response_id=response_id)
 
 
 def require_approval_access(

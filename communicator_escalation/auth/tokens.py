@@ -22,6 +22,7 @@ __all__ = [
     "IssuedToken",
     "TokenInfo",
     "Unauthorized",
+    "bearer_challenge",
     "create_token",
     "hash_token",
     "list_tokens",
@@ -37,15 +38,18 @@ _TOUCH_AFTER_SECONDS = 60
 
 
 class Unauthorized(EscalationError):
-    """No token, an unknown token, or a revoked one; `headers` carry the RFC 6750 challenge."""
+    """No token, an unknown token, or a revoked one (`invalid_token` when a token was given)."""
 
     code = "unauthorized"
-    http_status = 401
 
     def __init__(self, message: str, *, invalid_token: bool = False) -> None:
         super().__init__(message)
-        challenge = 'Bearer realm="escalation"' + (', error="invalid_token"' if invalid_token else "")
-        self.headers = {"WWW-Authenticate": challenge}
+        self.invalid_token = invalid_token
+
+
+def bearer_challenge(err: Unauthorized) -> dict[str, str]:
+    """The RFC 6750 `WWW-Authenticate` header every HTTP door answers an `Unauthorized` with."""
+    return {"WWW-Authenticate": 'Bearer realm="escalation"' + (', error="invalid_token"' if err.invalid_token else "")}
 
 
 class TokenInfo(BaseModel):

@@ -9,6 +9,7 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
+from ..auth.actor import Actor
 from ..errors import InvalidRequest
 from ..models import EscalationContext, StaffMember
 from ..workflow.context.gather import gather_context
@@ -137,7 +138,7 @@ def context(
     if (signal_id is None) == (customer is None):
         fail(InvalidRequest("give a SIGNAL_ID or --customer NAME (exactly one)"), as_json=as_json)
     ctx = call(
-        lambda store: gather_context(store, customer=customer, signal_id=signal_id, actor_id=as_staff),
+        lambda store: gather_context(store, actor=Actor.of(as_staff), customer=customer, signal_id=signal_id),
         as_json=as_json,
     )
     if as_json:

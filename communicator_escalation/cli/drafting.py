@@ -8,13 +8,11 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..auth.actor import Actor
 from ..config import Settings
-from ..errors import InvalidRequest, NotFound
+from ..errors import InvalidRequest
 from ..models import Draft
-from ..store import Store
-from ..workflow.context.customers import resolve_customer
-from ..workflow.context.gather import gather_context
-from ..workflow.drafting.responses import create_response
+from ..workflow.drafting.open import open_or_create_draft
 from ..workflow.policy import load_policy
 from ._app import app, fail, guarded, opened_store, print_json
 from ._render import SEVERITY_STYLES, facts_grid
@@ -33,8 +31,11 @@ def _sla_text(draft: Draft) -> Text:
     return text
 
 
-def render(draft: Draft) -> Group:
-    """The human card of a draft: headers, body, suggested CCs, other escalations, review notes."""
+def render(draft: Draft, *, reopened: bool = False) -> Group:
+    """The human card of a draft: headers, body, suggested CCs, other escalations, review notes.
+
+    `reopened` marks a draft that existed before this request (opened as it stands).
+    """
     esc, email = draft.escalation, draft.email
     kind = Text(esc.severity, style=SEVERITY_STYLES[esc.severity])
     kind.append(f" · {esc.type} · tone {draft.strategy.tone} · {draft.generated_by.replace('_', ' ')}")
@@ -51,7 +52,8 @@ def render(draft: Draft) -> Group:
     if email.in_reply_to:
         headers.append(("In-Reply-To", f"{email.in_reply_to} (thread {email.thread_id or 'none'})"))
     parts = [
-        Panel(facts_grid(headers), title=f"Escalation response draft {draft.response_id}", title_align="left"),
+        Panel(facts_grid(headers), title=f"Escalation response draft {draft.response_id}", title_align="left",
+              subtitle="opened as it stands; --new drafts again" if reopened else None, subtitle_align="left"),
         Panel(Text(email.body), title="Body", title_align="left"),
     ]
     if draft.suggested_ccs:
@@ -67,33 +69,9 @@ def render(draft: Draft) -> Group:
     if notes:
         parts.append(Panel(facts_grid(notes), title="Other open escalations", title_align="left"))
     if draft.review_notes:
-        parts.append(Panel(Text("\n".join(f"• {n}" for n in draft.review_notes)), title="Review notes", title_align="left"))
+        lines = [f"• {'BLOCKS SENDING: ' if n.kind == 'blocking' else ''}{n.text}" for n in draft.review_notes]
+        parts.append(Panel(Text("\n".join(lines)), title="Review notes", title_align="left"))
     return Group(*parts)
-
-
-def _draft(store: Store, settings: Settings, *, customer: str | None, signal: str | None,
-           instructions: str | None, actor_id: str | None) -> Draft:
-    """Resolve the escalation (among `actor_id`'s customers when given), then draft it as that actor."""
-    from ..agent.llm import make_chat_model  # LangChain loads only for the draft command
-
-    if customer is not None and signal is not None:
-        wanted = resolve_customer(store, query=customer, actor_id=actor_id)
-        owner = gather_context(store, signal_id=signal, actor_id=actor_id).customer
-        if owner.id != wanted.id:
-            raise NotFound(f"risk signal '{signal}' belongs to {owner.name}, not {wanted.name}")
-    elif actor_id is not None and customer is not None:
-        signal = gather_context(store, customer=customer, actor_id=actor_id).escalation.id
-    elif actor_id is not None:
-        gather_context(store, signal_id=signal, actor_id=actor_id)  # same NotFound as a missing signal
-    return create_response(
-        store,
-        customer=None if signal is not None else customer,
-        signal_id=signal,
-        policy=load_policy(settings.policy_file),
-        llm=make_chat_model(settings),
-        instructions=instructions,
-        actor=actor_id,
-    )
 
 
 @app.command("draft")
@@ -101,21 +79,32 @@ def draft(
     customer: str | None = typer.Argument(None, help="Customer id or name (fuzzy), e.g. DataFlow."),
     signal: str | None = typer.Option(None, "--signal", "-s", help="Answer this escalation signal id instead of the most urgent."),
     instructions: str | None = typer.Option(
-        None, "--instructions", "-i", help="Guidance for the LLM rewrite's tone (never changes facts or recipients)."
+        None, "--instructions", "-i",
+        help="Guidance for the LLM rewrite's tone (never changes facts or recipients); always a new draft.",
     ),
+    new: bool = typer.Option(False, "--new", help="Draft again even when the escalation has an open draft."),
     as_staff: str | None = typer.Option(
         None, "--as", help="Draft as this staff id: only customers they may reach are found (default: all, as the CSM)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the Draft JSON."),
 ) -> None:
-    """Draft the escalation response for a customer and save it for review (state `drafted`)."""
+    """Draft the escalation response for a customer and save it for review (state `drafted`).
+
+    An escalation that already has a draft in `drafted` state (the worker's pre-draft, or one being
+    reviewed) opens that draft as it stands; `--new` or `--instructions` draft again.
+    """
     if customer is None and signal is None:
         fail(InvalidRequest("give a CUSTOMER or --signal ID"), as_json=as_json)
+    from ..agent.llm import make_chat_model  # LangChain loads only for the draft command
+
     settings = Settings()
     with guarded(as_json=as_json), opened_store(settings) as store:
-        made = _draft(store, settings, customer=customer, signal=signal, instructions=instructions,
-                      actor_id=as_staff)
+        llm = make_chat_model(settings)
+        opened = open_or_create_draft(
+            store, actor=Actor.of(as_staff), customer=customer, signal_id=signal, instructions=instructions,
+            new=new, policy=load_policy(settings.policy_file), llm=llm,
+        )
     if as_json:
-        print_json(made.to_json())
+        print_json(opened.draft.to_json())
     else:
-        Console().print(render(made))
+        Console().print(render(opened.draft, reopened=not opened.created))

@@ -12,42 +12,38 @@ from typing import Annotated
 
 import typer
 
+from ..auth.actor import Actor
 from ..config import Settings
 from ..errors import InvalidRequest
-from ..mail.base import Mailer
-from ..mail.factory import make_mailer
+from ..mail.factory import make_mailer, make_transport
 from ..rendering import render
-from ..store import Store
 from ..store.responses import utcnow
-from ..workflow.delivery.approval import (
-    ApprovalStatus,
-    ApprovalView,
-    approval_status,
-    approve_send,
-    list_approvals,
-    reject_send,
-)
+from ..workflow.delivery.approval import ApprovalStatus, ApprovalView
 from ..workflow.delivery.reconcile import in_flight, reconcile
-from ..workflow.delivery.sending import SendOutcome, send_response
+from ..workflow.delivery.send_with_approval import (
+    approval_status_for,
+    approvals_for,
+    decide_approval,
+    send_with_approval,
+)
+from ..workflow.delivery.sending import SendOutcome
 from ..workflow.delivery.tracking import ResponseSummary, list_responses
 from ..workflow.policy import Policy, load_policy
-from ..workflow.review.edits import ResponseView, add_cc, change_recipient, edit_response, remove_cc
+from ..workflow.review.edits import ResponseView, add_cc, get_response, remove_cc, revise_response
 from ._app import app, guarded, opened_store, print_json
 
 approvals_app = typer.Typer(help="Approval requests: list, approve, reject, status.", no_args_is_help=True)
 app.add_typer(approvals_app, name="approvals")
 
 AsStaff = Annotated[str | None, typer.Option("--as", help="Act as this staff id (default: the account's CSM).")]
+LookAs = Annotated[
+    str | None, typer.Option("--as", help="Look as this staff id: only customers they may reach (default: all).")
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
-
-
-def _notifier(settings: Settings, mailer: Mailer) -> Mailer | None:
-    """Approval notifications are emailed through a configured provider; the local outbox only records them."""
-    return mailer if settings.mail_transport != "outbox" else None
 
 
 def _policy(settings: Settings) -> Policy:
@@ -125,15 +121,6 @@ def _report_send(outcome: SendOutcome, customer: str, *, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
-def _customer_name(store: Store, response_id: str) -> str:
-    with store.connection() as conn:
-        row = conn.execute(
-            "SELECT c.name FROM escalation_responses r JOIN customers c ON c.id = r.customer_id WHERE r.id = %s",
-            (response_id,),
-        ).fetchone()
-    return row["name"] if row else response_id
-
-
 @app.command("send")
 def send_command(
     response_id: Annotated[str, typer.Argument(help="Response id.")],
@@ -143,11 +130,11 @@ def send_command(
 ) -> None:
     """Send a response: ask for approval (expedited with --urgent), then send it exactly once."""
     settings = Settings()
+    actor = Actor.of(as_staff)
     with guarded(as_json=as_json), opened_store(settings) as store:
-        mailer = make_mailer(settings)
-        outcome = send_response(store, response_id=response_id, mailer=mailer, actor_id=as_staff, urgent=urgent,
-                                policy=_policy(settings), settings=settings, notifier=_notifier(settings, mailer))
-        customer = _customer_name(store, response_id)
+        outcome = send_with_approval(store, actor=actor, response_id=response_id, urgent=urgent,
+                                     transport=make_transport(settings), policy=_policy(settings), settings=settings)
+        customer = get_response(store, response_id=response_id, actor=actor).customer_name
     _report_send(outcome, customer, as_json=as_json)
 
 
@@ -174,16 +161,10 @@ def edit_command(
                 body = body_file.read_text(encoding="utf-8")
             except OSError as err:
                 raise InvalidRequest(f"cannot read {body_file}: {err.strerror}") from err
-        if subject is None and body is None and old is None and to is None:
-            raise InvalidRequest("nothing to edit: give --subject, --body, --body-file, --replace/--with or --to")
         with opened_store() as store:
-            view = None
-            if to is not None:
-                view = change_recipient(store, response_id=response_id, contact=to, actor_id=as_staff)
-            if subject is not None or body is not None or old is not None:
-                view = edit_response(store, response_id=response_id, actor_id=as_staff, subject=subject, body=body,
-                                     replace=(old, new) if old is not None and new is not None else None)
-    assert view is not None
+            view = revise_response(store, response_id=response_id, actor=Actor.of(as_staff), to=to, subject=subject,
+                                   body=body, replace=(old, new) if old is not None and new is not None else None,
+                                   policy=_policy(Settings()))
     _show_response(view, as_json=as_json)
 
 
@@ -201,18 +182,19 @@ def cc_command(
             raise InvalidRequest(f"unknown action '{action}': use add or remove")
         with opened_store() as store:
             change = add_cc if action == "add" else remove_cc
-            view = change(store, response_id=response_id, who=who, actor_id=as_staff)
+            view = change(store, response_id=response_id, who=who, actor=Actor.of(as_staff))
     _show_response(view, as_json=as_json)
 
 
 @approvals_app.command("list")
 def approvals_list(
     every: Annotated[bool, typer.Option("--all", help="Also decided and void requests.")] = False,
+    as_staff: LookAs = None,
     as_json: AsJson = False,
 ) -> None:
     """Approval requests, most urgent first."""
     with guarded(as_json=as_json), opened_store() as store:
-        approvals = list_approvals(store, status=None if every else "pending")
+        approvals = approvals_for(store, actor=Actor.of(as_staff), status=None if every else "pending")
     if as_json:
         print_json([a.model_dump(mode="json") for a in approvals])
         return
@@ -225,11 +207,12 @@ def approvals_list(
 @approvals_app.command("status")
 def approvals_status(
     response_id: Annotated[str, typer.Argument(help="Response id.")],
+    as_staff: LookAs = None,
     as_json: AsJson = False,
 ) -> None:
     """Where a response's approval stands."""
     with guarded(as_json=as_json), opened_store() as store:
-        status = approval_status(store, response_id=response_id)
+        status = approval_status_for(store, actor=Actor.of(as_staff), response_id=response_id)
     if as_json:
         print_json(status.model_dump(mode="json"))
     else:
@@ -238,17 +221,12 @@ def approvals_status(
 
 def _decide(approval_id: str, *, approve: bool, as_staff: str | None, reason: str | None, as_json: bool) -> None:
     settings = Settings()
-    outcome: SendOutcome | None = None
+    actor = Actor.of(as_staff)
     with guarded(as_json=as_json), opened_store(settings) as store:
-        policy = _policy(settings)
-        mailer = make_mailer(settings)
-        decide = approve_send if approve else reject_send
-        status = decide(store, approval_id=approval_id, actor_id=as_staff, reason=reason, policy=policy.approval,
-                        mailer=_notifier(settings, mailer))
-        if approve:
-            outcome = send_response(store, response_id=status.response_id, mailer=mailer, actor_id=as_staff,
-                                    policy=policy, settings=settings, notifier=_notifier(settings, mailer))
-        customer = _customer_name(store, status.response_id)
+        decision = decide_approval(store, actor=actor, approval_id=approval_id, approve=approve, reason=reason,
+                                   transport=make_transport(settings), policy=_policy(settings), settings=settings)
+        customer = get_response(store, response_id=decision.approval.response_id, actor=actor).customer_name
+    status, outcome = decision.approval, decision.send
     if as_json and outcome is None:
         print_json(status.model_dump(mode="json"))
         return
@@ -316,14 +294,12 @@ def _summary_line(item: ResponseSummary) -> str:
 @app.command("responses")
 def responses_command(
     customer: Annotated[str | None, typer.Option("--customer", help="Only this customer (name or id).")] = None,
-    as_staff: Annotated[
-        str | None, typer.Option("--as", help="Look as this staff id: only customers they may reach (default: all).")
-    ] = None,
+    as_staff: LookAs = None,
     as_json: AsJson = False,
 ) -> None:
     """Escalation responses with status, approval and response time."""
     with guarded(as_json=as_json), opened_store() as store:
-        items = list_responses(store, customer=customer, actor_id=as_staff)
+        items = list_responses(store, actor=Actor.of(as_staff), customer=customer)
     if as_json:
         print_json([i.model_dump(mode="json") for i in items])
         return

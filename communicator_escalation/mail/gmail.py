@@ -181,12 +181,19 @@ class GmailMailer:
             raise
 
     def create_draft(self, email: OutgoingEmail) -> str:
-        """Create a Gmail draft of the exact message, on `email.thread_id` when given; return its id."""
+        """Create a Gmail draft of the exact message, on `email.thread_id` when given; return its id.
+
+        A thread id the sender's mailbox does not know (404, e.g. the customer wrote to a colleague)
+        is dropped: the draft becomes a new message that still carries In-Reply-To and References, and
+        the receipt's `thread_id` then differs from the one asked for.
+        """
         raw = base64.urlsafe_b64encode(message_bytes(build_message(email))).decode("ascii")
-        message: dict[str, str] = {"raw": raw}
         if email.thread_id:
-            message["threadId"] = email.thread_id
-        request = self._drafts().create(userId=self._user_id, body={"message": message})
+            request = self._drafts().create(userId=self._user_id, body={"message": {"raw": raw, "threadId": email.thread_id}})
+            created = self._execute_optional(request, action="create the draft")
+            if created is not None:
+                return str(created["id"])
+        request = self._drafts().create(userId=self._user_id, body={"message": {"raw": raw}})
         return str(self._execute(request, action="create the draft")["id"])
 
     def send_draft(self, draft_id: str) -> SendReceipt:

@@ -33,8 +33,14 @@ class Store:
         self.url = url
 
     @classmethod
-    def open(cls, url: str, *, max_size: int = 8) -> Store:
-        """Connect to `url`, apply pending migrations, and return the store."""
+    def open(cls, url: str, *, max_size: int = 8, timeout: float = 30.0) -> Store:
+        """Connect to `url`, apply pending migrations, and return the store.
+
+        Args:
+            url: PostgreSQL URL.
+            max_size: Most connections in the pool.
+            timeout: Seconds a request waits for a free connection before `PoolTimeout`.
+        """
         try:  # fail fast and quietly when the server is down, before the pool starts retrying
             psycopg.connect(url, connect_timeout=5).close()
         except psycopg.Error as err:
@@ -44,6 +50,7 @@ class Store:
             url,
             min_size=1,
             max_size=max_size,
+            timeout=timeout,
             kwargs={"row_factory": dict_row, "autocommit": True},
             open=False,
             name="escalation",
@@ -59,8 +66,8 @@ class Store:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
-        """Open the configured database (embedded when no URL is set)."""
-        return cls.open(database_url(settings))
+        """Open the configured database (embedded when no URL is set) with `settings.pool_size` connections."""
+        return cls.open(database_url(settings), max_size=settings.pool_size)
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:

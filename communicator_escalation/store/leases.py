@@ -1,4 +1,4 @@
-"""SQL of send leases (migration 0030): who is sending a response, since when, until when.
+"""SQL of send leases (migration 0041): who is sending a response, since when, until when.
 
 A lease is opened when a response is claimed for sending (or taken over by reconcile) and the
 response row points at it (`escalation_responses.lease_id`). Every change to a lease happens under

@@ -23,6 +23,7 @@ __all__ = [
     "ApprovalPolicy",
     "BusinessHours",
     "Duration",
+    "EmailPolicy",
     "MilestoneKey",
     "MilestoneStep",
     "Policy",
@@ -281,6 +282,19 @@ class ApprovalPolicy(_Config):
     )
 
 
+class EmailPolicy(_Config):
+    """What the email may promise, and when: the customer's waking business hours and allowed commitments."""
+
+    promise_start: time = Field(default=time(9, 0), description="Earliest local clock time a milestone is promised for.")
+    promise_end: time = Field(default=time(18, 0), description="Latest local clock time a milestone is promised for.")
+    relative_within_hours: float = Field(
+        default=4, ge=0, description="Commitments due within this many hours are said relatively ('within 2 hours')."
+    )
+    allowed_commitments: list[str] = Field(
+        default_factory=list, description="Commitment words the CSM may use (refund, credit, ...); none by default."
+    )
+
+
 class Policy(_Config):
     """Everything Step 2 and the approval step decide by."""
 
@@ -296,6 +310,7 @@ class Policy(_Config):
     )
     typing: TypingPolicy = Field(default_factory=TypingPolicy, description="Type and seniority vocabulary.")
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy, description="Approval rules.")
+    email: EmailPolicy = Field(default_factory=EmailPolicy, description="Promise hours and allowed commitments.")
 
     @field_validator("timeline")
     @classmethod

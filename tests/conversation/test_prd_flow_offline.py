@@ -1,10 +1,13 @@
 """The PRD's Chat UI flow on the offline model: draft for DataFlow, Send Urgently, approve the review.
 
+The agent conversations run in each of the agent's modes (invoke, ainvoke, astream; see conftest.py).
+
 Expected facts are read from the world file and the database, never typed in."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
 from communicator_escalation.workflow.policy import Policy
+from tests.support.turn_modes import TurnDriver
 
 
 def _world(path: Path) -> dict[str, Any]:
@@ -31,14 +35,16 @@ def _by_id(records: list[dict[str, Any]], ident: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def agent(store: Store, demo_world_path: Path, tmp_path: Path) -> CommunicatorAgent:
+def agent(
+    store: Store, demo_world_path: Path, tmp_path: Path, drive: Callable[[CommunicatorAgent], TurnDriver]
+) -> TurnDriver:
     load_world(store, demo_world_path)
     skill = EscalationSkill(store, OutboxMailer(tmp_path / "outbox"), Policy())
-    return CommunicatorAgent([skill], model=OfflineChatModel(), checkpointer=postgres_checkpointer(store))
+    return drive(CommunicatorAgent([skill], model=OfflineChatModel(), checkpointer=postgres_checkpointer(store)))
 
 
 def test_prd_conversation_sends_once_and_logs_the_response_time(
-    agent: CommunicatorAgent, store: Store, demo_world_path: Path, tmp_path: Path
+    agent: TurnDriver, store: Store, demo_world_path: Path, tmp_path: Path
 ) -> None:
     world = _world(demo_world_path)
     customer = next(c for c in world["customers"] if c["name"].startswith("DataFlow"))
@@ -94,7 +100,7 @@ def test_prd_conversation_sends_once_and_logs_the_response_time(
     assert len(list((tmp_path / "outbox").glob("**/*.eml"))) == 1
 
 
-def test_review_reject_sends_nothing_and_the_draft_stays(agent: CommunicatorAgent, tmp_path: Path) -> None:
+def test_review_reject_sends_nothing_and_the_draft_stays(agent: TurnDriver, tmp_path: Path) -> None:
     thread = agent.run_turn(message="Draft escalation response for DataFlow").thread_id
     agent.run_turn(thread, message="Send Urgently")
     rejected = agent.run_turn(thread, message="no")
@@ -105,7 +111,7 @@ def test_review_reject_sends_nothing_and_the_draft_stays(agent: CommunicatorAgen
     assert [c["name"] for m in shown.messages for c in m.tool_calls] == ["show_escalation_draft"]
 
 
-def test_other_text_at_review_is_a_new_instruction(agent: CommunicatorAgent, store: Store) -> None:
+def test_other_text_at_review_is_a_new_instruction(agent: TurnDriver, store: Store) -> None:
     thread = agent.run_turn(message="Draft escalation response for DataFlow").thread_id
     agent.run_turn(thread, message="Send Urgently")
     turn = agent.run_turn(thread, message="Add CCs")

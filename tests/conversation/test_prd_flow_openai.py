@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from communicator_escalation.agent.runtime import open_runtime
 from communicator_escalation.config import Settings
 from communicator_escalation.store.world import load_world
 from tests.support.openai_server import OpenAIServer, ReceivedRequest, Reply
+from tests.support.turn_modes import TurnDriver, TurnMode
 
 _DRAFT_BLOCK = re.compile(r"<draft>\nSubject: (?P<subject>[^\n]*)\n\n(?P<body>.*?)\n</draft>", re.S)
 
@@ -83,6 +85,8 @@ def test_prd_flow_on_chatopenai_sends_once(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     record_property: Any,
+    drive: Callable[[CommunicatorAgent], TurnDriver],
+    turn_mode: TurnMode,
 ) -> None:
     with OpenAIServer() as server:
         server.reply(*([model] * 20))
@@ -96,7 +100,7 @@ def test_prd_flow_on_chatopenai_sends_once(
         )
         with open_runtime(settings) as runtime:
             load_world(runtime.store, demo_world_path)
-            agent = CommunicatorAgent.from_runtime(runtime)
+            agent = drive(CommunicatorAgent.from_runtime(runtime))
 
             drafted = agent.run_turn(message="Draft escalation response for DataFlow")
             draft_requests = list(server.requests)
@@ -108,6 +112,7 @@ def test_prd_flow_on_chatopenai_sends_once(
             agent_calls = [r for r in draft_requests if "tools" in r.body]
             rewrite_calls = [r for r in draft_requests if "response_format" in r.body]
             assert len(agent_calls) == 2 and len(rewrite_calls) == 1
+            assert [bool(r.body.get("stream")) for r in agent_calls] == [turn_mode == "astream"] * 2
             tools = {t["function"]["name"]: t["function"]["parameters"] for t in agent_calls[0].body["tools"]}
             assert len(tools) == 10
             assert set(tools["send_escalation_response"]["properties"]) == {"response_id", "urgent"}
@@ -136,7 +141,7 @@ def test_prd_flow_on_chatopenai_sends_once(
     record_property("draft_turn_prompt_tokens_approx", tokens)
     with capsys.disabled():
         print(
-            f"\n[ChatOpenAI] DataFlow draft turn: {len(draft_requests)} model calls "
+            f"\n[ChatOpenAI, {turn_mode}] DataFlow draft turn: {len(draft_requests)} model calls "
             f"({len(agent_calls)} agent, {len(rewrite_calls)} rewrite), prompt {characters} characters "
             f"~ {tokens} tokens (4 chars/token); per call: {breakdown}"
         )

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.agent.checkpoint import postgres_checkpointer
 from communicator_escalation.agent.host import CommunicatorAgent, ReviewDecision, Turn
 from communicator_escalation.agent.offline_model import OfflineChatModel
@@ -26,6 +27,7 @@ from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
 from communicator_escalation.workflow.policy import Policy
 from communicator_escalation.workflow.review.edits import add_cc, edit_response, get_response
+from tests.support.turn_modes import TurnDriver
 
 Change = Callable[[Store, str], None]
 
@@ -35,15 +37,18 @@ def _agent(store: Store, outbox: Path) -> CommunicatorAgent:
     return CommunicatorAgent([skill], model=OfflineChatModel(), checkpointer=postgres_checkpointer(store))
 
 
+Drive = Callable[[CommunicatorAgent], TurnDriver]
+
+
 @pytest.fixture
 def outbox(tmp_path: Path) -> Path:
     return tmp_path / "outbox"
 
 
 @pytest.fixture
-def agent(store: Store, demo_world_path: Path, outbox: Path) -> CommunicatorAgent:
+def agent(store: Store, demo_world_path: Path, outbox: Path, drive: Drive) -> TurnDriver:
     load_world(store, demo_world_path)
-    return _agent(store, outbox)
+    return drive(_agent(store, outbox))
 
 
 def _sent(outbox: Path) -> list[email.message.EmailMessage]:
@@ -69,17 +74,17 @@ def _state(store: Store, response_id: str) -> dict[str, Any]:
 
 
 def _new_body(store: Store, response_id: str) -> None:
-    body = get_response(store, response_id=response_id).body
-    edit_response(store, response_id=response_id, body=body + "\n\nP.S. Changed after the review card was shown.")
+    body = get_response(store, actor=ACCOUNT_CSM, response_id=response_id).body
+    edit_response(store, actor=ACCOUNT_CSM, response_id=response_id, body=body + "\n\nP.S. Changed after the review card was shown.")
 
 
 def _new_subject(store: Store, response_id: str) -> None:
-    subject = get_response(store, response_id=response_id).subject
-    edit_response(store, response_id=response_id, subject=f"{subject} (revised)")
+    subject = get_response(store, actor=ACCOUNT_CSM, response_id=response_id).subject
+    edit_response(store, actor=ACCOUNT_CSM, response_id=response_id, subject=f"{subject} (revised)")
 
 
 def _new_cc(store: Store, response_id: str) -> None:
-    add_cc(store, response_id=response_id, who="support lead")
+    add_cc(store, actor=ACCOUNT_CSM, response_id=response_id, who="support lead")
 
 
 def _dataflow(demo_world_path: Path) -> dict[str, Any]:
@@ -88,13 +93,13 @@ def _dataflow(demo_world_path: Path) -> dict[str, Any]:
 
 
 def test_the_card_identifies_the_content_and_an_unchanged_approval_sends_once(
-    agent: CommunicatorAgent, store: Store, outbox: Path
+    agent: TurnDriver, store: Store, outbox: Path
 ) -> None:
     drafted = agent.run_turn(message="Draft escalation response for DataFlow")
     response_id = _draft(drafted)["response_id"]
     review = agent.run_turn(drafted.thread_id, message="Send Urgently")
     [request] = review.pending_review
-    view = get_response(store, response_id=response_id)
+    view = get_response(store, actor=ACCOUNT_CSM, response_id=response_id)
     assert request.args == {"response_id": response_id, "urgent": True}
     assert request.pinned == {"content_hash": view.content_hash}
     first_line = next(line.strip() for line in view.body.splitlines() if line.strip())
@@ -113,14 +118,14 @@ def test_the_card_identifies_the_content_and_an_unchanged_approval_sends_once(
 
 @pytest.mark.parametrize("change", [_new_body, _new_subject, _new_cc], ids=["body", "subject", "cc"])
 def test_a_draft_changed_after_the_card_is_not_sent_until_reviewed_again(
-    agent: CommunicatorAgent, store: Store, outbox: Path, demo_world_path: Path, change: Change
+    agent: TurnDriver, store: Store, outbox: Path, demo_world_path: Path, change: Change
 ) -> None:
     drafted = agent.run_turn(message="Draft escalation response for DataFlow")
     response_id = _draft(drafted)["response_id"]
     card = agent.run_turn(drafted.thread_id, message="Send Urgently").pending_review[0]
 
     change(store, response_id)
-    changed = get_response(store, response_id=response_id)
+    changed = get_response(store, actor=ACCOUNT_CSM, response_id=response_id)
     assert changed.content_hash != card.pinned["content_hash"]
 
     refused = agent.run_turn(drafted.thread_id, decision=ReviewDecision(type="approve"))
@@ -152,13 +157,13 @@ def test_a_draft_changed_after_the_card_is_not_sent_until_reviewed_again(
 
 
 def test_an_edit_decision_cannot_supply_the_pinned_hash(
-    agent: CommunicatorAgent, store: Store, outbox: Path
+    agent: TurnDriver, store: Store, outbox: Path
 ) -> None:
     drafted = agent.run_turn(message="Draft escalation response for DataFlow")
     response_id = _draft(drafted)["response_id"]
     agent.run_turn(drafted.thread_id, message="Send")
     _new_body(store, response_id)
-    current = get_response(store, response_id=response_id).content_hash
+    current = get_response(store, actor=ACCOUNT_CSM, response_id=response_id).content_hash
 
     edited = agent.run_turn(
         drafted.thread_id,
@@ -169,17 +174,17 @@ def test_an_edit_decision_cannot_supply_the_pinned_hash(
     assert _sent(outbox) == [] and _state(store, response_id)["status"] == "drafted"
 
 
-def test_the_pin_survives_a_restart(store: Store, demo_world_path: Path, outbox: Path) -> None:
+def test_the_pin_survives_a_restart(store: Store, demo_world_path: Path, outbox: Path, drive: Drive) -> None:
     load_world(store, demo_world_path)
-    first = _agent(store, outbox)
+    first = drive(_agent(store, outbox))
     drafted = first.run_turn(message="Draft escalation response for DataFlow")
     response_id = _draft(drafted)["response_id"]
     first.run_turn(drafted.thread_id, message="Send Urgently")
     _new_cc(store, response_id)
 
-    restarted = _agent(store, outbox)
+    restarted = drive(_agent(store, outbox))
     assert restarted.pending_review(drafted.thread_id)[0].pinned["content_hash"] != get_response(
-        store, response_id=response_id
+        store, actor=ACCOUNT_CSM, response_id=response_id
     ).content_hash
     refused = restarted.run_turn(drafted.thread_id, message="approve")
     assert "Nothing was sent" in refused.reply

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.api.app import create_app
 from communicator_escalation.auth.tokens import create_token
 from communicator_escalation.config import Settings
@@ -43,7 +44,7 @@ def test_context_is_the_escalation_context(client: TestClient, demo: Store) -> N
     response = client.get("/api/risk-signals/rs-1001/context")
     assert response.status_code == 200
     served = EscalationContext.model_validate(response.json())
-    assert served == gather_context(demo, signal_id="rs-1001", now=served.gathered_at)
+    assert served == gather_context(demo, actor=ACCOUNT_CSM, signal_id="rs-1001", now=served.gathered_at)
     assert served.customer.arr == 340000 and served.health.direction == "declining"
     assert served.reply_to is not None and served.reply_to.message_id == "<CAF+mt.4821.1@mail.dataflow.com>"
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.cli import app
 from communicator_escalation.models import EscalationContext
 from communicator_escalation.store import Store
@@ -53,7 +54,7 @@ def test_json_is_the_escalation_context(store: Store, demo_url: str) -> None:
     result = _run(demo_url, "rs-1001", "--json")
     assert result.exit_code == 0, result.output
     printed = EscalationContext.model_validate_json(result.stdout)
-    direct = gather_context(store, signal_id="rs-1001", now=printed.gathered_at)
+    direct = gather_context(store, actor=ACCOUNT_CSM, signal_id="rs-1001", now=printed.gathered_at)
     assert printed == direct
 
 

@@ -34,7 +34,7 @@ def test_dataflow_json_is_the_prd_draft(store: Store, demo_url: str) -> None:
     assert email["to"] == ["michael.torres@dataflow.com"] and email["cc"] == []
     assert email["subject"] == "RE: DataFlow Integration Issues"
     assert email["in_reply_to"] == "<CAF+mt.4821.1@mail.dataflow.com>" and email["thread_id"] == "thr-dataflow-4821"
-    for needle in ("Dear Michael,", "Sarah Chen (direct line: +1 415 555 0199)", "bulk export endpoint",
+    for needle in ("Dear Michael,", "Sarah Chen (direct line: +1 415 555 0199)", "Interim workaround identified",
                    "update every 4 hours", "Jordan Patel\nCustomer Success Manager, Cobalt Metrics\n+1 415 555 0142"):
         assert needle in email["body"], needle
     for step in data["timeline"]:
@@ -80,7 +80,7 @@ def test_llm_rewrite_through_the_cli_environment(demo_url: str) -> None:
         assert "<csm_guidance>\nWarmer, please\n</csm_guidance>" in server.requests[0].text
     data = json.loads(result.stdout)
     assert data["generated_by"] == "template"
-    assert any(n.startswith("LLM rewrite discarded") for n in data["review_notes"])
+    assert any(n["text"].startswith("LLM rewrite discarded") for n in data["review_notes"])
 
 
 @pytest.mark.parametrize(

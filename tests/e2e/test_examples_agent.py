@@ -56,3 +56,16 @@ def test_second_skill_is_registered_beside_the_escalation_skill(demo_db: str, tm
     assert "schedule_follow_up" in result.stdout and "send_escalation_response" in result.stdout
     assert "Escalation Response Draft" in result.stdout
     assert "thread: " in result.stdout
+
+
+def test_mcp_agent_drafts_through_the_mcp_tools_and_only_requests_the_send(
+    demo_db: str, store: Store, tmp_path: Path
+) -> None:
+    result = _run("mcp_agent.py", demo_db, tmp_path, "--customer", "DataFlow", "--send")
+    assert result.returncode == 0, result.stderr
+    assert "send_escalation_response" in result.stdout.splitlines()[0]
+    assert "Escalation Response Draft" in result.stdout
+    with store.connection() as conn:
+        row = conn.execute("SELECT id, status FROM escalation_responses").fetchone()
+    assert row["status"] == "approved" and f"escalation send {row['id']}" in result.stdout
+    assert list((tmp_path / "outbox").glob("**/*.eml")) == []

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from communicator_escalation.errors import ConfigurationError, EscalationError, NotFound, Refused
+from communicator_escalation.auth.actor import ACCOUNT_CSM, Actor
+from communicator_escalation.errors import ConfigurationError, EscalationError, NotFound, Refused, SendBlocked
+from communicator_escalation.mail.factory import Transport
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.workflow.delivery.approval import (
@@ -22,8 +24,9 @@ from communicator_escalation.workflow.delivery.approval import (
     reject_send,
     submit_for_approval,
 )
+from communicator_escalation.workflow.delivery.send_with_approval import request_approval_only
 from communicator_escalation.workflow.delivery.sending import send_response
-from communicator_escalation.workflow.policy import ApprovalPolicy, Policy, load_policy
+from communicator_escalation.workflow.policy import ApprovalPolicy, EmailPolicy, Policy, load_policy
 from communicator_escalation.workflow.review.edits import edit_response, get_response
 from tests.support.step4_world import NOW, audit_actions, insert_drafted, load
 
@@ -175,9 +178,18 @@ def notice_body(store: Store, response_id: str, kind: str) -> str:
 def test_finding_2_an_account_executives_urgent_rewrite_waits_for_a_human_and_the_csm_is_told(
     store: Store, fjord: str, outbox: OutboxMailer
 ) -> None:
-    edit_response(store, response_id=fjord, actor_id="h-lucia", body=f"Dear Ingrid,\n\n{REFUND}\n\nZoë\n", now=NOW)
+    edit_response(store, response_id=fjord, actor=Actor.of("h-lucia"), body=f"Dear Ingrid,\n\n{REFUND}\n\nZoë\n", now=NOW)
+    # The send gate comes first: under the default policy the promise is refused before any approval or lease.
+    with pytest.raises(SendBlocked, match="refund"):
+        send_response(store, response_id=fjord, mailer=outbox, actor_id="h-lucia", urgent=True, now=NOW)
+    assert approval_status(store, response_id=fjord).approval is None and _notifications(store, fjord) == []
+    with store.connection() as conn:
+        assert conn.execute("SELECT count(*) AS n FROM send_leases WHERE response_id = %s", (fjord,)).fetchone()["n"] == 0
 
-    outcome = send_response(store, response_id=fjord, mailer=outbox, actor_id="h-lucia", urgent=True, now=NOW)
+    # Where the policy allows refunds, the account executive's urgent rewrite still waits for a human.
+    refunds = Policy(email=EmailPolicy(allowed_commitments=["refund"]))
+    outcome = send_response(store, response_id=fjord, mailer=outbox, actor_id="h-lucia", urgent=True, policy=refunds,
+                            now=NOW)
 
     assert outcome.outcome == "pending_approval" and outcome.status == "pending_approval"
     assert outcome.approval.urgent and not outcome.approval.expedited and outcome.approval.queue_position == 1
@@ -189,7 +201,7 @@ def test_finding_2_an_account_executives_urgent_rewrite_waits_for_a_human_and_th
     assert outcome.approval.id in told and "Mateus Oliveira" in told
 
     approve_send(store, approval_id=outcome.approval.id, actor_id="h-mateus", now=NOW)
-    sent = send_response(store, response_id=fjord, mailer=outbox, actor_id="h-mateus", now=NOW)
+    sent = send_response(store, response_id=fjord, mailer=outbox, actor_id="h-mateus", policy=refunds, now=NOW)
     assert sent.outcome == "sent"
     [body] = sent_bodies(outbox)
     assert REFUND in body
@@ -213,16 +225,29 @@ def test_who_is_approved_at_once(store: Store, fjord: str, outbox: OutboxMailer,
         assert outcome.approval.status == "pending" and outcome.approval.urgent
 
 
+@pytest.mark.parametrize(("actor", "expedited"), [("h-zoe", True), ("h-mateus", True), ("h-lucia", False)])
+def test_asking_for_approval_only_applies_the_same_rule(store: Store, fjord: str, outbox: OutboxMailer, actor: str,
+                                                        expedited: bool) -> None:
+    """The door without a review card (MCP) asks through request_approval_only: same least privilege, nothing sent."""
+    status = request_approval_only(store, actor=Actor.of(actor), response_id=fjord, urgent=True,
+                                   transport=Transport(mailer=outbox), policy=Policy(), now=NOW)
+
+    assert status.approval.urgent and status.approval.expedited is expedited
+    assert status.response_status == ("approved" if expedited else "pending_approval")
+    assert (ZOE_TOLD in _notifications(store, fjord)) is (actor != "h-zoe")
+    assert sent_bodies(outbox) == []
+
+
 def test_the_csm_sending_someone_elses_rewrite_urgently_sees_it_first(
     store: Store, fjord: str, outbox: OutboxMailer
 ) -> None:
     """The AE changed the content last: the CSM's urgent send is expedited only for the content they were shown."""
-    edit_response(store, response_id=fjord, actor_id="h-lucia", replace=("18:00", "16:00"), now=NOW)
+    edit_response(store, response_id=fjord, actor=Actor.of("h-lucia"), replace=("18:00", "16:00"), now=NOW)
     blind = send_response(store, response_id=fjord, mailer=outbox, urgent=True, now=NOW)
     assert blind.outcome == "pending_approval" and not blind.approval.expedited
     assert ZOE_TOLD not in _notifications(store, fjord)  # the CSM sent it: nobody else to tell
 
-    shown = get_response(store, response_id=fjord)
+    shown = get_response(store, actor=ACCOUNT_CSM, response_id=fjord)
     seen = send_response(store, response_id=fjord, mailer=outbox, urgent=True, now=NOW,
                          expected_content_hash=shown.content_hash)
     assert seen.outcome == "sent" and seen.approval.id == blind.approval.id and seen.approval.expedited

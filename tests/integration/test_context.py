@@ -13,6 +13,7 @@ import pytest
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.errors import (
     AmbiguousCustomer,
     InvalidRequest,
@@ -48,7 +49,7 @@ def nordlicht(store: Store) -> Store:
 def test_dataflow_context(demo: tuple[Store, datetime], demo_world_path: Path) -> None:
     store, as_of = demo
     world = json.loads(demo_world_path.read_text())
-    ctx = gather_context(store, customer="dataflow", now=as_of)
+    ctx = gather_context(store, actor=ACCOUNT_CSM, customer="dataflow", now=as_of)
 
     assert ctx.gathered_at == as_of
     assert ctx.vendor.name == world["vendor"]["name"]
@@ -90,7 +91,7 @@ def test_dataflow_context(demo: tuple[Store, datetime], demo_world_path: Path) -
 
 def test_brightpath_picks_the_critical_one_and_lists_the_other(demo: tuple[Store, datetime]) -> None:
     store, as_of = demo
-    ctx = gather_context(store, customer="Brightpath", now=as_of)
+    ctx = gather_context(store, actor=ACCOUNT_CSM, customer="Brightpath", now=as_of)
     assert ctx.escalation.id == "rs-1003" and ctx.escalation.severity == "critical"
     assert [s.id for s in ctx.other_open_escalations] == ["rs-1004"]
     assert ctx.ticket is None and ctx.escalation.unresolved_since == ctx.escalation.detected_at
@@ -100,7 +101,7 @@ def test_brightpath_picks_the_critical_one_and_lists_the_other(demo: tuple[Store
 
 def test_explicit_signal_overrides_the_choice(demo: tuple[Store, datetime]) -> None:
     store, as_of = demo
-    ctx = gather_context(store, signal_id="rs-1004", now=as_of)
+    ctx = gather_context(store, actor=ACCOUNT_CSM, signal_id="rs-1004", now=as_of)
     assert ctx.escalation.id == "rs-1004"
     assert [s.id for s in ctx.other_open_escalations] == ["rs-1003"]
     assert ctx.ticket is not None and ctx.ticket.id == "T-4790"
@@ -109,24 +110,24 @@ def test_explicit_signal_overrides_the_choice(demo: tuple[Store, datetime]) -> N
 def test_quillon_has_no_open_escalation(demo: tuple[Store, datetime]) -> None:
     store, as_of = demo
     with pytest.raises(NoOpenEscalation) as info:
-        gather_context(store, customer="quillon labs", now=as_of)
+        gather_context(store, actor=ACCOUNT_CSM, customer="quillon labs", now=as_of)
     assert info.value.code == "no_open_escalation"
     assert "Quillon Labs" in info.value.message and "rs-0800" in info.value.message
 
 
 def test_resolved_escalation_by_id_is_allowed(demo: tuple[Store, datetime]) -> None:
     store, as_of = demo
-    ctx = gather_context(store, signal_id="rs-0800", now=as_of)
+    ctx = gather_context(store, actor=ACCOUNT_CSM, signal_id="rs-0800", now=as_of)
     assert ctx.escalation.status == "resolved" and ctx.customer.id == "c-quillon"
 
 
 def test_unknown_and_non_escalation_ids(demo: tuple[Store, datetime]) -> None:
     store, as_of = demo
     with pytest.raises(NotFound) as missing:
-        gather_context(store, signal_id="rs-9999", now=as_of)
-    assert missing.value.http_status == 404 and "rs-9999" in missing.value.message
+        gather_context(store, actor=ACCOUNT_CSM, signal_id="rs-9999", now=as_of)
+    assert missing.value.code == "not_found" and "rs-9999" in missing.value.message
     with pytest.raises(NotAnEscalation) as wrong:
-        gather_context(store, signal_id="rs-0950", now=as_of)
+        gather_context(store, actor=ACCOUNT_CSM, signal_id="rs-0950", now=as_of)
     assert "health_score_drop" in wrong.value.message
     assert wrong.value.candidates == ["rs-1001"]
 
@@ -134,19 +135,19 @@ def test_unknown_and_non_escalation_ids(demo: tuple[Store, datetime]) -> None:
 @pytest.mark.parametrize("kwargs", [{}, {"customer": "dataflow", "signal_id": "rs-1001"}])
 def test_exactly_one_selector(demo: tuple[Store, datetime], kwargs: dict[str, str]) -> None:
     with pytest.raises(InvalidRequest):
-        gather_context(demo[0], **kwargs)
+        gather_context(demo[0], actor=ACCOUNT_CSM, **kwargs)
 
 
 # --- a world written for these tests -------------------------------------------------------------
 
 def test_selection_severity_then_recency(nordlicht: Store) -> None:
-    ctx = gather_context(nordlicht, customer="Müller", now=NOW)
+    ctx = gather_context(nordlicht, actor=ACCOUNT_CSM, customer="Müller", now=NOW)
     assert ctx.escalation.id == "e-main"  # high and newer beats high and older; newest-but-low loses
     assert [s.id for s in ctx.other_open_escalations] == ["e-older", "e-low"]
 
 
 def test_every_part_of_the_context(nordlicht: Store) -> None:
-    ctx = gather_context(nordlicht, customer="müller söhne", now=NOW)
+    ctx = gather_context(nordlicht, actor=ACCOUNT_CSM, customer="müller söhne", now=NOW)
     assert ctx.vendor.name == "Nordlicht Software GmbH"
     cust = ctx.customer
     assert (cust.arr, cust.timezone, cust.country) == (125000.5, "Europe/Berlin", "DE")
@@ -178,7 +179,7 @@ def test_every_part_of_the_context(nordlicht: Store) -> None:
 
 
 def test_reply_to_older_than_the_recent_window(nordlicht: Store) -> None:
-    ctx = gather_context(nordlicht, signal_id="e-older", now=NOW)
+    ctx = gather_context(nordlicht, actor=ACCOUNT_CSM, signal_id="e-older", now=NOW)
     assert ctx.reply_to is not None and ctx.reply_to.id == "mail-old"
     assert all(c.id != "mail-old" for c in ctx.recent_communications)
     assert ctx.escalation.unresolved_since == ctx.escalation.detected_at
@@ -187,7 +188,7 @@ def test_reply_to_older_than_the_recent_window(nordlicht: Store) -> None:
 
 
 def test_unicode_customer_without_ticket_or_email(nordlicht: Store) -> None:
-    ctx = gather_context(nordlicht, customer="さくら", now=NOW)
+    ctx = gather_context(nordlicht, actor=ACCOUNT_CSM, customer="さくら", now=NOW)
     assert ctx.escalation.id == "e-sakura" and ctx.reporter is not None and ctx.reporter.name == "山田 太郎"
     assert ctx.ticket is None and ctx.reply_to is None  # the signal points at a call
     assert (ctx.health.direction, ctx.health.change) == ("stable", -1)
@@ -197,13 +198,13 @@ def test_unicode_customer_without_ticket_or_email(nordlicht: Store) -> None:
 
 def test_escalations_older_than_a_year_do_not_count(nordlicht: Store) -> None:
     with pytest.raises(NoOpenEscalation) as info:
-        gather_context(nordlicht, customer="Stille Wasser", now=NOW)
+        gather_context(nordlicht, actor=ACCOUNT_CSM, customer="Stille Wasser", now=NOW)
     assert info.value.message == "Stille Wasser AG has no open escalation"
 
 
 def test_resolution_errors_pass_through(nordlicht: Store) -> None:
     with pytest.raises(AmbiguousCustomer):
-        gather_context(nordlicht, customer="acme", now=NOW)
+        gather_context(nordlicht, actor=ACCOUNT_CSM, customer="acme", now=NOW)
 
 
 # --- fixed number of queries, each an index lookup ----------------------------------------------
@@ -228,7 +229,7 @@ def recording_store(db_url: str) -> Iterator[tuple[Store, list[tuple[str, Any]]]
 
 def _count(store: Store, log: list[tuple[str, Any]], **selector: str) -> int:
     log.clear()
-    gather_context(store, now=NOW, **selector)
+    gather_context(store, actor=ACCOUNT_CSM, now=NOW, **selector)
     return len(log)
 
 
@@ -239,7 +240,7 @@ def test_query_count_does_not_grow_with_history(
     load_world(store, nordlicht_world(history=0), now=NOW)
     small = (_count(recorder, log, signal_id="e-main"), _count(recorder, log, customer="müller"))
     load_world(store, nordlicht_world(history=300), now=NOW)
-    big_ctx = gather_context(store, signal_id="e-main", now=NOW)
+    big_ctx = gather_context(store, actor=ACCOUNT_CSM, signal_id="e-main", now=NOW)
     assert len(big_ctx.prior_escalations) > 100  # the history really is bigger
     big = (_count(recorder, log, signal_id="e-main"), _count(recorder, log, customer="müller"))
     assert small == big
@@ -250,7 +251,7 @@ def test_every_query_is_an_index_lookup(store: Store, recording_store: tuple[Sto
     recorder, log = recording_store
     load_world(store, nordlicht_world(history=50), now=NOW)
     log.clear()
-    gather_context(recorder, signal_id="e-main", now=NOW)
+    gather_context(recorder, actor=ACCOUNT_CSM, signal_id="e-main", now=NOW)
     selects = [(q, p) for q, p in log if q.lstrip().upper().startswith("SELECT")]
     assert len(selects) == len(log) - 1  # all but the SET TRANSACTION line
     with store.connection() as conn, conn.transaction():

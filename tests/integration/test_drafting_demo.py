@@ -9,11 +9,14 @@ from typing import Any
 
 import pytest
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.errors import NoOpenEscalation, Refused
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
+from communicator_escalation.workflow.drafting.voices import split_voices
 from communicator_escalation.workflow.delivery.approval import submit_for_approval
-from communicator_escalation.workflow.drafting.responses import cancel_response, create_response, load_draft
+from communicator_escalation.workflow.drafting.open import create_response
+from communicator_escalation.workflow.drafting.responses import cancel_response, load_draft
 from communicator_escalation.workflow.policy import Policy
 
 NOW = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
@@ -32,7 +35,7 @@ def _rows(store: Store, sql: str, *params: Any) -> list[dict[str, Any]]:
 
 
 def test_dataflow_draft_matches_the_prd(demo: Store) -> None:
-    draft = create_response(demo, customer="DataFlow", policy=Policy(), now=NOW)
+    draft = create_response(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), now=NOW)
     email, body = draft.email, draft.email.body
 
     assert email.to == ["michael.torres@dataflow.com"] and email.cc == []
@@ -41,7 +44,8 @@ def test_dataflow_draft_matches_the_prd(demo: Store) -> None:
     assert body.startswith("Dear Michael,\n\nThank you for bringing this directly to my attention.")
     assert "over the past three days" in body
     assert "Dedicated support engineer assigned: Sarah Chen (direct line: +1 415 555 0199)" in body
-    assert "run priority tables through the bulk export endpoint" in body
+    assert "bulk export endpoint" not in body  # the ticket's event note is an internal note
+    assert "Interim workaround identified" in body
     for step in draft.timeline:
         assert f"• {step.milestone}: {step.due_text}" in body
     assert "update every 4 hours" in body
@@ -50,12 +54,12 @@ def test_dataflow_draft_matches_the_prd(demo: Store) -> None:
     assert "[CSM Name]" not in body and "xxx" not in body
     assert [c.label for c in draft.suggested_ccs] == ["Your manager", "Support Lead", "Account Executive"]
     assert draft.strategy.sla.minutes_to_first_response_due == 37
-    assert "SLA: first response due in 37 minutes." in draft.review_notes
+    assert "SLA: first response due in 37 minutes." in [_n.text for _n in draft.review_notes]
     assert draft.escalation.reported_by is not None and draft.escalation.reported_by.title == "CTO"
 
 
 def test_the_draft_is_saved_as_drafted_with_its_json_and_audited(demo: Store) -> None:
-    draft = create_response(demo, customer="DataFlow", policy=Policy(), now=NOW)
+    draft = create_response(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), now=NOW)
     (row,) = _rows(demo, "SELECT * FROM escalation_responses")
     assert row["id"] == draft.response_id and row["status"] == "drafted"
     assert row["risk_signal_id"] == "rs-1001" and row["customer_id"] == "c-dataflow" and row["sender_id"] == "u-jordan"
@@ -66,11 +70,11 @@ def test_the_draft_is_saved_as_drafted_with_its_json_and_audited(demo: Store) ->
     assert row["created_by"] == "u-jordan" and row["created_at"] == NOW
     (audit,) = _rows(demo, "SELECT * FROM audit_log WHERE entity_id = %s", draft.response_id)
     assert (audit["actor"], audit["entity"], audit["action"]) == ("u-jordan", "escalation_response", "drafted")
-    assert load_draft(demo, response_id=draft.response_id) == draft
+    assert load_draft(demo, actor=ACCOUNT_CSM, response_id=draft.response_id) == draft
 
 
 def test_northwind_names_both_invoices_and_promises_no_refund(demo: Store) -> None:
-    draft = create_response(demo, customer="northwind", policy=Policy(), now=NOW)
+    draft = create_response(demo, actor=ACCOUNT_CSM, customer="northwind", policy=Policy(), now=NOW)
     body = draft.email.body
     assert draft.strategy.template == "billing"
     assert "INV-2291" in body and "INV-2304" in body and "$24,000" in body
@@ -80,23 +84,23 @@ def test_northwind_names_both_invoices_and_promises_no_refund(demo: Store) -> No
 
 
 def test_brightpath_answers_the_critical_service_escalation_and_lists_the_other(demo: Store) -> None:
-    draft = create_response(demo, customer="Brightpath", policy=Policy(), now=NOW)
+    draft = create_response(demo, actor=ACCOUNT_CSM, customer="Brightpath", policy=Policy(), now=NOW)
     body = draft.email.body
     assert (draft.escalation.risk_signal_id, draft.escalation.severity, draft.strategy.template) == \
         ("rs-1003", "critical", "service")
     assert [o.risk_signal_id for o in draft.other_open_escalations] == ["rs-1004"]
-    assert any(n.startswith("Also open, not answered by this draft: rs-1004 (low") for n in draft.review_notes)
+    assert any(n.startswith("Also open, not answered by this draft: rs-1004 (low") for n in [_n.text for _n in draft.review_notes])
     assert "That is our failure" in body
     assert "Recovery plan: West region onboarding recovery, owned by Kate Morgan (me)" in body
     assert "David Okafor" in body  # executive sponsor, critical
     assert draft.strategy.sla.urgency == "breached"
-    assert any(n.startswith("SLA: the first response is 4 h 25 min late") for n in draft.review_notes)
-    assert draft.email.subject == "Brightpath Retail onboarding commitments missed - Executive Response"
+    assert any(n.startswith("SLA: the first response is 4 h 25 min late") for n in [_n.text for _n in draft.review_notes])
+    assert draft.email.subject == "Brightpath Retail West region onboarding slipped twice - Executive Response"
     assert draft.email.in_reply_to is None and draft.email.thread_id is None
 
 
 def test_the_other_escalation_can_be_drafted_by_signal_id(demo: Store) -> None:
-    draft = create_response(demo, signal_id="rs-1004", policy=Policy(), now=NOW)
+    draft = create_response(demo, actor=ACCOUNT_CSM, signal_id="rs-1004", policy=Policy(), now=NOW)
     assert draft.escalation.risk_signal_id == "rs-1004"
     assert draft.email.to == ["lucia.gomez@brightpath.com"]
     assert [o.risk_signal_id for o in draft.other_open_escalations] == ["rs-1003"]
@@ -104,26 +108,26 @@ def test_the_other_escalation_can_be_drafted_by_signal_id(demo: Store) -> None:
 
 def test_no_open_escalation_is_an_error_and_writes_nothing(demo: Store) -> None:
     with pytest.raises(NoOpenEscalation):
-        create_response(demo, customer="Quillon", policy=Policy(), now=NOW)
+        create_response(demo, actor=ACCOUNT_CSM, customer="Quillon", policy=Policy(), now=NOW)
     assert _rows(demo, "SELECT id FROM escalation_responses") == []
 
 
 def test_cancel_withdraws_a_draft_once(demo: Store) -> None:
-    draft = create_response(demo, customer="DataFlow", policy=Policy(), now=NOW)
-    cancel_response(demo, response_id=draft.response_id, now=NOW + timedelta(minutes=1))
+    draft = create_response(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), now=NOW)
+    cancel_response(demo, actor=ACCOUNT_CSM, response_id=draft.response_id, now=NOW + timedelta(minutes=1))
     assert _rows(demo, "SELECT status FROM escalation_responses")[0]["status"] == "rejected"
     actions = [r["action"] for r in _rows(demo, "SELECT action FROM audit_log WHERE entity_id = %s ORDER BY id",
                                           draft.response_id)]
     assert actions == ["drafted", "cancelled"]
     with pytest.raises(Refused):
-        cancel_response(demo, response_id=draft.response_id)
+        cancel_response(demo, actor=ACCOUNT_CSM, response_id=draft.response_id)
 
 
 def test_cancel_voids_an_open_approval_and_audits_it(demo: Store) -> None:
-    draft = create_response(demo, customer="Northwind", policy=Policy(), now=NOW)
+    draft = create_response(demo, actor=ACCOUNT_CSM, customer="Northwind", policy=Policy(), now=NOW)
     pending = submit_for_approval(demo, response_id=draft.response_id, policy=Policy().approval, now=NOW)
     assert pending.approval is not None and pending.approval.status == "pending"
-    cancel_response(demo, response_id=draft.response_id, now=NOW + timedelta(minutes=2))
+    cancel_response(demo, actor=ACCOUNT_CSM, response_id=draft.response_id, now=NOW + timedelta(minutes=2))
     [approval] = _rows(demo, "SELECT id, status, reason FROM approval_requests")
     assert (approval["status"], approval["reason"]) == ("void", "response cancelled")
     audited = _rows(demo, "SELECT action, detail FROM audit_log WHERE entity = 'approval_request' AND entity_id = %s"
@@ -182,7 +186,7 @@ def _polaris_world() -> dict[str, Any]:
 
 def test_a_security_escalation_in_another_world(store: Store) -> None:
     load_world(store, _polaris_world(), now=NOW)
-    draft = create_response(store, customer="Sakura", policy=Policy(), now=NOW)
+    draft = create_response(store, actor=ACCOUNT_CSM, customer="Sakura", policy=Policy(), now=NOW)
     body = draft.email.body
     assert draft.email.to == ["soren@sakura.example"]
     assert draft.email.subject == "Sakura Foods Suspicious admin logins on production tenant - Executive Response"
@@ -190,7 +194,7 @@ def test_a_security_escalation_in_another_world(store: Store) -> None:
     assert "Your security contact: Mateus Oliveira, Security Officer, mateus@polaris.example, +351 21 555 0100" in body
     assert "including whether any of your data was affected" in body
     assert "Aiko Tanaka, CEO and your executive sponsor" in body
-    assert "JST" in body
+    assert "within the next 6 hours" in body  # a weekend in Tokyo: no business hours before the target
     assert body.endswith("Łucja Wiśniewska\nSenior Customer Success Manager, Polaris Data\n+48 22 555 01 23\n"
                          "lucja@polaris.example")
     assert "Mateus Oliveira" in [c.name for c in draft.suggested_ccs] and draft.email.cc == []
@@ -198,12 +202,12 @@ def test_a_security_escalation_in_another_world(store: Store) -> None:
 
 def test_nobody_to_reply_to_and_an_inferred_type_are_review_notes(store: Store) -> None:
     load_world(store, _polaris_world(), now=NOW)
-    draft = create_response(store, customer="Kiwi Outdoor", policy=Policy(), now=NOW)
+    draft = create_response(store, actor=ACCOUNT_CSM, customer="Kiwi Outdoor", policy=Policy(), now=NOW)
     assert draft.email.to == []
     assert draft.email.body.startswith("Hello Kiwi Outdoor team,")
     assert draft.strategy.template == "billing"
-    assert "Invoices concerned: 55102." in draft.email.body and "NZD 1,440" in draft.email.body
-    notes = " | ".join(draft.review_notes)
+    assert "55102" in draft.email.body and "NZD 1,440" not in split_voices(draft.email.body)[0]
+    notes = " | ".join(n.text for n in draft.review_notes)
     assert "choose the contact at Kiwi Outdoor Ltd to send this to (Mere Ngata)" in notes
     assert "inferred as billing" in notes
     (row,) = _rows(store, "SELECT to_addrs, status FROM escalation_responses")

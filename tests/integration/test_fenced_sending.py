@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.config import Settings
 from communicator_escalation.errors import Refused
 from communicator_escalation.mail.base import Mailer
@@ -155,19 +156,19 @@ def test_one_email_whatever_runs_while_a_send_is_paused(
     assert second.in_flight is not None and second.in_flight.since <= utcnow() < second.in_flight.reclaimable_at
     assert reconcile(store, mailer=real, stale_after=timedelta(0)) == []  # `--stale-minutes 0`: the lease still runs
     with pytest.raises(Refused, match="sending"):
-        edit_response(store, response_id=fjord, replace=("18:00", "17:00"))
+        edit_response(store, actor=ACCOUNT_CSM, response_id=fjord, replace=("18:00", "17:00"))
 
     later = after_lease()  # the paused process stays suspended past its lease
     [taken] = reconcile(store, mailer=real, settings=transport.settings, now=later)
     assert (taken.before, taken.after) == ("sending", "sent" if delivered_before_takeover else "failed")
     if delivered_before_takeover:
         with pytest.raises(Refused, match="sent"):
-            edit_response(store, response_id=fjord, replace=("18:00", "17:00"), now=later)
+            edit_response(store, actor=ACCOUNT_CSM, response_id=fjord, replace=("18:00", "17:00"), now=later)
         resend = send_response(store, response_id=fjord, mailer=real, urgent=True, settings=transport.settings,
                                now=later)
         assert resend.outcome == "already_sent"
     else:
-        edit_response(store, response_id=fjord, replace=("18:00", "17:00"), now=later)
+        edit_response(store, actor=ACCOUNT_CSM, response_id=fjord, replace=("18:00", "17:00"), now=later)
         resend = send_response(store, response_id=fjord, mailer=real, urgent=True, settings=transport.settings,
                                now=later)
         assert resend.outcome == "sent"
@@ -216,7 +217,7 @@ def test_a_late_delivery_the_provider_did_not_show_is_recorded_with_the_content_
     later = after_lease()
     [taken] = reconcile(store, mailer=transport.make(), settings=transport.settings, now=later)
     assert taken.after == "failed"
-    edit_response(store, response_id=fjord, replace=("18:00", "17:00"), now=later)
+    edit_response(store, actor=ACCOUNT_CSM, response_id=fjord, replace=("18:00", "17:00"), now=later)
 
     paused.release()
     late = paused.running.result()
@@ -240,7 +241,7 @@ def test_finding_1_reconcile_with_stale_zero_during_a_live_send(
     paused.release()
     assert paused.running.result().outcome == "sent"
     with pytest.raises(Refused):
-        edit_response(store, response_id=fjord, replace=("18:00", "17:00"))
+        edit_response(store, actor=ACCOUNT_CSM, response_id=fjord, replace=("18:00", "17:00"))
     again = send_response(store, response_id=fjord, mailer=transport.make(), urgent=True,
                           settings=transport.settings)
     assert again.outcome == "already_sent"

@@ -207,10 +207,15 @@ def test_unknown_draft_is_gone_and_missing(gmail: FakeGmail, mailer: Mailer) -> 
     assert mailer.draft_status("r-does-not-exist", "<never@supplier.example>") == ("missing", None)
 
 
-def test_unknown_thread_is_refused(gmail: FakeGmail, mailer: Mailer) -> None:
+def test_a_thread_unknown_to_the_sender_becomes_a_new_message_with_the_reply_headers(
+    gmail: FakeGmail, mailer: Mailer
+) -> None:
     email = _reply(gmail).model_copy(update={"thread_id": "no-such-thread"})
-    with pytest.raises(MailError, match="HTTP 404"):
-        mailer.create_draft(email)
+    receipt = mailer.send_draft(mailer.create_draft(email))
+    [sent] = gmail.sent
+    assert receipt.thread_id == sent.thread_id != "no-such-thread"
+    assert sent.parsed["In-Reply-To"] == "<ticket-5521@lagosfreight.example>"
+    assert [c.body["message"].get("threadId") for c in gmail.calls("drafts.create")] == ["no-such-thread", None]
 
 
 def test_unreachable_gmail_is_transient_before_sending(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM, Actor
 from communicator_escalation.errors import NotFound, Refused
 from communicator_escalation.store import Store
 from communicator_escalation.workflow.delivery.approval import approval_status, approve_send, submit_for_approval
@@ -24,7 +25,7 @@ def response_id(store: Store) -> str:
 
 
 def test_edit_subject_and_body_is_audited_with_the_actor(store: Store, response_id: str) -> None:
-    view = edit_response(store, response_id=response_id, subject="RE: Ingestion stalls again (update)",
+    view = edit_response(store, actor=ACCOUNT_CSM, response_id=response_id, subject="RE: Ingestion stalls again (update)",
                          body="Dear Ingrid,\n\nNew text.\n", now=NOW)
     assert view.subject == "RE: Ingestion stalls again (update)"
     assert view.body == "Dear Ingrid,\n\nNew text.\n"
@@ -33,17 +34,17 @@ def test_edit_subject_and_body_is_audited_with_the_actor(store: Store, response_
 
 
 def test_replace_changes_every_occurrence_and_refuses_missing_text(store: Store, response_id: str) -> None:
-    view = edit_response(store, response_id=response_id, replace=("18:00 CET", "17:30 CET"), now=NOW)
+    view = edit_response(store, actor=ACCOUNT_CSM, response_id=response_id, replace=("18:00 CET", "17:30 CET"), now=NOW)
     assert "17:30 CET" in view.body and "18:00 CET" not in view.body
     with pytest.raises(Refused, match="does not occur"):
-        edit_response(store, response_id=response_id, replace=("no such words", "x"), now=NOW)
+        edit_response(store, actor=ACCOUNT_CSM, response_id=response_id, replace=("no such words", "x"), now=NOW)
 
 
 @pytest.mark.parametrize("subject", ["Hello\r\nBcc: attacker@evil.example", "line\nbreak", "nul\x00"])
 def test_subject_with_line_breaks_is_refused(store: Store, response_id: str, subject: str) -> None:
     with pytest.raises(Refused, match="line breaks or NUL"):
-        edit_response(store, response_id=response_id, subject=subject, now=NOW)
-    assert get_response(store, response_id=response_id).subject == "RE: Ingestion stalls again"
+        edit_response(store, actor=ACCOUNT_CSM, response_id=response_id, subject=subject, now=NOW)
+    assert get_response(store, actor=ACCOUNT_CSM, response_id=response_id).subject == "RE: Ingestion stalls again"
 
 
 @pytest.mark.parametrize(
@@ -63,19 +64,19 @@ def test_subject_with_line_breaks_is_refused(store: Store, response_id: str, sub
     ],
 )
 def test_cc_resolves_names_emails_and_role_words(store: Store, response_id: str, who: str, email: str) -> None:
-    view = add_cc(store, response_id=response_id, who=who, now=NOW)
+    view = add_cc(store, actor=ACCOUNT_CSM, response_id=response_id, who=who, now=NOW)
     assert [r.email for r in view.cc] == [email]
     assert view.cc[0].staff_id is not None
 
 
 def test_cc_twice_is_a_no_op_and_remove_works(store: Store, response_id: str) -> None:
-    add_cc(store, response_id=response_id, who="support lead", now=NOW)
-    view = add_cc(store, response_id=response_id, who="Søren Dahl", now=NOW)
+    add_cc(store, actor=ACCOUNT_CSM, response_id=response_id, who="support lead", now=NOW)
+    view = add_cc(store, actor=ACCOUNT_CSM, response_id=response_id, who="Søren Dahl", now=NOW)
     assert [r.name for r in view.cc] == ["Søren Dahl"]
-    view = remove_cc(store, response_id=response_id, who="soren@helios.example", now=NOW)
+    view = remove_cc(store, actor=ACCOUNT_CSM, response_id=response_id, who="soren@helios.example", now=NOW)
     assert view.cc == []
     with pytest.raises(Refused, match="not on CC"):
-        remove_cc(store, response_id=response_id, who="support lead", now=NOW)
+        remove_cc(store, actor=ACCOUNT_CSM, response_id=response_id, who="support lead", now=NOW)
     assert [a for _, a in audit_actions(store, response_id)][-2:] == ["cc_added", "cc_removed"]
 
 
@@ -92,20 +93,20 @@ def test_cc_twice_is_a_no_op_and_remove_works(store: Store, response_id: str) ->
 )
 def test_cc_refuses_anyone_outside_the_directory(store: Store, response_id: str, who: str, reason: str) -> None:
     with pytest.raises(Refused, match=reason):
-        add_cc(store, response_id=response_id, who=who, now=NOW)
-    assert get_response(store, response_id=response_id).cc == []
+        add_cc(store, actor=ACCOUNT_CSM, response_id=response_id, who=who, now=NOW)
+    assert get_response(store, actor=ACCOUNT_CSM, response_id=response_id).cc == []
 
 
 def test_to_switches_only_within_the_same_customer(store: Store, response_id: str) -> None:
-    view = change_recipient(store, response_id=response_id, contact="Ola", now=NOW)
+    view = change_recipient(store, actor=ACCOUNT_CSM, response_id=response_id, contact="Ola", now=NOW)
     assert [(r.name, r.email, r.contact_id) for r in view.to] == [("Ola Nordmann", "ola@fjordline.no", "f-ola")]
     with pytest.raises(Refused, match="contact of Ciel Bleu SARL, not of Fjordline AS"):
-        change_recipient(store, response_id=response_id, contact="Hélène Dubois", now=NOW)
+        change_recipient(store, actor=ACCOUNT_CSM, response_id=response_id, contact="Hélène Dubois", now=NOW)
     with pytest.raises(Refused, match="not a contact of Fjordline AS"):
-        change_recipient(store, response_id=response_id, contact="ceo@competitor.example", now=NOW)
+        change_recipient(store, actor=ACCOUNT_CSM, response_id=response_id, contact="ceo@competitor.example", now=NOW)
     with pytest.raises(Refused, match="internal staff"):
-        change_recipient(store, response_id=response_id, contact="piotr@helios.example", now=NOW)
-    assert [r.email for r in get_response(store, response_id=response_id).to] == ["ola@fjordline.no"]
+        change_recipient(store, actor=ACCOUNT_CSM, response_id=response_id, contact="piotr@helios.example", now=NOW)
+    assert [r.email for r in get_response(store, actor=ACCOUNT_CSM, response_id=response_id).to] == ["ola@fjordline.no"]
     assert audit_actions(store, response_id)[-1] == ("h-zoe", "recipient_changed")
 
 
@@ -114,7 +115,7 @@ def test_edit_after_approval_voids_it(store: Store, response_id: str) -> None:
     approve_send(store, approval_id=pending.approval.id, actor_id="h-mateus", now=NOW)
     assert approval_status(store, response_id=response_id).response_status == "approved"
 
-    add_cc(store, response_id=response_id, who="support lead", now=NOW)
+    add_cc(store, actor=ACCOUNT_CSM, response_id=response_id, who="support lead", now=NOW)
 
     status = approval_status(store, response_id=response_id)
     assert status.response_status == "drafted"
@@ -125,20 +126,20 @@ def test_edit_after_approval_voids_it(store: Store, response_id: str) -> None:
 
 def test_edit_while_pending_voids_the_request(store: Store, response_id: str) -> None:
     submit_for_approval(store, response_id=response_id, now=NOW)
-    edit_response(store, response_id=response_id, replace=("again", "once more"), now=NOW)
+    edit_response(store, actor=ACCOUNT_CSM, response_id=response_id, replace=("again", "once more"), now=NOW)
     status = approval_status(store, response_id=response_id)
     assert (status.response_status, status.approval.status) == ("drafted", "void")
 
 
 def test_sent_responses_and_outsiders_cannot_edit(store: Store, response_id: str) -> None:
     with pytest.raises(NotFound):
-        edit_response(store, response_id=response_id, subject="x", actor_id="h-kenji", now=NOW)
+        edit_response(store, response_id=response_id, subject="x", actor=Actor.of("h-kenji"), now=NOW)
     with store.connection() as conn:
         conn.execute("UPDATE escalation_responses SET status = 'sent' WHERE id = %s", (response_id,))
     with pytest.raises(Refused, match="is sent"):
-        add_cc(store, response_id=response_id, who="support lead", now=NOW)
+        add_cc(store, actor=ACCOUNT_CSM, response_id=response_id, who="support lead", now=NOW)
 
 
 def test_the_manager_may_edit_on_the_csms_behalf(store: Store, response_id: str) -> None:
-    edit_response(store, response_id=response_id, replace=("Dear Ingrid", "Hi Ingrid"), actor_id="h-mateus", now=NOW)
+    edit_response(store, response_id=response_id, replace=("Dear Ingrid", "Hi Ingrid"), actor=Actor.of("h-mateus"), now=NOW)
     assert audit_actions(store, response_id)[-1] == ("h-mateus", "edited")

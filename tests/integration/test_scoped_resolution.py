@@ -14,6 +14,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 from typer.testing import CliRunner
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM, Actor
 from communicator_escalation.agent.checkpoint import postgres_checkpointer
 from communicator_escalation.agent.host import CommunicatorAgent, Turn
 from communicator_escalation.agent.offline_model import OfflineChatModel
@@ -96,7 +97,7 @@ def test_a_name_ambiguous_across_teams_resolves_to_each_teams_own(store: Store, 
     assert resolve_customer(store, query="horizonte", actor_id="v-marek").id == "k-horizonte"  # Lucía's manager
     assert resolve_customer(store, query="horizonte", actor_id="v-piotr").id == "k-horizonte-t"
     assert resolve_customer(store, query="horizonte", actor_id="v-zofia").id == "k-horizonte-t"  # Piotr's manager
-    ctx = gather_context(store, customer="horizonte", actor_id="v-piotr", now=NOW)
+    ctx = gather_context(store, customer="horizonte", actor=Actor.of("v-piotr"), now=NOW)
     assert (ctx.customer.id, ctx.escalation.id) == ("k-horizonte-t", "sig-t1")
 
 
@@ -110,18 +111,18 @@ def test_an_executive_and_the_unscoped_view_see_every_customer(store: Store, wor
 
 def test_a_signal_of_an_unreachable_customer_is_a_missing_signal(store: Store, world: dict[str, Any]) -> None:
     with pytest.raises(NotFound) as hidden:
-        gather_context(store, signal_id="sig-b1", actor_id="v-lucia", now=NOW)
+        gather_context(store, signal_id="sig-b1", actor=Actor.of("v-lucia"), now=NOW)
     with pytest.raises(NotFound) as missing:
-        gather_context(store, signal_id="sig-zz", actor_id="v-lucia", now=NOW)
+        gather_context(store, signal_id="sig-zz", actor=Actor.of("v-lucia"), now=NOW)
     assert str(hidden.value) == str(missing.value).replace("sig-zz", "sig-b1")
-    assert gather_context(store, signal_id="sig-b1", actor_id="v-olga", now=NOW).customer.id == "k-baltyk"
+    assert gather_context(store, signal_id="sig-b1", actor=Actor.of("v-olga"), now=NOW).customer.id == "k-baltyk"
 
 
 def test_an_unknown_actor_is_refused(store: Store, world: dict[str, Any]) -> None:
     with pytest.raises(NotFound, match="no staff member 'v-nobody'"):
         resolve_customer(store, query="horizonte", actor_id="v-nobody")
     with pytest.raises(NotFound, match="no staff member 'v-nobody'"):
-        gather_context(store, customer="horizonte", actor_id="v-nobody", now=NOW)
+        gather_context(store, customer="horizonte", actor=Actor.of("v-nobody"), now=NOW)
 
 
 def _cli(db_url: str, *args: str) -> Any:
@@ -173,12 +174,13 @@ def test_the_scoped_query_count_is_fixed(db_url: str, world: dict[str, Any]) -> 
         kwargs={"row_factory": dict_row, "autocommit": True, "cursor_factory": RecordingCursor},
     )
 
-    def count(recorder: Store, **selector: str) -> int:
+    def count(recorder: Store, actor: Actor = ACCOUNT_CSM, **selector: str) -> int:
         statements.clear()
-        gather_context(recorder, now=NOW, **selector)
+        gather_context(recorder, actor=actor, now=NOW, **selector)
         return len(statements)
 
     with Store(pool, db_url) as recorder:
+        piotr, olga = Actor.of("v-piotr"), Actor.of("v-olga")
         for target in ({"customer": "Horizonte Transportes"}, {"signal_id": "sig-t1"}):
-            assert count(recorder, **target, actor_id="v-piotr") == count(recorder, **target, actor_id="v-olga")
-            assert count(recorder, **target, actor_id="v-piotr") == count(recorder, **target) + 2  # actor, teams
+            assert count(recorder, piotr, **target) == count(recorder, olga, **target)
+            assert count(recorder, piotr, **target) == count(recorder, **target) + 2  # actor, teams

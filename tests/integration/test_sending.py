@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.config import Settings
 from communicator_escalation.errors import AlreadyAnswered, EscalationError, Refused
 from communicator_escalation.mail.base import Address, OutgoingEmail
@@ -190,7 +191,7 @@ def test_normal_send_waits_for_approval_then_sends(store: Store, fjord: str, out
     assert sent.outcome == "sent"
     assert (sent.response_minutes, sent.sla.state, sent.sla.minutes) == (90, "breached", 30)
     assert len(sent_files(outbox)) == 1
-    [summary] = list_responses(store, customer="fjordline")
+    [summary] = list_responses(store, actor=ACCOUNT_CSM, customer="fjordline")
     assert (summary.status, summary.approval_status, summary.decided_by, summary.response_minutes) == (
         "sent", "approved", "h-mateus", 90)
 
@@ -198,7 +199,7 @@ def test_normal_send_waits_for_approval_then_sends(store: Store, fjord: str, out
 def test_content_changed_behind_the_approval_is_not_sent(store: Store, fjord: str, outbox: OutboxMailer) -> None:
     submit_for_approval(store, response_id=fjord, urgent=True, now=NOW)
     with store.connection() as conn:  # bypassing review.py, as a stray writer would
-        conn.execute("UPDATE escalation_responses SET body = body || 'P.S. refund promised' WHERE id = %s", (fjord,))
+        conn.execute("UPDATE escalation_responses SET body = body || 'P.S. see you on Monday' WHERE id = %s", (fjord,))
     with pytest.raises(Refused, match="no approval for its current content"):
         send_response(store, response_id=fjord, mailer=outbox, settings=FAST, now=NOW)
     assert sent_files(outbox) == []
@@ -206,7 +207,7 @@ def test_content_changed_behind_the_approval_is_not_sent(store: Store, fjord: st
 
 def test_an_edit_after_expedited_approval_needs_a_new_one(store: Store, fjord: str, outbox: OutboxMailer) -> None:
     first = submit_for_approval(store, response_id=fjord, urgent=True, now=NOW)
-    edit_response(store, response_id=fjord, replace=("18:00", "17:00"), now=NOW)
+    edit_response(store, actor=ACCOUNT_CSM, response_id=fjord, replace=("18:00", "17:00"), now=NOW)
     outcome = send_response(store, response_id=fjord, mailer=outbox, urgent=True, settings=FAST, now=NOW)
     assert outcome.outcome == "sent"
     assert outcome.approval.id != first.approval.id
@@ -327,7 +328,7 @@ def test_gmail_threaded_reply_parses_back_to_the_right_headers(
     store: Store, threaded: str, gmail: FakeGmail, gmail_settings: Callable[..., Settings]
 ) -> None:
     settings = gmail_settings()
-    add_cc(store, response_id=threaded, who="support lead", now=NOW)  # voids the approval: ask again
+    add_cc(store, actor=ACCOUNT_CSM, response_id=threaded, who="support lead", now=NOW)  # voids the approval: ask again
     submit_for_approval(store, response_id=threaded, urgent=True, now=NOW)
     outcome = send_response(store, response_id=threaded, mailer=make_mailer(settings), settings=settings, now=NOW)
 
@@ -390,7 +391,7 @@ def test_gmail_500_on_every_attempt_fails_then_the_resend_asks_gmail_first(
     assert gmail.sent == []
     assert len(gmail.drafts) == 1  # kept for a retry
     assert signal(store)["response_sent_at"] is None
-    [summary] = list_responses(store)
+    [summary] = list_responses(store, actor=ACCOUNT_CSM)
     assert summary.status == "failed" and summary.last_error == outcome.last_error
 
     retry = send_response(store, response_id=threaded, mailer=make_mailer(settings), settings=settings, now=NOW,

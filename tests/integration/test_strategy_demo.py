@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.models import EscalationContext, Strategy
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
@@ -23,7 +24,7 @@ LOAD_MOMENTS = [datetime(2026, 11, 20, 17, 0, tzinfo=UTC), datetime(2027, 3, 14,
 
 def _decide(store: Store, world: Path, loaded: datetime, customer: str) -> tuple[EscalationContext, Strategy]:
     load_world(store, world, now=loaded)
-    ctx = gather_context(store, customer=customer, now=loaded)
+    ctx = gather_context(store, actor=ACCOUNT_CSM, customer=customer, now=loaded)
     return ctx, pick_strategy(ctx, Policy())
 
 
@@ -45,11 +46,12 @@ def test_dataflow_high_technical(store: Store, demo_world_path: Path, loaded: da
     workaround = next(e for e in ctx.ticket.events if e.kind == "workaround_identified")
     texts = [item.text for item in strategy.action_items]
     assert any(assignee.name in text and assignee.phone in text for text in texts)
-    assert any(workaround.note.rstrip(".") in text for text in texts)
+    assert not any(workaround.note.rstrip(".") in text for text in texts)  # ticket notes are internal
+    assert strategy.timeline[0].milestone == "Interim workaround identified"
     assert not any(item.placeholder for item in strategy.action_items)
 
-    interim = next(m for m in strategy.timeline if m.status == "in_place")
-    assert interim.due is None and "in place" in interim.due_text
+    interim = next(m for m in strategy.timeline if m.status == "identified")
+    assert interim.due is None and interim.due_text.startswith("today at")
     assert all(m.due is None or loaded < m.due <= clock.resolution_due for m in strategy.timeline)
     assert strategy.next_update.due <= loaded + timedelta(hours=4)
     assert strategy.tone.executive_recipient and strategy.tone.name == "executive"
@@ -73,7 +75,7 @@ def test_brightpath_critical_service_breached(store: Store, demo_world_path: Pat
     assert strategy.sla.urgency == "breached"
     assert strategy.sla.minutes_to_first_response_due < 0
     assert strategy.tone.repeat_escalation
-    assert any("acknowledge the delay" in note for note in strategy.review_notes)
+    assert any("acknowledge the delay" in note for note in [_n.text for _n in strategy.review_notes])
 
     ccs = {cc.staff_id: cc for cc in suggest_ccs(ctx, strategy)}
     sponsor = ccs[ctx.team.executive_sponsor.id]
@@ -106,5 +108,5 @@ def test_northwind_medium_billing_business_hours(store: Store, demo_world_path: 
     assert by_role["billing_specialist"].staff_id == ctx.team.billing_specialist.id
     assert by_role["account_executive"].staff_id == ctx.team.account_executive.id
     assert "security_officer" not in by_role and "engineering_manager" not in by_role
-    assert any(item.placeholder and "[confirm: billing owner]" in item.text for item in strategy.action_items)
-    assert any(ctx.team.billing_specialist.name in note for note in strategy.review_notes)
+    assert not any(item.placeholder for item in strategy.action_items)
+    assert any(ctx.team.billing_specialist.name in note for note in [_n.text for _n in strategy.review_notes])

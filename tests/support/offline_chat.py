@@ -15,6 +15,7 @@ from langchain_core.tools import StructuredTool
 
 from communicator_escalation.agent.offline_model import OfflineChatModel
 from communicator_escalation.agent.tool_args import TOOL_ARGS, ToolName
+from communicator_escalation.models import ReviewNote
 from communicator_escalation.agent.tool_results import (
     ApprovalSummary,
     ContextResult,
@@ -92,7 +93,8 @@ def draft_result(
         "subject": "Re: Rechnungsexport – our response",
         "body": "Sehr geehrte Frau Schäfer,\n\nthank you for raising this.\n\nMit freundlichen Grüßen\nKarl",
         "suggested_ccs": suggestions,
-        "review_notes": ["[confirm: export fix owner]"],
+        "review_notes": [ReviewNote(kind="advisory", code="owner_to_name",
+                                    text='Nobody is named for "the export fix": name the owner if you can')],
         "sla": SlaSummary(urgency="due_soon", first_response_due=NOW, minutes_to_first_response_due=42),
     }
     data.update(changes)

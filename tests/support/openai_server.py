@@ -1,7 +1,7 @@
 """A loopback OpenAI-compatible server for tests: the real `openai` client and `ChatOpenAI` talk to it.
 
-Serves ``POST /v1/chat/completions`` (plain JSON, or server-sent events when the request has
-``"stream": true``) on 127.0.0.1 with an ephemeral port, from a script of replies:
+Serves ``POST /v1/chat/completions`` (plain JSON, or server-sent events word by word when the
+request has ``"stream": true``) on 127.0.0.1 with an ephemeral port, from a script of replies:
 
     with OpenAIServer() as server:
         server.reply_json({"subject": "...", "body": "..."})       # structured output as content
@@ -19,6 +19,7 @@ calls than it scripted fails loudly.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -29,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 __all__ = ["OpenAIServer", "Reply", "ReceivedRequest"]
+
+_WORD_STARTS = re.compile(r"(?<=\s)(?=\S)")
 
 
 @dataclass
@@ -65,8 +68,8 @@ class Reply:
         base = {"id": f"chatcmpl-{uuid.uuid4().hex[:12]}", "object": "chat.completion.chunk",
                 "created": int(time.time()), "model": model}
         yield {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
-        if self.content:
-            yield {**base, "choices": [{"index": 0, "delta": {"content": self.content}, "finish_reason": None}]}
+        for piece in _WORD_STARTS.split(self.content) if self.content else []:  # word by word, as a model streams
+            yield {**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
         for index, (name, args) in enumerate(self.tool_calls):
             call = {"index": index, "id": f"call_{uuid.uuid4().hex[:12]}", "type": "function",
                     "function": {"name": name, "arguments": json.dumps(args)}}

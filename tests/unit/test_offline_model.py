@@ -153,7 +153,7 @@ def test_draft_request_gathers_context_then_drafts_then_renders_the_prd_shaped_a
         "- Your manager: Jonas Weber. Critical escalation from an executive.",
         "- Billing Specialist: Leila Haddad. Invoice dispute needs billing.",
         "Please check before sending:",
-        "- [confirm: export fix owner]",
+        '- Nobody is named for "the export fix": name the owner if you can',
         "First response due in 42 minutes: send soon.",
         "[Edit] [Add CCs] [Send Urgently]",
     )

@@ -16,7 +16,8 @@ from communicator_escalation.errors import (
 )
 from communicator_escalation.models import HealthPoint, RiskSignal
 from communicator_escalation.workflow.context.customers import ResolvedCustomer, match_customer, name_key
-from communicator_escalation.workflow.context.gather import health_trend, select_escalation
+from communicator_escalation.workflow.context.gather import health_trend
+from communicator_escalation.workflow.context.target import select_escalation
 
 NOW = datetime(2031, 5, 1, 12, tzinfo=timezone.utc)
 

@@ -20,6 +20,10 @@ POLICY = Policy()
 # --- escalation type -------------------------------------------------------------------------
 
 
+def _texts(notes: list) -> list[str]:
+    return [note.text for note in notes]
+
+
 def test_given_type_wins_and_is_not_inferred() -> None:
     decision = infer_escalation_type(texts=["We were charged twice on invoice 88"], given="security")
     assert decision.type == "security" and not decision.inferred
@@ -74,7 +78,7 @@ def test_no_words_falls_back_and_says_so() -> None:
     ctx = context(escalation_type=None, title="Bitte um Rückruf", severity="medium")
     strategy = pick_strategy(ctx, POLICY)
     assert strategy.escalation_type.type == "service" and strategy.escalation_type.evidence == []
-    assert any("assumed to be service" in note for note in strategy.review_notes)
+    assert any("assumed to be service" in note for note in _texts(strategy.review_notes))
     with_ticket = pick_strategy(context(escalation_type=None, title="Bitte um Rückruf", ticket=ticket()), POLICY)
     assert with_ticket.escalation_type.type == "technical"
 
@@ -88,7 +92,7 @@ def test_inferred_type_evidence_is_kept_for_review() -> None:
     )
     strategy = pick_strategy(ctx, POLICY)
     assert strategy.template == "billing"
-    note = next(n for n in strategy.review_notes if n.startswith("Escalation type inferred as billing"))
+    note = next(n for n in _texts(strategy.review_notes) if n.startswith("Escalation type inferred as billing"))
     assert all(word in note for word in strategy.escalation_type.evidence)
 
 
@@ -127,7 +131,8 @@ def test_repeat_window_and_open_escalations() -> None:
     assert not old.tone.repeat_escalation
     open_one = pick_strategy(context(other_open_escalations=[signal(title="Kassen offline")]), POLICY)
     assert open_one.tone.repeat_escalation
-    assert any('"Kassen offline"' in note and "acknowledge it" in note for note in open_one.review_notes)
+    assert any('"Kassen offline"' in note and "only if the same person raised it" in note
+               for note in _texts(open_one.review_notes))
 
 
 # --- timeline and due texts ----------------------------------------------------------------------
@@ -142,7 +147,9 @@ def test_due_text_phrases_in_the_customer_timezone() -> None:
     far = datetime(2030, 1, 25, 17, 30, tzinfo=UTC)
     assert moment_text(far, now=now, tz=eastern) == "Friday, January 25 by 12:30 PM EST"
     summer = datetime(2030, 7, 1, 12, 0, tzinfo=UTC)
-    assert moment_text(summer, now=summer, tz=eastern, kind="in_place") == "in place since today at 8:00 AM EDT"
+    assert moment_text(summer, now=summer, tz=eastern, kind="at") == "today at 8:00 AM EDT"
+    night = summer.replace(hour=4)  # 12:00 AM EDT: a night-time moment keeps only its day
+    assert moment_text(night, now=summer, tz=eastern, kind="at") == "earlier today"
     assert moment_text(summer, now=summer, tz=ZoneInfo("America/Sao_Paulo")).endswith("UTC-03")
     assert moment_text(None, now=now, tz=eastern) == "[confirm: date]"
 
@@ -162,19 +169,21 @@ def test_around_the_clock_milestones_prefer_the_working_day() -> None:
     now = datetime(2030, 6, 12, 11, 0, tzinfo=vienna)
     strategy = pick_strategy(context(severity="high", detected_at=now - timedelta(minutes=20), now=now), POLICY)
     root_cause = strategy.timeline[0]
-    assert root_cause.due == datetime(2030, 6, 12, 17, 0, tzinfo=vienna)
-    assert root_cause.due_text == "today by 5:00 PM CEST"
+    assert root_cause.due == datetime(2030, 6, 12, 18, 0, tzinfo=vienna)  # the promise hours end at 18:00
+    assert root_cause.due_text == "today by 6:00 PM CEST"
 
 
-def test_events_mark_milestones_in_place_and_done() -> None:
+def test_events_mark_milestones_identified_and_done() -> None:
     events = [
         event("workaround_identified", NOW - timedelta(hours=2), "Use offline mode"),
         event("fix_deployed", NOW - timedelta(minutes=30), "Patch 4.2.1"),
     ]
     strategy = pick_strategy(context(ticket=ticket(events=events)), POLICY)
     statuses = {m.status: m for m in strategy.timeline}
-    assert statuses["in_place"].due is None and statuses["in_place"].due_text.startswith("in place since today at")
-    assert statuses["done"].milestone == "Permanent fix deployed"
+    assert "identified" not in statuses  # the deployed fix drops the interim step
+    assert strategy.timeline[0] == statuses["done"] and statuses["done"].milestone == "Permanent fix deployed"
+    found = pick_strategy(context(ticket=ticket(events=events[:1])), POLICY).timeline
+    assert found[0].milestone == "Interim workaround identified" and found[0].due_text.startswith("today at")
     future = pick_strategy(context(ticket=ticket(events=[event("fix_deployed", NOW + timedelta(hours=1))])), POLICY)
     assert all(m.status == "planned" for m in future.timeline)
 
@@ -219,7 +228,7 @@ def test_passed_resolution_target_leaves_dates_to_the_csm() -> None:
     ctx = context(severity="critical", detected_at=NOW - timedelta(hours=30))
     strategy = pick_strategy(ctx, POLICY)
     assert all(m.due is None and m.due_text == "[confirm: date]" for m in strategy.timeline)
-    assert any("resolution target passed" in note for note in strategy.review_notes)
+    assert any("resolution target passed" in note for note in _texts(strategy.review_notes))
 
 
 def test_now_defaults_to_gathered_at_and_can_be_pinned() -> None:
@@ -240,90 +249,86 @@ def test_action_items_come_from_ticket_facts() -> None:
     ]
     strategy = pick_strategy(context(ticket=ticket(events=events, assignee=engineer)), POLICY)
     texts = [item.text for item in strategy.action_items]
-    assert texts[0].startswith("Engineering team escalated and investigating the root cause (since today at")
-    assert "Restart the sync agent hourly" in texts[1]
-    assert texts[2] == "Dedicated support engineer assigned: Mei Lin (direct line: +43 1 555 0101)"
-    assert strategy.action_items[2].owner_id == "s-mei"
+    assert texts[0].startswith("Engineering team investigating the root cause, escalated today at")
+    assert not any("Restart the sync agent" in text or "POS team" in text for text in texts)  # notes are internal
+    assert texts[1] == "Dedicated support engineer assigned: Mei Lin (direct line: +43 1 555 0101)"
+    assert strategy.action_items[1].owner_id == "s-mei"
     assert not any(item.placeholder for item in strategy.action_items)
 
 
-def test_missing_owners_become_placeholders_never_people() -> None:
-    strategy = pick_strategy(context(ticket=ticket()), POLICY)
-    placeholders = [item for item in strategy.action_items if item.placeholder]
-    assert [item.text for item in placeholders] == [
-        "Engineering escalation: [confirm: engineering owner]",
-        "Dedicated support engineer: [confirm: support engineer]",
+def test_missing_owners_become_the_csms_own_actions_never_people() -> None:
+    strategy = pick_strategy(context(escalation_type="technical"), Policy(), now=NOW)
+    owned = [item for item in strategy.action_items if item.kind == "own_action"]
+    assert [item.text for item in owned] == [
+        "Escalating the issue to our engineering team today",
+        "Assigning a dedicated support engineer to work with your team",
     ]
-    assert all(item.owner_id is None and item.kind == "placeholder" for item in placeholders)
-    assert sum(note.startswith("Fill in before sending") for note in strategy.review_notes) == 2
-    assert any("Piotr Nowak is the engineering manager in the directory" in n for n in strategy.review_notes)
+    assert all(item.owner_id is None and not item.placeholder and "[confirm" not in item.text for item in owned)
+    notes = [n for n in strategy.review_notes if n.code == "owner_to_name"]
+    assert len(notes) == 2 and all(n.kind == "advisory" for n in notes)
+    assert any("Piotr Nowak is the engineering manager in the directory" in n.text for n in notes)
 
 
-def test_assignee_without_phone_and_workaround_without_note() -> None:
-    engineer = staff("s-mei", "Mei Lin", "support_engineer")
-    events = [event("engineering_escalated", NOW - timedelta(hours=2)), event("workaround_identified", NOW)]
-    items = pick_strategy(context(ticket=ticket(events=events, assignee=engineer)), POLICY).action_items
-    assert items[-1].text == "Dedicated support engineer assigned: Mei Lin"
-    assert items[1].placeholder and "[confirm: workaround details]" in items[1].text
+def test_assignee_without_phone_and_a_workaround_note_is_never_used() -> None:
+    found = NOW - timedelta(hours=1)
+    events = [event("workaround_identified", found, "Tell them we will refund the month")]
+    ctx = context(ticket=ticket(assignee=staff("s-mei", "Mei Lin", "support_engineer"), events=events))
+    items = pick_strategy(ctx, Policy(), now=NOW).action_items
+    assert [i.text for i in items][:1] == ["Dedicated support engineer assigned: Mei Lin"]
+    assert not any("refund" in i.text for i in items)
 
 
 @pytest.mark.parametrize(
-    ("kind", "placeholder", "hint"),
+    ("kind", "action", "hint"),
     [
-        ("billing", "Billing review owner: [confirm: billing owner]", "Rafael Costa"),
-        ("security", "Security investigation owner: [confirm: security owner]", "Sanna Virtanen"),
-        ("service", "Recovery plan owner: [confirm: named owner]", None),
+        ("billing", "Having our billing team review the charges in question", "Rafael Costa"),
+        ("security", "Bringing in our security team to investigate", "Sanna Virtanen"),
+        ("service", "Naming an owner for the recovery, who will contact you directly", None),
     ],
 )
-def test_placeholders_by_type(kind: str, placeholder: str, hint: str | None) -> None:
-    strategy = pick_strategy(context(escalation_type=kind, severity="medium"), POLICY)
-    assert [i.text for i in strategy.action_items if i.placeholder] == [placeholder]
-    assert (hint is None) or any(note.startswith(hint) for note in strategy.review_notes)
+def test_missing_owner_by_type(kind: str, action: str, hint: str | None) -> None:
+    strategy = pick_strategy(context(escalation_type=kind), Policy(), now=NOW)
+    assert [i.text for i in strategy.action_items if i.kind == "own_action"] == [action]
+    assert (hint is None) or any(hint in note for note in _texts(strategy.review_notes))
 
 
-def test_save_plays_with_and_without_owner() -> None:
-    owner = staff("s-ingrid", "Ingrid Solberg", "csm")
-    plays = [
-        save_play(title="Rollout Rettung", owner=owner, actions=["Wöchentlicher Status", "Neuer Projektleiter"]),
-        save_play(id="sp-2", title="Training plan"),
-    ]
-    items = pick_strategy(context(escalation_type="service", save_plays=plays), POLICY).action_items
-    assert items[0].text == "Rollout Rettung, owned by Ingrid Solberg: Wöchentlicher Status; Neuer Projektleiter"
-    assert items[0].owner_id == "s-ingrid" and not items[0].placeholder
-    assert items[1].placeholder and items[1].text == "Training plan, owned by [confirm: save play owner]"
-    assert not any(i.kind == "placeholder" for i in items)  # an owned save play names the service owner
-
-
-# --- review notes ----------------------------------------------------------------------------------------
+def test_save_plays_only_for_a_service_escalation_and_never_an_invented_owner() -> None:
+    plays = [save_play(owner=team().csm, title="Onboarding recovery", actions=["Weekly call"]),
+             save_play(id="sp-2", title="Training plan")]
+    items = pick_strategy(context(escalation_type="service", save_plays=plays), Policy(), now=NOW).action_items
+    assert [i.text for i in items if i.kind == "save_play"] == [
+        "Onboarding recovery, owned by Ingrid Solberg: Weekly call", "Training plan"]
+    technical = pick_strategy(context(escalation_type="technical", save_plays=plays), Policy(), now=NOW)
+    assert not [i for i in technical.action_items if i.kind == "save_play"]
 
 
 def test_sla_notes() -> None:
     late = pick_strategy(context(severity="critical", detected_at=NOW - timedelta(hours=2)), POLICY)
-    assert any(note.startswith("SLA: the first response is 1 h 30 min late (it was due") for note in late.review_notes)
+    assert any(note.startswith("SLA: the first response is 1 h 30 min late (it was due") for note in _texts(late.review_notes))
     soon = pick_strategy(context(severity="high", detected_at=NOW - timedelta(minutes=50)), POLICY)
-    assert any(note.startswith("SLA: first response due in 10 minutes (") for note in soon.review_notes)
+    assert any(note.startswith("SLA: first response due in 10 minutes (") for note in _texts(soon.review_notes))
     answered = pick_strategy(context(response_sent_at=NOW - timedelta(minutes=5)), POLICY)
-    assert any(note.startswith("A response to this escalation was already sent") for note in answered.review_notes)
+    assert any(note.startswith("A response to this escalation was already sent") for note in _texts(answered.review_notes))
 
 
 def test_unknown_timezone_falls_back_to_utc_with_a_note() -> None:
     strategy = pick_strategy(context(customer_fields={"timezone": "Atlantis/Capital"}), POLICY)
-    assert any('"Atlantis/Capital"' in note for note in strategy.review_notes)
-    assert strategy.next_update.due_text.endswith("UTC")
+    assert any('"Atlantis/Capital"' in note for note in _texts(strategy.review_notes))
+    assert all(m.due_text.endswith("UTC") for m in strategy.timeline if not m.relative)
 
 
 def test_business_clock_without_a_holiday_calendar_says_so() -> None:
     strategy = pick_strategy(context(severity="medium", customer_fields={"timezone": "Asia/Kathmandu"}), POLICY)
-    assert any("No public-holiday calendar for Asia/Kathmandu" in note for note in strategy.review_notes)
+    assert any("No public-holiday calendar for Asia/Kathmandu" in note for note in _texts(strategy.review_notes))
     given = pick_strategy(
         context(severity="medium", customer_fields={"timezone": "Asia/Kathmandu", "country": "NP"}), POLICY
     )
-    assert not any("public-holiday" in note for note in given.review_notes)
+    assert not any("public-holiday" in note for note in _texts(given.review_notes))
 
 
 def test_missing_directory_roles_are_review_notes() -> None:
     strategy = pick_strategy(context(account_team=team(without=("support_lead", "csm_manager"))), POLICY)
-    assert any(note.startswith("No support lead in the directory") for note in strategy.review_notes)
-    assert any(note.startswith("No manager for the CSM in the directory") for note in strategy.review_notes)
+    assert any(note.startswith("No support lead in the directory") for note in _texts(strategy.review_notes))
+    assert any(note.startswith("No manager for the CSM in the directory") for note in _texts(strategy.review_notes))
     no_csm = pick_strategy(context(account_team=team(without=("csm",))), POLICY)
-    assert any("no CSM in the directory" in note for note in no_csm.review_notes)
+    assert any("no CSM in the directory" in note for note in _texts(no_csm.review_notes))

@@ -31,6 +31,7 @@ from communicator_escalation.agent.tool_results import (
 )
 from communicator_escalation.errors import AmbiguousCustomer, CustomerNotFound
 from communicator_escalation.models import (
+    ReviewNote,
     AccountTeam,
     ActionItem,
     CcSuggestion,
@@ -220,7 +221,7 @@ def test_strategy_result_from_a_strategy() -> None:
         timeline=[Milestone(milestone="Plan", due=NOW, due_text="today 17:00", status="planned")],
         next_update=Milestone(milestone="Update", due_text="in 4 hours"),
         action_items=[ActionItem(text="Onboarding manager assigned", kind="assignee")],
-        review_notes=["[confirm: onboarding manager]"],
+        review_notes=[ReviewNote(kind="advisory", code="owner_to_name", text="Name the onboarding manager")],
     )
     result = StrategyResult.from_strategy(signal_id="sig-9", strategy=strategy)
     assert result.model_dump(exclude_none=True, exclude={"sla"}) == {
@@ -233,7 +234,7 @@ def test_strategy_result_from_a_strategy() -> None:
         "tone_reasons": ["COO"],
         "timeline": [{"milestone": "Plan", "due_text": "today 17:00", "status": "planned"}],
         "action_items": ["Onboarding manager assigned"],
-        "review_notes": ["[confirm: onboarding manager]"],
+        "review_notes": [{"kind": "advisory", "code": "owner_to_name", "text": "Name the onboarding manager"}],
     }
     assert result.sla.minutes_to_first_response_due == 60
 

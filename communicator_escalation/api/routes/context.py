@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from ...models import EscalationContext
 from ...workflow.context.gather import gather_context
-from ..auth import VisibleSignal
+from ..auth import CurrentActor
 from ..deps import StoreDep
 from ..errors import ERROR_RESPONSES
 
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api", tags=["context"])
     responses=ERROR_RESPONSES,
     summary="Escalation context of a risk signal",
 )
-def risk_signal_context(signal_id: str, store: StoreDep, _visible: VisibleSignal) -> EscalationContext:
+def risk_signal_context(signal_id: str, store: StoreDep, actor: CurrentActor) -> EscalationContext:
     """Everything Step 1 gathers for the escalation `signal_id`: customer, health trend, reporter,
     ticket and events, the email to reply to, history and the account team."""
-    return gather_context(store, signal_id=signal_id)
+    return gather_context(store, actor=actor, signal_id=signal_id)

@@ -1,12 +1,11 @@
 """Drafting and Step 4 over HTTP: the PRD's draft endpoint, review, send and approval decisions.
 
-Every route needs a bearer token and only reaches customers the token's staff member may reach
-(others read as 404). The workflow functions do the work and their own state and actor checks.
+Every route needs a bearer token and calls one workflow function as the token's staff member; the
+workflow applies the access rule (customers they may not reach read as 404) and its state checks.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
@@ -14,23 +13,22 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from ...agent.llm import make_chat_model
-from ...auth.access import require_approval_access, visible_response_ids
 from ...config import Settings
 from ...errors import InvalidRequest
-from ...mail.base import Mailer
+from ...mail.factory import Transport, make_transport
 from ...models import Draft
-from ...workflow.delivery.approval import (
-    ApprovalStatus,
-    ApprovalView,
-    approval_status,
-    approve_send,
-    list_approvals,
-    reject_send,
+from ...workflow.delivery.approval import ApprovalStatus, ApprovalView
+from ...workflow.delivery.send_with_approval import (
+    DecisionResult,
+    approval_status_for,
+    approvals_for,
+    decide_approval,
+    send_with_approval,
 )
-from ...workflow.delivery.sending import SendOutcome, send_response
-from ...workflow.drafting.open import open_draft
-from ...workflow.review.edits import ResponseView, add_cc, change_recipient, edit_response, get_response, remove_cc
-from ..auth import CurrentStaff, PolicyDep, VisibleCustomer, VisibleResponse
+from ...workflow.delivery.sending import SendOutcome
+from ...workflow.drafting.open import open_or_create_draft
+from ...workflow.review.edits import ResponseView, add_cc, get_response, remove_cc, revise_response
+from ..auth import CurrentActor, PolicyDep
 from ..deps import StoreDep
 from ..errors import ERROR_RESPONSES, ErrorBody
 
@@ -48,6 +46,7 @@ class DraftRequest(BaseModel):
         max_length=2000,
         description="What the CSM wants differently. Always makes a new draft (otherwise a prepared one is reused).",
     )
+    new: bool = Field(default=False, description="Make a new draft even when the escalation has an open one.")
 
 
 class TextReplacement(BaseModel):
@@ -85,13 +84,6 @@ class Decision(BaseModel):
     reason: str | None = Field(default=None, max_length=2000, description="Note to the CSM.")
 
 
-class DecisionResult(BaseModel):
-    """An approval decision, and the send an approval sets off."""
-
-    approval: ApprovalStatus = Field(description="Where the approval stands after the decision.")
-    send: SendOutcome | None = Field(default=None, description="The send that followed an approval; null on reject.")
-
-
 class ResponseDetail(BaseModel):
     """A response as it stands, with where its approval stands."""
 
@@ -99,26 +91,11 @@ class ResponseDetail(BaseModel):
     approval: ApprovalStatus = Field(description="Approval request, decision and notifications.")
 
 
-@dataclass(frozen=True)
-class Transport:
-    """The mail transport of the app: where responses go, and where approval notifications are emailed."""
-
-    mailer: Mailer
-    notifier: Mailer | None
-
-
 def get_transport(request: Request) -> Transport:
-    """The configured transport (local outbox by default), built once per app.
-
-    Approval notifications are emailed through a configured provider; the local outbox only records them.
-    """
+    """The configured transport (local outbox by default), built once per app."""
     transport: Transport | None = getattr(request.app.state, "transport", None)
     if transport is None:
-        from ...mail.factory import make_mailer  # imported on use: the Gmail client is heavy
-
-        settings: Settings = request.app.state.settings
-        mailer = make_mailer(settings)
-        transport = Transport(mailer=mailer, notifier=mailer if settings.mail_transport != "outbox" else None)
+        transport = make_transport(request.app.state.settings)
         request.app.state.transport = transport
     return transport
 
@@ -154,126 +131,98 @@ def draft_escalation_response(
     store: StoreDep,
     policy: PolicyDep,
     llm: LlmDep,
-    actor: CurrentStaff,
-    _visible: VisibleCustomer,
+    actor: CurrentActor,
     response: Response,
     ask: Annotated[DraftRequest | None, Body()] = None,
 ) -> Draft:
     """Draft the response to the customer's escalation (201), or return its prepared draft (200).
 
-    A draft still in `drafted` state for the same escalation (the background worker's pre-draft, or
-    one being reviewed) is returned as it stands; `instructions` always make a new draft.
+    `customer_id` is the customer's id (a name resolves too, as in the CLI and the chat). A draft still
+    in `drafted` state for the same escalation (the background worker's pre-draft, or one being
+    reviewed) is returned as it stands; `instructions` or `new` make a new draft.
     """
     ask = ask or DraftRequest()
-    draft, created = open_draft(
-        store,
-        customer_id=customer_id,
-        signal_id=ask.signal_id,
-        instructions=ask.instructions,
-        policy=policy,
-        llm=llm,
-        actor=actor.id,
+    opened = open_or_create_draft(
+        store, actor=actor, customer=customer_id, signal_id=ask.signal_id,
+        instructions=ask.instructions, new=ask.new, policy=policy, llm=llm,
     )
-    if not created:
+    if not opened.created:
         response.status_code = status.HTTP_200_OK
-    return draft
+    return opened.draft
 
 
 @router.get("/escalation-responses/{response_id}", response_model=ResponseDetail, responses=_RESPONSES,
             summary="A response and its approval state")
-def show_response(response_id: str, store: StoreDep, _visible: VisibleResponse) -> ResponseDetail:
+def show_response(response_id: str, store: StoreDep, actor: CurrentActor) -> ResponseDetail:
     """The response's recipients, subject, body and state, with its approval request and notifications."""
     return ResponseDetail(
-        response=get_response(store, response_id=response_id),
-        approval=approval_status(store, response_id=response_id),
+        response=get_response(store, response_id=response_id, actor=actor),
+        approval=approval_status_for(store, actor=actor, response_id=response_id),
     )
 
 
 @router.patch("/escalation-responses/{response_id}", response_model=ResponseView, responses=_RESPONSES,
               summary="Edit subject, body or To")
-def edit(response_id: str, change: ResponseEdit, store: StoreDep, actor: CurrentStaff,
-         _visible: VisibleResponse) -> ResponseView:
-    """Edit the draft; an edit after approval voids the approval."""
-    text_change = change.subject is not None or change.body is not None or change.replace is not None
-    if change.to is None and not text_change:
-        raise InvalidRequest("nothing to edit: give subject, body, replace or to")
-    view = None
-    if change.to is not None:
-        view = change_recipient(store, response_id=response_id, contact=change.to, actor_id=actor.id)
-    if text_change:
-        replace = (change.replace.old, change.replace.new) if change.replace else None
-        view = edit_response(store, response_id=response_id, subject=change.subject, body=change.body,
-                             replace=replace, actor_id=actor.id)
-    assert view is not None
-    return view
+def edit(response_id: str, change: ResponseEdit, store: StoreDep, policy: PolicyDep,
+         actor: CurrentActor) -> ResponseView:
+    """Edit the draft (To first, then the text, all or nothing); an edit after approval voids the approval."""
+    replace = (change.replace.old, change.replace.new) if change.replace else None
+    return revise_response(store, response_id=response_id, actor=actor, to=change.to,
+                           subject=change.subject, body=change.body, replace=replace, policy=policy)
 
 
 @router.post("/escalation-responses/{response_id}/ccs", response_model=ResponseView, responses=_RESPONSES,
              summary="Add or remove internal CCs")
-def change_ccs(response_id: str, change: CcChange, store: StoreDep, actor: CurrentStaff,
-               _visible: VisibleResponse) -> ResponseView:
+def change_ccs(response_id: str, change: CcChange, store: StoreDep, actor: CurrentActor) -> ResponseView:
     """Apply the additions, then the removals, in order; the first refusal stops and is reported."""
     if not change.add and not change.remove:
         raise InvalidRequest("nothing to change: give add or remove")
-    for who in change.add:
-        add_cc(store, response_id=response_id, who=who, actor_id=actor.id)
-    for who in change.remove:
-        remove_cc(store, response_id=response_id, who=who, actor_id=actor.id)
-    return get_response(store, response_id=response_id)
+    for person in change.add:
+        add_cc(store, response_id=response_id, who=person, actor=actor)
+    for person in change.remove:
+        remove_cc(store, response_id=response_id, who=person, actor=actor)
+    return get_response(store, response_id=response_id, actor=actor)
 
 
 @router.post("/escalation-responses/{response_id}/send", response_model=SendOutcome, responses=_RESPONSES,
              summary="Send (urgently or not) through the approval")
 def send(response_id: str, store: StoreDep, policy: PolicyDep, settings: SettingsDep, transport: TransportDep,
-         actor: CurrentStaff, _visible: VisibleResponse,
-         how: Annotated[SendRequest | None, Body()] = None) -> SendOutcome:
+         actor: CurrentActor, how: Annotated[SendRequest | None, Body()] = None) -> SendOutcome:
     """Ask for approval and send once approved: an expedited urgent send goes out at once, otherwise the
     outcome is `pending_approval` until an approver decides. Sending twice never sends twice."""
-    return send_response(store, response_id=response_id, urgent=(how or SendRequest()).urgent, actor_id=actor.id,
-                         policy=policy, settings=settings, mailer=transport.mailer, notifier=transport.notifier)
+    return send_with_approval(store, actor=actor, response_id=response_id,
+                              urgent=(how or SendRequest()).urgent, transport=transport, policy=policy,
+                              settings=settings)
 
 
 @router.get("/approvals", response_model=list[ApprovalView], responses=_RESPONSES, summary="Approval requests")
 def approvals(
     store: StoreDep,
-    actor: CurrentStaff,
+    actor: CurrentActor,
     state: Annotated[str | None, Query(alias="status", description="pending (default), approved, rejected, void or all")] = "pending",
 ) -> list[ApprovalView]:
     """Approval requests of the customers the caller reaches, highest priority and oldest first."""
-    with store.connection() as conn:
-        visible = visible_response_ids(conn, actor=actor)
-    found = list_approvals(store, status=None if state == "all" else state)
-    return [item for item in found if item.response_id in visible]
+    return approvals_for(store, actor=actor, status=None if state == "all" else state)
 
 
-def _approver(approval_id: str, store: StoreDep, policy: PolicyDep, actor: CurrentStaff) -> None:
-    """404 unless the caller reaches the approval's customer; 403 unless they may decide approvals."""
-    with store.connection() as conn:
-        require_approval_access(conn, actor=actor, approval_id=approval_id,
-                                approver_roles=policy.approval.approver_roles)
-
-
-_APPROVER = [Depends(_approver)]
 _DECISION_RESPONSES = {403: {"model": ErrorBody, "description": "Not an approver"}, **_RESPONSES}
 
 
-@router.post("/approvals/{approval_id}/approve", response_model=DecisionResult, dependencies=_APPROVER,
-             responses=_DECISION_RESPONSES, summary="Approve a send (and send it)")
+@router.post("/approvals/{approval_id}/approve", response_model=DecisionResult, responses=_DECISION_RESPONSES,
+             summary="Approve a send (and send it)")
 def approve(approval_id: str, store: StoreDep, policy: PolicyDep, settings: SettingsDep, transport: TransportDep,
-            actor: CurrentStaff, decision: Annotated[Decision | None, Body()] = None) -> DecisionResult:
+            actor: CurrentActor, decision: Annotated[Decision | None, Body()] = None) -> DecisionResult:
     """Approve a pending request and send the response, as `escalation approvals approve` does."""
-    status = approve_send(store, approval_id=approval_id, actor_id=actor.id, reason=(decision or Decision()).reason,
-                          policy=policy.approval, mailer=transport.notifier)
-    sent = send_response(store, response_id=status.response_id, actor_id=actor.id, policy=policy, settings=settings,
-                         mailer=transport.mailer, notifier=transport.notifier)
-    return DecisionResult(approval=approval_status(store, response_id=status.response_id), send=sent)
+    return decide_approval(store, actor=actor, approval_id=approval_id, approve=True,
+                           reason=(decision or Decision()).reason, transport=transport, policy=policy,
+                           settings=settings)
 
 
-@router.post("/approvals/{approval_id}/reject", response_model=DecisionResult, dependencies=_APPROVER,
-             responses=_DECISION_RESPONSES, summary="Reject a send")
-def reject(approval_id: str, store: StoreDep, policy: PolicyDep, transport: TransportDep, actor: CurrentStaff,
-           decision: Annotated[Decision | None, Body()] = None) -> DecisionResult:
+@router.post("/approvals/{approval_id}/reject", response_model=DecisionResult, responses=_DECISION_RESPONSES,
+             summary="Reject a send")
+def reject(approval_id: str, store: StoreDep, policy: PolicyDep, settings: SettingsDep, transport: TransportDep,
+           actor: CurrentActor, decision: Annotated[Decision | None, Body()] = None) -> DecisionResult:
     """Reject a pending request with an optional reason; the CSM is notified and can edit and resend."""
-    status = reject_send(store, approval_id=approval_id, actor_id=actor.id, reason=(decision or Decision()).reason,
-                         policy=policy.approval, mailer=transport.notifier)
-    return DecisionResult(approval=status)
+    return decide_approval(store, actor=actor, approval_id=approval_id, approve=False,
+                           reason=(decision or Decision()).reason, transport=transport, policy=policy,
+                           settings=settings)

@@ -18,11 +18,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import psycopg
 from pydantic import BaseModel, Field
 
-from ...auth.access import customer_team, may_reach, require_staff
-from ...errors import ConfigurationError, InvalidRequest, NoOpenEscalation, NotAnEscalation, NotFound
+from ...auth.access import acting_staff
+from ...auth.actor import Actor
+from ...errors import ConfigurationError, InvalidRequest, NotFound
 from ...models import (
-    ESCALATION_SIGNAL_TYPES,
-    SEVERITY_RANK,
     AccountTeam,
     Communication,
     Contact,
@@ -41,8 +40,9 @@ from ...models import (
 )
 from ...store import Store
 from .customers import resolve_customer_on
+from .target import SIGNAL_COLUMNS, is_escalation, reachable_signal, select_escalation
 
-__all__ = ["EscalationSelection", "gather_context", "health_trend", "select_escalation"]
+__all__ = ["gather_context", "gather_on", "health_trend"]
 
 RECENT_COMMUNICATION_DAYS = 90
 PRIOR_ESCALATION_DAYS = 365
@@ -54,65 +54,8 @@ SPECIALIST_ROLES = ("engineering_manager", "security_officer", "billing_speciali
 M = TypeVar("M", bound=BaseModel)
 Conn = psycopg.Connection[dict[str, Any]]
 
-_SIGNAL_COLUMNS = (
-    "id, customer_id, signal_type, severity, source, escalation_type, title, description, detected_at, status,"
-    " reported_by_contact_id, ticket_id, communication_id, response_sent_at, response_email_id"
-)
 _STAFF_COLUMNS = "id, name, email, role, title, phone, timezone, manager_id"
 _COMMUNICATION_COLUMNS = "id, channel, direction, at, subject, body, contact_id, staff_id, thread_id, message_id"
-
-
-class EscalationSelection(BaseModel):
-    """Which escalation a request is about, and the customer's other open ones."""
-
-    escalation: RiskSignal = Field(description="The escalation chosen (explicit id, or the most urgent open one).")
-    others: list[RiskSignal] = Field(default_factory=list, description="Other open escalations, most urgent first.")
-
-
-def _is_escalation(signal: RiskSignal) -> bool:
-    return signal.signal_type in ESCALATION_SIGNAL_TYPES
-
-
-def _urgency_order(signal: RiskSignal) -> tuple[int, float, str]:
-    return (-SEVERITY_RANK[signal.severity], -signal.detected_at.timestamp(), signal.id)
-
-
-def select_escalation(
-    *, signals: Sequence[RiskSignal], customer_name: str, signal_id: str | None = None
-) -> EscalationSelection:
-    """Choose the escalation to answer among one customer's signals.
-
-    Open escalations are signals of an escalation type with status `open`. Without `signal_id` the most
-    severe wins, then the most recent. An explicit `signal_id` overrides (it may be resolved).
-
-    Args:
-        signals: The customer's signals (any types and statuses).
-        customer_name: Used in error messages.
-        signal_id: An explicit signal to use instead of choosing.
-
-    Raises:
-        NotFound: `signal_id` is not among `signals`.
-        NotAnEscalation: `signal_id` names a signal that is not an escalation.
-        NoOpenEscalation: No `signal_id` and no open escalation.
-    """
-    open_escalations = sorted((s for s in signals if _is_escalation(s) and s.status == "open"), key=_urgency_order)
-    if signal_id is not None:
-        chosen = next((s for s in signals if s.id == signal_id), None)
-        if chosen is None:
-            raise NotFound(f"risk signal '{signal_id}' not found")
-        if not _is_escalation(chosen):
-            raise NotAnEscalation(
-                f"risk signal '{signal_id}' is a {chosen.signal_type} signal, not an escalation "
-                f"({', '.join(ESCALATION_SIGNAL_TYPES)})",
-                candidates=[s.id for s in open_escalations],
-            )
-    elif open_escalations:
-        chosen = open_escalations[0]
-    else:
-        last = max((s for s in signals if _is_escalation(s)), key=lambda s: s.detected_at, default=None)
-        hint = f" (the last one, {last.id} '{last.title}', is {last.status})" if last else ""
-        raise NoOpenEscalation(f"{customer_name} has no open escalation{hint}")
-    return EscalationSelection(escalation=chosen, others=[s for s in open_escalations if s.id != chosen.id])
 
 
 def health_trend(
@@ -169,13 +112,6 @@ def _customer(row: Mapping[str, Any], now: datetime) -> Customer:
     )
 
 
-def _fetch_signal(conn: Conn, signal_id: str) -> RiskSignal:
-    row = conn.execute(f"SELECT {_SIGNAL_COLUMNS} FROM risk_signals WHERE id = %s", (signal_id,)).fetchone()
-    if row is None:
-        raise NotFound(f"risk signal '{signal_id}' not found")
-    return _build(RiskSignal, row)
-
-
 def _fetch_customer(conn: Conn, customer_id: str, now: datetime) -> tuple[Customer, Vendor, str, dict[str, Any]]:
     row = conn.execute(
         "SELECT c.*, v.name AS vendor_name, v.email_domain AS vendor_email_domain"
@@ -207,7 +143,7 @@ def _fetch_health(conn: Conn, customer_id: str, since: datetime) -> list[HealthP
 def _fetch_signals(conn: Conn, customer_id: str, since: datetime) -> list[RiskSignal]:
     """The customer's open signals and every signal detected since `since`, newest first."""
     rows = conn.execute(
-        f"SELECT {_SIGNAL_COLUMNS} FROM risk_signals"
+        f"SELECT {SIGNAL_COLUMNS} FROM risk_signals"
         " WHERE customer_id = %s AND (status = 'open' OR detected_at >= %s) ORDER BY detected_at DESC, id",
         (customer_id, since),
     ).fetchall()
@@ -283,23 +219,13 @@ def _prior(signal: RiskSignal) -> PriorEscalation:
     return _build(PriorEscalation, signal.model_dump(), response_minutes=minutes)
 
 
-def _reachable_signal(conn: Conn, signal_id: str, actor: StaffMember | None) -> RiskSignal:
-    """The signal, when `actor` (if any) reaches its customer; else the NotFound of a missing signal."""
-    signal = _fetch_signal(conn, signal_id)
-    if actor is not None:
-        team = customer_team(conn, customer_id=signal.customer_id)
-        if team is None or not may_reach(actor, team):
-            raise NotFound(f"risk signal '{signal_id}' not found")
-    return signal
-
-
 def _gather(
-    conn: Conn, *, customer: str | None, signal_id: str | None, actor_id: str | None, now: datetime
+    conn: Conn, *, customer: str | None, signal_id: str | None, actor: Actor, now: datetime
 ) -> EscalationContext:
     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL TIME ZONE 'UTC'")
-    actor = require_staff(conn, staff_id=actor_id) if actor_id is not None else None
-    explicit = _reachable_signal(conn, signal_id, actor) if signal_id is not None else None
-    customer_id = explicit.customer_id if explicit else resolve_customer_on(conn, query=customer or "", actor=actor).id
+    staff = acting_staff(conn, actor)
+    explicit = reachable_signal(conn, signal_id, staff) if signal_id is not None else None
+    customer_id = explicit.customer_id if explicit else resolve_customer_on(conn, query=customer or "", actor=staff).id
     account, vendor, csm_id, team_ids = _fetch_customer(conn, customer_id, now)
     prior_since = now - timedelta(days=PRIOR_ESCALATION_DAYS)
     signals = _fetch_signals(conn, customer_id, prior_since)
@@ -339,7 +265,7 @@ def _gather(
     prior_escalations = [
         _prior(s)
         for s in signals
-        if _is_escalation(s) and s.id != chosen.id and prior_since <= s.detected_at <= chosen.detected_at
+        if is_escalation(s) and s.id != chosen.id and prior_since <= s.detected_at <= chosen.detected_at
     ]
     return EscalationContext(
         gathered_at=now,
@@ -351,7 +277,7 @@ def _gather(
         ticket=ticket,
         reply_to=_communication(reply_row, contacts_by_id) if reply_row and reply_row["channel"] == "email" else None,
         recent_communications=[_communication(r, contacts_by_id) for r in communications if r["at"] >= recent_since],
-        related_signals=[s for s in signals if not _is_escalation(s) and s.status == "open"],
+        related_signals=[s for s in signals if not is_escalation(s) and s.status == "open"],
         prior_escalations=prior_escalations,
         other_open_escalations=selection.others,
         save_plays=[
@@ -373,9 +299,9 @@ def _gather(
 def gather_context(
     store: Store,
     *,
+    actor: Actor,
     customer: str | None = None,
     signal_id: str | None = None,
-    actor_id: str | None = None,
     now: datetime | None = None,
 ) -> EscalationContext:
     """Everything Step 1 needs about one escalation, read from one database snapshot.
@@ -385,24 +311,32 @@ def gather_context(
 
     Args:
         store: The database.
+        actor: Who asks; customers a staff member may not reach are treated as nonexistent (never
+            matched, listed or suggested).
         customer: What the CSM typed to name the customer.
         signal_id: An explicit risk signal id (overrides the choice).
-        actor_id: Who asks; when given, customers they may not reach are treated as nonexistent (never
-            matched, listed or suggested). None: every customer (admin and library use).
         now: The moment to compute ages and windows for (default: the current time).
 
     Raises:
         CustomerNotFound / AmbiguousCustomer: `customer` does not name exactly one (reachable) customer.
         NoOpenEscalation: The customer has no open escalation.
-        NotFound: `signal_id` does not exist (or is of a customer `actor_id` may not reach), or
-            `actor_id` is not in the staff directory.
+        NotFound: `signal_id` does not exist (or is of a customer the actor may not reach), or the
+            actor is not in the staff directory.
         NotAnEscalation: `signal_id` is not an escalation signal.
         InvalidRequest: Neither or both of `customer` and `signal_id` given.
     """
+    with store.connection() as conn:
+        return gather_on(conn, actor=actor, customer=customer, signal_id=signal_id, now=now)
+
+
+def gather_on(
+    conn: Conn, *, actor: Actor, customer: str | None = None, signal_id: str | None = None, now: datetime | None = None
+) -> EscalationContext:
+    """`gather_context` on a connection the caller holds (its own read-only transaction on it)."""
     if (customer is None) == (signal_id is None):
         raise InvalidRequest("give exactly one of: a customer, a risk signal id")
     moment = now or datetime.now(timezone.utc)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    with store.transaction() as conn:
-        return _gather(conn, customer=customer, signal_id=signal_id, actor_id=actor_id, now=moment)
+    with conn.transaction():
+        return _gather(conn, customer=customer, signal_id=signal_id, actor=actor, now=moment)

@@ -38,7 +38,8 @@ from ...store.responses import (
     staff_member,
     utcnow,
 )
-from ..policy import ApprovalPolicy
+from ..drafting.gate import require_sendable
+from ..policy import ApprovalPolicy, EmailPolicy
 from .expedite import expedite_refusal
 from .notices import NotificationKind, NotificationView, deliver_notifications, mail_variables, record_notification
 
@@ -254,6 +255,7 @@ def submit_for_approval(store: Store, *, response_id: str, actor_id: str | None 
             raise Refused(f"response {response_id} is {row['status']}; only a drafted response is submitted")
         if not addresses(row["to_addrs"]):
             raise Refused(f"response {response_id} has no To recipient; choose a contact with edit --to first")
+        require_sendable(conn, row, policy=EmailPolicy())
         _, notify = request_approval(conn, row=row, actor=actor, urgent=urgent, policy=policy, now=at)
     deliver_notifications(store, ids=notify, mailer=mailer, now=at)
     return approval_status(store, response_id=response_id)

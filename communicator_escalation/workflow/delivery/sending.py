@@ -54,6 +54,8 @@ from ...store.responses import (
     set_status,
     utcnow,
 )
+from ..drafting.gate import require_sendable
+from ..drafting.voices import person_name
 from ..policy import Policy
 from .approval import ApprovalView, approval_status, request_approval
 from .notices import deliver_notifications
@@ -81,6 +83,9 @@ class SendOutcome(BaseModel):
     sla: SlaAtSend | None = Field(default=None, description="SLA state at send time.")
     attempts: int = Field(default=0, description="Delivery attempts made so far (all sends of this response).")
     last_error: str | None = Field(default=None, description="Last delivery error.")
+    new_thread: bool = Field(
+        default=False, description="Sent as a new message (still In-Reply-To) because the provider did not thread it."
+    )
     in_flight: InFlight | None = Field(
         default=None, description="The attempt holding the response (sending): since when, and when it becomes reclaimable."
     )
@@ -103,6 +108,7 @@ def _outcome(store: Store, response_id: str, outcome: Outcome, now: datetime | N
         sla=SlaAtSend(**row["sla_at_send"]) if row["sla_at_send"] else None,
         attempts=row["attempts"],
         last_error=row["last_error"],
+        new_thread=bool(row["thread_id"] and row["sent_thread_id"] and row["sent_thread_id"] != row["thread_id"]),
         in_flight=running[0] if running else None,
     )
 
@@ -113,8 +119,8 @@ def _outgoing(conn: Conn, row: Row) -> OutgoingEmail:
     to, cc = addresses(row["to_addrs"]), addresses(row["cc_addrs"])
     known = display_names(conn, to + cc)
 
-    def mailbox(email: str) -> Address:
-        return Address(name=known.get(email.casefold(), (None,))[0], email=email)
+    def mailbox(email: str) -> Address:  # a display name only when it reads as a name (contact fields are free text)
+        return Address(name=person_name(known.get(email.casefold(), (None,))[0]), email=email)
 
     message_id = row["message_id"] or make_message_id(  # one Message-ID per response, for every attempt
         domain=sender.email.rpartition("@")[2], token=_TOKEN_UNSAFE.sub("-", f"esc-{row['id']}")
@@ -241,6 +247,7 @@ def _claim(store: Store, *, response_id: str, actor_id: str | None, urgent: bool
             raise Refused(f"response {response_id} was rejected; edit it to ask for a new approval")
         if not addresses(row["to_addrs"]):
             raise Refused(f"response {response_id} has no To recipient; choose a contact with edit --to first")
+        require_sendable(conn, row, policy=policy.email)  # the final content, before any approval or send
         email = _outgoing(conn, row)
         build_message(email)  # refuse header injection and bad addresses before anything else happens
         notices: list[int] = []
@@ -285,6 +292,7 @@ def send_response(store: Store, *, response_id: str, mailer: Mailer, actor_id: s
         AlreadyAnswered: The escalation was already answered by another email, or another response
             of it is being sent; nothing is sent and the response keeps its state.
         Refused: Rejected, no To, no valid approval, actor without access.
+        SendBlocked: A blocking review note stands on the final content (nothing queued or sent).
         InvalidHeaderError: The message would carry an injected or malformed header.
     """
     policy = policy or Policy()

@@ -13,7 +13,8 @@ from typing import Any, Literal
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, Field
 
-from ...auth.access import require_staff, visible_customer_ids
+from ...auth.access import acting_staff, visible_customer_ids
+from ...auth.actor import Actor
 from ...mail.base import SendReceipt
 from ...store import Store
 from ...store.responses import RESPONSE_ENTITY, Conn, Row, addresses, audit
@@ -83,9 +84,9 @@ def record_sent(conn: Conn, *, row: Row, receipt: SendReceipt, sent_at: datetime
     sla = sla_at_send(row, sent_at=sent_at, policy=policy)
     updated = conn.execute(
         "UPDATE escalation_responses SET status = 'sent', sent_at = %s, email_id = %s, response_minutes = %s,"
-        " sla_at_send = %s, last_error = NULL, updated_at = %s WHERE id = %s AND status <> 'sent'"
-        " RETURNING id",
-        (sent_at, receipt.email_id, minutes, Jsonb(sla.model_dump(mode="json")), sent_at, row["id"]),
+        " sla_at_send = %s, sent_thread_id = %s, last_error = NULL, updated_at = %s"
+        " WHERE id = %s AND status <> 'sent' RETURNING id",
+        (sent_at, receipt.email_id, minutes, Jsonb(sla.model_dump(mode="json")), receipt.thread_id, sent_at, row["id"]),
     ).fetchone()
     if updated is None:
         return False
@@ -94,10 +95,12 @@ def record_sent(conn: Conn, *, row: Row, receipt: SendReceipt, sent_at: datetime
         " WHERE id = %s AND response_sent_at IS NULL",
         (sent_at, receipt.email_id, row["risk_signal_id"]),
     )
+    new_thread = bool(row["thread_id"] and receipt.thread_id and receipt.thread_id != row["thread_id"])
     audit(conn, actor=actor, entity=RESPONSE_ENTITY, entity_id=row["id"], action="sent", now=sent_at,
           detail={"from": row["status"], "to": "sent", "email_id": receipt.email_id,
                   "message_id": receipt.message_id, "transport": receipt.transport,
-                  "response_minutes": minutes, "sla": sla.model_dump(mode="json"), **(detail or {})})
+                  "response_minutes": minutes, "sla": sla.model_dump(mode="json"),
+                  "thread_id": receipt.thread_id, "new_thread": new_thread, **(detail or {})})
     row["status"] = "sent"
     return True
 
@@ -110,31 +113,29 @@ def _summary(row: dict[str, Any]) -> ResponseSummary:
     )
 
 
-def list_responses(
-    store: Store, *, customer: str | None = None, actor_id: str | None = None
-) -> list[ResponseSummary]:
+def list_responses(store: Store, *, actor: Actor, customer: str | None = None) -> list[ResponseSummary]:
     """Responses, newest first, optionally of one customer (id or name as a CSM types it).
 
     Args:
         store: The database.
+        actor: Who asks; a staff member sees only responses of customers they may reach, and
+            `customer` is resolved among those customers only.
         customer: What the CSM typed to name the customer (None: every customer).
-        actor_id: Who asks; when given, only responses of customers they may reach are listed and
-            `customer` is resolved among those customers only (None: every customer).
 
     Raises:
         CustomerNotFound, AmbiguousCustomer: `customer` does not name exactly one (reachable) customer.
-        NotFound: `actor_id` is not in the staff directory.
+        NotFound: The actor is not in the staff directory.
     """
     with store.connection() as conn:
-        actor = require_staff(conn, staff_id=actor_id) if actor_id is not None else None
+        staff = acting_staff(conn, actor)
         clauses: list[str] = []
         params: list[Any] = []
         if customer is not None:
             clauses.append("r.customer_id = %s")
-            params.append(resolve_customer_on(conn, query=customer, actor=actor).id)
-        elif actor is not None:
+            params.append(resolve_customer_on(conn, query=customer, actor=staff).id)
+        elif staff is not None:
             clauses.append("r.customer_id = ANY(%s)")
-            params.append(sorted(visible_customer_ids(conn, actor=actor)))
+            params.append(sorted(visible_customer_ids(conn, actor=staff)))
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         rows = conn.execute(
             "SELECT r.*, c.name AS customer_name, s.severity, a.status AS approval_status, a.decided_by"

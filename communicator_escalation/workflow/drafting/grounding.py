@@ -1,7 +1,9 @@
 """The grounding check: an LLM rewrite may change wording, never facts.
 
 Every person name, email address, phone number, money amount, ticket or invoice id, date, time and
-duration in the rewrite must appear in the context or in the template draft; the rewrite must keep
+duration in the rewrite's own voice (outside the customer's quoted words) must come from a trusted
+source: the staff directory and structured fields (`TrustedFacts`) or the template draft's own voice.
+A value only the customer wrote is ungrounded, and a quote must be one the template made; the rewrite must keep
 the computed timeline times, every placeholder, the sender's signature facts and the salutation's
 recipient; and it must not add a commitment (refund, credit, ...) or a claim about data exposure that
 the template does not make. The rewrite cannot change recipients at all: its schema has no address
@@ -17,9 +19,9 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import BaseModel, Field
 
-from ...models import EscalationContext, Milestone
+from ...models import Milestone, TrustedFacts
 
-__all__ = ["EmailText", "check_grounding", "context_text", "find_ids", "find_money"]
+__all__ = ["EmailText", "check_grounding", "find_emails", "find_ids", "find_money", "phones_in", "unknown_phones"]
 
 
 class EmailText(BaseModel):
@@ -107,14 +109,25 @@ _COMMON_WORDS = frozenset(
 _SENTENCE_ENDS = ".!?:\n•*-–\"“("
 
 
-def context_text(ctx: EscalationContext) -> str:
-    """Every value of the context as one text, the source facts may be taken from."""
-    return json.dumps(ctx.model_dump(mode="json"), ensure_ascii=False)
-
-
 def find_money(text: str) -> list[str]:
     """Money amounts as written, e.g. ``$24,000`` or ``1,200 EUR``."""
     return [match.group(0).strip() for match in _MONEY.finditer(text)]
+
+
+def find_emails(text: str) -> list[str]:
+    """Email addresses as written."""
+    return _EMAIL.findall(text)
+
+
+def phones_in(text: str) -> set[str]:
+    """Phone numbers in `text` (email addresses ignored), as digit strings."""
+    return _phones(_EMAIL.sub(" ", text))
+
+
+def unknown_phones(text: str, known: list[str]) -> list[str]:
+    """Phone numbers of `text` that are none of `known` (compared by their digits)."""
+    digits = {re.sub(r"\D", "", k.replace("(0)", "")) for k in known}
+    return sorted(p for p in phones_in(text) if not _phone_known(p, digits))
 
 
 def find_ids(text: str) -> list[str]:
@@ -239,7 +252,7 @@ def check_grounding(
     *,
     rewrite: EmailText,
     template: EmailText,
-    ctx: EscalationContext,
+    facts: TrustedFacts,
     timeline: list[Milestone],
     recipient_first_name: str | None = None,
 ) -> list[str]:
@@ -248,13 +261,18 @@ def check_grounding(
     Args:
         rewrite: The LLM's subject and body.
         template: The template draft it rewrote.
-        ctx: The escalation context (the facts a draft may use).
+        facts: The trusted facts of the context (directory, structured fields, policy).
         timeline: The computed milestones; their due texts must survive verbatim.
         recipient_first_name: The first name the template greets; the rewrite must greet the same person.
     """
-    source = f"{context_text(ctx)}\n{template.subject}\n{template.body}"
-    text = f"{rewrite.subject}\n{rewrite.body}"
-    problems: list[str] = []
+    from .voices import split_voices  # voices reads money amounts from here
+
+    template_voice, template_quotes = split_voices(template.body)
+    rewrite_voice, rewrite_quotes = split_voices(rewrite.body)
+    source = f"{facts.model_dump_json()}\n{template.subject}\n{template_voice}"
+    text = f"{rewrite.subject}\n{rewrite_voice}"
+    problems: list[str] = [f'quotes words the template does not: "{q}"' for q in rewrite_quotes
+                           if not any(q.strip(" .…") in t for t in template_quotes)]
 
     known_emails = {e.casefold() for e in _EMAIL.findall(source)}
     problems += [f"new email address {e}" for e in _EMAIL.findall(text) if e.casefold() not in known_emails]
@@ -280,19 +298,19 @@ def check_grounding(
 
     problems += [f"unknown name '{n}'" for n in _unknown_names(text_wo_emails, _vocabulary(source))]
 
-    template_commitments = {c.casefold()[:6] for c in _COMMITMENT.findall(template.body)}
+    template_commitments = {c.casefold()[:6] for c in _COMMITMENT.findall(template_voice)}
     problems += [
         f"adds a commitment the data does not support: '{c}'"
         for c in dict.fromkeys(m.lower() for m in _COMMITMENT.findall(text))
         if c[:6] not in template_commitments
     ]
-    if not _EXPOSURE_CLAIM.search(template.body):
+    if not _EXPOSURE_CLAIM.search(template_voice):
         problems += [f"claims something the investigation has not established: '{m.group(0)}'"
                      for m in _EXPOSURE_CLAIM.finditer(text)]
 
     problems += [f"drops the timeline time '{due}'" for due in _missing([m.due_text for m in timeline], rewrite.body)]
     problems += [f"drops the placeholder {p}" for p in _missing(_PLACEHOLDER.findall(template.body), rewrite.body)]
-    kept_facts = [*find_ids(template.body), *find_money(template.body), *_EMAIL.findall(template.body)]
+    kept_facts = [*find_ids(template_voice), *find_money(template_voice), *_EMAIL.findall(template_voice)]
     problems += [f"drops the fact '{fact}'" for fact in _missing(dict.fromkeys(kept_facts), rewrite.body)]
     template_phones = _phones(_EMAIL.sub(" ", template.body))
     rewrite_phones = _phones(text_wo_emails)

@@ -1,4 +1,7 @@
-"""Drafted responses in the store: the one function every front door calls to draft, and saving."""
+"""Drafted responses in the store: compose and save a draft, read it back, cancel it.
+
+The doors draft through `open_or_create_draft` (open.py), which takes the per-signal lock and calls
+`compose_and_save` on the connection it holds."""
 
 from __future__ import annotations
 
@@ -8,13 +11,15 @@ from typing import TYPE_CHECKING
 
 from psycopg.types.json import Jsonb
 
-from ...auth.access import require_response_access
+from ...auth.access import require_response_access, require_response_reach
+from ...auth.actor import Actor
 from ...errors import NotFound
 from ...models import Draft, DraftEmail
 from ...store import Store
 from ...store.responses import (
     APPROVAL_ENTITY,
     RESPONSE_ENTITY,
+    Conn,
     addresses,
     audit,
     load_response,
@@ -23,7 +28,7 @@ from ...store.responses import (
     set_status,
     utcnow,
 )
-from ..context.gather import gather_context
+from ..context.gather import gather_on
 from ..policy import Policy
 from ..strategy.ccs import suggest_ccs
 from ..strategy.pick import pick_strategy
@@ -32,13 +37,14 @@ from .compose import draft_email
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-__all__ = ["cancel_response", "create_response", "load_draft", "save_draft"]
+__all__ = ["cancel_response", "compose_and_save", "load_draft", "load_draft_on", "save_draft_on"]
 
 _CANCELLABLE = ("drafted", "pending_approval", "approved")
 
 
-def save_draft(store: Store, draft: Draft, *, actor: str, now: datetime | None = None) -> Draft:
-    """Insert `draft` as an `escalation_responses` row in state `drafted`, audited with `actor`.
+def save_draft_on(conn: Conn, draft: Draft, *, actor: str, now: datetime | None = None) -> Draft:
+    """Insert `draft` as an `escalation_responses` row in state `drafted`, audited with `actor` (one
+    transaction on `conn`).
 
     The row keeps To, CC, subject, body and threading in columns and the whole Draft JSON in
     `draft`; the sender is the account's CSM.
@@ -52,7 +58,7 @@ def save_draft(store: Store, draft: Draft, *, actor: str, now: datetime | None =
     moment = utcnow(now)
     saved = draft.model_copy(update={"response_id": f"resp-{uuid.uuid4().hex[:12]}"})
     email = saved.email
-    with store.transaction() as conn:
+    with conn.transaction():
         inserted = conn.execute(
             "INSERT INTO escalation_responses (id, risk_signal_id, customer_id, status, sender_id, to_addrs, cc_addrs,"
             " subject, body, in_reply_to, thread_id, draft, created_by, created_at, updated_at)"
@@ -94,50 +100,42 @@ def save_draft(store: Store, draft: Draft, *, actor: str, now: datetime | None =
     return saved
 
 
-def create_response(
-    store: Store,
+def compose_and_save(
+    conn: Conn,
     *,
-    customer: str | None = None,
-    signal_id: str | None = None,
+    actor: Actor,
+    signal_id: str,
     policy: Policy,
     llm: BaseChatModel | None = None,
     instructions: str | None = None,
-    actor: str | None = None,
     now: datetime | None = None,
 ) -> Draft:
-    """Draft and save the response to a customer's escalation: gather, strategy, CCs, draft, save.
-
-    The CLI, the API and the agent's tool all call this.
+    """Draft and save the response to one escalation on `conn`: gather, strategy, CCs, draft, save.
 
     Args:
-        store: The database.
-        customer: What the CSM typed to name the customer (or give `signal_id`).
-        signal_id: A specific escalation signal.
+        conn: The connection the caller holds (with the signal's lock: see `open_or_create_draft`).
+        actor: Who drafts; recorded in the audit log (the account's CSM when no staff member acts).
+        signal_id: The escalation to answer (already resolved and access-checked by the caller).
         policy: SLA and relationship policy.
         llm: Optional chat model for the grounded rewrite.
         instructions: Free-text CSM guidance; only ever shapes the rewrite's tone (recorded otherwise).
-        actor: Who drafts, for the audit log; defaults to the account's CSM.
         now: The moment to compute the SLA clock for (default: now).
-
-    Raises:
-        CustomerNotFound, AmbiguousCustomer, NoOpenEscalation, NotFound, NotAnEscalation, InvalidRequest.
     """
-    ctx = gather_context(store, customer=customer, signal_id=signal_id, now=now)
+    ctx = gather_on(conn, actor=actor, signal_id=signal_id, now=now)
     strategy = pick_strategy(ctx, policy, now=ctx.gathered_at)
     ccs = suggest_ccs(ctx, strategy, policy=policy)
-    draft = draft_email(ctx, strategy, ccs, llm=llm, instructions=instructions, now=ctx.gathered_at)
-    who = actor or (ctx.team.csm.id if ctx.team.csm else "system")
-    return save_draft(store, draft, actor=who, now=ctx.gathered_at)
+    draft = draft_email(ctx, strategy, ccs, llm=llm, instructions=instructions, now=ctx.gathered_at, policy=policy)
+    who = actor.audit_id(ctx.team.csm.id if ctx.team.csm else None)
+    return save_draft_on(conn, draft, actor=who, now=ctx.gathered_at)
 
 
-def load_draft(store: Store, *, response_id: str) -> Draft:
+def load_draft_on(conn: Conn, *, response_id: str) -> Draft:
     """The stored draft with its current To, CC, subject, body and threading (edits included).
 
     Raises:
         NotFound: No response with that id.
     """
-    with store.connection() as conn:
-        row = load_response(conn, response_id)
+    row = load_response(conn, response_id)
     draft = Draft.model_validate(row["draft"])
     email = DraftEmail(
         to=addresses(row["to_addrs"]),
@@ -150,9 +148,18 @@ def load_draft(store: Store, *, response_id: str) -> Draft:
     return draft.model_copy(update={"response_id": response_id, "email": email})
 
 
-def cancel_response(
-    store: Store, *, response_id: str, actor_id: str | None = None, now: datetime | None = None
-) -> None:
+def load_draft(store: Store, *, response_id: str, actor: Actor) -> Draft:
+    """The stored draft as `load_draft_on` reads it, for an actor who reaches its customer.
+
+    Raises:
+        NotFound: No response with that id, one of a customer the actor may not reach, or an unknown actor.
+    """
+    with store.connection() as conn:
+        require_response_reach(conn, actor=actor, response_id=response_id)
+        return load_draft_on(conn, response_id=response_id)
+
+
+def cancel_response(store: Store, *, response_id: str, actor: Actor, now: datetime | None = None) -> None:
     """Withdraw a response that has not been sent: state `rejected`, open approvals voided, audited.
 
     Raises:
@@ -162,15 +169,15 @@ def cancel_response(
     moment = utcnow(now)
     with store.transaction() as conn:
         row = load_response(conn, response_id, lock=True)
-        actor = resolve_actor(conn, row, actor_id)
-        require_response_access(conn, actor=actor, response_id=response_id)
+        staff = resolve_actor(conn, row, actor.staff_id)
+        require_response_access(conn, actor=staff, response_id=response_id)
         require_status(row, _CANCELLABLE, "cancel")
         voided = conn.execute(
             "UPDATE approval_requests SET status = 'void', decided_by = %s, decided_at = %s,"
             " reason = 'response cancelled' WHERE response_id = %s AND status IN ('pending', 'approved') RETURNING id",
-            (actor.id, moment, response_id),
+            (staff.id, moment, response_id),
         ).fetchall()
         for approval in voided:
-            audit(conn, actor=actor.id, entity=APPROVAL_ENTITY, entity_id=approval["id"], action="void",
+            audit(conn, actor=staff.id, entity=APPROVAL_ENTITY, entity_id=approval["id"], action="void",
                   detail={"reason": f"response {response_id} cancelled"}, now=moment)
-        set_status(conn, row, "rejected", actor=actor.id, now=moment, action="cancelled")
+        set_status(conn, row, "rejected", actor=staff.id, now=moment, action="cancelled")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from ...models import EscalationContext, Strategy
+from ...models import EscalationContext, Strategy, TrustedFacts
 from ...rendering import render
 from .grounding import EmailText, check_grounding
 
@@ -92,6 +92,7 @@ def rewrite_email(
     keep_subject: bool,
     recipient_first_name: str | None,
     recipient_name: str | None,
+    facts: TrustedFacts,
     instructions: str | None = None,
 ) -> RewriteOutcome:
     """Ask `llm` once for a rewrite of `template` and keep it only if it passes the grounding check.
@@ -113,7 +114,7 @@ def rewrite_email(
         body=rewrite.body.strip(),
     )
     problems = check_grounding(
-        rewrite=rewrite, template=template, ctx=ctx, timeline=[*strategy.timeline, strategy.next_update],
+        rewrite=rewrite, template=template, facts=facts, timeline=[*strategy.timeline, strategy.next_update],
         recipient_first_name=recipient_first_name,
     )
     return RewriteOutcome(email=None if problems else rewrite, problems=problems)

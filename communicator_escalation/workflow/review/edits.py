@@ -14,9 +14,10 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, Field
 
-from ...auth.access import require_response_access
-from ...errors import Refused
-from ...models import StaffMember
+from ...auth.access import require_response_access, require_response_reach
+from ...auth.actor import Actor
+from ...errors import InvalidRequest, NotFound, Refused
+from ...models import EscalationContext, StaffMember
 from ...store import Store
 from ...store.responses import (
     APPROVAL_ENTITY,
@@ -34,6 +35,9 @@ from ...store.responses import (
     set_status,
     utcnow,
 )
+from ..context.gather import gather_on
+from ..policy import Policy
+from .readdress import readdressed
 from .recipients import BAD_HEADER_CHARS, resolve_contact, resolve_staff
 
 __all__ = [
@@ -45,6 +49,7 @@ __all__ = [
     "edit_response",
     "get_response",
     "remove_cc",
+    "revise_response",
 ]
 
 EDITABLE_STATES = ("drafted", "pending_approval", "approved", "failed", "rejected")
@@ -106,22 +111,23 @@ def _view(conn: Conn, row: Row) -> ResponseView:
     )
 
 
-def get_response(store: Store, *, response_id: str) -> ResponseView:
+def get_response(store: Store, *, response_id: str, actor: Actor) -> ResponseView:
     """The response as it stands now.
 
     Raises:
-        NotFound: No such response.
+        NotFound: No such response, one of a customer the actor may not reach, or an unknown actor.
     """
     with store.connection() as conn:
+        require_response_reach(conn, actor=actor, response_id=response_id)
         return _view(conn, load_response(conn, response_id))
 
 
-def _begin(conn: Conn, *, response_id: str, actor_id: str | None, doing: str) -> tuple[Row, StaffMember]:
+def _begin(conn: Conn, *, response_id: str, actor: Actor, doing: str) -> tuple[Row, StaffMember]:
     row = load_response(conn, response_id, lock=True)
-    actor = resolve_actor(conn, row, actor_id)
-    require_response_access(conn, actor=actor, response_id=response_id)
+    staff = resolve_actor(conn, row, actor.staff_id)
+    require_response_access(conn, actor=staff, response_id=response_id)
     require_status(row, EDITABLE_STATES, doing)
-    return row, actor
+    return row, staff
 
 
 def _commit_change(conn: Conn, row: Row, actor: StaffMember, *, action: str, detail: dict[str, Any],
@@ -161,7 +167,32 @@ def _check_text(value: str, *, field: str, header: bool) -> str:
     return value
 
 
-def edit_response(store: Store, *, response_id: str, actor_id: str | None = None, subject: str | None = None,
+def _edit_on(conn: Conn, *, response_id: str, actor: Actor, subject: str | None, body: str | None,
+             replace: tuple[str, str] | None, at: datetime) -> ResponseView:
+    row, staff = _begin(conn, response_id=response_id, actor=actor, doing="edit")
+    before = {"subject": row["subject"], "body": row["body"]}
+    if subject is not None:
+        row["subject"] = _check_text(subject, field="subject", header=True)
+    if body is not None:
+        row["body"] = _check_text(body, field="body", header=False)
+    detail: dict[str, Any] = {}
+    if replace is not None:
+        old, new = replace
+        count = row["subject"].count(old) + row["body"].count(old) if old else 0
+        if not count:
+            raise Refused(f"'{old}' does not occur in the subject or body")
+        row["subject"] = _check_text(row["subject"].replace(old, new), field="subject", header=True)
+        row["body"] = _check_text(row["body"].replace(old, new), field="body", header=False)
+        detail["replaced"] = {"old": old, "new": new, "occurrences": count}
+    changed = [f for f in ("subject", "body") if row[f] != before[f]]
+    if not changed:
+        return _view(conn, row)
+    detail.update({"fields": changed, **{f"previous_{f}": before[f] for f in changed}})
+    _commit_change(conn, row, staff, action="edited", detail=detail, now=at)
+    return _view(conn, load_response(conn, response_id))
+
+
+def edit_response(store: Store, *, response_id: str, actor: Actor, subject: str | None = None,
                   body: str | None = None, replace: tuple[str, str] | None = None,
                   now: datetime | None = None) -> ResponseView:
     """Change the subject and/or body, or replace a piece of text in both.
@@ -169,10 +200,11 @@ def edit_response(store: Store, *, response_id: str, actor_id: str | None = None
     Args:
         store: The database.
         response_id: The response to edit.
-        actor_id: Staff id of who edits; default the account's CSM.
+        actor: Who edits (a staff member, or the account's CSM).
         subject: New subject (one line).
         body: New plain-text body.
         replace: (old, new): replace every occurrence of `old` in the subject and body.
+        policy: The policy a re-drafted body follows when To changes (default policy if omitted).
         now: Clock override.
 
     Raises:
@@ -180,33 +212,12 @@ def edit_response(store: Store, *, response_id: str, actor_id: str | None = None
     """
     if subject is None and body is None and replace is None:
         raise Refused("nothing to edit: give a subject, a body or a replacement")
-    at = utcnow(now)
     with store.transaction() as conn:
-        row, actor = _begin(conn, response_id=response_id, actor_id=actor_id,
-                            doing="edit")
-        before = {"subject": row["subject"], "body": row["body"]}
-        if subject is not None:
-            row["subject"] = _check_text(subject, field="subject", header=True)
-        if body is not None:
-            row["body"] = _check_text(body, field="body", header=False)
-        detail: dict[str, Any] = {}
-        if replace is not None:
-            old, new = replace
-            count = row["subject"].count(old) + row["body"].count(old) if old else 0
-            if not count:
-                raise Refused(f"'{old}' does not occur in the subject or body")
-            row["subject"] = _check_text(row["subject"].replace(old, new), field="subject", header=True)
-            row["body"] = _check_text(row["body"].replace(old, new), field="body", header=False)
-            detail["replaced"] = {"old": old, "new": new, "occurrences": count}
-        changed = [f for f in ("subject", "body") if row[f] != before[f]]
-        if not changed:
-            return _view(conn, row)
-        detail.update({"fields": changed, **{f"previous_{f}": before[f] for f in changed}})
-        _commit_change(conn, row, actor, action="edited", detail=detail, now=at)
-        return _view(conn, load_response(conn, response_id))
+        return _edit_on(conn, response_id=response_id, actor=actor, subject=subject, body=body, replace=replace,
+                        at=utcnow(now))
 
 
-def add_cc(store: Store, *, response_id: str, who: str, actor_id: str | None = None, now: datetime | None = None) -> ResponseView:
+def add_cc(store: Store, *, response_id: str, who: str, actor: Actor, now: datetime | None = None) -> ResponseView:
     """CC a staff member (by id, email, name or role word); already CC'd is a no-op.
 
     Raises:
@@ -214,21 +225,20 @@ def add_cc(store: Store, *, response_id: str, who: str, actor_id: str | None = N
     """
     at = utcnow(now)
     with store.transaction() as conn:
-        row, actor = _begin(conn, response_id=response_id, actor_id=actor_id,
-                            doing="change CCs")
-        member = resolve_staff(conn, row=row, actor=actor, who=who)
+        row, staff = _begin(conn, response_id=response_id, actor=actor, doing="change CCs")
+        member = resolve_staff(conn, row=row, actor=staff, who=who)
         if member.id == sender_of(conn, row).id:
             raise Refused(f"{member.name} is the sender of this response; no need to CC them")
         cc = addresses(row["cc_addrs"])
         if member.email.casefold() in {a.casefold() for a in cc}:
             return _view(conn, row)
         row["cc_addrs"] = [*cc, member.email]
-        _commit_change(conn, row, actor, action="cc_added", now=at,
+        _commit_change(conn, row, staff, action="cc_added", now=at,
                        detail={"staff_id": member.id, "email": member.email, "asked_for": who})
         return _view(conn, load_response(conn, response_id))
 
 
-def remove_cc(store: Store, *, response_id: str, who: str, actor_id: str | None = None, now: datetime | None = None) -> ResponseView:
+def remove_cc(store: Store, *, response_id: str, who: str, actor: Actor, now: datetime | None = None) -> ResponseView:
     """Remove a CC, named as for `add_cc` or by the address on the response.
 
     Raises:
@@ -236,38 +246,98 @@ def remove_cc(store: Store, *, response_id: str, who: str, actor_id: str | None 
     """
     at = utcnow(now)
     with store.transaction() as conn:
-        row, actor = _begin(conn, response_id=response_id, actor_id=actor_id,
-                            doing="change CCs")
+        row, staff = _begin(conn, response_id=response_id, actor=actor, doing="change CCs")
         cc = addresses(row["cc_addrs"])
         target = who.strip().casefold()
         if target not in {a.casefold() for a in cc}:
-            member = resolve_staff(conn, row=row, actor=actor, who=who)
+            member = resolve_staff(conn, row=row, actor=staff, who=who)
             target = member.email.casefold()
             if target not in {a.casefold() for a in cc}:
                 raise Refused(f"{member.name} <{member.email}> is not on CC")
         row["cc_addrs"] = [a for a in cc if a.casefold() != target]
-        _commit_change(conn, row, actor, action="cc_removed", now=at,
+        _commit_change(conn, row, staff, action="cc_removed", now=at,
                        detail={"email": target, "asked_for": who})
         return _view(conn, load_response(conn, response_id))
 
 
-def change_recipient(store: Store, *, response_id: str, contact: str, actor_id: str | None = None,
+def _recipient_on(conn: Conn, *, response_id: str, contact: str, actor: Actor, ctx: EscalationContext,
+                  policy: Policy, at: datetime) -> ResponseView:
+    row, staff = _begin(conn, response_id=response_id, actor=actor, doing="change the recipient")
+    found = resolve_contact(conn, row=row, who=contact)
+    previous = addresses(row["to_addrs"])
+    if previous == [found["email"]]:
+        return _view(conn, row)
+    old = display_names(conn, previous).get(previous[0].casefold(), (None,))[0] if previous else None
+    row["body"], draft = readdressed(row, ctx=ctx, contact=found, old_name=old, policy=policy, now=at)
+    row["to_addrs"] = [found["email"]]
+    if draft is not None:
+        conn.execute("UPDATE escalation_responses SET draft = %s WHERE id = %s", (Jsonb(draft.to_json()), row["id"]))
+    _commit_change(conn, row, staff, action="recipient_changed", now=at,
+                   detail={"from": previous, "to": found["email"], "contact_id": found["id"]})
+    return _view(conn, load_response(conn, response_id))
+
+
+def _signal_context(conn: Conn, *, response_id: str, actor: Actor, at: datetime) -> EscalationContext:
+    """The context of the response's escalation, read before the edit's transaction (its own snapshot)."""
+    require_response_reach(conn, actor=actor, response_id=response_id)
+    row = conn.execute("SELECT risk_signal_id FROM escalation_responses WHERE id = %s", (response_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no escalation response '{response_id}'")
+    return gather_on(conn, actor=actor, signal_id=row["risk_signal_id"], now=at)
+
+
+def change_recipient(store: Store, *, response_id: str, contact: str, actor: Actor, policy: Policy | None = None,
                      now: datetime | None = None) -> ResponseView:
     """Address the response to another contact of the same customer (by id, email or name).
+
+    The draft follows the new person (readdress.py): re-drafted when untouched, its greeting and quote
+    attributions fixed (with a review note) when the CSM edited the body by hand.
 
     Raises:
         Refused: Another customer's contact, staff, an unknown address or person, wrong state or actor.
     """
-    at = utcnow(now)
-    with store.transaction() as conn:
-        row, actor = _begin(conn, response_id=response_id, actor_id=actor_id,
-                            doing="change the recipient")
-        found = resolve_contact(conn, row=row, who=contact)
-        previous = addresses(row["to_addrs"])
-        if previous == [found["email"]]:
-            return _view(conn, row)
-        row["to_addrs"] = [found["email"]]
-        _commit_change(conn, row, actor, action="recipient_changed", now=at,
-                       detail={"from": previous, "to": found["email"], "contact_id": found["id"]})
-        return _view(conn, load_response(conn, response_id))
+    return revise_response(store, response_id=response_id, actor=actor, to=contact, policy=policy, now=now)
 
+
+def revise_response(store: Store, *, response_id: str, actor: Actor, to: str | None = None,
+                    subject: str | None = None, body: str | None = None, replace: tuple[str, str] | None = None,
+                    policy: Policy | None = None, now: datetime | None = None) -> ResponseView:
+    """One review edit as every door offers it: change To (when given), then the subject and body, in
+    one transaction (a refused part changes nothing).
+
+    Args:
+        store: The database.
+        response_id: The response to edit.
+        actor: Who edits (a staff member, or the account's CSM).
+        to: Another contact of the same customer (id, email or name).
+        subject: New subject (one line).
+        body: New plain-text body.
+        replace: (old, new): replace every occurrence of `old` in the subject and body.
+        policy: The policy a re-drafted body follows when To changes (default policy if omitted).
+        now: Clock override.
+
+    Raises:
+        InvalidRequest: Nothing to edit.
+        Refused / NotFound: As `change_recipient` and `edit_response`.
+    """
+    text_change = subject is not None or body is not None or replace is not None
+    if to is None and not text_change:
+        raise InvalidRequest("nothing to edit: give a new To, subject, body or a text replacement")
+    at = utcnow(now)
+    with store.connection() as conn:
+        ctx = _signal_context(conn, response_id=response_id, actor=actor, at=at) if to is not None else None
+        with conn.transaction():
+            return _revise_on(conn, response_id=response_id, actor=actor, to=to, ctx=ctx, policy=policy or Policy(),
+                              subject=subject, body=body, replace=replace, at=at)
+
+
+def _revise_on(conn: Conn, *, response_id: str, actor: Actor, to: str | None, ctx: EscalationContext | None,
+               policy: Policy, subject: str | None, body: str | None, replace: tuple[str, str] | None,
+               at: datetime) -> ResponseView:
+    view = None
+    if to is not None and ctx is not None:
+        view = _recipient_on(conn, response_id=response_id, contact=to, actor=actor, ctx=ctx, policy=policy, at=at)
+    if subject is not None or body is not None or replace is not None:
+        view = _edit_on(conn, response_id=response_id, actor=actor, subject=subject, body=body, replace=replace, at=at)
+    assert view is not None
+    return view

@@ -6,14 +6,24 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from ...models import ReviewNote
 from ...rendering import render
 
-__all__ = ["moment_text", "phrase"]
+__all__ = ["moment_text", "phrase", "review_note"]
+
+_DAYTIME_START, _DAYTIME_END = 7, 21  # a clock time outside these hours is never written to a customer
+# Review-note keys that share one code (the SLA state is one note, whichever words it takes).
+_NOTE_CODES = {"breached": "sla", "due_soon": "sla"}
 
 
 def phrase(template: str, **variables: Any) -> str:
     """Render prompts/strategy/<template>.txt.j2 as one line (whitespace collapsed)."""
     return " ".join(render(f"strategy/{template}.txt.j2", **variables).split())
+
+
+def review_note(note: str, **variables: Any) -> ReviewNote:
+    """An advisory review note rendered from prompts/strategy/review_note.txt.j2 (its code is the key)."""
+    return ReviewNote(kind="advisory", code=_NOTE_CODES.get(note, note), text=phrase("review_note", note=note, **variables))
 
 
 def _zone_name(local: datetime) -> str:
@@ -26,17 +36,19 @@ def moment_text(
     *,
     now: datetime,
     tz: ZoneInfo,
-    kind: Literal["planned", "at", "in_place", "done", "unknown"] = "planned",
+    kind: Literal["planned", "at", "unknown"] = "planned",
 ) -> str:
     """`moment` as the recipient reads it, relative to `now` in `tz`.
 
     E.g. "today by 5:00 PM EST", "tomorrow by 10:00 AM EST", "Monday by 9:00 AM CST",
-    "today at 11:10 AM EST" (kind "at"), "in place since today at 11:10 AM EST";
-    "[confirm: date]" when `moment` is None.
+    "today at 11:10 AM EST" (kind "at"); a past moment outside 07:00-21:00 local is said without its
+    clock time ("earlier today", "yesterday", "on Monday"); "[confirm: date]" when `moment` is None.
     """
     if moment is None:
         return phrase("due_text", kind="unknown")
     local, today = moment.astimezone(tz), now.astimezone(tz).date()
+    if kind == "at" and not _DAYTIME_START <= local.hour < _DAYTIME_END:
+        kind = "on_day"
     days = (local.date() - today).days
     day = {0: "today", 1: "tomorrow", -1: "yesterday"}.get(days, "weekday" if -7 < days < 7 else "date")
     return phrase(

@@ -1,7 +1,9 @@
-"""Immediate action items, built only from facts in the context (ticket events, assignee, save plays).
+"""Immediate action items, built only from structured facts (ticket event kinds and times, the assignee,
+the directory, save plays of a service escalation); ticket event notes are internal and never used.
 
-An owner the type of escalation needs but the data does not name becomes a placeholder such as
-"[confirm: engineering owner]" (`placeholder=True`), never an invented person.
+An owner the type of escalation needs but the data does not name is not invented: the email says
+what the CSM does about it ("Assigning a dedicated support engineer ...") and an advisory review
+note asks the CSM to name the owner, naming the directory's specialist when there is one.
 """
 
 from __future__ import annotations
@@ -9,15 +11,17 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ...models import ActionItem, EscalationContext, EscalationType, Ticket, TicketEvent
-from ._phrases import moment_text, phrase
+from ...models import ActionItem, EscalationContext, EscalationType, ReviewNote, SavePlay, Ticket, TicketEvent
+from ..drafting.voices import screen_clause
+from ._phrases import moment_text, phrase, review_note
 
-__all__ = ["EVENT_KINDS", "build_action_items", "latest_event"]
+__all__ = ["EVENT_KINDS", "build_action_items", "latest_event", "plan_of"]
 
 EVENT_KINDS: tuple[str, ...] = ("engineering_escalated", "workaround_identified", "fix_deployed")
-# Placeholder kind -> the team slot whose directory person the CSM may want to name there.
+# Missing-owner kind -> the team slot whose directory person the CSM may want to name there.
 _DIRECTORY_HINT = {
     "needs_engineering_owner": "engineering_manager",
+    "needs_support_engineer": "support_lead",
     "needs_billing_owner": "billing_specialist",
     "needs_security_owner": "security_officer",
 }
@@ -31,15 +35,18 @@ def latest_event(ticket: Ticket | None, kind: str, *, now: datetime) -> TicketEv
     return max(events, key=lambda event: event.at, default=None)
 
 
-def _item(
-    kind: str, *, source: str, owner_id: str | None = None, placeholder: bool = False, **facts: object
-) -> ActionItem:
-    text = phrase("action_item", kind=kind, **facts)
-    return ActionItem(text=text, kind=source, owner_id=owner_id, placeholder=placeholder)
+def _item(kind: str, *, source: str, owner_id: str | None = None, **facts: object) -> ActionItem:
+    return ActionItem(text=phrase("action_item", kind=kind, **facts), kind=source, owner_id=owner_id)
+
+
+def plan_of(play: SavePlay) -> tuple[str | None, list[str]]:
+    """A save play's title and steps that pass the screen for the CSM's voice (our own plan, so imperatives pass)."""
+    steps = [step for action in play.actions if (step := screen_clause(action, imperatives=True))]
+    return screen_clause(play.title, imperatives=True), steps
 
 
 def _needed_owner(ctx: EscalationContext, escalation_type: EscalationType, *, now: datetime) -> list[str]:
-    """Placeholder kinds for owners this type of escalation needs and the data does not name."""
+    """Kinds of owner this type of escalation needs and the data does not name."""
     assigned = ctx.ticket is not None and ctx.ticket.assignee is not None
     if escalation_type in ("technical", "outage"):
         needed = [] if latest_event(ctx.ticket, "engineering_escalated", now=now) else ["needs_engineering_owner"]
@@ -51,53 +58,44 @@ def _needed_owner(ctx: EscalationContext, escalation_type: EscalationType, *, no
     return ["needs_billing_owner"] if escalation_type == "billing" else ["needs_security_owner"]
 
 
-def build_action_items(
-    ctx: EscalationContext, *, escalation_type: EscalationType, tz: ZoneInfo, now: datetime
-) -> tuple[list[ActionItem], list[str]]:
-    """Action items for the email and the review notes they raise.
-
-    Items come in order: ticket events, the assignee, open save plays, then placeholders for needed
-    owners. Notes ask the CSM to fill each placeholder, naming the directory's specialist when
-    there is one (a suggestion to confirm, not an assignment).
-    """
-    items: list[ActionItem] = []
+def _event_items(ctx: EscalationContext, *, tz: ZoneInfo, now: datetime) -> list[ActionItem]:
+    """What the ticket's events say is under way, by kind and time (a found workaround is in the timeline)."""
+    items = []
     for kind in EVENT_KINDS:
         event = latest_event(ctx.ticket, kind, now=now)
-        if event is not None:
-            when = moment_text(event.at, now=now, tz=tz, kind="at")
-            note = (event.note or "").strip().rstrip(".")
-            missing = kind == "workaround_identified" and not note
-            items.append(_item(kind, source="ticket_event", placeholder=missing, when=when, note=note))
+        if event is None or kind == "workaround_identified":
+            continue
+        items.append(_item(kind, source="ticket_event", when=moment_text(event.at, now=now, tz=tz, kind="at")))
+    return items
+
+
+def build_action_items(
+    ctx: EscalationContext, *, escalation_type: EscalationType, tz: ZoneInfo, now: datetime
+) -> tuple[list[ActionItem], list[ReviewNote]]:
+    """Action items for the email and the advisory review notes they raise.
+
+    Items come in order: ticket events, the assignee, the save plays of a service escalation (one
+    escalation per draft: another escalation's plan is not this one's), then what the CSM does about
+    an owner nobody is named for, each with a note naming the directory's specialist when there is one.
+    """
+    items = _event_items(ctx, tz=tz, now=now)
+    notes: list[ReviewNote] = []
     assignee = ctx.ticket.assignee if ctx.ticket else None
     if assignee is not None:
-        items.append(
-            _item(
-                "assignee",
-                source="assignee",
-                owner_id=assignee.id,
-                role_words=phrase("role_words", role=assignee.role),
-                person=assignee.name,
-                phone=assignee.phone,
-            )
-        )
-    for play in ctx.save_plays:
-        items.append(
-            _item(
-                "save_play",
-                source="save_play",
-                owner_id=play.owner.id if play.owner else None,
-                placeholder=play.owner is None,
-                title=play.title,
-                owner=play.owner.name if play.owner else None,
-                actions=play.actions,
-            )
-        )
-    notes = []
+        items.append(_item("assignee", source="assignee", owner_id=assignee.id,
+                           role_words=phrase("role_words", role=assignee.role), person=assignee.name,
+                           phone=assignee.phone))
+    for play in ctx.save_plays if escalation_type == "service" else []:
+        title, steps = plan_of(play)
+        if title is None:
+            notes.append(review_note("plan_withheld", title=play.title))
+            continue
+        items.append(_item("save_play", source="save_play", owner_id=play.owner.id if play.owner else None,
+                           title=title, owner=play.owner.name if play.owner else None, actions=steps))
     for kind in _needed_owner(ctx, escalation_type, now=now):
-        items.append(_item(kind, source="placeholder", placeholder=True))
-        specialist = getattr(ctx.team, _DIRECTORY_HINT[kind]) if kind in _DIRECTORY_HINT else None
-        if specialist is not None:
-            role_words = phrase("role_words", role=specialist.role)
-            notes.append(phrase("review_note", note="directory_hint", person=specialist.name, role_words=role_words))
-    fill_in = [phrase("review_note", note="placeholder", text=item.text) for item in items if item.placeholder]
-    return items, fill_in + notes
+        items.append(_item(kind, source="own_action"))
+        slot = _DIRECTORY_HINT.get(kind)
+        specialist = getattr(ctx.team, slot) if slot else None
+        notes.append(review_note("owner_to_name", action=items[-1].text, person=specialist.name if specialist else None,
+                                 role_words=phrase("role_words", role=specialist.role) if specialist else None))
+    return items, notes

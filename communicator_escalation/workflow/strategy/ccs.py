@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from ...models import CcSuggestion, EscalationContext, Strategy
+from ...models import CcSuggestion, EscalationContext, ReviewNote, Strategy
 from ..context.relationship import renewal_soon
 from ..policy import Policy
-from ._phrases import phrase
+from ._phrases import phrase, review_note
 
 __all__ = ["CcSlot", "cc_rules", "missing_cc_notes", "suggest_ccs"]
 
@@ -100,11 +100,11 @@ def suggest_ccs(
     return list(suggestions.values())
 
 
-def missing_cc_notes(ctx: EscalationContext, strategy: Strategy, *, policy: Policy | None = None) -> list[str]:
+def missing_cc_notes(ctx: EscalationContext, strategy: Strategy, *, policy: Policy | None = None) -> list[ReviewNote]:
     """Review notes for CC rules whose role has nobody in the directory (and for a missing CSM)."""
-    notes = [] if ctx.team.csm else [phrase("review_note", note="no_sender")]
+    notes = [] if ctx.team.csm else [review_note("no_sender")]
     for slot, reasons in cc_rules(ctx, strategy, policy=policy).items():
         if getattr(ctx.team, slot) is None:
             role = phrase("cc", part="role", slot=slot)
-            notes.append(phrase("review_note", note="missing_role", role=role, reasons=reasons))
+            notes.append(review_note("missing_role", role=role, reasons=reasons))
     return notes

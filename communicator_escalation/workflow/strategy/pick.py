@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from ...errors import ConfigurationError
-from ...models import EscalationContext, Severity, Strategy, Tone
+from ...models import EscalationContext, ReviewNote, Severity, Strategy, Tone
 from ..context.relationship import is_executive, recent_escalations, renewal_soon
 from ..policy import Policy
-from ._phrases import moment_text, phrase
+from ._phrases import moment_text, phrase, review_note
 from .actions import build_action_items
 from .ccs import missing_cc_notes
 from .classify import escalation_texts, infer_escalation_type
@@ -69,12 +69,12 @@ def pick_strategy(ctx: EscalationContext, policy: Policy, *, now: datetime | Non
         The strategy; `review_notes` lists assumptions, placeholders to fill and missing CC roles.
     """
     current = now or ctx.gathered_at
-    escalation, notes = ctx.escalation, []
+    escalation, notes = ctx.escalation, list[ReviewNote]()
     timezone = ctx.customer.timezone
     try:
         tz = zone(timezone)
     except ConfigurationError:
-        notes.append(phrase("review_note", note="unknown_timezone", timezone=timezone))
+        notes.append(review_note("unknown_timezone", timezone=timezone))
         timezone, tz = "UTC", zone("UTC")
     calendar = business_calendar(timezone=timezone, country=ctx.customer.country, policy=policy)
     clock = sla_clock(
@@ -86,7 +86,7 @@ def pick_strategy(ctx: EscalationContext, policy: Policy, *, now: datetime | Non
         now=current,
     )
     if clock.clock == "business_hours" and calendar.country is None and policy.business_hours.observe_public_holidays:
-        notes.append(phrase("review_note", note="no_holidays", timezone=timezone))
+        notes.append(review_note("no_holidays", timezone=timezone))
 
     texts = escalation_texts(ctx)
     decision = infer_escalation_type(
@@ -97,22 +97,22 @@ def pick_strategy(ctx: EscalationContext, policy: Policy, *, now: datetime | Non
     )
     if decision.inferred:
         note = "type_inferred" if decision.evidence else "type_defaulted"
-        notes.append(phrase("review_note", note=note, type=decision.type, evidence=decision.evidence))
+        notes.append(review_note(note, type=decision.type, evidence=decision.evidence))
 
     if escalation.response_sent_at is not None:
         sent = moment_text(escalation.response_sent_at, now=current, tz=tz, kind="at")
-        notes.append(phrase("review_note", note="already_answered", when=sent))
+        notes.append(review_note("already_answered", when=sent))
     elif clock.urgency == "breached":
         due = moment_text(clock.first_response_due, now=current, tz=tz, kind="at")
-        notes.append(phrase("review_note", note="breached", due=due, minutes=-clock.minutes_to_first_response_due))
+        notes.append(review_note("breached", due=due, minutes=-clock.minutes_to_first_response_due))
     elif clock.urgency == "due_soon":
         due = moment_text(clock.first_response_due, now=current, tz=tz)
-        notes.append(phrase("review_note", note="due_soon", due=due, minutes=clock.minutes_to_first_response_due))
+        notes.append(review_note("due_soon", due=due, minutes=clock.minutes_to_first_response_due))
 
     tone = choose_tone(ctx, policy, severity=escalation.severity, now=current)
     for _id, title, detected in recent_escalations(ctx, days=policy.relationship.repeat_window_days, now=current)[:1]:
         when = moment_text(detected, now=current, tz=tz, kind="at")
-        notes.append(phrase("review_note", note="repeat", title=title, when=when))
+        notes.append(review_note("repeat", title=title, when=when))
 
     timeline = build_timeline(
         ctx,
@@ -126,7 +126,7 @@ def pick_strategy(ctx: EscalationContext, policy: Policy, *, now: datetime | Non
     )
     if clock.resolution_due <= current and any(m.status == "planned" for m in timeline):
         due = moment_text(clock.resolution_due, now=current, tz=tz, kind="at")
-        notes.append(phrase("review_note", note="resolution_passed", due=due))
+        notes.append(review_note("resolution_passed", due=due))
     actions, action_notes = build_action_items(ctx, escalation_type=decision.type, tz=tz, now=current)
     strategy = Strategy(
         escalation_type=decision,

@@ -30,6 +30,7 @@ __all__ = [
     "country_for_timezone",
     "due_after",
     "is_business_time",
+    "last_business_moment",
     "next_business_moment",
     "sla_clock",
     "zone",
@@ -169,6 +170,22 @@ def next_business_moment(moment: datetime, *, calendar: BusinessCalendar) -> dat
         if at < closes:
             return max(at, opens)
     raise AssertionError("unreachable: _windows raises when exhausted")
+
+
+def last_business_moment(moment: datetime, *, calendar: BusinessCalendar) -> datetime | None:
+    """`moment` itself when it is business time (closing included), else the last closing before it (two weeks back at most)."""
+    tz = zone(calendar.timezone)
+    local = _utc(moment).astimezone(tz)
+    for back in range(15):
+        day = local.date() - timedelta(days=back)
+        if not _is_open_day(day, calendar):
+            continue
+        opens = datetime.combine(day, calendar.hours.start, tzinfo=tz)
+        closes = datetime.combine(day, calendar.hours.end, tzinfo=tz)
+        if back == 0 and local < opens:
+            continue
+        return min(local, closes).astimezone(UTC)
+    return None
 
 
 def add_business_time(start: datetime, amount: timedelta, *, calendar: BusinessCalendar) -> datetime:

@@ -1,30 +1,50 @@
-"""The timeline the email may promise: milestones and the next update, never after resolution_due.
+"""The timeline the email may promise: milestones and the next update, at times a person keeps.
 
 Milestones are placed at the policy's fractions of the time left from `now` to `resolution_due`
-(business time on a business-hours clock), rounded down to the quarter hour so the promise is
-never later than computed. On an around-the-clock clock a milestone falling outside the
-customer's working hours moves earlier to the last closing time before it (the customer reads
-"today by 5:00 PM", not "tomorrow by 5:45 AM") when that is still after the previous step.
-A workaround already identified makes the interim milestone
-"in place"; a deployed fix makes the permanent fix "done". When the resolution target has
-already passed, planned milestones get no date ("[confirm: date]") and the CSM is told.
+(business time on a business-hours clock), rounded down to the quarter hour. Then each is made
+human (`EmailPolicy`): one due within `relative_within_hours` is said relatively ("within the next
+2 hours", no clock time); a later one lands in the customer's promise hours (09:00-18:00 local,
+open days only, public holidays of the customer's country skipped): moved earlier to the last
+promise-hours moment before it when that is still after the previous step, else later to the next
+opening when that is still by `resolution_due`, else said relatively. So no clock time between
+21:00 and 07:00 is ever promised, steps are in order, none is in the past or after `resolution_due`.
+
+Ticket events decide what is already delivered, with the verb the event earns: a workaround that was
+identified is "identified" (not "in place"); a deployed fix is "deployed" and drops the pending
+interim step. Delivered steps come first, in the order they happened. When the resolution target
+has passed, planned milestones get no date ("[confirm: date]") and the CSM is told.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import math
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ...models import EscalationContext, EscalationType, Milestone, SlaClock
-from ..policy import MilestoneStep, Policy
+from ..policy import BusinessHours, MilestoneStep, Policy
 from ._phrases import moment_text, phrase
 from .actions import latest_event
-from .sla import BusinessCalendar, add_business_time, business_time_between, due_after
+from .sla import (
+    BusinessCalendar,
+    add_business_time,
+    business_time_between,
+    due_after,
+    last_business_moment,
+    next_business_moment,
+)
 
-__all__ = ["build_timeline", "next_update"]
+__all__ = ["build_timeline", "next_update", "promise_calendar"]
 
-# Milestone key -> ticket event that already delivers it, and the status it then has.
-_DELIVERED_BY = {"interim_mitigation": ("workaround_identified", "in_place"), "permanent_fix": ("fix_deployed", "done")}
+# Milestone key -> ticket event that delivers it, and the status it then has.
+_DELIVERED_BY = {"interim_mitigation": ("workaround_identified", "identified"), "permanent_fix": ("fix_deployed", "done")}
+
+
+def promise_calendar(calendar: BusinessCalendar, policy: Policy) -> BusinessCalendar:
+    """The customer's calendar with the email policy's promise hours (same open days and holidays)."""
+    hours = BusinessHours(start=policy.email.promise_start, end=policy.email.promise_end,
+                          weekdays=calendar.hours.weekdays, observe_public_holidays=calendar.country is not None)
+    return calendar.model_copy(update={"hours": hours})
 
 
 def _floor_quarter(moment: datetime) -> datetime:
@@ -36,31 +56,42 @@ def _promise(point: datetime, *, now: datetime) -> datetime:
     return rounded if rounded > now else point
 
 
-def _daytime(point: datetime, *, previous: datetime, calendar: BusinessCalendar, tz: ZoneInfo) -> datetime:
-    local, hours = point.astimezone(tz), calendar.hours
-    opens = datetime.combine(local.date(), hours.start, tzinfo=tz)
-    closes = datetime.combine(local.date(), hours.end, tzinfo=tz)
-    if opens <= local <= closes:
-        return point
-    day_before = local.date() - timedelta(days=1)
-    closing = closes if local > closes else datetime.combine(day_before, hours.end, tzinfo=tz)
-    return closing.astimezone(UTC) if closing > previous else point
-
-
-def _point(
-    step: MilestoneStep, *, clock: SlaClock, calendar: BusinessCalendar, tz: ZoneInfo, previous: datetime, now: datetime
-) -> datetime:
+def _raw_point(step: MilestoneStep, *, clock: SlaClock, calendar: BusinessCalendar, now: datetime) -> datetime:
     if step.at >= 1:
         return clock.resolution_due
     if clock.clock == "business_hours":
         window = business_time_between(now, clock.resolution_due, calendar=calendar)
         return _promise(add_business_time(now, window * step.at, calendar=calendar), now=now)
-    point = _promise(now + (clock.resolution_due - now) * step.at, now=now)
-    return _daytime(point, previous=previous, calendar=calendar, tz=tz)
+    return _promise(now + (clock.resolution_due - now) * step.at, now=now)
 
 
-def _mentions_invoice(texts: list[str]) -> bool:
-    return any("invoice" in text.lower() for text in texts)
+def _relative_text(due: datetime, *, now: datetime) -> str:
+    minutes = max(1, math.floor((due - now) / timedelta(minutes=1)))
+    if minutes < 60:
+        return phrase("due_text", kind="within", count=minutes, unit="minute")
+    return phrase("due_text", kind="within", count=math.ceil(minutes / 60), unit="hour")
+
+
+def _humane(point: datetime, *, previous: datetime, now: datetime, limit: datetime, promise: BusinessCalendar,
+            near: timedelta) -> tuple[datetime, bool]:
+    """(when to promise it, whether to say it relatively) for a step computed for `point`."""
+    if point - now <= near:
+        return point, True
+    earlier = last_business_moment(point, calendar=promise)
+    if earlier is not None:
+        earlier = _floor_quarter(earlier)
+        if earlier > previous and earlier > now:
+            return earlier, False
+    later = next_business_moment(point, calendar=promise)
+    if previous <= later <= limit:
+        return later, False
+    return max(point, previous), True
+
+
+def _planned(due: datetime | None, relative: bool, *, now: datetime, tz: ZoneInfo) -> str:
+    if due is not None and relative:
+        return _relative_text(due, now=now)
+    return moment_text(due, now=now, tz=tz)
 
 
 def build_timeline(
@@ -74,39 +105,50 @@ def build_timeline(
     texts: list[str],
     now: datetime,
 ) -> list[Milestone]:
-    """Milestones for `escalation_type`, in order, each due no later than `clock.resolution_due`."""
+    """Delivered milestones (in the order they happened), then planned ones, in order, by `resolution_due`."""
     open_window = clock.resolution_due > now
-    milestones: list[Milestone] = []
+    promise = promise_calendar(calendar, policy)
+    near = timedelta(hours=policy.email.relative_within_hours)
+    fixed = latest_event(ctx.ticket, "fix_deployed", now=now)
+    invoice = any("invoice" in text.lower() for text in texts)
+    delivered: list[tuple[datetime, Milestone]] = []
+    planned: list[Milestone] = []
     previous = now
     for step in policy.timeline.get(escalation_type, []):
-        event_kind, delivered_status = _DELIVERED_BY.get(step.key, (None, None))
+        event_kind, status = _DELIVERED_BY.get(step.key, (None, None))
         event = latest_event(ctx.ticket, event_kind, now=now) if event_kind else None
-        if event is not None and delivered_status is not None:
-            status, due = delivered_status, None
-            due_text = moment_text(event.at, now=now, tz=tz, kind=delivered_status)
-        else:
-            status = "planned"
-            due = None
-            if open_window:
-                due = _point(step, clock=clock, calendar=calendar, tz=tz, previous=previous, now=now)
-            due_text = moment_text(due, now=now, tz=tz)
-            previous = due or previous
-        label = phrase("milestone", key=step.key, status=status, mentions_invoice=_mentions_invoice(texts))
-        milestones.append(Milestone(milestone=label, due=due, due_text=due_text, status=status))
-    return milestones
+        if step.key == "interim_mitigation" and fixed is not None:
+            continue  # a deployed fix supersedes any interim step
+        if event is not None and status is not None:
+            label = phrase("milestone", key=step.key, status=status, mentions_invoice=invoice)
+            text = moment_text(event.at, now=now, tz=tz, kind="at")
+            delivered.append((event.at, Milestone(milestone=label, due=None, due_text=text, status=status)))
+            continue
+        due, relative = None, False
+        if open_window:
+            point = _raw_point(step, clock=clock, calendar=calendar, now=now)
+            due, relative = _humane(point, previous=previous, now=now, limit=clock.resolution_due, promise=promise,
+                                    near=near)
+            previous = max(previous, due)
+        label = phrase("milestone", key=step.key, status="planned", mentions_invoice=invoice)
+        planned.append(Milestone(milestone=label, due=due, due_text=_planned(due, relative, now=now, tz=tz),
+                                 relative=relative))
+    return [m for _, m in sorted(delivered, key=lambda pair: pair[0])] + planned
 
 
 def next_update(
     *, clock: SlaClock, calendar: BusinessCalendar, policy: Policy, tz: ZoneInfo, now: datetime
 ) -> Milestone:
-    """The next update commitment: one cadence from `now`, rounded down to the quarter hour.
+    """The next update commitment: one cadence from `now`, made human like a milestone.
 
     On a business-hours clock an update falling outside business hours moves to the next opening.
     It is never later than `resolution_due` while that is still ahead.
     """
     row = policy.sla.row(clock.severity)
     due = _promise(due_after(now, row.update_every, row=row, calendar=calendar), now=now)
-    if now < clock.resolution_due < due:
-        due = clock.resolution_due
+    limit = clock.resolution_due if clock.resolution_due > now else due
+    due = min(due, limit)
+    due, relative = _humane(due, previous=now, now=now, limit=limit, promise=promise_calendar(calendar, policy),
+                            near=timedelta(hours=policy.email.relative_within_hours))
     label = phrase("milestone", key="next_update", status="planned", mentions_invoice=False)
-    return Milestone(milestone=label, due=due, due_text=moment_text(due, now=now, tz=tz))
+    return Milestone(milestone=label, due=due, due_text=_planned(due, relative, now=now, tz=tz), relative=relative)

@@ -23,6 +23,7 @@ StaffRole = Literal[
 Tier = Literal["enterprise", "mid_market", "smb"]
 TrendDirection = Literal["declining", "stable", "improving"]
 Urgency = Literal["on_track", "due_soon", "breached"]
+NoteKind = Literal["blocking", "advisory"]
 
 ESCALATION_SIGNAL_TYPES: tuple[str, ...] = ("ticket_escalated", "executive_complaint", "critical_issue")
 SEVERITY_RANK: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1}
@@ -161,6 +162,7 @@ class PriorEscalation(_Model):
     status: Literal["open", "resolved"] = Field(description="open or resolved.")
     response_sent_at: datetime | None = Field(default=None, description="When it was answered.")
     response_minutes: int | None = Field(default=None, description="Minutes from detection to response.")
+    reported_by_contact_id: str | None = Field(default=None, description="Contact who raised it.")
 
 
 class SavePlay(_Model):
@@ -225,13 +227,24 @@ class SlaClock(_Model):
     urgency: Urgency = Field(description="on_track, due_soon or breached.")
 
 
+class ReviewNote(_Model):
+    """Something for the CSM to check: `blocking` notes stop a send at every door, `advisory` ones inform."""
+
+    kind: NoteKind = Field(description="blocking (the send is refused while it stands) or advisory.")
+    code: str = Field(description="Stable code, e.g. unconfirmed_placeholder, sla, issue_summary_withheld.")
+    text: str = Field(description="The note, for the CSM.")
+
+
 class Milestone(_Model):
     """A step of the timeline the email promises."""
 
     milestone: str = Field(description="What will be delivered.")
-    due: datetime | None = Field(default=None, description="Computed due time; None when already in place.")
+    due: datetime | None = Field(default=None, description="Computed due time; None when already delivered.")
     due_text: str = Field(description="Due time as the recipient reads it, in the customer's timezone.")
-    status: Literal["planned", "in_place", "done"] = Field(default="planned", description="planned, in_place or done.")
+    status: Literal["planned", "identified", "done"] = Field(
+        default="planned", description="planned, identified (a workaround found) or done (a fix deployed)."
+    )
+    relative: bool = Field(default=False, description="Said relatively ('within the next 2 hours'), no clock time.")
 
 
 class ActionItem(_Model):
@@ -271,7 +284,7 @@ class Strategy(_Model):
     timeline: list[Milestone] = Field(default_factory=list, description="Milestones, in order, never after resolution_due.")
     next_update: Milestone = Field(description="Next update commitment from the cadence.")
     action_items: list[ActionItem] = Field(default_factory=list, description="Immediate actions.")
-    review_notes: list[str] = Field(default_factory=list, description="Assumptions and gaps for the CSM.")
+    review_notes: list[ReviewNote] = Field(default_factory=list, description="Assumptions and gaps for the CSM.")
 
 
 class CcSuggestion(_Model):
@@ -285,114 +298,18 @@ class CcSuggestion(_Model):
     reason: str = Field(description="Why this person is suggested.")
 
 
-class DraftCustomer(_Model):
-    """The account a draft is for."""
-
-    id: str = Field(description="Customer id.")
-    name: str = Field(description="Account name.")
-
-
-class DraftPerson(_Model):
-    """A person named on a draft (reporter or sender)."""
-
-    name: str = Field(description="Full name.")
-    title: str | None = Field(default=None, description="Job title.")
-    email: str = Field(description="Email address.")
-
-
-class DraftEscalation(_Model):
-    """The escalation a draft answers."""
-
-    risk_signal_id: str = Field(description="Risk signal id.")
-    signal_type: str = Field(description="ticket_escalated, executive_complaint or critical_issue.")
-    type: EscalationType = Field(description="Escalation type used for the template.")
-    severity: Severity = Field(description="critical, high, medium or low.")
-    source: str = Field(description="Where it came from: support_ticket, direct_complaint, meeting, ...")
-    title: str = Field(description="Signal title.")
-    reported_by: DraftPerson | None = Field(default=None, description="Who raised it, when known.")
-    detected_at: datetime = Field(description="When the signal was detected (ISO-8601 with offset).")
-    unresolved_for_hours: float = Field(description="Hours the underlying issue has been open.")
-
-
-class DraftSla(_Model):
-    """The SLA clock as a draft reports it."""
-
-    first_response_due: datetime = Field(description="When the first response is due.")
-    update_every_hours: float = Field(description="Update cadence in hours.")
-    resolution_due: datetime = Field(description="Resolution target.")
-    urgency: Urgency = Field(description="on_track, due_soon or breached.")
-    minutes_to_first_response_due: int = Field(description="Minutes left; negative when late.")
-
-
-class DraftStrategy(_Model):
-    """Template, tone and clock the draft was written with."""
-
-    template: EscalationType = Field(description="Email template used.")
-    tone: str = Field(description="Tone label: executive, urgent, formal or warm.")
-    sla: DraftSla = Field(description="SLA clock.")
-
-
-class DraftEmail(_Model):
-    """The message itself. CC is empty in a fresh draft; suggestions are separate."""
-
-    to: list[str] = Field(default_factory=list, description="Recipient addresses (the reporter, else the ticket requester).")
-    cc: list[str] = Field(default_factory=list, description="CC addresses the CSM chose.")
-    subject: str = Field(description="Subject line.")
-    body: str = Field(description="Plain-text body.")
-    in_reply_to: str | None = Field(default=None, description="Message-ID of the email replied to.")
-    thread_id: str | None = Field(default=None, description="Thread of the email replied to.")
-
-
-class DraftCc(_Model):
-    """A suggested internal CC, not yet on the email."""
-
-    name: str = Field(description="Name.")
-    email: str = Field(description="Email address.")
-    role: str = Field(description="Directory role.")
-    reason: str = Field(description="Why this person is suggested.")
-    staff_id: str = Field(description="Staff id, to add the CC by id.")
-    label: str = Field(description="How the CSM sees the role, e.g. 'Your manager'.")
-
-
-class DraftMilestone(_Model):
-    """A timeline step of the draft."""
-
-    milestone: str = Field(description="What will be delivered.")
-    due: datetime | None = Field(default=None, description="Computed due time; null when already in place.")
-    due_text: str = Field(description="The due time as the email states it, in the customer's timezone.")
-
-
-class DraftOtherEscalation(_Model):
-    """Another open escalation of the same customer, not answered by this draft."""
-
-    risk_signal_id: str = Field(description="Risk signal id.")
-    signal_type: str = Field(description="Signal type.")
-    type: EscalationType | None = Field(default=None, description="Escalation type, when given.")
-    severity: Severity = Field(description="Severity.")
-    title: str = Field(description="Title.")
-    detected_at: datetime = Field(description="When it was detected.")
-
-
-class Draft(_Model):
-    """A drafted escalation response (Step 3), as stored, shown and returned by every front door."""
-
-    response_id: str | None = Field(default=None, description="escalation_responses id; null until saved.")
-    customer: DraftCustomer = Field(description="The account.")
-    escalation: DraftEscalation = Field(description="The escalation answered.")
-    strategy: DraftStrategy = Field(description="Template, tone and SLA clock.")
-    email: DraftEmail = Field(description="To, CC, subject, body and threading.")
-    sender: DraftPerson | None = Field(default=None, description="The account's CSM, who signs and sends.")
-    generated_by: Literal["template", "llm_rewrite"] = Field(
-        default="template", description="template, or llm_rewrite when a grounded LLM rewrite was accepted."
-    )
-    suggested_ccs: list[DraftCc] = Field(default_factory=list, description="Internal CCs the CSM may add.")
-    action_items: list[str] = Field(default_factory=list, description="Immediate actions stated in the email.")
-    timeline: list[DraftMilestone] = Field(default_factory=list, description="Milestones stated in the email.")
-    other_open_escalations: list[DraftOtherEscalation] = Field(
-        default_factory=list, description="Other open escalations of the customer."
-    )
-    review_notes: list[str] = Field(default_factory=list, description="Placeholders, assumptions and SLA state for the CSM.")
-
-    def to_json(self) -> dict[str, Any]:
-        """The Draft JSON: plain types, times as ISO-8601 with offset."""
-        return self.model_dump(mode="json")
+# The draft models live in models/drafts.py (the escalation models above are what they refer to).
+from .drafts import (  # noqa: E402 - re-exported after the names drafts.py imports from here
+    CustomerDeadline,
+    Draft,
+    DraftCc,
+    DraftCustomer,
+    DraftEmail,
+    DraftEscalation,
+    DraftMilestone,
+    DraftOtherEscalation,
+    DraftPerson,
+    DraftSla,
+    DraftStrategy,
+    TrustedFacts,
+)

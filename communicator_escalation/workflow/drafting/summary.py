@@ -1,0 +1,131 @@
+"""What an email may say about the records, in either voice (see voices.py).
+
+The issue summary (a screened clause, else None for the template's neutral wording by type), the
+customer's own words to quote (who wrote them, bounded), a prior escalation of the same person, and
+how the escalation was raised. Nothing here passes record text through unscreened.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ...models import Contact, EscalationContext
+from ..strategy.sla import zone
+from .voices import customer_words, first_clause, person_name, screen_clause
+
+__all__ = ["first_name", "impact_quote", "issue_summary", "prior_of_recipient", "raised", "recipient_of"]
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame"})
+# Words that mark a sentence describing impact; used to pick the customer's own words to quote.
+_IMPACT_WORDS = (
+    "fail", "error", "down", "outage", "behind", "stale", "delay", "lag", "blind", "block", "cannot", "can't",
+    "unable", "broken", "lost", "missing", "slow", "time out", "timeout", "invoiced", "charged", "billed",
+    "twice", "duplicate", "overcharg", "breach", "exposed", "leak", "unauthori", "missed", "slipped", "never",
+)
+
+
+def first_name(name: str) -> str | None:
+    """The given name to greet, e.g. 'Zoë' from 'Zoë Ångström' (honorifics skipped); None for a non-name."""
+    screened = person_name(name)
+    if screened is None:
+        return None
+    parts = screened.split()
+    given = [p for p in parts if p.casefold().rstrip(".") not in _HONORIFICS]
+    return (given or parts)[0]
+
+
+def recipient_of(ctx: EscalationContext) -> tuple[Contact | None, str]:
+    """Who the draft goes to and why: the reporter, else the ticket's requester, else nobody."""
+    if ctx.reporter is not None:
+        return ctx.reporter, "reporter"
+    if ctx.ticket is not None and ctx.ticket.requester is not None:
+        return ctx.ticket.requester, "requester"
+    return None, "none"
+
+
+def issue_summary(ctx: EscalationContext, template: str) -> tuple[str | None, str | None, list[str]]:
+    """(a screened one-clause summary or None for the neutral wording, the field used, the fields withheld before it)."""
+    esc, ticket, mail = ctx.escalation, ctx.ticket, ctx.reply_to
+    sources: list[tuple[str, str | None, bool]] = []
+    if ticket is not None:
+        sources.append(("ticket subject", ticket.subject, False))
+    if template == "service":
+        sources.append(("signal description", esc.description, False))
+    if mail is not None and mail.direction == "inbound":
+        sources.append(("email subject", re.sub(r"^(?:\s*\w{2,4}\s*:\s*)+", "", mail.subject or ""), False))
+    sources += [("signal title", esc.title, True), ("signal description", esc.description, False)]
+    withheld: list[str] = []
+    for field, text, label in sources:
+        clause = first_clause(text, label=label)
+        if clause:
+            return clause, field, withheld
+        if text and text.strip() and field not in withheld:
+            withheld.append(field)
+    return None, None, withheld
+
+
+def _impact_sentence(text: str | None, *, vocative: str | None) -> tuple[int, str] | None:
+    best: tuple[int, str] | None = None
+    for sentence in _SENTENCE.split(" ".join((text or "").split())):
+        if vocative and sentence.casefold().startswith(vocative.casefold() + ","):
+            sentence = sentence[len(vocative) + 1 :].strip()
+            sentence = sentence[:1].upper() + sentence[1:]
+        score = sum(word in sentence.casefold() for word in _IMPACT_WORDS)
+        words = customer_words(sentence)
+        if score and words == sentence and (best is None or score > best[0]):
+            best = (score, sentence)
+    return best
+
+
+def impact_quote(ctx: EscalationContext, recipient: Contact | None) -> dict[str, Any] | None:
+    """The customer's own words about the impact: the email answered first, then the ticket's description."""
+    vocative = first_name(ctx.team.csm.name) if ctx.team.csm else None
+    candidates = []
+    mail = ctx.reply_to
+    if mail is not None and mail.direction == "inbound" and mail.contact_id:
+        author = next((c for c in ctx.contacts if c.id == mail.contact_id), None)
+        found = _impact_sentence(mail.body, vocative=vocative)
+        if found and author:
+            candidates.append((found[0], 1, found[1], author, None))
+    ticket = ctx.ticket
+    if ticket is not None and ticket.requester is not None:
+        found = _impact_sentence(ticket.description, vocative=vocative)
+        if found:
+            candidates.append((found[0], 0, found[1], ticket.requester, ticket.id))
+    if not candidates:
+        return None
+    _, _, text, author, ticket_id = max(candidates, key=lambda c: (c[0], c[1]))
+    return {
+        "text": text,
+        "by_recipient": recipient is not None and author.id == recipient.id,
+        "author_first_name": first_name(author.name),
+        "ticket_id": ticket_id,
+    }
+
+
+def prior_of_recipient(ctx: EscalationContext, recipient: Contact | None) -> dict[str, str | None] | None:
+    """The latest earlier escalation the recipient raised themselves (else None: not "the first time" for them)."""
+    if recipient is None:
+        return None
+    earlier = [
+        p for p in [*ctx.prior_escalations, *ctx.other_open_escalations]
+        if p.id != ctx.escalation.id and p.reported_by_contact_id == recipient.id
+        and p.detected_at < ctx.escalation.detected_at
+    ]
+    if not earlier:
+        return None
+    prior = max(earlier, key=lambda p: p.detected_at)
+    month = f"{prior.detected_at.astimezone(zone(ctx.customer.timezone)):%B}"
+    return {"title": first_clause(prior.title, label=True), "month": month}
+
+
+def raised(ctx: EscalationContext) -> dict[str, str | None]:
+    """How the escalation reached us: channel, and a meeting's screened title."""
+    comm = ctx.reply_to or next(
+        (c for c in ctx.recent_communications if c.id == ctx.escalation.communication_id), None
+    )
+    if comm is not None:
+        return {"channel": comm.channel, "subject": screen_clause(comm.subject)}
+    return {"channel": "ticket" if ctx.ticket else "other", "subject": None}
