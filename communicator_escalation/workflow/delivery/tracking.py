@@ -78,10 +78,11 @@ def sla_at_send(row: Row, *, sent_at: datetime, policy: Policy) -> SlaAtSend:
 
 
 def record_sent(conn: Conn, *, row: Row, receipt: SendReceipt, sent_at: datetime, actor: str,
-                policy: Policy) -> bool:
-    """Mark the response sent and update its risk signal, inside the caller's transaction.
+                policy: Policy, detail: dict[str, Any] | None = None) -> bool:
+    """Mark the locked response row sent and update its risk signal, inside the caller's transaction.
 
-    Returns False (and writes nothing) when the row is no longer `sending` or `unknown`.
+    The caller decided, under the row lock, that this delivery is to be recorded (its attempt's lease
+    is current, or it is a late delivery). Returns False (and writes nothing) when it is already sent.
     """
     first = row["kind"] == "first"  # updates and closing emails do not restart the response time
     minutes = round((sent_at - row["detected_at"]).total_seconds() / 60) if first else None
@@ -89,7 +90,7 @@ def record_sent(conn: Conn, *, row: Row, receipt: SendReceipt, sent_at: datetime
     updated = conn.execute(
         "UPDATE escalation_responses SET status = 'sent', sent_at = %s, email_id = %s, response_minutes = %s,"
         " sla_at_send = %s, sent_thread_id = %s, last_error = NULL, updated_at = %s"
-        " WHERE id = %s AND status IN ('sending', 'unknown') RETURNING id",
+        " WHERE id = %s AND status <> 'sent' RETURNING id",
         (sent_at, receipt.email_id, minutes, Jsonb(sla.model_dump(mode="json")) if sla else None, receipt.thread_id,
          sent_at, row["id"]),
     ).fetchone()
@@ -105,7 +106,7 @@ def record_sent(conn: Conn, *, row: Row, receipt: SendReceipt, sent_at: datetime
           detail={"from": row["status"], "to": "sent", "email_id": receipt.email_id,
                   "message_id": receipt.message_id, "transport": receipt.transport,
                   "response_minutes": minutes, "sla": sla.model_dump(mode="json") if sla else None,
-                  "thread_id": receipt.thread_id, "new_thread": new_thread})
+                  "thread_id": receipt.thread_id, "new_thread": new_thread, **(detail or {})})
     row["status"] = "sent"
     return True
 

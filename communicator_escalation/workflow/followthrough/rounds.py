@@ -14,6 +14,8 @@ A failure of one step is reported and the others still run.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 import psycopg
@@ -31,7 +33,9 @@ from .clock import DueUpdate, list_due_updates
 from .hook import follow_through_pending
 from .updates import draft_update
 
-__all__ = ["FollowUpReport", "follow_up"]
+__all__ = ["FOLLOW_UP_SECONDS", "FollowUpReport", "FollowUpSchedule", "follow_up"]
+
+FOLLOW_UP_SECONDS = 300.0
 
 logger = logging.getLogger(__name__)
 
@@ -97,3 +101,20 @@ def follow_up(store: Store, *, settings: Settings, policy: Policy, now: datetime
             logger.error("follow-up %s failed: %s", name, message)
             report.errors.append(f"{name}: {message}")
     return report
+
+
+class FollowUpSchedule:
+    """The worker's follow-up rounds: the first when first asked, then one every `every` seconds."""
+
+    def __init__(self, store: Store, *, settings: Settings, policy: Policy, every: float = FOLLOW_UP_SECONDS,
+                 on_round: Callable[[FollowUpReport], None]) -> None:
+        self._store, self._settings, self._policy, self._every = store, settings, policy, every
+        self._on_round = on_round
+        self._next = time.monotonic()
+
+    def run_if_due(self) -> None:
+        """Run a round (drafting the updates that are due) when one is due, and hand its report on."""
+        if time.monotonic() < self._next:
+            return
+        self._on_round(follow_up(self._store, settings=self._settings, policy=self._policy, draft_due=True))
+        self._next = time.monotonic() + self._every

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ...errors import Refused
 from ...store.responses import Conn, Row
 
-__all__ = ["latest_sent", "require_current_update"]
+__all__ = ["latest_sent", "references_of", "require_current_update"]
 
 
 def latest_sent(conn: Conn, *, signal_id: str) -> Row | None:
@@ -21,6 +21,26 @@ def latest_sent(conn: Conn, *, signal_id: str) -> Row | None:
         " ORDER BY sent_at DESC, id DESC LIMIT 1",
         (signal_id,),
     ).fetchone()
+
+
+def references_of(conn: Conn, row: Row) -> list[str]:
+    """The References header of a response: the message it answers, then every sent message it follows, oldest first.
+
+    A first response carries its In-Reply-To; a status update also carries the Message-IDs of the chain
+    of sent messages it follows (`follows_response_id`), so mail clients keep the whole thread together.
+    """
+    chain = conn.execute(
+        "WITH RECURSIVE chain AS ("
+        " SELECT id, follows_response_id, in_reply_to, message_id, 0 AS depth FROM escalation_responses"
+        " WHERE id = %s"
+        " UNION ALL SELECT r.id, r.follows_response_id, r.in_reply_to, r.message_id, c.depth + 1"
+        " FROM escalation_responses r JOIN chain c ON r.id = c.follows_response_id)"
+        " SELECT in_reply_to, message_id, depth FROM chain ORDER BY depth DESC",
+        (row["id"],),
+    ).fetchall()
+    oldest = chain[0]["in_reply_to"] if chain else row["in_reply_to"]
+    ids = [oldest] + [c["message_id"] for c in chain if c["depth"] > 0] + [row["in_reply_to"]]
+    return list(dict.fromkeys(i for i in ids if i))
 
 
 def require_current_update(conn: Conn, row: Row) -> None:

@@ -1,7 +1,8 @@
 """Draft the next status update of an escalation thread (the one function every door calls).
 
-`draft_update` takes any sent message of the thread (usually the one `escalation updates` lists), or
-a customer (its thread whose next update is due soonest), follows the latest sent message, and saves
+`draft_update` takes any sent message of the thread (usually the one `escalation updates` lists), an
+escalation (its signal id), or a customer (its thread whose next update is due soonest), follows the
+latest sent message, and saves
 an update (or, once the escalation is resolved, the closing email) as a `drafted` response of kind
 `update`/`closing`. It then goes through the same review, send gate, approval and exactly-once send
 as a first response; the send path refuses it once the thread has moved on
@@ -22,6 +23,7 @@ from ...store import Store
 from ...store.responses import Conn, Row, load_response, utcnow
 from ..context.customers import resolve_customer_on
 from ..context.gather import gather_on
+from ..context.target import reachable_signal
 from ..drafting.open import OpenedDraft, signal_lock
 from ..drafting.responses import load_draft_on, save_draft_on
 from ..policy import Policy
@@ -53,6 +55,15 @@ def _owed_for_customer(conn: Conn, *, actor: Actor, customer: str) -> str:
     return str(row["id"])
 
 
+def _sent_of_signal(conn: Conn, *, actor: Actor, signal_id: str) -> str:
+    """A sent message of escalation `signal_id` (one the actor may reach)."""
+    found = reachable_signal(conn, signal_id, acting_staff(conn, actor))
+    latest = latest_sent(conn, signal_id=found.id)
+    if latest is None:
+        raise Refused(f"nothing of escalation {found.id} was sent yet: send its first response first")
+    return str(latest["id"])
+
+
 def _latest_of_thread(conn: Conn, given: Row) -> Row:
     """The latest sent message of `given`'s escalation, refusing a thread with nothing sent or already closed."""
     latest = latest_sent(conn, signal_id=given["risk_signal_id"])
@@ -69,6 +80,7 @@ def draft_update(
     actor: Actor,
     policy: Policy,
     response_id: str | None = None,
+    signal_id: str | None = None,
     customer: str | None = None,
     now: datetime | None = None,
 ) -> OpenedDraft:
@@ -78,21 +90,24 @@ def draft_update(
         store: The database.
         actor: Who drafts (audited; a staff member reaches only their customers' threads).
         policy: SLA cadence and timeline plan.
-        response_id: A sent message of the thread; wins over `customer`.
+        response_id: A sent message of the thread; wins over the others.
+        signal_id: The escalation; wins over `customer`.
         customer: What the CSM typed to name the customer: its thread whose next update is due soonest.
         now: The moment of the update (default: now).
 
     Raises:
-        InvalidRequest: Neither `response_id` nor `customer` given.
-        NotFound: No such response, one the actor may not reach, or an unknown actor.
+        InvalidRequest: None of `response_id`, `signal_id` and `customer` given.
+        NotFound: No such response or signal, one the actor may not reach, or an unknown actor.
         CustomerNotFound, AmbiguousCustomer: `customer` does not name one reachable customer.
         Refused: Nothing of the thread was sent yet, or its closing email already was.
     """
-    if response_id is None and customer is None:
-        raise InvalidRequest("give a sent response of the thread or a customer")
+    if response_id is None and signal_id is None and customer is None:
+        raise InvalidRequest("give a sent response of the thread, an escalation or a customer")
     moment = utcnow(now)
     with store.connection() as conn:
-        if response_id is None:
+        if response_id is None and signal_id is not None:
+            response_id = _sent_of_signal(conn, actor=actor, signal_id=signal_id)
+        elif response_id is None:
             response_id = _owed_for_customer(conn, actor=actor, customer=customer or "")
         require_response_reach(conn, actor=actor, response_id=response_id)
         given = load_response(conn, response_id)
