@@ -70,7 +70,7 @@ def test_edit_subject_body_and_recipient(client: TestClient, lucia: dict[str, st
     assert other_customer.json()["error"]["code"] == "refused"
 
     injected = client.patch(url, headers=lucia, json={"subject": "Hi\r\nBcc: evil@example.com"})
-    assert injected.status_code == 409
+    assert injected.status_code == 422
 
     assert client.patch(url, headers=lucia, json={}).status_code == 422
 

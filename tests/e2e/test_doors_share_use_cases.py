@@ -149,9 +149,9 @@ def test_an_edit_is_to_then_text_and_all_or_nothing_at_every_door(doors: dict[st
     url = f"/api/escalation-responses/{response_id}"
 
     refused_cli = run("edit", response_id, "--to", "Jorge Soler", "--subject", "Update\nBcc: x@evil.example", "--json")
-    assert _cli_error(refused_cli)["code"] == "refused"
+    assert _cli_error(refused_cli)["code"] == "invalid_request"
     refused_api = api.patch(url, headers=bearer("v-lucia"), json={"to": "Jorge Soler", "subject": "Update\r\nBcc: x"})
-    assert refused_api.status_code == 409
+    assert refused_api.status_code == 422
     with store.connection() as conn:
         to = conn.execute("SELECT to_addrs FROM escalation_responses WHERE id = %s", (response_id,)).fetchone()["to_addrs"]
         actions = [r["action"] for r in conn.execute(
