@@ -12,26 +12,26 @@ import threading
 import uuid
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ...agent.host import CommunicatorAgent, ReviewDecision, Turn
 from ...agent.runtime import build_runtime
+from ...safe_text import MultiLine
 from ..auth import CurrentStaff, PolicyDep
 from ..deps import StoreDep
 from ..errors import ERROR_RESPONSES, ErrorBody
+from ..strict import Identifier, StrictBody
 
 router = APIRouter(prefix="/api", tags=["chat"])
 
 _build_lock = threading.Lock()
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(StrictBody):
     """One chat turn: a message, or the decision on the review the thread is waiting for."""
 
-    thread_id: str | None = Field(
-        default=None, min_length=1, max_length=200, description="Conversation to continue; omit to start one."
-    )
-    message: str | None = Field(default=None, min_length=1, max_length=4000, description="What the CSM types.")
+    thread_id: Identifier | None = Field(default=None, description="Conversation to continue; omit to start one.")
+    message: MultiLine | None = Field(default=None, min_length=1, max_length=4000, description="What the CSM types.")
     decision: ReviewDecision | None = Field(default=None, description="Approve, edit or reject the pending send.")
 
 
