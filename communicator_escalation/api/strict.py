@@ -16,8 +16,9 @@ from ..safe_text import SingleLine
 
 __all__ = [
     "ID_PATTERN",
+    "ApprovalFilter",
     "ApprovalId",
-    "ApprovalState",
+    "ApprovalQuery",
     "CustomerRef",
     "Identifier",
     "ResponseId",
@@ -47,7 +48,14 @@ ApprovalId = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTER
                                  description=f"Approval request id; {_ID_RULE}.")]
 CustomerRef = Annotated[SingleLine, Path(min_length=1, max_length=200,
                                           description="Customer id, or a name as the CLI and the chat resolve it.")]
-ApprovalState = Annotated[
-    Literal["pending", "approved", "rejected", "void", "all"],
-    Query(alias="status", description="pending (default), approved, rejected, void or all"),
-]
+
+
+class ApprovalQuery(StrictBody):
+    """The approval list's query: which state to list (another query parameter is an error)."""
+
+    status: Literal["pending", "approved", "rejected", "void", "all"] = Field(
+        default="pending", description="pending (default), approved, rejected, void or all"
+    )
+
+
+ApprovalFilter = Annotated[ApprovalQuery, Query()]

@@ -19,7 +19,7 @@ from ...agent.runtime import build_runtime
 from ...safe_text import MultiLine
 from ..auth import CurrentStaff, PolicyDep
 from ..deps import StoreDep
-from ..errors import ERROR_RESPONSES, ErrorBody
+from ..errors import ERROR_RESPONSES
 from ..strict import Identifier, StrictBody
 
 router = APIRouter(prefix="/api", tags=["chat"])
@@ -49,7 +49,7 @@ def _agent(request: Request, store: StoreDep, policy: PolicyDep) -> Communicator
 @router.post(
     "/chat",
     response_model=Turn,
-    responses={401: {"model": ErrorBody, "description": "Missing or invalid bearer token"}, **ERROR_RESPONSES},
+    responses=ERROR_RESPONSES,
     summary="One chat turn with the Communicator agent",
 )
 def chat(turn: ChatRequest, request: Request, store: StoreDep, policy: PolicyDep, actor: CurrentStaff) -> Turn:

@@ -32,11 +32,10 @@ from ...workflow.review.edits import ResponseView, add_cc, get_response, remove_
 from ..auth import CurrentActor, PolicyDep
 from ..deps import StoreDep
 from ..errors import ERROR_RESPONSES, ErrorBody
-from ..strict import ApprovalId, ApprovalState, CustomerRef, Identifier, ResponseId, StrictBody
+from ..strict import ApprovalFilter, ApprovalId, CustomerRef, Identifier, ResponseId, StrictBody
 
 router = APIRouter(prefix="/api", tags=["escalation responses"])
 
-_RESPONSES = {401: {"model": ErrorBody, "description": "Missing or invalid bearer token"}, **ERROR_RESPONSES}
 _MAX_TEXT = 50_000
 _MAX_WHO = 320
 
@@ -138,7 +137,7 @@ LlmDep = Annotated[BaseChatModel | None, Depends(get_drafting_llm)]
     "/customers/{customer_id}/escalation-response",
     response_model=Draft,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": Draft, "description": "The prepared draft of this escalation"}, **_RESPONSES},
+    responses={200: {"model": Draft, "description": "The prepared draft of this escalation"}, **ERROR_RESPONSES},
     summary="Generate an escalation response draft",
 )
 def draft_escalation_response(
@@ -166,7 +165,7 @@ def draft_escalation_response(
     return opened.draft
 
 
-@router.get("/escalation-responses/{response_id}", response_model=ResponseDetail, responses=_RESPONSES,
+@router.get("/escalation-responses/{response_id}", response_model=ResponseDetail, responses=ERROR_RESPONSES,
             summary="A response and its approval state")
 def show_response(response_id: ResponseId, store: StoreDep, actor: CurrentActor) -> ResponseDetail:
     """The response's recipients, subject, body and state, with its approval request and notifications."""
@@ -176,7 +175,7 @@ def show_response(response_id: ResponseId, store: StoreDep, actor: CurrentActor)
     )
 
 
-@router.patch("/escalation-responses/{response_id}", response_model=ResponseView, responses=_RESPONSES,
+@router.patch("/escalation-responses/{response_id}", response_model=ResponseView, responses=ERROR_RESPONSES,
               summary="Edit subject, body or To")
 def edit(response_id: ResponseId, change: ResponseEdit, store: StoreDep, policy: PolicyDep,
          actor: CurrentActor) -> ResponseView:
@@ -186,7 +185,7 @@ def edit(response_id: ResponseId, change: ResponseEdit, store: StoreDep, policy:
                            subject=change.subject, body=change.body, replace=replace, policy=policy)
 
 
-@router.post("/escalation-responses/{response_id}/ccs", response_model=ResponseView, responses=_RESPONSES,
+@router.post("/escalation-responses/{response_id}/ccs", response_model=ResponseView, responses=ERROR_RESPONSES,
              summary="Add or remove internal CCs")
 def change_ccs(response_id: ResponseId, change: CcChange, store: StoreDep, actor: CurrentActor) -> ResponseView:
     """Apply the additions, then the removals, in order; the first refusal stops and is reported."""
@@ -199,7 +198,7 @@ def change_ccs(response_id: ResponseId, change: CcChange, store: StoreDep, actor
     return get_response(store, response_id=response_id, actor=actor)
 
 
-@router.post("/escalation-responses/{response_id}/send", response_model=SendOutcome, responses=_RESPONSES,
+@router.post("/escalation-responses/{response_id}/send", response_model=SendOutcome, responses=ERROR_RESPONSES,
              summary="Send (urgently or not) through the approval")
 def send(response_id: ResponseId, store: StoreDep, policy: PolicyDep, settings: SettingsDep, transport: TransportDep,
          actor: CurrentActor, how: Annotated[SendRequest | None, Body()] = None) -> SendOutcome:
@@ -210,17 +209,17 @@ def send(response_id: ResponseId, store: StoreDep, policy: PolicyDep, settings: 
                               settings=settings)
 
 
-@router.get("/approvals", response_model=list[ApprovalView], responses=_RESPONSES, summary="Approval requests")
+@router.get("/approvals", response_model=list[ApprovalView], responses=ERROR_RESPONSES, summary="Approval requests")
 def approvals(
     store: StoreDep,
     actor: CurrentActor,
-    state: ApprovalState = "pending",
+    query: ApprovalFilter,
 ) -> list[ApprovalView]:
     """Approval requests of the customers the caller reaches, highest priority and oldest first."""
-    return approvals_for(store, actor=actor, status=None if state == "all" else state)
+    return approvals_for(store, actor=actor, status=None if query.status == "all" else query.status)
 
 
-_DECISION_RESPONSES = {403: {"model": ErrorBody, "description": "Not an approver"}, **_RESPONSES}
+_DECISION_RESPONSES = {**ERROR_RESPONSES, 403: {"model": ErrorBody, "description": "Not an approver"}}
 
 
 @router.post("/approvals/{approval_id}/approve", response_model=DecisionResult, responses=_DECISION_RESPONSES,
