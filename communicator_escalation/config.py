@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     )
     worker_threads: int | None = Field(
         default=None, ge=1, le=1000,
-        description="API requests served at once (the server's worker threads); default: the pool size.",
+        description="API requests served at once (the server's worker threads); default: the pool size, "
+        "at most the CPU count (at least 2).",
     )
     max_request_bytes: int = Field(
         default=256 * 1024, ge=1024, description="Largest API request body; a larger one is refused with 413."

@@ -14,7 +14,7 @@ from ..config import Settings
 from ..store import Store
 from . import routes
 from .errors import install_error_handlers
-from .limits import RequestLimits, fit_workers
+from .limits import RequestLimits, fit_workers, worker_slots
 
 __all__ = ["create_app", "discover_routers"]
 
@@ -39,7 +39,7 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
         settings: Configuration; read from the environment when not given.
     """
     config = settings or Settings()
-    slots = config.worker_threads or (store.pool.max_size if store is not None else config.pool_size)
+    slots = worker_slots(config.worker_threads, pool_size=store.pool.max_size if store is not None else config.pool_size)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

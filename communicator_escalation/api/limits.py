@@ -5,16 +5,18 @@
 - A body declared larger than `max_body_bytes` (Content-Length) is refused before a byte of it is
   read; a body without a declared length is counted as it streams in and refused with 413 as soon as
   it passes the limit, so a request is never read whole before it is judged.
-- At most `slots` requests are served at once (the server's worker threads, as many as the database
+- At most `slots` requests are served at once (the server's worker threads, no more than the database
   pool has connections, so a request never waits for a connection behind another request); a request
-  that finds no free slot within `wait_seconds` is answered at once with 503 and `Retry-After`,
-  instead of queueing until a client or proxy gives up.
+  that finds no free slot within `wait_seconds` is answered with 503 and `Retry-After`, instead of
+  queueing until a client or proxy gives up.
 
 `fit_workers` sizes the thread pool that runs the sync routes to the same number of slots and checks
 that the database accepts that many connections.
 """
 
 from __future__ import annotations
+
+import os
 
 import anyio
 from anyio import to_thread
@@ -25,7 +27,7 @@ from ..errors import ConfigurationError
 from ..store import Store
 from .errors import Overloaded, RequestTooLarge, error_response, retry_after_seconds
 
-__all__ = ["RequestLimits", "check_pool_fits", "fit_workers"]
+__all__ = ["RequestLimits", "check_pool_fits", "fit_workers", "worker_slots"]
 
 
 def _declared_length(scope: Scope) -> int | None:
@@ -99,6 +101,18 @@ class RequestLimits:
     async def _refuse(scope: Scope, receive: Receive, send: Send, err: RequestTooLarge | Overloaded,
                       headers: dict[str, str] | None = None) -> None:
         await error_response(err, headers=headers)(scope, receive, send)
+
+
+def worker_slots(configured: int | None, *, pool_size: int) -> int:
+    """Requests served at once: `configured` (ESCALATION_WORKER_THREADS), else the pool size, at most the
+    CPU count (at least 2).
+
+    The routes' work is Python under one interpreter lock plus database round trips: about a thread per
+    core keeps the CPU busy, and more threads only add switching (measured in `bench_api_load.py`).
+    """
+    if configured is not None:
+        return configured
+    return min(pool_size, max(2, os.cpu_count() or 2))
 
 
 def check_pool_fits(store: Store) -> None:

@@ -114,8 +114,8 @@ def get_transport(request: Request) -> Transport:
     return transport
 
 
-def get_settings(request: Request) -> Settings:
-    """The app's settings."""
+async def get_settings(request: Request) -> Settings:
+    """The app's settings (read on the event loop: no worker thread)."""
     settings: Settings = request.app.state.settings
     return settings
 
