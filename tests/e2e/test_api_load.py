@@ -12,6 +12,7 @@ Retry-After rather than queued, and that the server serves again once the lock i
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -27,9 +28,10 @@ import pytest
 from communicator_escalation.auth.tokens import create_token
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
-from tests.support.api_load import Client, Tally, run_clients, served_api
+from tests.support.api_load import ESCALATION, Client, Tally, run_clients, served_api
 from tests.support.api_worlds import load_api_world
 from tests.support.crowd_world import crowd_world, csm_of
+from tests.support.servers import child_env, free_port
 
 CLIENTS = 32
 CUSTOMERS = 36
@@ -151,3 +153,18 @@ def test_overload_is_a_quick_503_with_retry_after(one_worker_store: Store, db_ur
             blocked.join(timeout=60)
         assert outcome["draft"].status_code == 201, outcome["draft"].text
         assert httpx.get(f"{base}/api/approvals", headers=headers, timeout=60).status_code == 200
+
+
+@pytest.mark.slow
+def test_a_pool_larger_than_the_database_allows_is_refused_at_start(db_url: str, tmp_path: Path) -> None:
+    with psycopg.connect(db_url) as conn:
+        usable = conn.execute("SELECT current_setting('max_connections')::int"
+                              " - current_setting('superuser_reserved_connections')::int").fetchone()[0]
+    env = child_env(db_url, tmp_path, ESCALATION_POOL_SIZE=str(usable + 1))
+    done = subprocess.run([str(ESCALATION), "serve", "--port", str(free_port())], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"error: ESCALATION_POOL_SIZE={usable + 1} is more connections than the database accepts ({usable}: "
+        "max_connections less superuser_reserved_connections); lower it or raise max_connections"
+    )
