@@ -11,9 +11,7 @@ import re
 from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
-
-from ..safe_text import MultiLine, text_problem
+from pydantic import BaseModel, Field, computed_field
 
 __all__ = [
     "ChatMessage",
@@ -61,28 +59,11 @@ class ReviewRequest(BaseModel):
 
 
 class ReviewDecision(BaseModel):
-    """The human's answer to a review request (an unknown field, or text with control characters, is refused)."""
-
-    model_config = ConfigDict(extra="forbid")
+    """The human's answer to a review request."""
 
     type: Literal["approve", "edit", "reject"] = Field(description="approve, edit or reject.")
-    message: MultiLine | None = Field(default=None, max_length=2000, description="Reason given with a rejection.")
+    message: str | None = Field(default=None, description="Reason given with a rejection.")
     args: dict[str, Any] | None = Field(default=None, description="Replacement arguments for an edit.")
-
-    @field_validator("args")
-    @classmethod
-    def _clean_args(cls, args: dict[str, Any] | None) -> dict[str, Any] | None:
-        """Every key and string value in `args`, however nested, must be text (`safe_text.text_problem`)."""
-        pending: list[Any] = [args]
-        while pending:
-            value = pending.pop()
-            if isinstance(value, dict):
-                pending.extend([*value.keys(), *value.values()])
-            elif isinstance(value, list):
-                pending.extend(value)
-            elif isinstance(value, str) and (problem := text_problem(value, multiline=True)) is not None:
-                raise ValueError(f"an edit argument {problem}")
-        return args
 
 
 class Turn(BaseModel):

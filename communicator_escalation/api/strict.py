@@ -7,18 +7,19 @@ the database for it.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from ..safe_text import SingleLine
+from ..safe_text import SingleLine, text_problem
 
 __all__ = [
     "ID_PATTERN",
     "ApprovalFilter",
     "ApprovalId",
     "ApprovalQuery",
+    "CleanJson",
     "CustomerRef",
     "Identifier",
     "ResponseId",
@@ -35,6 +36,23 @@ class StrictBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+
+def _clean_nested(value: dict[str, Any]) -> dict[str, Any]:
+    """`value` if every key and string in it, however nested, is text (`safe_text.text_problem`)."""
+    pending: list[Any] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend([*item.keys(), *item.values()])
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str) and (problem := text_problem(item, multiline=True)) is not None:
+            raise ValueError(f"a value {problem}")
+    return value
+
+
+CleanJson = Annotated[dict[str, Any], AfterValidator(_clean_nested)]
+"""A free-form JSON object whose keys and strings are text (no NUL, lone surrogate or control character)."""
 
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=ID_PATTERN)]
 """An id in a request body (signal, thread)."""

@@ -12,7 +12,7 @@ import threading
 import uuid
 
 from fastapi import APIRouter, Request
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ...agent.host import CommunicatorAgent, ReviewDecision, Turn
 from ...agent.runtime import build_runtime
@@ -20,11 +20,20 @@ from ...safe_text import MultiLine
 from ..auth import CurrentStaff, PolicyDep
 from ..deps import StoreDep
 from ..errors import ERROR_RESPONSES
-from ..strict import Identifier, StrictBody
+from ..strict import CleanJson, Identifier, StrictBody
 
 router = APIRouter(prefix="/api", tags=["chat"])
 
 _build_lock = threading.Lock()
+
+
+class StrictDecision(ReviewDecision):
+    """A review decision as the API takes it: an unknown field or text with control characters is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: MultiLine | None = Field(default=None, max_length=4000, description="Reason given with a rejection.")
+    args: CleanJson | None = Field(default=None, description="Replacement arguments for an edit.")
 
 
 class ChatRequest(StrictBody):
@@ -32,7 +41,7 @@ class ChatRequest(StrictBody):
 
     thread_id: Identifier | None = Field(default=None, description="Conversation to continue; omit to start one.")
     message: MultiLine | None = Field(default=None, min_length=1, max_length=4000, description="What the CSM types.")
-    decision: ReviewDecision | None = Field(default=None, description="Approve, edit or reject the pending send.")
+    decision: StrictDecision | None = Field(default=None, description="Approve, edit or reject the pending send.")
 
 
 def _agent(request: Request, store: StoreDep, policy: PolicyDep) -> CommunicatorAgent:
