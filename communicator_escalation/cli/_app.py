@@ -20,24 +20,19 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn, TextIO, TypeVar
 
+import click
 import psycopg
 import typer
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.segment import Segment
 from rich.text import Text
+from typer.core import TyperGroup
 
 from ..config import Settings
 from ..errors import EscalationError, StoreUnavailable
 from ..safe_text import INVISIBLE
 from ..store import Store
 
-app = typer.Typer(
-    name="escalation",
-    help="Escalation response skill: load worlds, gather context, draft, review and send.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
 
 T = TypeVar("T")
 
@@ -138,7 +133,25 @@ def check_arguments(arguments: Sequence[str]) -> None:
         if any("\udc80" <= char <= "\udcff" for char in argument):
             shown = os.fsencode(argument).decode("utf-8", "backslashreplace")
             sys.stderr.write(terminal_safe(f"error: argument {position} ({shown}) is not valid UTF-8 text\n"))
-            raise SystemExit(2)
+            raise typer.Exit(2)
+
+
+class _CheckedArguments(TyperGroup):
+    """The command group, refusing arguments that are not UTF-8 before any of them is parsed."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        check_arguments(args)
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_CheckedArguments,
+    name="escalation",
+    help="Escalation response skill: load worlds, gather context, draft, review and send.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 
 
 def fail(err: EscalationError, *, as_json: bool) -> NoReturn:

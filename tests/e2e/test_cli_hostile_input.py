@@ -59,6 +59,12 @@ def test_an_argument_that_is_not_utf8_is_one_line_not_a_traceback(tmp_path: Path
         assert "\\x" in line  # the bad byte is named, not written raw
 
 
+def test_an_undecodable_argument_is_refused_through_the_app_too(run: Callable[..., Result]) -> None:
+    refused = run("context", "--customer", "Horizonte\udcff")  # how Python hands over the byte 0xff
+    assert refused.exit_code == 2 and refused.stdout == ""
+    assert refused.stderr == "error: argument 3 (Horizonte\\xff) is not valid UTF-8 text\n"
+
+
 def test_escape_sequences_and_invisibles_from_data_never_reach_the_terminal(run: Callable[..., Result]) -> None:
     shown = run("context", "sig-h1")
     assert shown.exit_code == 0, shown.output
