@@ -59,8 +59,6 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
         lifespan=lifespan,
     )
     app.state.settings = config
-    if store is not None:  # served at once, also by clients that run no lifespan (e.g. schema fuzzers)
-        app.state.store = store
     install_error_handlers(app)
     app.add_middleware(RequestLimits, max_body_bytes=config.max_request_bytes, slots=slots,
                        wait_seconds=config.pool_timeout_seconds)
