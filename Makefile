@@ -3,13 +3,19 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install clean
+.PHONY: demo test bench install clean
+
+BENCH_SIZES ?= 1000 10000
 
 demo: $(VENV)/.installed
 	$(BIN)/escalation demo
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Scale benchmark (README, "Benchmarks"); BENCH_SIZES="1000 10000 100000" adds the 100k world (minutes).
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_scale.py --sizes $(BENCH_SIZES)
 
 install: $(VENV)/.installed
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
+from _scratch import scratch_database
 
 from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.config import Settings
@@ -32,32 +31,14 @@ DEMO_WORLD = Path(__file__).resolve().parents[1] / "communicator_escalation" / "
 NOW = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
 
 
-def _scratch_database(admin_url: str) -> str:
-    name = f"bench_drafting_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return psycopg.conninfo.make_conninfo(admin_url, dbname=name)
-
-
-def _drop(admin_url: str, url: str) -> None:
-    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=500, help="timed draft_email calls (default 500)")
     args = parser.parse_args()
 
-    admin = database_url(Settings())
-    url = _scratch_database(admin)
-    try:
-        with Store.open(url) as store:
-            load_world(store, DEMO_WORLD, now=NOW)
-            ctx = gather_context(store, actor=ACCOUNT_CSM, customer="DataFlow", now=NOW)
-    finally:
-        _drop(admin, url)
+    with scratch_database(database_url(Settings()), "bench_drafting") as url, Store.open(url) as store:
+        load_world(store, DEMO_WORLD, now=NOW)
+        ctx = gather_context(store, actor=ACCOUNT_CSM, customer="DataFlow", now=NOW)
 
     policy = Policy()
     strategy = pick_strategy(ctx, policy, now=NOW)

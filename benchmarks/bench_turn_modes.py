@@ -17,11 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_drafting import DEMO_WORLD, NOW, _drop, _scratch_database
+from _scratch import scratch_database
+from bench_drafting import DEMO_WORLD, NOW
 
 from communicator_escalation.agent.checkpoint import postgres_checkpointer
 from communicator_escalation.agent.host import CommunicatorAgent, ReviewDecision, Turn, TurnToken
-from communicator_escalation.agent.offline_model import OfflineChatModel
+from communicator_escalation.agent.offline.model import OfflineChatModel
 from communicator_escalation.agent.skill import EscalationSkill
 from communicator_escalation.config import Settings
 from communicator_escalation.mail.outbox import OutboxMailer
@@ -53,27 +54,26 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10, help="conversations per mode (default 10)")
     args = parser.parse_args()
 
-    admin = database_url(Settings())
-    url = _scratch_database(admin)
-    try:
-        with Store.open(url) as store, tempfile.TemporaryDirectory() as outbox, asyncio.Runner() as loop:
-            load_world(store, DEMO_WORLD, now=NOW)
-            skill = EscalationSkill(store, OutboxMailer(Path(outbox)), Policy(), now=NOW)
-            agent = CommunicatorAgent([skill], model=OfflineChatModel(), checkpointer=postgres_checkpointer(store))
-            for mode in ("invoke", "ainvoke", "astream"):
-                seconds: dict[str, list[float]] = {text: [] for text in TURNS}
-                for _ in range(args.rounds):
-                    thread: str | None = None
-                    for text in TURNS:
-                        start = time.perf_counter()
-                        thread = _turn(agent, mode, loop, thread, text).thread_id
-                        seconds[text].append(time.perf_counter() - start)
-                    agent.run_turn(thread, decision=ReviewDecision(type="reject"))
-                medians = ", ".join(f"{text!r} {statistics.median(s) * 1000:.0f} ms" for text, s in seconds.items())
-                print(f"{mode:8} median of {args.rounds}: {medians}")
-    finally:
-        _drop(admin, url)
-
+    with (
+        scratch_database(database_url(Settings()), "bench_turn_modes") as url,
+        Store.open(url) as store,
+        tempfile.TemporaryDirectory() as outbox,
+        asyncio.Runner() as loop,
+    ):
+        load_world(store, DEMO_WORLD, now=NOW)
+        skill = EscalationSkill(store, OutboxMailer(Path(outbox)), Policy(), now=NOW)
+        agent = CommunicatorAgent([skill], model=OfflineChatModel(), checkpointer=postgres_checkpointer(store))
+        for mode in ("invoke", "ainvoke", "astream"):
+            seconds: dict[str, list[float]] = {text: [] for text in TURNS}
+            for _ in range(args.rounds):
+                thread: str | None = None
+                for text in TURNS:
+                    start = time.perf_counter()
+                    thread = _turn(agent, mode, loop, thread, text).thread_id
+                    seconds[text].append(time.perf_counter() - start)
+                agent.run_turn(thread, decision=ReviewDecision(type="reject"))
+            medians = ", ".join(f"{text!r} {statistics.median(s) * 1000:.0f} ms" for text, s in seconds.items())
+            print(f"{mode:8} median of {args.rounds}: {medians}")
 
 if __name__ == "__main__":
     main()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .agent.host import CommunicatorAgent
-    from .agent.offline_model import OfflineChatModel
+    from .agent.offline.model import OfflineChatModel
     from .agent.skill import EscalationSkill
     from .auth.actor import ACCOUNT_CSM, Actor
     from .config import Settings
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 # communicator_escalation` (and the CLI) does not load LangChain until the agent is asked for.
 _MODULES = {
     "CommunicatorAgent": ".agent.host",
-    "OfflineChatModel": ".agent.offline_model",
+    "OfflineChatModel": ".agent.offline.model",
     "EscalationSkill": ".agent.skill",
     "ACCOUNT_CSM": ".auth.actor",
     "Actor": ".auth.actor",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     send_max_attempts: int = Field(default=4, ge=1, le=10, description="Gmail send attempts before `failed`.")
     send_backoff_seconds: float = Field(default=1.0, ge=0, description="First retry delay; doubles up to the cap.")
     send_backoff_cap_seconds: float = Field(default=30.0, ge=0, description="Largest retry delay.")
+    send_lease_minutes: float = Field(
+        default=15.0, gt=0,
+        description="Lease of one send attempt, renewed at every step; only an expired one may be taken over.",
+    )
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY"), description="Selects ChatOpenAI when set."
     )
@@ -57,6 +61,15 @@ class Settings(BaseSettings):
     )
     llm_model: str = Field(default="gpt-4o-mini", description="Chat model name for ChatOpenAI.")
     llm_timeout_seconds: float = Field(default=20.0, gt=0, description="Timeout of one LLM call.")
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_step(self) -> Settings:
+        """A live sender renews its lease between steps; one step (token, call, backoff) must fit in it."""
+        step = 2 * self.gmail_timeout_seconds + self.send_backoff_cap_seconds
+        if self.send_lease_minutes * 60 <= step:
+            raise ValueError(f"ESCALATION_SEND_LEASE_MINUTES must exceed one send step ({step:g} s: twice the Gmail "
+                             "timeout plus the backoff cap), or live sends would be taken over")
+        return self
 
     @property
     def outbox_dir(self) -> Path:

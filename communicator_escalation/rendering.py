@@ -26,6 +26,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # templates ship with the package: no stat() of the file on every render
     )
 
 

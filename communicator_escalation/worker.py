@@ -2,9 +2,10 @@
 
 A trigger on `risk_signals` (migration 0011) sends ``NOTIFY escalation_signal_opened, '<signal id>'``
 when an open escalation is inserted, by a world load, the API or plain SQL. `run_worker` LISTENs on
-a dedicated autocommit connection and drafts each one with `ensure_draft` (workflow/drafting/open.py:
-`open_or_create_draft`, the drafting path of every door, as the worker and under the per-signal lock);
-at start (and after a lost connection) it first catches up on open escalations that have no response yet.
+a dedicated autocommit connection and drafts what arrives in batches with `predraft_batch`
+(workflow/drafting/open.py: as the worker, under the per-signal lock that `open_or_create_draft`, the
+drafting path of every door, takes too); at start (and after a lost connection) it first catches up on
+open escalations that have no response yet, batch by batch along a keyset cursor.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import psycopg
 from pydantic import BaseModel, Field
 
 from .store import Store
-from .workflow.drafting.open import PredraftOutcome, ensure_draft, pending_signal_ids
+from .workflow.drafting.open import BATCH_SIZE, Cursor, PredraftOutcome, predraft_batch
 from .workflow.policy import Policy
 
 if TYPE_CHECKING:
@@ -44,27 +45,29 @@ class WorkerReport(BaseModel):
         return sum(1 for item in self.outcomes if item.outcome == outcome)
 
 
-def _handle(store: Store, signal_id: str, policy: Policy, llm: BaseChatModel | None) -> PredraftOutcome:
-    """`ensure_draft`, with any unexpected failure logged and reported instead of raised."""
-    try:
-        return ensure_draft(store, signal_id=signal_id, policy=policy, llm=llm)
-    except psycopg.Error as err:
-        logger.error("pre-drafting %s: database error: %s", signal_id, err)
-        return PredraftOutcome(signal_id=signal_id, outcome="failed", error=f"database error: {err}")
-    except Exception as err:  # a daemon must outlive one bad signal; the traceback goes to the log
-        logger.exception("pre-drafting %s failed unexpectedly", signal_id)
-        return PredraftOutcome(signal_id=signal_id, outcome="failed", error=f"{type(err).__name__}: {err}")
-
-
-def catch_up(store: Store, *, policy: Policy, llm: BaseChatModel | None = None) -> list[PredraftOutcome]:
-    """Pre-draft every open escalation that has no response yet (oldest first)."""
-    return [_handle(store, signal_id, policy, llm) for signal_id in pending_signal_ids(store)]
+def catch_up(store: Store, *, policy: Policy, llm: BaseChatModel | None = None,
+             stop: threading.Event | None = None) -> Iterator[PredraftOutcome]:
+    """Pre-draft every open escalation that has no response yet (oldest first), batch by batch."""
+    cursor: Cursor | None = None
+    while stop is None or not stop.is_set():
+        outcomes, cursor = predraft_batch(store, policy=policy, llm=llm, after=cursor)
+        yield from outcomes
+        if cursor is None:
+            return
 
 
 def _listen(url: str) -> psycopg.Connection[Any]:
     conn = psycopg.connect(url, autocommit=True)
     conn.execute(f"LISTEN {CHANNEL}")
     return conn
+
+
+def _notified(listener: psycopg.Connection[Any], *, timeout: float) -> list[str]:
+    """The signal ids notified: the first within `timeout`, then whatever else has arrived, up to a batch."""
+    ids = [n.payload for n in listener.notifies(timeout=timeout, stop_after=1)]
+    if ids:
+        ids += [n.payload for n in listener.notifies(timeout=0.01, stop_after=BATCH_SIZE - 1)]
+    return ids
 
 
 def run_worker(
@@ -115,15 +118,14 @@ def run_worker(
                 if on_listening is not None:
                     on_listening()
                     on_listening = None
-                for outcome in catch_up(store, policy=policy, llm=llm):
+                for outcome in catch_up(store, policy=policy, llm=llm, stop=stop):
                     record(outcome)
                 if once:
                     break
             try:
-                for notice in listener.notifies(timeout=max(remaining(), 0.01)):
-                    record(_handle(store, notice.payload, policy, llm))
-                    if stop.is_set():
-                        break
+                ids = _notified(listener, timeout=max(remaining(), 0.01))
+                for outcome in predraft_batch(store, policy=policy, llm=llm, signal_ids=ids)[0] if ids else []:
+                    record(outcome)
             except psycopg.OperationalError as err:
                 logger.error("lost the %s listener: %s; reconnecting", CHANNEL, err)
                 listener.close()

@@ -25,7 +25,7 @@ from langchain_mcp_adapters.client import MultiServerMCPClient
 from langchain_mcp_adapters.tools import load_mcp_tools
 
 from communicator_escalation.agent.llm import make_chat_model
-from communicator_escalation.agent.offline_model import OfflineChatModel
+from communicator_escalation.agent.offline.model import OfflineChatModel
 from communicator_escalation.config import Settings
 
 

@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,15 +59,24 @@ def _prepared(url: str) -> Iterator[str]:
     yield url
 
 
+@contextmanager
+def fresh_database(admin_url: str) -> Iterator[str]:
+    """URL of a fresh, migrated, empty database, dropped on exit."""
+    name = f"escalation_test_{os.getpid()}_{next(_counter)}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE}")
+    try:
+        yield _with_database(admin_url, name)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @pytest.fixture
 def db_url(pg_admin_url: str) -> Iterator[str]:
     """URL of a fresh, migrated, empty database for one test."""
-    name = f"escalation_test_{os.getpid()}_{next(_counter)}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE}")
-    yield _with_database(pg_admin_url, name)
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with fresh_database(pg_admin_url) as url:
+        yield url
 
 
 @pytest.fixture

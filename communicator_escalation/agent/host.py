@@ -16,7 +16,7 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from langchain.agents import create_agent
-from langchain.agents.middleware import InterruptOnConfig
+from langchain.agents.middleware import AgentMiddleware, InterruptOnConfig
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
@@ -57,7 +57,8 @@ class Skill(Protocol):
     """What the host needs from a skill. Any object with these attributes is a skill.
 
     A skill may also have `review_pins`: gated tool name -> pin function (agent/review_pins.py),
-    so that an approved call runs against exactly what its review card showed.
+    so that an approved call runs against exactly what its review card showed; and `middleware`:
+    agent middleware of its own (the escalation skill's ends a draft turn with the draft card).
     """
 
     name: str
@@ -150,6 +151,7 @@ class CommunicatorAgent:
         tools: list[BaseTool] = []
         interrupt_on: dict[str, InterruptOnConfig] = {}
         pins: dict[str, ReviewPin] = {}
+        extra: list[AgentMiddleware[Any, Any]] = []
         for skill in self.skills:
             for tool in skill.tools:
                 if any(tool.name == known.name for known in tools):
@@ -157,6 +159,7 @@ class CommunicatorAgent:
                 tools.append(tool)
             interrupt_on.update(skill.interrupt_on)
             pins.update(_review_pins(skill))
+            extra += list(getattr(skill, "middleware", None) or [])
         if unreviewed := sorted(set(pins) - set(interrupt_on)):
             raise ConfigurationError(f"review pins for tools that are not reviewed: {unreviewed}")
         self.tools = tools
@@ -167,7 +170,7 @@ class CommunicatorAgent:
             tools,
             system_prompt=self.system_prompt,
             # Order matters: see ReviewPinMiddleware (pins recorded before the interrupt, applied inside edits).
-            middleware=[ReviewMiddleware(interrupt_on=interrupt_on), ReviewPinMiddleware(pins)],
+            middleware=[ReviewMiddleware(interrupt_on=interrupt_on), ReviewPinMiddleware(pins), *extra],
             checkpointer=checkpointer,
             name=name,
         )

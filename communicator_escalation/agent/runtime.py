@@ -16,7 +16,7 @@ from ..store import Store
 from ..workflow.policy import Policy, load_policy
 from .checkpoint import ThreadedPostgresSaver, postgres_checkpointer
 from .llm import make_chat_model
-from .offline_model import OfflineChatModel
+from .offline.model import OfflineChatModel
 
 __all__ = ["AgentRuntime", "build_runtime", "open_runtime"]
 

@@ -18,13 +18,13 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from langchain.agents.middleware import InterruptOnConfig
+from langchain.agents.middleware import AgentMiddleware, InterruptOnConfig
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import ToolCall
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.config import get_config
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..auth.actor import Actor
 from ..config import Settings
@@ -35,9 +35,10 @@ from ..store import Store
 from ..workflow.policy import Policy
 from . import tool_handlers as ops
 from .host import ACTOR_KEY
+from .offline.cards import DraftCardMiddleware
 from .review_pins import PINS_KEY
-from .tool_args import TOOL_ARGS, ToolName
-from .tool_results import ErrorDetail, ErrorResult
+from .tool_args import TOOL_ARGS, ToolName, model_facing
+from .tool_errors import ErrorDetail, ErrorResult
 
 if TYPE_CHECKING:
     from .runtime import AgentRuntime
@@ -50,6 +51,17 @@ REVIEW_DECISIONS: list[str] = ["approve", "edit", "reject"]
 def _invalid_arguments(err: ValidationError) -> str:
     problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in err.errors())
     return ErrorResult(error=ErrorDetail(code="invalid_arguments", message=problems)).to_content()
+
+
+class _ModelFacingTool(StructuredTool):
+    """A StructuredTool whose schema for the model is compact (`model_facing`); calls validate the full model."""
+
+    @property
+    def tool_call_schema(self) -> type[BaseModel]:  # type: ignore[override]
+        """What a model sees: the args model with its compact JSON schema."""
+        schema = self.args_schema
+        assert isinstance(schema, type) and issubclass(schema, BaseModel)
+        return model_facing(schema)
 
 
 class EscalationSkill:
@@ -129,13 +141,18 @@ class EscalationSkill:
         }
 
     @property
+    def middleware(self) -> list[AgentMiddleware[Any, Any]]:
+        """A draft turn ends with the card rendered from the stored draft, for any model (no re-typed email)."""
+        return [DraftCardMiddleware()]
+
+    @property
     def review_pins(self) -> dict[str, Callable[[ToolCall], dict[str, Any]]]:
         """The send runs only on the content its review card showed: the host pins its content hash."""
         return {ToolName.SEND_RESPONSE.value: self._pin_content}
 
     @cached_property
     def tools(self) -> list[BaseTool]:  # type: ignore[override]
-        """The ten escalation tools, each a StructuredTool over its pydantic args model."""
+        """The escalation tools, each a StructuredTool over its pydantic args model."""
         return self._tools(send=ops.send)
 
     @cached_property
@@ -160,6 +177,7 @@ class EscalationSkill:
             ToolName.SHOW_DRAFT: ops.show,
             ToolName.SEND_RESPONSE: send,
             ToolName.CANCEL_RESPONSE: ops.cancel,
+            ToolName.LIST_OPEN: ops.inbox,
         }
         descriptions = {ToolName.SEND_RESPONSE: send_description} if send_description else {}
         return [self._tool(name, handlers[name], deps, descriptions.get(name)) for name in ToolName]
@@ -188,7 +206,7 @@ class EscalationSkill:
         async def arun(config: RunnableConfig, **given: Any) -> str:
             return await asyncio.to_thread(run, config, **given)  # the workflow reads the database
 
-        return StructuredTool.from_function(
+        return _ModelFacingTool.from_function(
             func=run,
             coroutine=arun,
             name=name.value,

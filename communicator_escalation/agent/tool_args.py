@@ -10,10 +10,13 @@ Blank optional strings (`""`) are read as "not given", because LLMs often send t
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from functools import lru_cache
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
+
+from communicator_escalation.models import Severity
 
 
 class ToolName(StrEnum):
@@ -29,6 +32,7 @@ class ToolName(StrEnum):
     SHOW_DRAFT = "show_escalation_draft"
     SEND_RESPONSE = "send_escalation_response"
     CANCEL_RESPONSE = "cancel_escalation_response"
+    LIST_OPEN = "list_open_escalations"
 
 
 _ID_MAX = 100
@@ -37,12 +41,11 @@ _WHO_MAX_ITEMS = 20
 _SUBJECT_MAX = 250
 _BODY_MAX = 20_000
 _INSTRUCTIONS_MAX = 2_000
+_REQUEST_MAX = 2_000
+_LIMIT_MAX = 50
 
-_RESPONSE_ID = Field(
-    min_length=1,
-    max_length=_ID_MAX,
-    description="Id of the drafted escalation response, as returned in `response_id` by draft_escalation_response.",
-)
+_RESPONSE_ID = Field(min_length=1, max_length=_ID_MAX, description="The draft's response_id.")
+_SCHEMA_LIMITS = frozenset({"title", "maxLength", "minLength", "maxItems", "minItems", "maximum", "minimum"})
 
 
 class _Args(BaseModel):
@@ -59,50 +62,44 @@ class _CustomerOrSignal(_Args):
     customer: str | None = Field(
         default=None,
         max_length=_NAME_MAX,
-        description=(
-            "Customer as the CSM named it: full or partial account name in any language, or the customer id. "
-            "Give this or signal_id."
-        ),
+        description="Customer name (any language, typos ok) or id; a contact's name also works.",
     )
-    signal_id: str | None = Field(
+    signal_id: str | None = Field(default=None, max_length=_ID_MAX, description="Risk signal id; wins over the rest.")
+    request: str | None = Field(
         default=None,
-        max_length=_ID_MAX,
-        description="Risk signal id of the escalation (e.g. from an alert). When given it wins over customer.",
+        max_length=_REQUEST_MAX,
+        description="The CSM's sentence naming the escalation (customer, contact or signal id in it).",
     )
 
-    @field_validator("customer", "signal_id", mode="before")
+    @field_validator("customer", "signal_id", "request", mode="before")
     @classmethod
     def _blank(cls, value: Any) -> Any:
         return _blank_to_none(value)
 
     @model_validator(mode="after")
     def _one_target(self) -> _CustomerOrSignal:
-        if self.customer is None and self.signal_id is None:
-            raise ValueError("give customer or signal_id")
+        if self.customer is None and self.signal_id is None and self.request is None:
+            raise ValueError("give customer, signal_id or request")
         return self
 
 
 class GatherContextArgs(_CustomerOrSignal):
-    """Find the customer's open escalation (or the given signal) and summarize its context."""
+    """Find the escalation (the customer's most urgent open one, or the signal) and its context."""
 
 
 class PickStrategyArgs(_Args):
-    """Choose the escalation type, tone, template and SLA timeline for one escalation."""
+    """Type, tone (with reasons), SLA clock and timeline of an escalation."""
 
-    signal_id: str = Field(
-        min_length=1,
-        max_length=_ID_MAX,
-        description="Risk signal id of the escalation, as returned in `signal_id` by gather_escalation_context.",
-    )
+    signal_id: str = Field(min_length=1, max_length=_ID_MAX, description="The escalation's signal_id.")
 
 
 class DraftResponseArgs(_CustomerOrSignal):
-    """Draft the escalation response email (a stored draft; nothing is sent)."""
+    """Draft the response email (stored; nothing is sent). The CSM sees the draft card; don't repeat it."""
 
     instructions: str | None = Field(
         default=None,
         max_length=_INSTRUCTIONS_MAX,
-        description="Optional wishes of the CSM for the wording, e.g. 'keep it short'. Never changes recipients or facts.",
+        description="The CSM's wishes for tone or content, e.g. 'softer tone'.",
     )
 
     @field_validator("instructions", mode="before")
@@ -112,29 +109,24 @@ class DraftResponseArgs(_CustomerOrSignal):
 
 
 class SuggestCcsArgs(_Args):
-    """List the internal people suggested as CCs for a draft, each with the reason."""
+    """Suggested and current CCs of a draft, with reasons."""
 
     response_id: str = _RESPONSE_ID
 
 
 class EditDraftArgs(_Args):
-    """Change the subject or body of a draft; an edit after approval voids the approval."""
+    """Edit a draft: subject, body, a replacement, or the recipient."""
 
     response_id: str = _RESPONSE_ID
-    subject: str | None = Field(
-        default=None, max_length=_SUBJECT_MAX, description="New subject line, one line of text."
-    )
-    body: str | None = Field(default=None, max_length=_BODY_MAX, description="New full body text.")
-    replace: str | None = Field(
-        default=None, max_length=_BODY_MAX, description="Exact text in the subject or body to replace; use with with_text."
-    )
+    subject: str | None = Field(default=None, max_length=_SUBJECT_MAX, description="New subject (one line).")
+    body: str | None = Field(default=None, max_length=_BODY_MAX, description="New full body.")
+    replace: str | None = Field(default=None, max_length=_BODY_MAX, description="Exact text to replace.")
     with_text: str | None = Field(
-        default=None,
-        max_length=_BODY_MAX,
-        description="Text that replaces every occurrence of `replace`; an empty string deletes it.",
+        default=None, max_length=_BODY_MAX, description="Replacement for `replace` ('' deletes it)."
     )
+    to: str | None = Field(default=None, max_length=_NAME_MAX, description="New recipient: a contact of the customer.")
 
-    @field_validator("subject", "body", "replace", mode="before")
+    @field_validator("subject", "body", "replace", "to", mode="before")
     @classmethod
     def _blank(cls, value: Any) -> Any:
         return _blank_to_none(value)
@@ -154,22 +146,19 @@ class EditDraftArgs(_Args):
             self.with_text = None
         elif self.with_text is None:
             raise ValueError("replace needs with_text")
-        if self.subject is None and self.body is None and self.replace is None:
-            raise ValueError("give subject, body, or replace with with_text")
+        if self.subject is None and self.body is None and self.replace is None and self.to is None:
+            raise ValueError("give subject, body, to, or replace with with_text")
         return self
 
 
 class AddCcsArgs(_Args):
-    """Add internal CCs to a draft; only staff from the directory can be added."""
+    """Add internal CCs (staff only) to a draft."""
 
     response_id: str = _RESPONSE_ID
     who: list[str] = Field(
         default_factory=list,
         max_length=_WHO_MAX_ITEMS,
-        description=(
-            "People to add: staff names, staff email addresses, or roles such as 'my manager', 'support lead', "
-            "'account executive'. An empty list adds every suggested CC."
-        ),
+        description="Staff names, emails or roles ('my manager', 'support lead'); empty adds the suggested CCs.",
     )
 
     @field_validator("who")
@@ -185,7 +174,7 @@ class RemoveCcsArgs(_Args):
     who: list[str] = Field(
         min_length=1,
         max_length=_WHO_MAX_ITEMS,
-        description="People to remove: names, email addresses or roles of current CCs.",
+        description="Names, emails or roles of current CCs.",
     )
 
     @field_validator("who")
@@ -198,18 +187,18 @@ class RemoveCcsArgs(_Args):
 
 
 class ShowDraftArgs(_Args):
-    """Show a draft as it stands: recipients, subject, body, suggestions and SLA."""
+    """Show a draft as it stands (the CSM sees the card)."""
 
     response_id: str = _RESPONSE_ID
 
 
 class SendResponseArgs(_Args):
-    """Request approval for a draft and send it once approved (exactly once)."""
+    """Send a draft after the CSM's review and approval (exactly once)."""
 
     response_id: str = _RESPONSE_ID
     urgent: bool = Field(
         default=False,
-        description="True for 'Send Urgently': asks for expedited approval under the escalation policy.",
+        description="True for 'Send Urgently' (expedited approval).",
     )
     content_hash: SkipJsonSchema[str | None] = Field(
         default=None,
@@ -227,6 +216,16 @@ class CancelResponseArgs(_Args):
     """Discard a draft that has not been sent."""
 
     response_id: str = _RESPONSE_ID
+
+
+class ListOpenEscalationsArgs(_Args):
+    """Open escalations, most urgent first, with SLA clocks ("what is open", "what's next")."""
+
+    scope: Literal["mine", "team", "all"] = Field(
+        default="all", description="mine, team or all I may reach."
+    )
+    severity: list[Severity] = Field(default_factory=list, description="Only these severities.")
+    limit: int | None = Field(default=None, ge=1, le=_LIMIT_MAX, description="At most this many.")
 
 
 def _clean_who(value: list[str]) -> list[str]:
@@ -251,5 +250,41 @@ TOOL_ARGS: dict[ToolName, type[BaseModel]] = {
     ToolName.SHOW_DRAFT: ShowDraftArgs,
     ToolName.SEND_RESPONSE: SendResponseArgs,
     ToolName.CANCEL_RESPONSE: CancelResponseArgs,
+    ToolName.LIST_OPEN: ListOpenEscalationsArgs,
 }
 """The `args_schema` of every tool, by name."""
+
+
+@lru_cache(maxsize=None)
+def model_facing(model: type[BaseModel]) -> type[BaseModel]:
+    """The args model as a model sees it: the same fields and validation, and `model_schema` as its JSON schema."""
+
+    def model_json_schema(cls: type[BaseModel], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return model_schema(model)
+
+    namespace = {"__doc__": model.__doc__, "__module__": model.__module__, "model_json_schema": classmethod(model_json_schema)}
+    return type(model.__name__, (model,), namespace)
+
+
+def model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema a model sees for a tool's arguments: types, required fields and descriptions.
+
+    Optional fields read as their plain type and length and range limits are left out (the tools
+    still enforce them when they validate the call), so a tool costs a model few prompt tokens.
+    """
+    return _compact(model.model_json_schema())
+
+
+def _compact(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_compact(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    options = node.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        (kept,) = [o for o in options if o != {"type": "null"}]
+        node = {**{k: v for k, v in node.items() if k != "anyOf"}, **kept}
+    return {
+        k: _compact(v) for k, v in node.items()
+        if k not in _SCHEMA_LIMITS and not (k == "default" and v in (None, [], "")) and k != "additionalProperties"
+    }

@@ -1,14 +1,16 @@
 """What each escalation tool does: one workflow call, then a compact result model.
 
-Every handler takes the skill's dependencies, the validated `*Args` model, the acting staff id and
+Every handler takes the skill's dependencies, the validated `*Args` model, the `Actor` of the turn and
 the pinned clock, and returns a result of agent/tool_results.py. Expected failures propagate as
 `EscalationError` and are turned into an `ErrorResult` by the skill.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from langchain_core.language_models import BaseChatModel
 
@@ -17,10 +19,11 @@ from ..config import Settings
 from ..errors import Refused
 from ..mail.base import Mailer
 from ..mail.factory import Transport
-from ..models import Draft, EscalationContext
+from ..models import CcSuggestion, Draft, EscalationContext
 from ..rendering import render
 from ..store import Store
 from ..workflow.context.gather import gather_context
+from ..workflow.context.locate import Located, Target, on_named
 from ..workflow.delivery.approval import EXPEDITED_ACTOR, ApprovalView
 from ..workflow.delivery.send_with_approval import request_approval_only, send_with_approval
 from ..workflow.delivery.sending import SendOutcome
@@ -30,49 +33,19 @@ from ..workflow.policy import Policy
 from ..workflow.review.edits import Recipient as ViewRecipient
 from ..workflow.review.edits import ResponseView, add_cc, get_response, remove_cc, revise_response
 from ..workflow.strategy.pick import pick_strategy
+from ..workflow.triage import open_escalations
 from .tool_args import (
-    AddCcsArgs,
-    CancelResponseArgs,
-    DraftResponseArgs,
-    EditDraftArgs,
-    GatherContextArgs,
-    PickStrategyArgs,
-    RemoveCcsArgs,
-    SendResponseArgs,
-    ShowDraftArgs,
-    SuggestCcsArgs,
+    AddCcsArgs, CancelResponseArgs, DraftResponseArgs, EditDraftArgs, GatherContextArgs, ListOpenEscalationsArgs,
+    PickStrategyArgs, RemoveCcsArgs, SendResponseArgs, ShowDraftArgs, SuggestCcsArgs,
 )
 from .tool_results import (
-    ApprovalSummary,
-    CancelResult,
-    CcSuggestionsResult,
-    ContextResult,
-    CustomerRef,
-    DraftResult,
-    EscalationRef,
-    Recipient,
-    RefusedItem,
-    ReviewResult,
-    SendResult,
-    SlaSummary,
-    StrategyResult,
-    SuggestedCc,
+    ApprovalSummary, CancelResult, CcSuggestionsResult, ContextResult, CustomerRef, DraftResult, EscalationRef,
+    InboxResult, Recipient, RefusedItem, ReviewResult, SendResult, SlaSummary, StrategyResult, SuggestedCc,
 )
 
 __all__ = [
-    "Deps",
-    "add_ccs",
-    "cancel",
-    "draft",
-    "edit",
-    "gather",
-    "load_view",
-    "remove_ccs",
-    "request_send",
-    "send",
-    "show",
-    "strategy",
-    "suggest",
+    "Deps", "add_ccs", "cancel", "draft", "edit", "gather", "inbox", "load_view", "remove_ccs", "request_send",
+    "send", "show", "strategy", "suggest",
 ]
 
 _SEND_STATUS = {
@@ -84,6 +57,7 @@ _SEND_STATUS = {
     "unknown": "unknown",
 }
 _APPROVED_STATES = ("pending_approval", "approved")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -102,12 +76,14 @@ def load_view(store: Store, *, response_id: str, actor: Actor) -> ResponseView:
     return get_response(store, response_id=response_id, actor=actor)
 
 
-def _recipient(person: ViewRecipient, labels: dict[str, str]) -> Recipient:
-    return Recipient(name=person.name, email=person.email, label=labels.get(person.staff_id or ""))
+def _recipient(person: ViewRecipient, labels: dict[str, CcSuggestion]) -> Recipient:
+    suggestion = labels.get(person.staff_id or "")
+    label, reason = (suggestion.label, suggestion.reason) if suggestion else (None, None)
+    return Recipient(name=person.name, email=person.email, label=label, reason=reason)
 
 
-def _labels(stored: Draft) -> dict[str, str]:
-    return {c.staff_id: c.label for c in stored.suggested_ccs}
+def _labels(stored: Draft) -> dict[str, CcSuggestion]:
+    return {c.staff_id: c for c in stored.suggested_ccs}
 
 
 def _to(view: ResponseView) -> Recipient:
@@ -159,10 +135,27 @@ def _draft_result(view: ResponseView, stored: Draft, now: datetime | None) -> Dr
     )
 
 
+def _named(
+    deps: Deps, args: GatherContextArgs | DraftResponseArgs, act: Callable[[Target], T], *, actor: Actor
+) -> tuple[T, dict[str, object]]:
+    """Run `act` on the escalation the CSM's words name; also the result fields saying how they named it."""
+    done, found = on_named(
+        deps.store, act, actor=actor, customer=args.customer, signal_id=args.signal_id, request=args.request
+    )
+    return done, _named_fields(found)
+
+
+def _named_fields(found: Located | None) -> dict[str, object]:
+    return {"named_by": found.named_by, "named_contact": found.contact} if found else {}
+
+
 def gather(deps: Deps, args: GatherContextArgs, *, actor: Actor, now: datetime | None) -> ContextResult:
     """gather_escalation_context."""
-    target = {"signal_id": args.signal_id} if args.signal_id else {"customer": args.customer or ""}
-    return ContextResult.from_context(gather_context(deps.store, actor=actor, now=now, **target))
+    ctx, named = _named(
+        deps, args, lambda t: gather_context(deps.store, actor=actor, customer=t.customer, signal_id=t.signal_id, now=now),
+        actor=actor,
+    )
+    return ContextResult.from_context(ctx).model_copy(update=named)
 
 
 def strategy(deps: Deps, args: PickStrategyArgs, *, actor: Actor, now: datetime | None) -> StrategyResult:
@@ -173,13 +166,16 @@ def strategy(deps: Deps, args: PickStrategyArgs, *, actor: Actor, now: datetime 
 
 def draft(deps: Deps, args: DraftResponseArgs, *, actor: Actor, now: datetime | None) -> DraftResult:
     """draft_escalation_response: the escalation's open draft (e.g. the worker's pre-draft) when the CSM
-    gives no instructions, else a new draft (`open_or_create_draft`)."""
-    opened = open_or_create_draft(
-        deps.store, actor=actor, customer=None if args.signal_id else args.customer, signal_id=args.signal_id,
-        instructions=args.instructions, policy=deps.policy, llm=deps.llm, now=now,
+    gives no instructions, else a new draft (`open_or_create_draft`, read from the CSM's words by `on_named`)."""
+    opened, named = _named(
+        deps, args, lambda t: open_or_create_draft(
+            deps.store, actor=actor, customer=t.customer, signal_id=t.signal_id, instructions=args.instructions,
+            policy=deps.policy, llm=deps.llm, now=now,
+        ),
+        actor=actor,
     )
     view = load_view(deps.store, response_id=opened.draft.response_id or "", actor=actor)
-    return _draft_result(view, opened.draft, now)
+    return _draft_result(view, opened.draft, now).model_copy(update=named)
 
 
 def show(deps: Deps, args: ShowDraftArgs, *, actor: Actor, now: datetime | None) -> DraftResult:
@@ -223,13 +219,8 @@ def edit(deps: Deps, args: EditDraftArgs, *, actor: Actor, now: datetime | None)
     before = load_view(deps.store, response_id=args.response_id, actor=actor)
     replace = (args.replace, args.with_text or "") if args.replace is not None else None
     after = revise_response(
-        deps.store,
-        response_id=args.response_id,
-        actor=actor,
-        subject=args.subject,
-        body=args.body,
-        replace=replace,
-        now=now,
+        deps.store, response_id=args.response_id, actor=actor, to=args.to, subject=args.subject, body=args.body,
+        replace=replace, policy=deps.policy, now=now,
     )
     replacements = None
     if replace is not None:
@@ -371,3 +362,12 @@ def cancel(deps: Deps, args: CancelResponseArgs, *, actor: Actor, now: datetime 
     view = load_view(deps.store, response_id=args.response_id, actor=actor)
     cancel_response(deps.store, response_id=args.response_id, actor=actor, now=now)
     return CancelResult(response_id=view.id, customer=CustomerRef(id=view.customer_id, name=view.customer_name))
+
+
+def inbox(deps: Deps, args: ListOpenEscalationsArgs, *, actor: Actor, now: datetime | None) -> InboxResult:
+    """list_open_escalations."""
+    found = open_escalations(
+        deps.store, actor=actor, policy=deps.policy, scope=args.scope, severities=args.severity, limit=args.limit,
+        now=now,
+    )
+    return InboxResult.from_inbox(found)

@@ -8,18 +8,7 @@ Contract for the tools:
 - Results hold ids, names and short facts, never whole context dumps; the full objects live in the
   store. The draft body is the one long field, and only the draft and show tools return it in full.
 
-Which tool returns what:
-    gather_escalation_context   -> ContextResult      (ContextResult.from_context)
-    pick_response_strategy      -> StrategyResult     (StrategyResult.from_strategy)
-    draft_escalation_response   -> DraftResult
-    show_escalation_draft       -> DraftResult
-    suggest_escalation_ccs      -> CcSuggestionsResult
-    edit_escalation_draft       -> ReviewResult (action "edit")
-    add_escalation_ccs          -> ReviewResult (action "add_ccs")
-    remove_escalation_ccs       -> ReviewResult (action "remove_ccs")
-    send_escalation_response    -> SendResult
-    cancel_escalation_response  -> CancelResult
-    any of them, on an expected failure -> ErrorResult (ErrorResult.from_error)
+Each result class says which tool returns it; any tool may return an `ErrorResult` (tool_errors.py).
 """
 
 from __future__ import annotations
@@ -28,14 +17,13 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
-from communicator_escalation.errors import EscalationError
 from communicator_escalation.models import (
-    ReviewNote,
     CcSuggestion,
     EscalationContext,
     EscalationType,
+    ReviewNote,
     RiskSignal,
     Severity,
     SlaClock,
@@ -43,6 +31,16 @@ from communicator_escalation.models import (
     TrendDirection,
     Urgency,
 )
+from communicator_escalation.workflow.triage import Inbox, OpenEscalation
+
+from .tool_errors import Candidate, ErrorDetail, ErrorResult, Part, Result
+
+__all__ = [
+    "ApprovalSummary", "CancelResult", "Candidate", "CcSuggestionsResult", "ContextResult", "CustomerRef", "DraftResult",
+    "ErrorDetail", "ErrorResult", "EscalationDetails", "EscalationRef", "HealthSummary", "InboxResult", "PersonRef",
+    "Recipient", "RefusedItem", "ReviewResult", "SendResult", "SlaSummary", "StrategyResult", "SuggestedCc",
+    "TimelineStep", "ToolResult", "parse_tool_result",
+]
 
 SendStatus = Literal["pending_approval", "approved", "sending", "sent", "failed", "unknown", "already_sent", "rejected"]
 ApprovalStatus = Literal["pending", "approved", "rejected", "voided"]
@@ -50,24 +48,14 @@ ReviewAction = Literal["edit", "add_ccs", "remove_ccs"]
 DraftField = Literal["to", "cc", "subject", "body"]
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class _Result(_Part):
-    def to_content(self) -> str:
-        """The ToolMessage content: compact JSON without null fields."""
-        return self.model_dump_json(exclude_none=True)
-
-
-class CustomerRef(_Part):
+class CustomerRef(Part):
     """A customer by id and name."""
 
     id: str = Field(description="Customer id.")
     name: str = Field(description="Account name.")
 
 
-class PersonRef(_Part):
+class PersonRef(Part):
     """A customer contact, as shown to the CSM."""
 
     id: str | None = Field(default=None, description="Contact id.")
@@ -76,15 +64,16 @@ class PersonRef(_Part):
     role: str | None = Field(default=None, description="Relationship role, e.g. executive, technical, billing.")
 
 
-class Recipient(_Part):
+class Recipient(Part):
     """An address on the draft."""
 
     name: str | None = Field(default=None, description="Display name.")
     email: str = Field(description="Email address.")
     label: str | None = Field(default=None, description="For internal CCs: how the CSM sees the role, e.g. 'Your manager'.")
+    reason: str | None = Field(default=None, description="For suggested internal CCs: why they were suggested.")
 
 
-class EscalationRef(_Part):
+class EscalationRef(Part):
     """Another escalation, in one line."""
 
     signal_id: str = Field(description="Risk signal id; draft for it with signal_id.")
@@ -105,7 +94,7 @@ class EscalationRef(_Part):
         )
 
 
-class HealthSummary(_Part):
+class HealthSummary(Part):
     """Health score and its direction."""
 
     score: int = Field(description="Current health score 0-100.")
@@ -114,7 +103,7 @@ class HealthSummary(_Part):
     window_days: int | None = Field(default=None, description="Days the change was measured over.")
 
 
-class SlaSummary(_Part):
+class SlaSummary(Part):
     """Where the escalation stands against its first-response SLA."""
 
     urgency: Urgency = Field(description="on_track, due_soon or breached.")
@@ -131,7 +120,7 @@ class SlaSummary(_Part):
         )
 
 
-class SuggestedCc(_Part):
+class SuggestedCc(Part):
     """An internal person the CSM may CC, with the reason."""
 
     name: str = Field(description="Staff name.")
@@ -145,7 +134,7 @@ class SuggestedCc(_Part):
         return cls(name=suggestion.name, label=suggestion.label, reason=suggestion.reason, email=suggestion.email)
 
 
-class EscalationDetails(_Part):
+class EscalationDetails(Part):
     """The facts the CSM sees first (PRD 'Escalation Details')."""
 
     signal_type: str = Field(description="ticket_escalated, executive_complaint or critical_issue.")
@@ -164,7 +153,7 @@ class EscalationDetails(_Part):
     days_to_renewal: int | None = Field(default=None, description="Days to the next renewal.")
 
 
-class ContextResult(_Result):
+class ContextResult(Result):
     """Result of gather_escalation_context."""
 
     kind: Literal["context"] = "context"
@@ -175,6 +164,8 @@ class ContextResult(_Result):
     other_open_escalations: list[EscalationRef] = Field(
         default_factory=list, description="The customer's other open escalations (each can be drafted by signal_id)."
     )
+    named_by: list[str] = Field(default_factory=list, description="The CSM's words that named it, when read from `request`.")
+    named_contact: str | None = Field(default=None, description="A contact of the customer the CSM named, if any.")
 
     @classmethod
     def from_context(cls, ctx: EscalationContext) -> ContextResult:
@@ -213,7 +204,7 @@ class ContextResult(_Result):
         )
 
 
-class TimelineStep(_Part):
+class TimelineStep(Part):
     """A promised milestone."""
 
     milestone: str = Field(description="What will be delivered.")
@@ -221,7 +212,7 @@ class TimelineStep(_Part):
     status: Literal["planned", "identified", "done"] = Field(description="planned, identified or done.")
 
 
-class StrategyResult(_Result):
+class StrategyResult(Result):
     """Result of pick_response_strategy."""
 
     kind: Literal["strategy"] = "strategy"
@@ -252,7 +243,7 @@ class StrategyResult(_Result):
         )
 
 
-class DraftResult(_Result):
+class DraftResult(Result):
     """Result of draft_escalation_response and show_escalation_draft."""
 
     kind: Literal["draft"] = "draft"
@@ -271,16 +262,18 @@ class DraftResult(_Result):
     )
     other_open_escalations: list[EscalationRef] = Field(default_factory=list, description="Other open escalations of the customer.")
     sla: SlaSummary = Field(description="First-response SLA.")
+    named_by: list[str] = Field(default_factory=list, description="The CSM's words that named it, when read from `request`.")
+    named_contact: str | None = Field(default=None, description="A contact of the customer the CSM named, if any.")
 
 
-class RefusedItem(_Part):
+class RefusedItem(Part):
     """Something asked for that was not done."""
 
     item: str = Field(description="What was asked, e.g. a name or address.")
     reason: str = Field(description="Why it was refused.")
 
 
-class ReviewResult(_Result):
+class ReviewResult(Result):
     """Result of edit_escalation_draft, add_escalation_ccs and remove_escalation_ccs."""
 
     kind: Literal["review"] = "review"
@@ -301,7 +294,7 @@ class ReviewResult(_Result):
     review_notes: list[ReviewNote] = Field(default_factory=list, description="New notes for the CSM, e.g. from the grounding check.")
 
 
-class CcSuggestionsResult(_Result):
+class CcSuggestionsResult(Result):
     """Result of suggest_escalation_ccs."""
 
     kind: Literal["cc_suggestions"] = "cc_suggestions"
@@ -311,7 +304,7 @@ class CcSuggestionsResult(_Result):
     suggested_ccs: list[SuggestedCc] = Field(default_factory=list, description="Suggested CCs not yet on the draft.")
 
 
-class ApprovalSummary(_Part):
+class ApprovalSummary(Part):
     """The approval a send needs."""
 
     id: str = Field(description="Approval request id.")
@@ -320,7 +313,7 @@ class ApprovalSummary(_Part):
     expedited: bool = Field(default=False, description="True when requested as urgent.")
 
 
-class SendResult(_Result):
+class SendResult(Result):
     """Result of send_escalation_response."""
 
     kind: Literal["send"] = "send"
@@ -341,7 +334,7 @@ class SendResult(_Result):
     message: str | None = Field(default=None, description="Short explanation for failed, unknown or rejected.")
 
 
-class CancelResult(_Result):
+class CancelResult(Result):
     """Result of cancel_escalation_response."""
 
     kind: Literal["cancel"] = "cancel"
@@ -351,55 +344,19 @@ class CancelResult(_Result):
     customer: CustomerRef = Field(description="The customer.")
 
 
-class Candidate(_Part):
-    """One option when a request was ambiguous or matched nothing."""
+class InboxResult(Result):
+    """Result of list_open_escalations."""
 
-    id: str | None = Field(default=None, description="Id of the option (customer, signal, staff).")
-    label: str = Field(description="What to show, e.g. the customer name.")
-    detail: str | None = Field(default=None, description="A short hint telling options apart.")
-
-
-class ErrorDetail(_Part):
-    """An expected failure."""
-
-    code: str = Field(description="Stable code, e.g. customer_not_found, ambiguous_customer, no_open_escalation, not_found, refused.")
-    message: str = Field(description="What went wrong, for the CSM.")
-    candidates: list[Candidate] = Field(default_factory=list, description="Options to choose from, or close matches.")
-    notes: list[ReviewNote] | None = Field(default=None, description="Blocking review notes that stopped a send.")
-
-
-class ErrorResult(_Result):
-    """Result of any tool on an expected failure."""
-
-    kind: Literal["error"] = "error"
-    ok: Literal[False] = False
-    error: ErrorDetail = Field(description="The failure.")
+    kind: Literal["open_escalations"] = "open_escalations"
+    ok: Literal[True] = True
+    scope: str = Field(description="mine, team or all.")
+    total: int = Field(description="Open escalations in scope (before the limit).")
+    escalations: list[OpenEscalation] = Field(default_factory=list, description="Most urgent first.")
 
     @classmethod
-    def from_error(cls, err: EscalationError) -> ErrorResult:
-        """Result for an expected failure raised by the workflow."""
-        return cls(error=ErrorDetail(code=err.code, message=err.message, candidates=[_candidate(c) for c in err.candidates],
-                                     notes=[ReviewNote.model_validate(n) for n in err.notes] or None))
-
-
-_ID_KEYS = ("id", "signal_id", "customer_id", "staff_id")
-_LABEL_KEYS = ("label", "name", "title", "email")
-_DETAIL_KEYS = ("detail", "reason", "description", "severity")
-
-
-def _candidate(value: Any) -> Candidate:
-    if isinstance(value, Candidate):
-        return value
-    if isinstance(value, BaseModel):
-        value = value.model_dump()
-    if not isinstance(value, dict):
-        return Candidate(label=str(value))
-
-    def pick(keys: tuple[str, ...]) -> str | None:
-        return next((str(value[k]) for k in keys if value.get(k) not in (None, "")), None)
-
-    ident = pick(_ID_KEYS)
-    return Candidate(id=ident, label=pick(_LABEL_KEYS) or ident or json.dumps(value, default=str), detail=pick(_DETAIL_KEYS))
+    def from_inbox(cls, inbox: Inbox) -> InboxResult:
+        """Result for a triage inbox."""
+        return cls(scope=inbox.scope, total=inbox.total, escalations=inbox.escalations)
 
 
 ToolResult = Annotated[
@@ -410,6 +367,7 @@ ToolResult = Annotated[
     | CcSuggestionsResult
     | SendResult
     | CancelResult
+    | InboxResult
     | ErrorResult,
     Field(discriminator="kind"),
 ]

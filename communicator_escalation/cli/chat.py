@@ -32,7 +32,7 @@ def chat(
     text, which rejects the send with that text as the reason and is then handled as a new request.
     """
     from ..agent.host import CommunicatorAgent  # LangChain loads only for the agent's commands
-    from ..agent.offline_model import OfflineChatModel
+    from ..agent.offline.model import OfflineChatModel
     from ..agent.runtime import open_runtime
     from .transcript import repl, run_script, terminal_console
 

@@ -6,7 +6,7 @@ person may not do is refused with the reason (exit code 1).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -16,14 +16,17 @@ from ..auth.actor import Actor
 from ..config import Settings
 from ..errors import InvalidRequest
 from ..mail.factory import make_mailer, make_transport
+from ..rendering import render
+from ..store.responses import utcnow
 from ..workflow.delivery.approval import ApprovalStatus, ApprovalView
+from ..workflow.delivery.reconcile import in_flight, reconcile
 from ..workflow.delivery.send_with_approval import (
     approval_status_for,
     approvals_for,
     decide_approval,
     send_with_approval,
 )
-from ..workflow.delivery.sending import SendOutcome, reconcile
+from ..workflow.delivery.sending import SendOutcome
 from ..workflow.delivery.tracking import ResponseSummary, list_responses
 from ..workflow.policy import Policy, load_policy
 from ..workflow.review.edits import ResponseView, add_cc, get_response, remove_cc, revise_response
@@ -40,7 +43,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
 
 
 def _policy(settings: Settings) -> Policy:
@@ -107,7 +110,7 @@ def _report_send(outcome: SendOutcome, customer: str, *, as_json: bool) -> None:
         elif outcome.outcome == "already_sent":
             typer.echo(f"Already sent at {_when(outcome.sent_at)} (email id {outcome.email_id}); nothing was sent again.")
         elif outcome.outcome == "already_sending":
-            typer.echo("Already being sent by another request; nothing was sent again.")
+            typer.echo(render("cli/send_in_flight.j2", w=outcome.in_flight, now=utcnow(), utc=UTC).strip())
         elif outcome.outcome == "failed":
             typer.echo(f"Send failed after {outcome.attempts} attempt(s): {outcome.last_error}. The draft is kept; "
                        f"run `escalation send {outcome.response_id}` to try again.", err=True)
@@ -258,21 +261,24 @@ def approvals_reject(
 
 @app.command("reconcile")
 def reconcile_command(
-    stale_minutes: Annotated[float, typer.Option("--stale-minutes", help="A send claimed this long ago counts as interrupted.")] = 15,
+    stale_minutes: Annotated[float | None, typer.Option(
+        "--stale-minutes", min=0,
+        help="Also require this many minutes without a heartbeat before taking an attempt over "
+             "(never earlier than its lease's expiry; default: the lease alone).")] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Settle sends whose outcome is unknown by asking the provider, before anything is resent."""
+    """Settle sends whose outcome is unknown, or whose attempt's lease expired, by asking the provider."""
     settings = Settings()
+    stale_after = timedelta(minutes=stale_minutes) if stale_minutes is not None else None
     with guarded(as_json=as_json), opened_store(settings) as store:
-        results = reconcile(store, mailer=make_mailer(settings), policy=_policy(settings),
-                            stale_after=timedelta(minutes=stale_minutes))
+        results = reconcile(store, mailer=make_mailer(settings), policy=_policy(settings), settings=settings,
+                            stale_after=stale_after)
+        waiting = in_flight(store, stale_after=stale_after)
     if as_json:
-        print_json([r.model_dump(mode="json") for r in results])
+        print_json({"settled": [r.model_dump(mode="json") for r in results],
+                    "in_flight": [w.model_dump(mode="json") for w in waiting]})
         return
-    if not results:
-        typer.echo("Nothing to reconcile.")
-    for result in results:
-        typer.echo(f"{result.response_id}: {result.before} -> {result.after} ({result.detail})")
+    typer.echo(render("cli/reconcile.j2", results=results, waiting=waiting, now=utcnow(), utc=UTC).strip())
 
 
 def _summary_line(item: ResponseSummary) -> str:

@@ -15,16 +15,16 @@ from ._app import console
 __all__ = ["repl", "run_script", "show_turn", "terminal_console"]
 
 _CARD_TEMPLATES = {
-    "context": "cli/context.j2",
-    "draft": "cli/draft.j2",
     "review": "cli/review.j2",
     "cc_suggestions": "cli/ccs.j2",
     "strategy": "cli/strategy.j2",
     "send": "cli/send.j2",
     "cancel": "cli/cancel.j2",
     "error": "cli/error.j2",
+    "open_escalations": "cli/inbox.j2",
 }
-_PANELLED = {"context", "draft"}
+_SAID_BY_THE_AGENT = {"context", "draft"}
+"""Results the agent's own answer shows (the draft card rendered from the stored draft)."""
 
 
 def terminal_console() -> Console:
@@ -47,12 +47,10 @@ def _show_message(console: Console, message: ChatMessage, *, cards: bool) -> Non
         if result is None:
             console.print(Text(message.content, style="dim"))
             return
-        text = render(_CARD_TEMPLATES[result.kind], r=result, d=result).strip()
-        style = "red" if result.kind == "error" else ""
-        console.print(
-            _panel(text) if result.kind in _PANELLED else Text(text, style=style),
-            soft_wrap=result.kind not in _PANELLED,
-        )
+        if result.kind in _SAID_BY_THE_AGENT:
+            return
+        text = render(_CARD_TEMPLATES[result.kind], r=result, d=result, inbox=result).strip()
+        console.print(Text(text, style="red" if result.kind == "error" else ""), soft_wrap=True)
 
 
 def show_turn(console: Console, turn: Turn, *, cards: bool = True) -> None:
@@ -61,8 +59,9 @@ def show_turn(console: Console, turn: Turn, *, cards: bool = True) -> None:
     Args:
         console: Where to print.
         turn: The turn.
-        cards: Show tool results as cards (context block, draft card, send status). The offline
-            model already writes them into its answer, so its transcripts pass False.
+        cards: Show tool results as cards (review, send status, inbox, errors); the context and the
+            draft card are in the agent's answer. The offline model writes every card into its
+            answer, so its transcripts pass False.
     """
     for message in turn.messages:
         _show_message(console, message, cards=cards)

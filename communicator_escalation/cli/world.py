@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.progress import Progress as RichProgress
 
-from ..store.world import load_world
+from ..store.synthetic import write_world
+from ..store.world import Progress, load_world
 from ._app import app, call, print_json
+
+_BAR_BYTES = 8 << 20  # files smaller than this load in a moment
+
+
+@contextmanager
+def _progress_bar(file: Path, *, quiet: bool) -> Iterator[Progress | None]:
+    """A progress bar on stderr for a file of several megabytes read from a terminal, else nothing."""
+    if quiet or not sys.stderr.isatty() or not file.is_file() or file.stat().st_size < _BAR_BYTES:
+        yield None
+        return
+    with RichProgress(*RichProgress.get_default_columns(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("Reading", total=file.stat().st_size)
+
+        def told(phase: str, done: int, total: int) -> None:
+            if phase == "reading":
+                bar.update(task, completed=done)
+            else:
+                bar.update(task, description="Writing", completed=None, total=None)
+
+        yield told
 
 
 @app.command("load")
@@ -15,10 +41,26 @@ def load(
     file: Path = typer.Argument(..., help="An escalation-world/1 JSON file."),
     as_json: bool = typer.Option(False, "--json", help="Print the load report as JSON."),
 ) -> None:
-    """Load (upsert) a world file; all of it or nothing."""
-    report = call(lambda store: load_world(store, file), as_json=as_json)
+    """Load (upsert) a world file; all of it or nothing (a progress bar on a terminal for large files)."""
+    with _progress_bar(file, quiet=as_json) as progress:
+        report = call(lambda store: load_world(store, file, progress=progress), as_json=as_json)
     if as_json:
         print_json(report.model_dump(mode="json"))
         return
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in report.counts.items() if n)
     typer.echo(f"Loaded {report.source}: {counts or 'no records'}.")
+
+
+@app.command("generate-world")
+def generate_world(
+    customers: int = typer.Option(..., "--customers", min=1, help="Number of customers (41 records each)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed: the same seed and size give the same file."),
+    out: Path | None = typer.Option(None, "--out", help="File to write (default: standard output)."),
+) -> None:
+    """Write a synthetic escalation-world/1 file (for benchmarks and scale tests)."""
+    if out is None:
+        write_world(sys.stdout, customers=customers, seed=seed)
+        return
+    with out.open("w", encoding="utf-8") as handle:
+        count = write_world(handle, customers=customers, seed=seed)
+    typer.echo(f"Wrote {out}: {customers} customers, {count} records.", err=True)

@@ -2,7 +2,10 @@
 
 Sending is two-phase so the response state machine can be exactly-once: `create_draft` stores the
 message with the provider (nothing is delivered), `send_draft` delivers it, and `draft_status`
-tells, after a crash or timeout, whether a draft was delivered (a sent draft is gone).
+tells, after a crash or timeout, whether a draft was delivered (a sent draft is gone). Fencing a
+send attempt asks the provider by Message-ID: `drafts_of` and `delete_draft` remove every unsent
+draft of the message (so a suspended attempt can no longer deliver it), then `find_sent` says
+whether it was delivered.
 """
 
 from __future__ import annotations
@@ -63,6 +66,18 @@ class Mailer(Protocol):
 
     def draft_status(self, draft_id: str, message_id: str) -> tuple[DraftStatus, SendReceipt | None]:
         """After an ambiguous outcome: is the draft still pending, sent (with its receipt) or missing?"""
+        ...
+
+    def find_sent(self, message_id: str) -> SendReceipt | None:
+        """The receipt of the delivered message with this Message-ID, or None when none was delivered."""
+        ...
+
+    def drafts_of(self, message_id: str) -> list[str]:
+        """Ids of the unsent drafts carrying this Message-ID."""
+        ...
+
+    def delete_draft(self, draft_id: str) -> bool:
+        """Delete an unsent draft so it can never be sent; False when it no longer exists."""
         ...
 
 

@@ -225,19 +225,41 @@ class GmailMailer:
         request = self._drafts().get(userId=self._user_id, id=draft_id, format="minimal")
         if self._execute_optional(request, action="read the draft") is not None:
             return "draft", None
-        query = f"rfc822msgid:{message_id.strip().removeprefix('<').removesuffix('>')}"
-        request = self._messages().list(userId=self._user_id, q=query, includeSpamTrash=True)
+        receipt = self.find_sent(message_id)
+        return ("sent", receipt) if receipt is not None else ("missing", None)
+
+    def find_sent(self, message_id: str) -> SendReceipt | None:
+        """Search the mailbox (`rfc822msgid:`, spam and trash included) for the delivered message."""
+        request = self._messages().list(userId=self._user_id, q=_msgid_query(message_id), includeSpamTrash=True)
         found = self._execute(request, action="search sent messages")
         for item in found.get("messages", []):
             request = self._messages().get(userId=self._user_id, id=item["id"], format="minimal")
             message = self._execute_optional(request, action="read a sent message")
             if message is not None and "DRAFT" not in message.get("labelIds", []):
-                receipt = SendReceipt(
-                    transport=self.name, email_id=str(message["id"]), message_id=message_id,
-                    thread_id=message.get("threadId"),
-                )
-                return "sent", receipt
-        return "missing", None
+                return SendReceipt(transport=self.name, email_id=str(message["id"]), message_id=message_id,
+                                   thread_id=message.get("threadId"))
+        return None
+
+    def drafts_of(self, message_id: str) -> list[str]:
+        """Ids of the drafts whose message has `message_id` (drafts.list with `q=rfc822msgid:`)."""
+        ids: list[str] = []
+        page: str | None = None
+        while True:
+            request = self._drafts().list(userId=self._user_id, q=_msgid_query(message_id), pageToken=page)
+            found = self._execute(request, action="list the drafts")
+            ids += [str(item["id"]) for item in found.get("drafts", [])]
+            page = found.get("nextPageToken")
+            if not page:
+                return ids
+
+    def delete_draft(self, draft_id: str) -> bool:
+        """drafts.delete; False when Gmail no longer has the draft (sent or deleted)."""
+        request = self._drafts().delete(userId=self._user_id, id=draft_id)
+        return self._execute_optional(request, action="delete the draft") is not None
+
+
+def _msgid_query(message_id: str) -> str:
+    return f"rfc822msgid:{message_id.strip().removeprefix('<').removesuffix('>')}"
 
 
 def _credentials(settings: Settings) -> google.auth.credentials.Credentials:

@@ -1,31 +1,38 @@
 """Local outbox transport: `.eml` files instead of delivery, with the same at-most-once contract.
 
-A draft is `folder/drafts/<id>.eml`; sending renames it atomically to `folder/<id>.eml`, so of
-any number of concurrent `send_draft` calls exactly one moves the file and the others find it
-sent. The draft id is derived from the Message-ID, so re-creating the draft of a message that was
-already sent is refused instead of producing a second copy.
+The sent message of a Message-ID is `folder/<key>.eml` (`key` = `message_key(message_id)`); each
+draft is a file of its own, `folder/drafts/<key><nonce>.eml`. Sending hard-links the draft to the
+sent name, which fails when that name exists, so of any number of drafts and concurrent
+`send_draft` calls for one Message-ID exactly one is delivered; the draft is then renamed to
+`<id>.sent` (still the same file), which is how a later call knows that this very draft went out.
+Deleting a draft (fencing an attempt) unlinks it: a later `send_draft` of it finds it gone.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import tempfile
+from contextlib import suppress
 from datetime import datetime
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
 from ..errors import MailError
-from .base import DraftAlreadySent, DraftGone, DraftStatus, OutgoingEmail, SendReceipt
+from .base import AmbiguousMailError, DraftAlreadySent, DraftGone, DraftStatus, OutgoingEmail, SendReceipt
 from .message import build_message, message_bytes
 
-__all__ = ["OutboxMailer", "draft_id_for"]
+__all__ = ["OutboxMailer", "message_key"]
+
+_KEY_LENGTH = 32
+_NONCE_LENGTH = 16
 
 
-def draft_id_for(message_id: str) -> str:
-    """The outbox draft id of a Message-ID: stable, file-name safe."""
-    return hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:32]
+def message_key(message_id: str) -> str:
+    """The file-name-safe key of a Message-ID: the sent file is `<key>.eml`."""
+    return hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:_KEY_LENGTH]
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -53,32 +60,31 @@ class OutboxMailer:
         self._now = now
 
     def _draft_path(self, draft_id: str) -> Path:
-        if len(draft_id) != 32 or not all(c in "0123456789abcdef" for c in draft_id):
+        if len(draft_id) != _KEY_LENGTH + _NONCE_LENGTH or not all(c in "0123456789abcdef" for c in draft_id):
             raise MailError(f"{draft_id!r} is not an outbox draft id")
         return self.drafts / f"{draft_id}.eml"
 
-    def _sent_path(self, draft_id: str) -> Path:
-        return self.folder / f"{draft_id}.eml"
+    def _sent_path(self, key: str) -> Path:
+        return self.folder / f"{key}.eml"
 
-    def _receipt(self, draft_id: str) -> SendReceipt:
-        with self._sent_path(draft_id).open("rb") as handle:
+    def _receipt(self, key: str) -> SendReceipt:
+        with self._sent_path(key).open("rb") as handle:
             message_id = BytesParser(policy=policy.default).parse(handle, headersonly=True)["Message-ID"]
         return SendReceipt(transport=self.name, email_id=str(message_id), message_id=str(message_id))
 
     def create_draft(self, email: OutgoingEmail) -> str:
-        """Write the message to `drafts/<id>.eml` (atomically; replaces an unsent draft of the same
-        Message-ID) and return the id.
+        """Write the message to a new `drafts/<id>.eml` (atomically) and return the id.
 
         Raises:
             DraftAlreadySent: this Message-ID was already sent from this outbox.
             InvalidHeaderError: the message cannot be built safely (see `build_message`).
         """
         data = message_bytes(build_message(email, now=self._now))
-        draft_id = draft_id_for(email.message_id)
-        if self._sent_path(draft_id).exists():
-            raise DraftAlreadySent(
-                f"message {email.message_id} was already sent from the outbox", receipt=self._receipt(draft_id)
-            )
+        key = message_key(email.message_id)
+        if self._sent_path(key).exists():
+            raise DraftAlreadySent(f"message {email.message_id} was already sent from the outbox",
+                                   receipt=self._receipt(key))
+        draft_id = key + secrets.token_hex(_NONCE_LENGTH // 2)
         self.drafts.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=self.drafts, prefix=".tmp-", suffix=".eml", delete=False) as tmp:
             tmp.write(data)
@@ -88,32 +94,71 @@ class OutboxMailer:
         _fsync_dir(self.drafts)
         return draft_id
 
+    def _sent_from(self, draft_id: str) -> bool:
+        """True when the sent file of the draft's Message-ID is this draft's file (same inode)."""
+        try:
+            sent = os.stat(self._sent_path(draft_id[:_KEY_LENGTH]))
+        except FileNotFoundError:
+            return False
+        for path in (self._draft_path(draft_id), self._draft_path(draft_id).with_suffix(".sent")):
+            try:
+                mine = os.stat(path)
+            except FileNotFoundError:
+                continue
+            return (mine.st_dev, mine.st_ino) == (sent.st_dev, sent.st_ino)
+        return False
+
     def send_draft(self, draft_id: str) -> SendReceipt:
-        """Move the draft into the outbox; at most once per draft.
+        """Deliver the draft into the outbox; at most one message per Message-ID.
 
         Raises:
-            DraftAlreadySent: the draft was sent before (by this or a concurrent call).
-            DraftGone: no such draft was ever created here (or its file was deleted).
+            DraftAlreadySent: this draft was sent before (by this or a concurrent call).
+            DraftGone: no such draft (never created here, or deleted).
+            AmbiguousMailError: another draft of the same Message-ID was sent; this one was not.
         """
-        draft = self._draft_path(draft_id)
+        draft, key = self._draft_path(draft_id), draft_id[:_KEY_LENGTH]
         try:
-            os.replace(draft, self._sent_path(draft_id))
-        except FileNotFoundError:
-            if self._sent_path(draft_id).exists():
-                raise DraftAlreadySent(
-                    f"draft {draft_id} was already sent", receipt=self._receipt(draft_id)
-                ) from None
-            raise DraftGone(f"outbox draft {draft_id} does not exist") from None
+            os.link(draft, self._sent_path(key))
+        except (FileExistsError, FileNotFoundError) as err:
+            if self._sent_from(draft_id):
+                raise DraftAlreadySent(f"draft {draft_id} was already sent", receipt=self._receipt(key)) from None
+            if isinstance(err, FileNotFoundError):
+                raise DraftGone(f"outbox draft {draft_id} does not exist") from None
+            raise AmbiguousMailError(f"another draft of the Message-ID of {draft_id} was already sent") from None
+        with suppress(FileNotFoundError):  # a fence deleted the draft after the link: it went out all the same
+            os.replace(draft, draft.with_suffix(".sent"))
         _fsync_dir(self.folder)
-        return self._receipt(draft_id)
+        _fsync_dir(self.drafts)
+        return self._receipt(key)
 
     def draft_status(self, draft_id: str, message_id: str) -> tuple[DraftStatus, SendReceipt | None]:
         """Answer from the files: sent (with receipt), still a draft, or missing."""
-        if self._sent_path(draft_id).exists():
-            receipt = self._receipt(draft_id)
-            if receipt.message_id != message_id:
-                raise MailError(f"outbox file {draft_id}.eml holds {receipt.message_id}, not {message_id}")
+        receipt = self.find_sent(message_id)
+        if receipt is not None:
             return "sent", receipt
         if self._draft_path(draft_id).exists():
             return "draft", None
         return "missing", None
+
+    def find_sent(self, message_id: str) -> SendReceipt | None:
+        """The receipt of the sent file of `message_id`, or None."""
+        key = message_key(message_id)
+        if not self._sent_path(key).exists():
+            return None
+        receipt = self._receipt(key)
+        if receipt.message_id != message_id:
+            raise MailError(f"outbox file {key}.eml holds {receipt.message_id}, not {message_id}")
+        return receipt
+
+    def drafts_of(self, message_id: str) -> list[str]:
+        """Ids of the draft files of `message_id`."""
+        return sorted(path.stem for path in self.drafts.glob(f"{message_key(message_id)}*.eml"))
+
+    def delete_draft(self, draft_id: str) -> bool:
+        """Remove a draft file; False when it was already gone."""
+        try:
+            self._draft_path(draft_id).unlink()
+        except FileNotFoundError:
+            return False
+        _fsync_dir(self.drafts)
+        return True

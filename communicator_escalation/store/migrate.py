@@ -9,6 +9,8 @@ from typing import Any
 
 import psycopg
 
+from .name_keys import name_keys
+
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _LOCK_KEY = 7_202_902_900  # advisory lock: one migrator at a time
 
@@ -40,4 +42,16 @@ def migrate(conn: psycopg.Connection[dict[str, Any]]) -> list[str]:
             conn.execute(sql)
             conn.execute("INSERT INTO schema_migrations (version, name) VALUES (%s, %s)", (version, name))
             applied.append(name)
+        backfill_name_keys(conn)
     return applied
+
+
+def backfill_name_keys(conn: psycopg.Connection[dict[str, Any]]) -> int:
+    """Store the comparison keys of customers that have none (written before 0020 or by plain SQL)."""
+    rows = conn.execute("SELECT id, name FROM customers WHERE name_key IS NULL").fetchall()
+    keyed = [(keys.key, keys.base, keys.grams, row["id"]) for row in rows for keys in [name_keys(row["name"])]]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "UPDATE customers SET name_key = %s, name_base_key = %s, name_grams = %s WHERE id = %s", keyed
+        )
+    return len(keyed)

@@ -44,10 +44,15 @@ def content_of(row: Row) -> dict[str, Any]:
     }
 
 
-def content_hash(row: Row) -> str:
-    """sha256 of the canonical JSON (sorted keys, no whitespace, UTF-8) of `content_of(row)`."""
-    canonical = json.dumps(content_of(row), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def hash_content(content: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON (sorted keys, no whitespace, UTF-8) of a `content_of` dict."""
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def content_hash(row: Row) -> str:
+    """sha256 of the canonical JSON of `content_of(row)` (see `hash_content`)."""
+    return hash_content(content_of(row))
 
 
 def display_names(conn: Conn, emails: list[str]) -> dict[str, tuple[str, str | None, str | None]]:

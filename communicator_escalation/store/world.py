@@ -1,268 +1,306 @@
-"""Load an `escalation-world/1` file: validate, time-shift, upsert by id in one transaction."""
+"""Load an `escalation-world/1` file: stream, validate, stage by COPY, upsert by id in one transaction.
+
+The file is read as a stream (`world_stream`), each record validated (`world_format`) and copied, on
+a connection of its own, into the load's staging tables (`world_stage`); meanwhile a writer thread
+(`world_writer`) upserts what is staged, set-based, on the load's one transaction, the time shift
+applied in SQL. All of it or nothing: any problem rolls the whole load back and is reported in one
+line naming the record and the field.
+
+A world's time shift (now - as_of) is fixed at its first load (`world_clocks`) and reused on every
+reload, so loading the same file again, at any time, changes nothing.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+import math
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from operator import attrgetter
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 from pydantic import BaseModel, Field, ValidationError
-from psycopg.types.json import Jsonb
 
 from ..errors import WorldFileError
 from . import Store
-from .world_format import SECTIONS, WORLD_FORMAT, Record, VendorRecord
+from .name_keys import name_keys
+from .world_format import PATTERN_DEFAULT, PATTERN_MESSAGES, SECTIONS, WORLD_FORMAT, Record, VendorRecord
+from .world_stage import CHUNK_ROWS, COLUMNS, FIELDS, Staging, find_broken_references, find_duplicates, find_rule_breaks
+from .world_writer import SectionWriter
+from .world_stream import Item, stream_world
 
-# Fields that must point at a record of the same customer (a reply must never cross accounts).
-_SAME_CUSTOMER = {
-    "tickets": ("requester_contact_id",),
-    "communications": ("contact_id",),
-    "risk_signals": ("reported_by_contact_id", "ticket_id", "communication_id"),
-}
+__all__ = ["LoadReport", "Progress", "load_world"]
+
 _MAX_LISTED = 5
+_MODELS = {key: model for key, model, _refs in SECTIONS}
+_NESTED = {"customers": "health_history", "tickets": "events"}
+Conn = psycopg.Connection[dict[str, Any]]
+# Called with (phase, done, total): ("reading", bytes read, file size), then ("writing", 0, 0).
+Progress = Callable[[str, int, int], None]
 
 
 class LoadReport(BaseModel):
     """What a load wrote."""
 
     source: str = Field(description="File loaded.")
-    shift_seconds: float = Field(description="Seconds every timestamp was moved by (now - as_of).")
+    shift_seconds: float = Field(description="Seconds every timestamp was moved by (now - as_of at first load).")
     counts: dict[str, int] = Field(description="Records per section.")
-
-
-class World(BaseModel):
-    """A validated world, before it is written."""
-
-    vendor: VendorRecord | None
-    sections: dict[str, list[Any]]
 
 
 def _problem(section: str, index: int | None, raw: Any, field: str, message: str) -> str:
     rid = raw.get("id") if isinstance(raw, dict) else None
-    where = f"{section} {rid!r}" if rid else section if index is None else f"{section}[{index}]"
+    named = isinstance(rid, str) and rid.isprintable() and rid.strip()  # a broken id is shown by position
+    where = f"{section} {rid!r}" if named else section if index is None else f"{section}[{index}]"
     return f"{where}: field '{field}': {message}"
 
 
-def parse_world(data: Any, *, source: str = "<world>") -> World:
-    """Validate a decoded world document; raise WorldFileError naming every bad record and field."""
-    if not isinstance(data, dict):
-        raise WorldFileError(f"{source}: a world file is a JSON object")
-    if data.get("format") != WORLD_FORMAT:
-        raise WorldFileError(f"{source}: unsupported format {data.get('format')!r}; expected {WORLD_FORMAT!r}")
-    problems: list[str] = []
-    vendor = None
-    if data.get("vendor") is not None:
-        try:
-            vendor = VendorRecord.model_validate(data["vendor"])
-        except ValidationError as err:
-            problems += [_problem("vendor", None, {}, _loc(e), e["msg"]) for e in err.errors()]
-    sections: dict[str, list[Any]] = {}
-    for key, model, _refs in SECTIONS:
-        raw_list = data.get(key)
-        if raw_list is None:
-            raw_list = []
-        if not isinstance(raw_list, list):
-            problems.append(f"{key}: expected a list")
-            continue
-        records, seen = [], set()
-        for index, raw in enumerate(raw_list):
-            try:
-                record = model.model_validate(raw)
-            except ValidationError as err:
-                problems += [_problem(key, index, raw, _loc(e), e["msg"]) for e in err.errors()]
-                continue
-            if record.id in seen:  # type: ignore[attr-defined]
-                problems.append(_problem(key, index, raw, "id", "duplicate id in this file"))
-            seen.add(record.id)  # type: ignore[attr-defined]
-            records.append(record)
-        sections[key] = records
-    if problems:
-        raise _invalid(source, problems)
-    return World(vendor=vendor, sections=sections)
+def _message(error: Any) -> str:
+    if error["type"] == "string_pattern_mismatch":
+        return PATTERN_MESSAGES.get(error["ctx"]["pattern"], PATTERN_DEFAULT)
+    if error["type"] == "string_unicode":
+        return "is not UTF-8 text (an invalid byte or a lone surrogate)"
+    return str(error["msg"])
 
 
 def _loc(error: Any) -> str:
     return ".".join(str(part) for part in error["loc"]) or "(record)"
 
 
-def _invalid(source: str, problems: list[str]) -> WorldFileError:
-    more = f" (and {len(problems) - _MAX_LISTED} more)" if len(problems) > _MAX_LISTED else ""
-    return WorldFileError(f"{source}: " + "; ".join(problems[:_MAX_LISTED]) + more + "; nothing was written")
+def _json_problem(value: Any, depth: int = 0) -> str | None:
+    """Why an unknown key's value cannot be kept as JSON metadata, if it cannot."""
+    if depth > 32:
+        return "is nested too deeply"
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "contains a NUL character"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "is not UTF-8 text (an invalid byte or a lone surrogate)"
+    elif isinstance(value, float) and not math.isfinite(value):
+        return "is not a finite number"
+    elif isinstance(value, dict):
+        return next((p for k, v in value.items() for p in [_json_problem(k, depth + 1) or _json_problem(v, depth + 1)] if p), None)
+    elif isinstance(value, list):
+        return next((p for v in value for p in [_json_problem(v, depth + 1)] if p), None)
+    return None
 
 
-def read_world_file(path: Path) -> Any:
-    """Read and decode a world file, with a clear error for a missing or malformed file."""
+_GETTERS = {key: attrgetter(*fields) for key, fields in FIELDS.items()}
+
+
+def _row(key: str, record: Record) -> tuple[Any, ...]:
+    """The staged row of a validated record (without `ord`), in COLUMNS order."""
+    extra = record.__pydantic_extra__
+    computed: tuple[Any, ...] = (json.dumps(extra) if extra else "{}",)  # COPY takes JSON as text
+    if key == "customers":
+        keys = name_keys(record.name)  # type: ignore[attr-defined]
+        points = [{"at": p.at.isoformat(), "score": p.score} for p in record.health_history]  # type: ignore[attr-defined]
+        computed += (keys.key, keys.base, keys.grams, json.dumps(points))
+    elif key == "tickets":
+        events = [{**(e.__pydantic_extra__ or {}), "at": e.at.isoformat(), "kind": e.kind, "note": e.note}
+                  for e in record.events]  # type: ignore[attr-defined]
+        computed += (json.dumps(events),)
+    elif key == "save_plays":
+        computed += (json.dumps(record.actions),)  # type: ignore[attr-defined]
+    return _GETTERS[key](record) + computed
+
+
+class _Loader:
+    """One load's read side: header values, problems found so far, and the COPY into staging."""
+
+    def __init__(self, feeder: Conn, staging: Staging, writer: SectionWriter, source: str) -> None:
+        self.feeder, self.staging, self.writer, self.source = feeder, staging, writer, source
+        self.header: dict[str, Any] = {}
+        self.problems: list[str] = []
+        self.more = 0
+        self.counts = {key: 0 for key in _MODELS}
+        self.vendor: VendorRecord | None = None
+
+    def report(self, problems: list[str]) -> None:
+        room = _MAX_LISTED - len(self.problems)
+        self.problems += problems[: max(room, 0)]
+        self.more += max(len(problems) - max(room, 0), 0)
+
+    def fail_if_any(self) -> None:
+        if self.problems:
+            more = f" (and {self.more} more)" if self.more else ""
+            raise WorldFileError(f"{self.source}: " + "; ".join(self.problems) + more + "; nothing was written")
+
+    def take(self, items: Iterator[Item]) -> None:
+        """Validate and stage every item of the file (one COPY per section, handed to the writer when done)."""
+        with ExitStack() as stack:
+            copy_key, copy, start = None, None, 0
+            for key, index, value in items:
+                if copy_key is not None and (key != copy_key or index is None or index - start >= CHUNK_ROWS):
+                    stack.close()
+                    self._staged(copy_key, (start, self.counts[copy_key]), complete=key != copy_key)
+                    copy_key = None
+                if index is None:
+                    self._header(key, value)
+                    continue
+                record = self._validate(key, index, value)
+                if record is None or self.problems:
+                    continue
+                if copy_key is None:
+                    cursor = stack.enter_context(self.feeder.cursor())
+                    copy_key, start = key, index
+                    copy = stack.enter_context(cursor.copy(
+                        f"COPY {self.staging.table(key)} ({', '.join(COLUMNS[key])}, ord) FROM STDIN"))
+                copy.write_row((*_row(key, record), index))  # type: ignore[union-attr]
+                self.counts[key] += 1
+        if copy_key is not None:
+            self._staged(copy_key, (start, self.counts[copy_key]), complete=True)
+
+    def _staged(self, key: str, chunk: tuple[int, int], *, complete: bool) -> None:
+        if not self.problems:
+            if complete:
+                self.feeder.execute(f"ANALYZE {self.staging.table(key)}")
+            self.writer.staged(key, chunk, complete=complete)
+
+    def _header(self, key: str, value: Any) -> None:
+        if key == "format" and value != WORLD_FORMAT:
+            raise WorldFileError(f"{self.source}: unsupported format {value!r}; expected {WORLD_FORMAT!r}")
+        if key in _MODELS and value is not None:
+            self.report([f"{key}: expected a list"])
+        if key == "as_of":
+            self.writer.as_of(_as_of(value, self.source))
+        self.header[key] = value
+
+    def _validate(self, key: str, index: int, raw: Any) -> Record | None:
+        try:
+            record = _MODELS[key].model_validate(raw)
+        except ValidationError as err:
+            self.report([_problem(key, index, raw, _loc(e), _message(e)) for e in err.errors()])
+            return None
+        for field, value in (record.__pydantic_extra__ or {}).items():
+            why = _json_problem(value) or _json_problem(field)
+            if why:
+                self.report([_problem(key, index, raw, field, why)])
+                return None
+        return record
+
+
+def _dict_items(data: dict[str, Any]) -> Iterator[Item]:
+    for key, value in data.items():
+        if key in _MODELS and isinstance(value, list):
+            yield from ((key, index, record) for index, record in enumerate(value))
+        else:
+            yield key, None, value
+
+
+def _as_of(value: Any, source: str) -> datetime | None:
+    if not value:
+        return None
     try:
-        text = path.read_text(encoding="utf-8")
+        anchor = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as err:
+        raise WorldFileError(f"{source}: as_of {value!r} is not an ISO-8601 timestamp") from err
+    return anchor if anchor.tzinfo else anchor.replace(tzinfo=timezone.utc)
+
+
+def _vendor_record(loader: _Loader) -> VendorRecord | None:
+    raw = loader.header.get("vendor")
+    if raw is None:
+        return None
+    try:
+        return VendorRecord.model_validate(raw)
+    except ValidationError as err:
+        loader.report([_problem("vendor", None, {}, _loc(e), _message(e)) for e in err.errors()])
+        return None
+
+
+def _vendor(conn: Conn, vendor: VendorRecord | None) -> None:
+    if vendor is None:
+        return
+    conn.execute(
+        "INSERT INTO vendor (id, name, email_domain) VALUES (1, %s, %s)"
+        " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, email_domain = EXCLUDED.email_domain",
+        (vendor.name, vendor.email_domain),
+    )
+
+
+def _write(conn: Conn, loader: _Loader) -> None:
+    """Wait for the writer; a dangling reference or a duplicate id is traced back to its record."""
+    try:
+        loader.writer.finish()
+    except (psycopg.errors.ForeignKeyViolation, psycopg.errors.CardinalityViolation) as err:
+        loader.report(find_duplicates(conn, loader.staging) + find_broken_references(conn, loader.staging))
+        loader.fail_if_any()
+        raise WorldFileError(f"{loader.source}: {err.diag.message_primary}; nothing was written") from err
+    # within a chunk the upsert itself refuses a repeated id; across the chunks of a large section, look
+    chunked = [key for key, count in loader.counts.items() if count > CHUNK_ROWS]
+    loader.report(find_duplicates(conn, loader.staging, chunked))
+    _vendor(conn, loader.vendor)
+    loader.report(find_rule_breaks(conn, loader.staging))
+    loader.fail_if_any()
+
+
+def _read(loader: _Loader, source: Path | dict[str, Any], progress: Progress | None) -> None:
+    """Read and stage the whole file; on any problem, stop the writer and raise."""
+    try:
+        if isinstance(source, Path):
+            _stream_file(loader, source, progress)
+        else:
+            loader.take(_dict_items(source))
+        if "format" not in loader.header:
+            raise WorldFileError(f"{loader.source}: unsupported format None; expected {WORLD_FORMAT!r}")
+        loader.vendor = _vendor_record(loader)
+        loader.fail_if_any()
+    except BaseException:
+        loader.writer.finish(stop=True)
+        raise
+    if progress is not None:
+        progress("writing", 0, 0)
+
+
+def load_world(store: Store, source: Path | dict[str, Any], *, now: datetime | None = None,
+               progress: Progress | None = None) -> LoadReport:
+    """Validate and upsert a world; all of it or nothing. Loading the same file twice changes nothing.
+
+    Args:
+        store: The database.
+        source: A world file (streamed), or an already decoded world document.
+        now: The moment of a first load (default: the current time); the shift is now - as_of.
+        progress: Told how far reading has got, then that writing goes on (the CLI draws a bar).
+
+    Raises:
+        WorldFileError: The file is unreadable, malformed, or breaks the format; nothing was written.
+    """
+    name = str(source) if isinstance(source, Path) else "<world>"
+    if not isinstance(source, (Path, dict)):
+        raise WorldFileError(f"{name}: a world file is a JSON object")
+    staging = Staging(uuid.uuid4().hex[:10])
+    # The COPY feed has a connection of its own, outside the pool: a load holds one pooled connection
+    # (the transaction), like any request, and works on a pool of one.
+    with psycopg.connect(store.url, autocommit=True, row_factory=dict_row) as feeder:
+        feeder.execute("SET TIME ZONE 'UTC'")  # naive timestamps in a file are UTC
+        try:
+            with store.transaction() as conn:
+                conn.execute("LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE")  # one loader at a time
+                conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                conn.execute("SET LOCAL TIME ZONE 'UTC'")
+                staging.create(feeder)
+                loader = _Loader(feeder, staging, SectionWriter(conn, staging, now=now or datetime.now(timezone.utc)), name)
+                _read(loader, source, progress)
+                _write(conn, loader)
+        finally:
+            staging.drop(feeder)
+    return LoadReport(source=name, shift_seconds=loader.writer.shift.total_seconds(), counts=loader.counts)
+
+
+def _stream_file(loader: _Loader, path: Path, progress: Progress | None) -> None:
+    try:
+        handle = path.open("rb")
     except OSError as err:
         raise WorldFileError(f"{path}: cannot read: {err.strerror or err}") from err
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise WorldFileError(f"{path}: not valid JSON at line {err.lineno} column {err.colno}: {err.msg}") from err
+    with handle:
+        total = path.stat().st_size
+        told = None if progress is None else (lambda done: progress("reading", done, total))
+        loader.take(stream_world(handle, source=str(path), sections=frozenset(_MODELS), progress=told))
 
-
-def _time_shift(as_of: Any, now: datetime) -> timedelta:
-    """now - as_of, or nothing when the file has no as_of."""
-    if not as_of:
-        return timedelta(0)
-    try:
-        anchor = datetime.fromisoformat(str(as_of).replace("Z", "+00:00"))
-    except ValueError as err:
-        raise WorldFileError(f"as_of {as_of!r} is not an ISO-8601 timestamp") from err
-    if anchor.tzinfo is None:
-        anchor = anchor.replace(tzinfo=timezone.utc)
-    return now - anchor
-
-
-def _moved(record: Record, delta: timedelta) -> dict[str, Any]:
-    """A record's fields with timestamps and dates shifted."""
-    days = timedelta(days=round(delta.total_seconds() / 86400))
-
-    def move(value: Any) -> Any:
-        if isinstance(value, datetime):
-            return value + delta
-        if isinstance(value, date):
-            return value + days
-        if isinstance(value, list):
-            return [move(v) for v in value]
-        if isinstance(value, Record):
-            return {k: move(v) for k, v in value.model_dump().items()}
-        return value
-
-    return {name: move(getattr(record, name)) for name in type(record).model_fields}
-
-
-def _existing_ids(conn: psycopg.Connection[dict[str, Any]]) -> dict[str, dict[str, str | None]]:
-    """id -> customer_id of what the database already holds, per section."""
-    found: dict[str, dict[str, str | None]] = {"staff": {r["id"]: None for r in conn.execute("SELECT id FROM staff")}}
-    for table in ("customers", "contacts", "tickets", "communications", "risk_signals", "save_plays"):
-        column = "id" if table == "customers" else "customer_id"
-        found[table] = {r["id"]: r["owner"] for r in conn.execute(f"SELECT id, {column} AS owner FROM {table}")}
-    return found
-
-
-def _check_references(world: World, existing: dict[str, dict[str, str | None]], source: str) -> None:
-    owners = {key: dict(existing.get(key, {})) for key, _, _ in SECTIONS}
-    for key, records in world.sections.items():
-        for record in records:
-            owners[key][record.id] = record.id if key == "customers" else getattr(record, "customer_id", None)
-    problems = []
-    for key, _model, refs in SECTIONS:
-        for index, record in enumerate(world.sections[key]):
-            raw = {"id": record.id}
-            for field, target in refs.items():
-                value = getattr(record, field)
-                if value is None:
-                    continue
-                if value not in owners[target]:
-                    problems.append(_problem(key, index, raw, field, f"unknown {target} id {value!r}"))
-                elif field in _SAME_CUSTOMER.get(key, ()) and owners[target][value] != record.customer_id:
-                    problems.append(
-                        _problem(key, index, raw, field, f"{target} {value!r} belongs to another customer")
-                    )
-    if problems:
-        raise _invalid(source, problems)
-
-
-def load_world(store: Store, source: Path | dict[str, Any], *, now: datetime | None = None) -> LoadReport:
-    """Validate and upsert a world; all of it or nothing. Loading the same file twice adds nothing."""
-    name = str(source) if isinstance(source, Path) else "<world>"
-    data = read_world_file(source) if isinstance(source, Path) else source
-    world = parse_world(data, source=name)
-    delta = _time_shift(data.get("as_of"), now or datetime.now(timezone.utc))
-    with store.transaction() as conn:
-        conn.execute("LOCK TABLE customers IN SHARE ROW EXCLUSIVE MODE")  # one loader at a time
-        _check_references(world, _existing_ids(conn), name)
-        if world.vendor is not None:
-            conn.execute(
-                "INSERT INTO vendor (id, name, email_domain) VALUES (1, %s, %s)"
-                " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, email_domain = EXCLUDED.email_domain",
-                (world.vendor.name, world.vendor.email_domain),
-            )
-        for key, _model, _refs in SECTIONS:
-            rows = [(_moved(r, delta), r.metadata) for r in world.sections[key]]
-            if rows:
-                _UPSERTS[key](conn, rows)
-    counts = {key: len(records) for key, records in world.sections.items()}
-    return LoadReport(source=name, shift_seconds=delta.total_seconds(), counts=counts)
-
-
-def _upsert(conn: psycopg.Connection[dict[str, Any]], table: str, columns: list[str], rows: list[dict[str, Any]],
-            keep: tuple[str, ...] = ()) -> None:
-    """INSERT ... ON CONFLICT (id) DO UPDATE; `keep` columns are not cleared by a file that lacks them."""
-    assignments = ", ".join(
-        f"{c} = COALESCE(EXCLUDED.{c}, {table}.{c})" if c in keep else f"{c} = EXCLUDED.{c}"
-        for c in columns if c != "id"
-    )
-    sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('%(' + c + ')s' for c in columns)})"
-        f" ON CONFLICT (id) DO UPDATE SET {assignments}"
-    )
-    with conn.cursor() as cur:
-        cur.executemany(sql, rows)
-
-
-def _plain(rows: list[tuple[dict[str, Any], dict[str, Any]]], drop: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    return [{**{k: v for k, v in fields.items() if k not in drop}, "metadata": Jsonb(meta)} for fields, meta in rows]
-
-
-def _staff(conn: psycopg.Connection[dict[str, Any]], rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
-    data = _plain(rows)
-    _upsert(conn, "staff", list(data[0]), data)
-
-
-def _customers(conn: psycopg.Connection[dict[str, Any]], rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
-    data = _plain(rows, drop=("health_history",))
-    _upsert(conn, "customers", list(data[0]), data)
-    ids = [fields["id"] for fields, _ in rows]
-    conn.execute("DELETE FROM health_history WHERE customer_id = ANY(%s)", (ids,))
-    points = [(f["id"], p["at"], p["score"]) for f, _ in rows for p in f["health_history"]]
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO health_history (customer_id, at, score) VALUES (%s, %s, %s)"
-            " ON CONFLICT (customer_id, at) DO UPDATE SET score = EXCLUDED.score",
-            points,
-        )
-
-
-def _tickets(conn: psycopg.Connection[dict[str, Any]], rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
-    data = _plain(rows, drop=("events",))
-    _upsert(conn, "tickets", list(data[0]), data)
-    ids = [fields["id"] for fields, _ in rows]
-    conn.execute("DELETE FROM ticket_events WHERE ticket_id = ANY(%s)", (ids,))
-    events = [
-        (f["id"], seq, e["at"], e["kind"], e["note"], Jsonb({k: v for k, v in e.items() if k not in ("at", "kind", "note")}))
-        for f, _ in rows
-        for seq, e in enumerate(f["events"])
-    ]
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO ticket_events (ticket_id, seq, at, kind, note, metadata) VALUES (%s, %s, %s, %s, %s, %s)",
-            events,
-        )
-
-
-def _simple(table: str, keep: tuple[str, ...] = ()) -> Any:
-    def upsert(conn: psycopg.Connection[dict[str, Any]], rows: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
-        data = _plain(rows)
-        if table == "save_plays":
-            for row in data:
-                row["actions"] = Jsonb(row["actions"])
-        _upsert(conn, table, list(data[0]), data, keep)
-
-    return upsert
-
-
-_UPSERTS = {
-    "staff": _staff,
-    "customers": _customers,
-    "contacts": _simple("contacts"),
-    "tickets": _tickets,
-    "communications": _simple("communications"),
-    # our own response tracking survives a reload of a file that does not carry it
-    "risk_signals": _simple("risk_signals", keep=("response_sent_at", "response_email_id")),
-    "save_plays": _simple("save_plays"),
-}

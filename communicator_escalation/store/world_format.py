@@ -2,33 +2,44 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from ..models import EscalationType, Severity, StaffRole, Tier
 
 WORLD_FORMAT = "escalation-world/1"
 
+# Patterns (checked by pydantic-core, not Python, so 4 million records stay cheap). A line of text has
+# no control characters, line or paragraph separators or bidi overrides; free text may have tabs and
+# line breaks but no other C0 control; addresses and message ids have no whitespace at all.
+LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+Line = Annotated[str, StringConstraints(pattern=LINE_PATTERN)]
+NAME_MAX_LENGTH = 300
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX_LENGTH, pattern=LINE_PATTERN)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=LINE_PATTERN)]
+Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
+Email = Annotated[str, StringConstraints(max_length=320, pattern=r"^[^@\s\x00-\x1f\x7f-\x9f<>,;]+@[^@\s\x00-\x1f\x7f-\x9f<>,;]+$")]
+MessageId = Annotated[str, StringConstraints(min_length=1, max_length=998, pattern=r"^<?[^\s\x00-\x1f\x7f-\x9f<>]+>?$")]
+PATTERN_MESSAGES = {
+    LINE_PATTERN: "contains a control character, line break or bidi override",
+    TEXT_PATTERN: "contains a control character",
+}
+PATTERN_DEFAULT = "is malformed (whitespace, a control character or <> where none may be)"
+
 
 class Record(BaseModel):
     """A world record; keys the format does not define are kept as metadata."""
 
-    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True, allow_inf_nan=False)
 
     @property
     def metadata(self) -> dict[str, Any]:
         """The unknown keys of the record."""
         return dict(self.model_extra or {})
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _aware(cls, value: Any) -> Any:
-        if isinstance(value, datetime) and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value
 
 
 def _check_timezone(value: str | None) -> str | None:
@@ -42,21 +53,28 @@ def _check_timezone(value: str | None) -> str | None:
 
 
 class VendorRecord(Record):
-    name: str
-    email_domain: str
+    name: Name
+    email_domain: Annotated[str, StringConstraints(min_length=1, max_length=253, pattern=r"^[^@\s\x00-\x1f\x7f-\x9f<>,;]+$")]
 
 
 class StaffRecord(Record):
-    id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    id: Id
+    name: Name
+    email: Email
     role: StaffRole
-    manager_id: str | None = None
-    title: str | None = None
-    phone: str | None = None
+    manager_id: Id | None = None
+    title: Line | None = None
+    phone: Line | None = None
     timezone: str | None = None
 
     _tz = field_validator("timezone")(_check_timezone)
+
+    @field_validator("manager_id")
+    @classmethod
+    def _not_own_manager(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and value == info.data.get("id"):
+            raise ValueError("a staff member cannot be their own manager")
+        return value
 
 
 class HealthPointRecord(Record):
@@ -65,92 +83,92 @@ class HealthPointRecord(Record):
 
 
 class CustomerRecord(Record):
-    id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    domain: str | None = None
-    arr: float = Field(ge=0)
+    id: Id
+    name: Name
+    domain: Line | None = None
+    arr: float = Field(ge=0, lt=1e12)
     tier: Tier
     health_score: int = Field(ge=0, le=100)
     health_history: list[HealthPointRecord] = Field(default_factory=list)
     renewal_date: date | None = None
     timezone: str | None = None
     customer_since: date | None = None
-    csm_id: str
-    account_executive_id: str | None = None
-    support_lead_id: str | None = None
-    executive_sponsor_id: str | None = None
+    csm_id: Id
+    account_executive_id: Id | None = None
+    support_lead_id: Id | None = None
+    executive_sponsor_id: Id | None = None
 
     _tz = field_validator("timezone")(_check_timezone)
 
 
 class ContactRecord(Record):
-    id: str = Field(min_length=1)
-    customer_id: str
-    name: str = Field(min_length=1)
-    title: str | None = None
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
-    role: str | None = None
+    id: Id
+    customer_id: Id
+    name: Name
+    title: Line | None = None
+    email: Email
+    role: Line | None = None
 
 
 class TicketEventRecord(Record):
     at: datetime
-    kind: str = Field(min_length=1)
-    note: str | None = None
+    kind: Annotated[Line, Field(min_length=1)]
+    note: Text | None = None
 
 
 class TicketRecord(Record):
-    id: str = Field(min_length=1)
-    customer_id: str
-    subject: str
-    description: str | None = None
-    priority: str
-    status: str
+    id: Id
+    customer_id: Id
+    subject: Line
+    description: Text | None = None
+    priority: Line
+    status: Line
     opened_at: datetime
-    requester_contact_id: str | None = None
-    assignee_id: str | None = None
+    requester_contact_id: Id | None = None
+    assignee_id: Id | None = None
     events: list[TicketEventRecord] = Field(default_factory=list)
 
 
 class CommunicationRecord(Record):
-    id: str = Field(min_length=1)
-    customer_id: str
+    id: Id
+    customer_id: Id
     channel: Literal["email", "meeting", "call", "ticket_comment"]
     direction: Literal["inbound", "outbound"]
     at: datetime
-    subject: str | None = None
-    body: str | None = None
-    contact_id: str | None = None
-    staff_id: str | None = None
-    thread_id: str | None = None
-    message_id: str | None = None
+    subject: Line | None = None
+    body: Text | None = None
+    contact_id: Id | None = None
+    staff_id: Id | None = None
+    thread_id: MessageId | None = None
+    message_id: MessageId | None = None
 
 
 class RiskSignalRecord(Record):
-    id: str = Field(min_length=1)
-    customer_id: str
-    signal_type: str = Field(min_length=1)
+    id: Id
+    customer_id: Id
+    signal_type: Id
     severity: Severity
-    source: str
+    source: Line
     escalation_type: EscalationType | None = None
-    title: str = Field(min_length=1)
-    description: str | None = None
+    title: Annotated[Line, Field(min_length=1)]
+    description: Text | None = None
     detected_at: datetime
     status: Literal["open", "resolved"]
-    reported_by_contact_id: str | None = None
-    ticket_id: str | None = None
-    communication_id: str | None = None
+    reported_by_contact_id: Id | None = None
+    ticket_id: Id | None = None
+    communication_id: Id | None = None
     response_sent_at: datetime | None = None
-    response_email_id: str | None = None
+    response_email_id: MessageId | None = None
 
 
 class SavePlayRecord(Record):
-    id: str = Field(min_length=1)
-    customer_id: str
-    title: str
-    status: str
-    owner_id: str | None = None
+    id: Id
+    customer_id: Id
+    title: Line
+    status: Line
+    owner_id: Id | None = None
     created_at: datetime
-    actions: list[str] = Field(default_factory=list)
+    actions: list[Text] = Field(default_factory=list)
 
 
 # (file key, record model, references: field -> file key of the target)

@@ -275,6 +275,11 @@ class ApprovalPolicy(_Config):
     approver_roles: list[StaffRole] = Field(
         default_factory=lambda: ["csm_manager", "executive"], description="Directory roles that may approve a send."
     )
+    expedite_senders: list[Literal["csm", "approver"]] = Field(
+        default_factory=lambda: ["csm", "approver"],
+        description="Who may have an urgent send approved at once: the account's CSM and/or an approver of it "
+        "(anyone else's send waits for a human approver; a policy can only narrow this list).",
+    )
 
 
 class EmailPolicy(_Config):

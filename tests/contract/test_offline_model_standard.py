@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from langchain_tests.unit_tests import ChatModelUnitTests
 
-from communicator_escalation.agent.offline_model import OfflineChatModel
+from communicator_escalation.agent.offline.model import OfflineChatModel
 
 
 class TestOfflineChatModelStandard(ChatModelUnitTests):

@@ -13,7 +13,7 @@ import pytest
 
 from communicator_escalation.agent.checkpoint import postgres_checkpointer
 from communicator_escalation.agent.host import CommunicatorAgent, ReviewDecision, Turn
-from communicator_escalation.agent.offline_model import OfflineChatModel
+from communicator_escalation.agent.offline.model import OfflineChatModel
 from communicator_escalation.agent.skill import EscalationSkill
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.models import ESCALATION_SIGNAL_TYPES, SEVERITY_RANK

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from communicator_escalation.agent.checkpoint import postgres_checkpointer
 from communicator_escalation.agent.host import CommunicatorAgent, ReviewDecision
-from communicator_escalation.agent.offline_model import OfflineChatModel
+from communicator_escalation.agent.offline.model import OfflineChatModel
 from communicator_escalation.agent.skill import EscalationSkill
 from communicator_escalation.cli import app
 from communicator_escalation.mail.outbox import OutboxMailer

@@ -19,7 +19,7 @@ import pytest
 from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.agent.checkpoint import postgres_checkpointer
 from communicator_escalation.agent.host import CommunicatorAgent, ReviewDecision, Turn
-from communicator_escalation.agent.offline_model import OfflineChatModel
+from communicator_escalation.agent.offline.model import OfflineChatModel
 from communicator_escalation.agent.skill import EscalationSkill
 from communicator_escalation.agent.tool_results import ErrorResult, parse_tool_result
 from communicator_escalation.mail.outbox import OutboxMailer

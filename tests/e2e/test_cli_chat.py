@@ -54,7 +54,7 @@ def test_an_actor_without_access_gets_no_draft(demo_url: str, tmp_path: Path) ->
     result = _chat(demo_url, tmp_path, "--as", "u-kate", "-m", "Draft escalation response for DataFlow")
     assert result.exit_code == 0, result.output
     assert "Escalation Response Draft" not in result.output
-    assert "no customer matches 'DataFlow'" in result.output  # the answer a missing customer gets
+    assert "no customer, contact or escalation id matches 'DataFlow'" in result.output  # as for a missing customer
 
 
 def test_an_unknown_actor_is_reported(demo_url: str, tmp_path: Path) -> None:

@@ -152,6 +152,9 @@ def test_an_edit_is_to_then_text_and_all_or_nothing_at_every_door(doors: dict[st
     assert _cli_error(refused_cli)["code"] == "invalid_request"
     refused_api = api.patch(url, headers=bearer("v-lucia"), json={"to": "Jorge Soler", "subject": "Update\r\nBcc: x"})
     assert refused_api.status_code == 422
+    agent_edit = doors["tool"]("v-lucia", ToolName.EDIT_DRAFT)
+    refused_tool = agent_edit({"response_id": response_id, "to": "Jorge Soler", "replace": "no such words", "with_text": "x"})
+    assert refused_tool["error"]["code"] == "refused"
     with store.connection() as conn:
         to = conn.execute("SELECT to_addrs FROM escalation_responses WHERE id = %s", (response_id,)).fetchone()["to_addrs"]
         actions = [r["action"] for r in conn.execute(
@@ -164,7 +167,9 @@ def test_an_edit_is_to_then_text_and_all_or_nothing_at_every_door(doors: dict[st
     via_cli = json.loads(run("edit", response_id, "--to", "Carmen Vidal", "--subject", "Export status", "--json").stdout)
     assert [r["email"] for r in via_cli["to"]] == ["carmen.vidal@horizonte.example"]
     assert via_cli["subject"] == "Export status"
+    via_tool = agent_edit({"response_id": response_id, "to": "Jorge Soler", "subject": "Export status, update"})
+    assert via_tool["to"]["email"] == "jorge.soler@horizonte.example" and set(via_tool["changed"]) >= {"to", "subject"}
     with store.connection() as conn:
         actions = [r["action"] for r in conn.execute(
             "SELECT action FROM audit_log WHERE entity_id = %s ORDER BY id", (response_id,))]
-    assert actions == ["drafted", "recipient_changed", "edited", "recipient_changed", "edited"]
+    assert actions == ["drafted", *["recipient_changed", "edited"] * 3]

@@ -272,3 +272,23 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after("-5", now=now) == 0.0
     assert parse_retry_after("soon", now=now) is None
     assert parse_retry_after(None, now=now) is None
+
+
+def test_fencing_deletes_every_draft_of_the_message_and_finds_the_sent_one(gmail: FakeGmail, mailer: Mailer) -> None:
+    email = _reply(gmail)
+    other = mailer.create_draft(_reply(gmail, token="resp-other"))
+    first, second = mailer.create_draft(email), mailer.create_draft(email)
+    assert sorted(mailer.drafts_of(email.message_id)) == sorted([first, second])
+    assert mailer.find_sent(email.message_id) is None
+
+    receipt = mailer.send_draft(second)
+    assert mailer.drafts_of(email.message_id) == [first]
+    assert mailer.delete_draft(first) is True
+    assert mailer.delete_draft(first) is False  # 404: already gone
+    with pytest.raises(DraftGone):
+        mailer.send_draft(first)
+
+    assert mailer.find_sent(email.message_id) == receipt.model_copy(update={"thread_id": gmail.sent[0].thread_id})
+    assert len(gmail.sent) == 1 and list(gmail.drafts) == [other]
+    [listing, *_] = gmail.calls("drafts.list")
+    assert listing.query["q"] == ["rfc822msgid:resp-17@supplier.example"]

@@ -11,10 +11,17 @@ from pathlib import Path
 import pytest
 
 from communicator_escalation.config import Settings
-from communicator_escalation.mail.base import Address, DraftAlreadySent, DraftGone, Mailer, OutgoingEmail
+from communicator_escalation.mail.base import (
+    Address,
+    AmbiguousMailError,
+    DraftAlreadySent,
+    DraftGone,
+    Mailer,
+    OutgoingEmail,
+)
 from communicator_escalation.mail.factory import make_mailer
 from communicator_escalation.mail.message import InvalidHeaderError, build_message, make_message_id, message_bytes, reply_subject
-from communicator_escalation.mail.outbox import OutboxMailer
+from communicator_escalation.mail.outbox import OutboxMailer, message_key
 
 NOW = datetime(2030, 6, 1, 9, 30, tzinfo=timezone.utc)
 
@@ -50,7 +57,7 @@ def test_create_writes_exact_bytes_and_send_moves_them(tmp_path: Path) -> None:
 
     assert receipt.transport == "outbox"
     assert receipt.email_id == receipt.message_id == email.message_id
-    sent = tmp_path / f"{draft_id}.eml"
+    sent = tmp_path / f"{message_key(email.message_id)}.eml"
     assert not draft_file.exists()
     assert sent.read_bytes() == message_bytes(build_message(email, now=NOW))
     parsed = BytesParser(policy=policy.default).parsebytes(sent.read_bytes())
@@ -58,7 +65,8 @@ def test_create_writes_exact_bytes_and_send_moves_them(tmp_path: Path) -> None:
     assert parsed["Subject"] == "Re: Faktura 2291 feil beløp"
     assert [a.display_name for a in parsed["Cc"].addresses] == ["Chen Wei 陈伟"]
     assert mailer.draft_status(draft_id, email.message_id) == ("sent", receipt)
-    assert [p.name for p in tmp_path.iterdir() if p.is_file()] == [f"{draft_id}.eml"]
+    assert [p.name for p in tmp_path.iterdir() if p.is_file()] == [sent.name]
+    assert mailer.drafts_of(email.message_id) == []
 
 
 def test_second_send_and_recreate_are_refused_with_the_first_receipt(tmp_path: Path) -> None:
@@ -84,14 +92,35 @@ def test_unknown_draft_is_gone_and_missing(tmp_path: Path) -> None:
     assert mailer.draft_status(draft_id, _email().message_id) == ("missing", None)
 
 
-def test_recreating_an_unsent_draft_replaces_it(tmp_path: Path) -> None:
+def test_two_drafts_of_one_message_deliver_once_and_only_the_sent_one_says_so(tmp_path: Path) -> None:
     mailer = OutboxMailer(tmp_path)
     first = mailer.create_draft(_email())
-    edited = _email().model_copy(update={"body": "Oppdatert tekst.\n"})
-    assert mailer.create_draft(edited) == first
-    mailer.send_draft(first)
-    parsed = BytesParser(policy=policy.default).parsebytes((tmp_path / f"{first}.eml").read_bytes())
+    edited = mailer.create_draft(_email().model_copy(update={"body": "Oppdatert tekst.\n"}))
+    assert first != edited
+    assert mailer.drafts_of(_email().message_id) == sorted([first, edited])
+
+    receipt = mailer.send_draft(edited)
+    with pytest.raises(AmbiguousMailError, match="another draft"):
+        mailer.send_draft(first)
+    with pytest.raises(DraftAlreadySent):
+        mailer.send_draft(edited)
+
+    [sent] = tmp_path.glob("*.eml")
+    parsed = BytesParser(policy=policy.default).parsebytes(sent.read_bytes())
     assert parsed.get_content().replace("\r\n", "\n") == "Oppdatert tekst.\n"
+    assert mailer.find_sent(_email().message_id) == receipt
+    assert mailer.drafts_of(_email().message_id) == [first]
+
+
+def test_a_deleted_draft_can_never_be_sent(tmp_path: Path) -> None:
+    mailer = OutboxMailer(tmp_path)
+    draft_id = mailer.create_draft(_email())
+    assert mailer.delete_draft(draft_id) is True
+    assert mailer.delete_draft(draft_id) is False
+    with pytest.raises(DraftGone):
+        mailer.send_draft(draft_id)
+    assert mailer.find_sent(_email().message_id) is None
+    assert list(tmp_path.glob("*.eml")) == [] and mailer.drafts_of(_email().message_id) == []
 
 
 def test_twenty_concurrent_sends_deliver_one_message(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from communicator_escalation.agent.checkpoint import postgres_checkpointer
 from communicator_escalation.agent.host import CommunicatorAgent, ReviewDecision
-from communicator_escalation.agent.offline_model import OfflineChatModel
+from communicator_escalation.agent.offline.model import OfflineChatModel
 from communicator_escalation.agent.review_gate import InvalidReviewAnswer, read_review_answer
 from communicator_escalation.agent.skill import EscalationSkill
 from communicator_escalation.mail.outbox import OutboxMailer

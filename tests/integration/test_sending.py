@@ -26,7 +26,7 @@ from communicator_escalation.workflow.delivery.tracking import list_responses
 from communicator_escalation.workflow.review.edits import add_cc, edit_response
 from tests.support.gmail_accounts import write_service_account
 from tests.support.gmail_server import AcceptThenDrop, AcceptThenHang, FakeGmail, Reply, running_fake_gmail
-from tests.support.step4_world import NOW, audit_actions, insert_drafted, load, world
+from tests.support.step4_world import CUSTOMER_EMAIL, NOW, audit_actions, insert_drafted, load, world
 
 FAST = Settings(send_max_attempts=3, send_backoff_seconds=0.001, send_backoff_cap_seconds=0.01)
 
@@ -291,13 +291,6 @@ def test_crash_before_delivery_is_reconciled_as_failed_then_sent_once(
 
 # -- Gmail, through the real google-api-python-client against a loopback Gmail API ------------------
 
-ORIGINAL = (
-    b"From: Ingrid Bj\xc3\xb8rnstad <ingrid@fjordline.no>\r\nTo: zoe.laurent@helios.example\r\n"
-    b"Subject: Ingestion stalls again\r\nMessage-ID: <ingrid.77@mail.fjordline.no>\r\n"
-    b"Content-Type: text/plain; charset=utf-8\r\n\r\nThe jobs stalled again.\r\n"
-)
-
-
 @pytest.fixture
 def gmail() -> Iterator[FakeGmail]:
     yield from running_fake_gmail()
@@ -326,7 +319,7 @@ def gmail_settings(gmail: FakeGmail, tmp_path: Path) -> Callable[..., Settings]:
 @pytest.fixture
 def threaded(store: Store, fjord: str, gmail: FakeGmail) -> str:
     """The response, approved (expedited), replying on the Gmail thread of the customer's email."""
-    gmail.add_message(ORIGINAL, thread_id="thr-fjord-77")
+    gmail.add_message(CUSTOMER_EMAIL, thread_id="thr-fjord-77")
     submit_for_approval(store, response_id=fjord, urgent=True, now=NOW)
     return fjord
 
@@ -384,7 +377,7 @@ def test_gmail_429_retry_after_is_honoured(store: Store, threaded: str, gmail: F
     assert len(gmail.sent) == 1
 
 
-def test_gmail_500_on_every_attempt_fails_and_keeps_the_draft(
+def test_gmail_500_on_every_attempt_fails_then_the_resend_asks_gmail_first(
     store: Store, threaded: str, gmail: FakeGmail, gmail_settings: Callable[..., Settings]
 ) -> None:
     settings = gmail_settings()
@@ -404,7 +397,12 @@ def test_gmail_500_on_every_attempt_fails_and_keeps_the_draft(
     retry = send_response(store, response_id=threaded, mailer=make_mailer(settings), settings=settings, now=NOW,
                           sleep=lambda _: None)
     assert retry.outcome == "sent"
-    assert len(gmail.sent) == 1 and len(gmail.calls("drafts.create")) == 1
+    assert len(gmail.sent) == 1 and gmail.drafts == {}
+    # the resend asked Gmail by Message-ID first: the earlier draft was deleted, then a new one created
+    [search] = gmail.calls("drafts.list")
+    assert search.query["q"] == [f"rfc822msgid:{retry.message_id.strip('<>')}"]
+    assert len(gmail.calls("drafts.delete")) == 1 and len(gmail.calls("drafts.create")) == 2
+    assert gmail.sent[0].parsed["Message-ID"] == outcome.message_id == retry.message_id
 
 
 def test_gmail_timeout_after_accept_is_unknown_and_reconciled_without_a_second_message(

@@ -161,3 +161,51 @@ def test_worker_once_catches_up_from_the_cli(store: Store, monkeypatch: pytest.M
     again = CliRunner().invoke(cli, ["worker", "--once"])
     assert "0 drafted" in again.output
     assert len(responses_of(store, "sig-h1")) == len(responses_of(store, "sig-b1")) == 1
+
+
+def test_workers_and_draft_requests_racing_over_a_backlog_draft_each_signal_once(store: Store, db_url: str) -> None:
+    load_api_world(store)
+    backlog = [f"sig-backlog-{n:02d}" for n in range(60)]
+    for signal_id in backlog:
+        insert_signal(db_url, signal_id)
+    reports: list[WorkerReport] = []
+    requests: list[str] = []
+
+    def worker() -> None:
+        with Store.open(db_url, max_size=3) as own:
+            reports.append(run_worker(own, policy=Policy(), once=True))
+
+    def draft_requests() -> None:  # the alert's quick action, newest first, while the workers catch up
+        with Store.open(db_url, max_size=3) as own:
+            for signal_id in reversed(backlog):
+                outcome = ensure_draft(own, signal_id=signal_id, policy=Policy())
+                if outcome.outcome == "drafted":
+                    requests.append(signal_id)
+
+    threads = [threading.Thread(target=worker) for _ in range(3)] + [threading.Thread(target=draft_requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(DEADLINE_SECONDS * 3)
+    assert len(reports) == 3
+    for signal_id in backlog:
+        assert len(responses_of(store, signal_id)) == 1, signal_id
+    drafted = [o.signal_id for report in reports for o in report.outcomes if o.outcome == "drafted"] + requests
+    assert sorted(drafted) == sorted(set(drafted))
+    assert set(backlog) <= set(drafted)
+
+
+def test_a_worker_batch_needs_one_pooled_connection_and_leaves_no_lock_behind(db_url: str) -> None:
+    # A pool of one with a short wait: a batch that took its locks on one connection and read or wrote
+    # on a second would time out here; a lock left on the pooled connection would stall every later
+    # draft request of that signal from another connection.
+    with Store.open(db_url, max_size=1, timeout=2) as one:
+        load_api_world(one)
+        report = run_worker(one, policy=Policy(), once=True)
+        assert sorted(o.signal_id for o in report.outcomes if o.outcome == "drafted") == ["sig-b1", "sig-h1"]
+        with one.connection() as conn:
+            held = conn.execute("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'"
+                                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())").fetchone()
+        assert held["n"] == 0
+    with Store.open(db_url, max_size=2, timeout=2) as other:
+        assert ensure_draft(other, signal_id="sig-h1", policy=Policy()).outcome == "exists"

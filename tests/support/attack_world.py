@@ -9,18 +9,21 @@ all of them for contact fields. Control customers (`attack is None`) have the sa
 words: the text the product writes for them is the template's own, never injected.
 
 One-line fields (names, titles, subjects) get the attack with its whitespace collapsed, as a CRM or
-mail client would store it, and contact names and titles also without control characters (a world
-file may not carry them there); multi-line fields get it verbatim.
+mail client would store it; multi-line fields get it verbatim. Either way without the characters a
+world file may not carry in that field (`store/world_format.py`: control characters, and in one-line
+fields bidi overrides and line separators), and a contact name at most as long as the format allows.
 """
 
 from __future__ import annotations
 
 import json
-import unicodedata
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from communicator_escalation.store.world_format import LINE_PATTERN, NAME_MAX_LENGTH, TEXT_PATTERN
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "attack_corpus.jsonl"
 FIELDS = (
@@ -28,7 +31,6 @@ FIELDS = (
     "signal_title", "signal_description", "contact_name", "contact_title",
 )
 ONE_LINE = frozenset({"ticket_subject", "email_subject", "signal_title", "contact_name", "contact_title"})
-NAMES = frozenset({"contact_name", "contact_title"})
 TYPES = ("technical", "billing", "service", "security", "outage", None)
 SEVERITIES = ("high", "critical")
 # One field per shape of customer: with plain words, the fields of one shape give the same email.
@@ -87,9 +89,11 @@ def load_corpus() -> list[tuple[str, str]]:
 def _planted(field: str, attack: str | None) -> str:
     if attack is None:
         return PLAIN[field]
-    if field in NAMES:
-        attack = "".join(ch for ch in attack if unicodedata.category(ch) != "Cc" or ch.isspace())
-    return " ".join(attack.split()) if field in ONE_LINE else attack
+    if field in ONE_LINE:
+        attack = " ".join(attack.split())
+    allowed = re.compile(LINE_PATTERN if field in ONE_LINE else TEXT_PATTERN)
+    attack = "".join(ch for ch in attack if allowed.match(ch))
+    return attack[:NAME_MAX_LENGTH].strip() if field == "contact_name" else attack
 
 
 def _customer(target: Target, now: datetime) -> dict[str, list[dict[str, Any]]]:

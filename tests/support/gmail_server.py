@@ -9,11 +9,14 @@ Usage::
         gmail.script("drafts.send", [Reply(429, retry_after="7")])
         gmail.script("drafts.send", [AcceptThenHang(2.0)])    # do it, answer after the client timed out
         gmail.script("drafts.send", [AcceptThenDrop()])       # do it, close the socket without answering
+        hold = Hold(perform_first=True)                       # do it, then wait for the test before answering
+        gmail.script("drafts.send", [hold]); hold.reached.wait(); ...; hold.release.set()
         ...
         assert len(gmail.sent) == 1 and gmail.calls("drafts.send")
 
-Endpoints (names for `script`/`calls`): drafts.create, drafts.get, drafts.list, drafts.send,
-messages.get, messages.list (q=rfc822msgid:ID), threads.get, threads.list, token. A scripted
+Endpoints (names for `script`/`calls`): drafts.create, drafts.delete, drafts.get, drafts.list
+(q=rfc822msgid:ID), drafts.send, messages.get, messages.list (q=rfc822msgid:ID), threads.get,
+threads.list, token. A scripted
 entry is consumed by one request; `200` (or `Reply(200)`) means "behave normally"; when the queue
 is empty the endpoint behaves normally. Error replies change no state.
 """
@@ -36,33 +39,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support.gmail_script import AcceptThenDrop, AcceptThenHang, Hold, Reply, Scripted
+
 _STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                  429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
 _REASONS = {429: "rateLimitExceeded", 500: "backendError", 503: "backendError", 404: "notFound", 400: "invalidArgument"}
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A scripted HTTP reply. Status 200 means: perform the real operation."""
-
-    status: int = 200
-    retry_after: str | None = None
-    body: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class AcceptThenHang:
-    """Perform the operation, then answer only after `seconds` (past the client's timeout)."""
-
-    seconds: float = 2.0
-
-
-@dataclass(frozen=True)
-class AcceptThenDrop:
-    """Perform the operation, then close the connection without any answer."""
-
-
-Scripted = int | Reply | AcceptThenHang | AcceptThenDrop
 
 
 @dataclass
@@ -234,8 +215,11 @@ class FakeGmail:
                 draft = self.drafts.get(params["id"])
                 return (404, None) if draft is None else (200, {"id": params["id"], "message": draft.resource(fmt)})
             if endpoint == "drafts.list":
-                return 200, {"drafts": [{"id": d, "message": m.resource("minimal")} for d, m in self.drafts.items()],
-                             "resultSizeEstimate": len(self.drafts)}
+                found = [(d, m) for d, m in self.drafts.items() if _matches(m, query.get("q", [""])[0])]
+                return 200, {"drafts": [{"id": d, "message": m.resource("minimal")} for d, m in found],
+                             "resultSizeEstimate": len(found)}
+            if endpoint == "drafts.delete":
+                return (204, None) if self.drafts.pop(params["id"], None) is not None else (404, None)
             if endpoint == "drafts.send":
                 draft = self.drafts.pop(str((body or {}).get("id")), None)
                 if draft is None:
@@ -248,12 +232,8 @@ class FakeGmail:
                     (d for d in self.drafts.values() if d.id == params["id"]), None)
                 return (404, None) if found is None else (200, found.resource(fmt))
             if endpoint == "messages.list":
-                q = query.get("q", [""])[0]
                 pool = list(self.messages.values()) + list(self.drafts.values())
-                if q.startswith("rfc822msgid:"):
-                    wanted = q.removeprefix("rfc822msgid:").strip().strip("<>")
-                    pool = [m for m in pool if str(m.parsed.get("Message-ID", "")).strip().strip("<>") == wanted]
-                items = [{"id": m.id, "threadId": m.thread_id} for m in pool]
+                items = [{"id": m.id, "threadId": m.thread_id} for m in pool if _matches(m, query.get("q", [""])[0])]
                 return 200, ({"messages": items} if items else {}) | {"resultSizeEstimate": len(items)}
             if endpoint == "threads.get":
                 members = self.thread(params["id"])
@@ -274,6 +254,7 @@ class FakeGmail:
         table = [
             ("POST", r"drafts/send", "drafts.send"), ("POST", r"drafts", "drafts.create"),
             ("GET", r"drafts", "drafts.list"), ("GET", r"drafts/(?P<id>[^/]+)", "drafts.get"),
+            ("DELETE", r"drafts/(?P<id>[^/]+)", "drafts.delete"),
             ("GET", r"messages", "messages.list"), ("GET", r"messages/(?P<id>[^/]+)", "messages.get"),
             ("GET", r"threads", "threads.list"), ("GET", r"threads/(?P<id>[^/]+)", "threads.get"),
         ]
@@ -289,93 +270,119 @@ class FakeGmail:
             return queue.popleft() if queue else 200
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
+        return type("Handler", (_Handler,), {"fake": self})
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+class _Handler(BaseHTTPRequestHandler):
+    """One request to the fake; `fake` is set on the subclass each server makes."""
+
+    fake: FakeGmail
+
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+        return
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass  # the client gave up (timeout): nothing to answer to
+
+    def _no_content(self) -> None:
+        try:
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        except OSError:
+            pass
+
+    def _error(self, status: int, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
+        payload = body or {"error": {
+            "code": status, "message": f"fake gmail error {status}", "status": _STATUS_NAMES.get(status, "UNKNOWN"),
+            "errors": [{"reason": _REASONS.get(status, "failedPrecondition"), "domain": "global",
+                        "message": f"fake gmail error {status}"}]}}
+        self._json(status, payload, headers)
+
+    def _handle(self, method: str) -> None:
+        split = urlsplit(self.path)
+        query = parse_qs(split.query)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw_body = self.rfile.read(length) if length else b""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        route = self.fake._route(method, split.path)
+        endpoint = route[0] if route else f"unknown {method} {split.path}"
+        if endpoint == "token":
+            body: Any = {k: v[0] for k, v in parse_qs(raw_body.decode()).items()}
+        else:
+            try:
+                body = json.loads(raw_body) if raw_body else None
+            except ValueError:
+                body = raw_body
+        with self.fake._lock:
+            self.fake.requests.append(Recorded(endpoint, method, split.path, query, headers, body))
+        if route is None:
+            self._error(404)
+            return
+        if endpoint == "token":
+            self.fake.token_requests.append(body | {"claims": _jwt_claims(body.get("assertion"))})
+        elif self.fake.require_auth:
+            token = headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if token not in self.fake._tokens:
+                self._error(401)
                 return
+        reply = self.fake._next_reply(endpoint)
+        if isinstance(reply, int):
+            reply = Reply(reply)
+        if isinstance(reply, Reply) and reply.status != 200:
+            headers = {"Retry-After": reply.retry_after} if reply.retry_after is not None else None
+            self._error(reply.status, reply.body, headers)
+            return
+        if isinstance(reply, Hold) and not reply.perform_first:
+            reply.pause(self.fake._stop)
+        status, payload = self.fake._operate(endpoint, route[1], query, body)
+        if isinstance(reply, Hold) and reply.perform_first:
+            reply.pause(self.fake._stop)
+        if isinstance(reply, AcceptThenDrop):
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        if isinstance(reply, AcceptThenHang):
+            self.fake._stop.wait(reply.seconds)
+        if status == 204:
+            self._no_content()
+            return
+        if status != 200:
+            self._error(status)
+            return
+        self._json(200, reply.body if isinstance(reply, Reply) and reply.body is not None else payload)
 
-            def do_GET(self) -> None:
-                self._handle("GET")
 
-            def do_POST(self) -> None:
-                self._handle("POST")
-
-            def do_DELETE(self) -> None:
-                self._handle("DELETE")
-
-            def _json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-                data = json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json; charset=UTF-8")
-                    self.send_header("Content-Length", str(len(data)))
-                    for name, value in (headers or {}).items():
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:
-                    pass  # the client gave up (timeout): nothing to answer to
-
-            def _error(self, status: int, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
-                payload = body or {"error": {
-                    "code": status, "message": f"fake gmail error {status}", "status": _STATUS_NAMES.get(status, "UNKNOWN"),
-                    "errors": [{"reason": _REASONS.get(status, "failedPrecondition"), "domain": "global",
-                                "message": f"fake gmail error {status}"}]}}
-                self._json(status, payload, headers)
-
-            def _handle(self, method: str) -> None:
-                split = urlsplit(self.path)
-                query = parse_qs(split.query)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw_body = self.rfile.read(length) if length else b""
-                headers = {name.lower(): value for name, value in self.headers.items()}
-                route = fake._route(method, split.path)
-                endpoint = route[0] if route else f"unknown {method} {split.path}"
-                if endpoint == "token":
-                    body: Any = {k: v[0] for k, v in parse_qs(raw_body.decode()).items()}
-                else:
-                    try:
-                        body = json.loads(raw_body) if raw_body else None
-                    except ValueError:
-                        body = raw_body
-                with fake._lock:
-                    fake.requests.append(Recorded(endpoint, method, split.path, query, headers, body))
-                if route is None:
-                    self._error(404)
-                    return
-                if endpoint == "token":
-                    fake.token_requests.append(body | {"claims": _jwt_claims(body.get("assertion"))})
-                elif fake.require_auth:
-                    token = headers.get("authorization", "").removeprefix("Bearer ").strip()
-                    if token not in fake._tokens:
-                        self._error(401)
-                        return
-                reply = fake._next_reply(endpoint)
-                if isinstance(reply, int):
-                    reply = Reply(reply)
-                if isinstance(reply, Reply) and reply.status != 200:
-                    headers = {"Retry-After": reply.retry_after} if reply.retry_after is not None else None
-                    self._error(reply.status, reply.body, headers)
-                    return
-                status, payload = fake._operate(endpoint, route[1], query, body)
-                if isinstance(reply, AcceptThenDrop):
-                    self.close_connection = True
-                    try:
-                        self.connection.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-                    return
-                if isinstance(reply, AcceptThenHang):
-                    fake._stop.wait(reply.seconds)
-                if status != 200:
-                    self._error(status)
-                    return
-                self._json(200, reply.body if isinstance(reply, Reply) and reply.body is not None else payload)
-
-        return Handler
+def _matches(message: StoredMessage, query: str) -> bool:
+    """Gmail search, as far as the tests use it: `rfc822msgid:ID` (else everything matches)."""
+    if not query.startswith("rfc822msgid:"):
+        return True
+    wanted = query.removeprefix("rfc822msgid:").strip().strip("<>")
+    return str(message.parsed.get("Message-ID", "")).strip().strip("<>") == wanted
 
 
 def _jwt_claims(assertion: str | None) -> dict[str, Any]:

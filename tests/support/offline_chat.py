@@ -13,7 +13,8 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.tools import StructuredTool
 
-from communicator_escalation.agent.offline_model import OfflineChatModel
+from communicator_escalation.agent.offline.model import OfflineChatModel
+from communicator_escalation.workflow.triage import OpenEscalation
 from communicator_escalation.agent.tool_args import TOOL_ARGS, ToolName
 from communicator_escalation.models import ReviewNote
 from communicator_escalation.agent.tool_results import (
@@ -24,6 +25,7 @@ from communicator_escalation.agent.tool_results import (
     EscalationDetails,
     EscalationRef,
     HealthSummary,
+    InboxResult,
     PersonRef,
     Recipient,
     SendResult,
@@ -154,3 +156,19 @@ def history_with_draft(draft: DraftResult | None = None) -> list[BaseMessage]:
         ToolMessage(content=draft.to_content(), tool_call_id="c2", name="draft_escalation_response"),
         AIMessage(content="(draft card)"),
     ]
+
+
+def inbox_result() -> InboxResult:
+    """Two open escalations: Müller's (breached) first, then Sakura's."""
+    def item(customer: CustomerRef, signal_id: str, severity: str, kind: str, title: str, minutes: int) -> OpenEscalation:
+        return OpenEscalation(
+            signal_id=signal_id, customer_id=customer.id, customer=customer.name, severity=severity,  # type: ignore[arg-type]
+            escalation_type=kind, signal_type="ticket_escalated", title=title, detected_at=NOW,  # type: ignore[arg-type]
+            first_response_due=NOW, minutes_to_first_response_due=minutes,
+            urgency="breached" if minutes < 0 else "on_track", answered=False,
+        )
+
+    return InboxResult(scope="all", total=2, escalations=[
+        item(MUELLER, "SIG/2027/0042", "critical", "billing", "Rechnungsexport bricht ab", -75),
+        item(SAKURA, "jp-sig-1", "high", "technical", "ログインできない", 50),
+    ])

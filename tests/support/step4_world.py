@@ -17,6 +17,12 @@ from communicator_escalation.store.world import load_world
 
 NOW = datetime(2026, 2, 3, 14, 0, tzinfo=timezone.utc)
 VENDOR_DOMAIN = "helios.example"
+# Ingrid's email (communication e-fjord-1) as the CSM's Gmail holds it, on thread thr-fjord-77.
+CUSTOMER_EMAIL = (
+    b"From: Ingrid Bj\xc3\xb8rnstad <ingrid@fjordline.no>\r\nTo: zoe.laurent@helios.example\r\n"
+    b"Subject: Ingestion stalls again\r\nMessage-ID: <ingrid.77@mail.fjordline.no>\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\nThe jobs stalled again.\r\n"
+)
 
 
 def _at(**delta: float) -> str:

@@ -10,7 +10,7 @@ from langgraph.checkpoint.postgres import PostgresSaver
 from psycopg_pool import ConnectionPool
 
 from communicator_escalation.agent.host import SKILL_ENTRY_POINT_GROUP, CommunicatorAgent, Skill, discover_skills
-from communicator_escalation.agent.offline_model import OfflineChatModel
+from communicator_escalation.agent.offline.model import OfflineChatModel
 from communicator_escalation.agent.runtime import AgentRuntime
 from communicator_escalation.agent.skill import EscalationSkill
 from communicator_escalation.agent.tool_args import ToolName

@@ -10,7 +10,7 @@ from langchain_core.messages.notification import add_notification_metadata
 from langchain_core.runnables import RunnableBinding
 from pydantic import BaseModel
 
-from communicator_escalation.agent.offline_model import OfflineChatModel
+from communicator_escalation.agent.offline.model import OfflineChatModel
 from communicator_escalation.agent.tool_args import ToolName
 from communicator_escalation.agent.tool_results import (
     ApprovalSummary,
@@ -30,6 +30,7 @@ from communicator_escalation.agent.tool_results import (
 )
 from tests.support.offline_chat import (
     MUELLER,
+    inbox_result,
     NOW,
     SAKURA,
     answer_tool_call,
@@ -77,7 +78,7 @@ def test_it_only_calls_bound_tools_and_says_which_one_is_missing() -> None:
     model = bound_model([ToolName.GATHER_CONTEXT])
     messages: list[BaseMessage] = [HumanMessage("Draft escalation response for Müller Logistik")]
     ai = model.invoke(messages)
-    assert _call(ai) == ("gather_escalation_context", {"customer": "Müller Logistik"})
+    assert _call(ai) == ("gather_escalation_context", {"request": "Draft escalation response for Müller Logistik"})
     answer_tool_call(messages, ai, context_result().to_content())
     final = model.invoke(messages)
     assert not final.tool_calls
@@ -90,7 +91,8 @@ def test_draft_tool_alone_is_called_directly_when_context_tool_is_not_bound() ->
     ai = model.invoke([HumanMessage("Draft escalation response for Müller Logistik, keep it short and formal")])
     assert _call(ai) == (
         "draft_escalation_response",
-        {"customer": "Müller Logistik", "instructions": "keep it short and formal"},
+        {"request": "Draft escalation response for Müller Logistik, keep it short and formal",
+         "instructions": "keep it short and formal"},
     )
 
 
@@ -122,7 +124,7 @@ def test_draft_request_gathers_context_then_drafts_then_renders_the_prd_shaped_a
     model = bound_model()
     messages: list[BaseMessage] = [SystemMessage("You are the Communicator."), HumanMessage("Draft escalation response for Müller")]
     ai = model.invoke(messages)
-    assert _call(ai) == ("gather_escalation_context", {"customer": "Müller"})
+    assert _call(ai) == ("gather_escalation_context", {"request": "Draft escalation response for Müller"})
     answer_tool_call(messages, ai, context_result().to_content())
 
     ai = model.invoke(messages)
@@ -174,16 +176,17 @@ def test_other_open_escalations_are_listed_with_how_to_answer_them() -> None:
 @pytest.mark.parametrize(
     ("text", "args"),
     [
-        ("Draft escalation response for DataFlow", {"customer": "DataFlow"}),
-        ("Respond to Northwind escalation", {"customer": "Northwind"}),
-        ("respond to the escalation from Quillon Labs", {"customer": "Quillon Labs"}),
-        ("please draft an escalation response for DataFlow Inc.", {"customer": "DataFlow Inc."}),
-        ("Could you write an escalation reply to Acme, Inc.?", {"customer": "Acme, Inc."}),
-        ("DRAFT ESCALATION RESPONSE FOR 株式会社サクラ!!", {"customer": "株式会社サクラ"}),
-        ("Reply to Ελληνικά Δίκτυα's escalation, thanks", {"customer": "Ελληνικά Δίκτυα"}),
+        ("Draft escalation response for DataFlow", {"request": "Draft escalation response for DataFlow"}),
+        ("Respond to Northwind escalation", {"request": "Respond to Northwind escalation"}),
+        ("respond to the escalation from Quillon Labs", {"request": "respond to the escalation from Quillon Labs"}),
+        ("please draft an escalation response for DataFlow Inc.", {"request": "draft an escalation response for DataFlow Inc."}),
+        ("Could you write an escalation reply to Acme, Inc.?", {"request": "write an escalation reply to Acme, Inc."}),
+        ("DRAFT ESCALATION RESPONSE FOR 株式会社サクラ!!", {"request": "DRAFT ESCALATION RESPONSE FOR 株式会社サクラ"}),
+        ("Reply to Ελληνικά Δίκτυα's escalation, thanks", {"request": "Reply to Ελληνικά Δίκτυα's escalation"}),
         ("Escalation response for signal rs-1001", {"signal_id": "rs-1001"}),
         ("escalation response for signal SIG/2027/0042", {"signal_id": "SIG/2027/0042"}),
-        ("Respond to escalation ESC-77", {"signal_id": "ESC-77"}),
+        ("Respond to escalation ESC-77", {"request": "Respond to escalation ESC-77"}),
+        ("I need to respond to Michael at DataFlow", {"request": "respond to Michael at DataFlow"}),
     ],
 )
 def test_draft_requests_in_many_phrasings(text: str, args: dict) -> None:
@@ -191,17 +194,34 @@ def test_draft_requests_in_many_phrasings(text: str, args: dict) -> None:
 
 
 def test_draft_request_without_a_customer_asks_which_one() -> None:
-    ai = bound_model().invoke([HumanMessage("Escalation Response")])
+    ai = bound_model([ToolName.GATHER_CONTEXT, ToolName.DRAFT_RESPONSE]).invoke([HumanMessage("Escalation Response")])
     assert not ai.tool_calls
     assert "Which escalation should I respond to?" in ai.content
+
+
+def test_draft_request_without_a_customer_lists_the_open_escalations_to_choose_from() -> None:
+    messages: list[BaseMessage] = [HumanMessage("Escalation Response")]
+    ai = bound_model().invoke(messages)
+    assert _call(ai) == ("list_open_escalations", {"scope": "all", "severity": [], "limit": 5})
+    answer_tool_call(messages, ai, inbox_result().to_content())
+    final = bound_model().invoke(messages).content
+    _in_order(
+        final,
+        "Which escalation should I respond to? Open now, most urgent first:",
+        "1. Müller Logistik GmbH: SIG/2027/0042 (critical, billing) Rechnungsexport bricht ab. First response overdue by",
+        'Say "Draft escalation response for Müller Logistik GmbH"',
+    )
+    messages += [AIMessage(final), HumanMessage("draft the second one")]
+    assert _call(bound_model().invoke(messages)) == ("gather_escalation_context", {"signal_id": "jp-sig-1"})
 
 
 def test_instructions_after_the_customer_reach_the_draft_tool() -> None:
     model = bound_model()
     messages: list[BaseMessage] = [HumanMessage("Draft escalation response for 株式会社サクラ; mention the weekend support line")]
     ai = model.invoke(messages)
-    assert _call(ai) == ("gather_escalation_context", {"customer": "株式会社サクラ"})
-    answer_tool_call(messages, ai, context_result(customer=SAKURA, signal_id="jp-sig-1").to_content())
+    assert _call(ai) == ("gather_escalation_context", {"request": messages[0].content})
+    named = context_result(customer=SAKURA, signal_id="jp-sig-1").model_copy(update={"named_by": ["株式会社サクラ"]})
+    answer_tool_call(messages, ai, named.to_content())
     assert _call(model.invoke(messages)) == (
         "draft_escalation_response",
         {"signal_id": "jp-sig-1", "instructions": "mention the weekend support line"},
@@ -575,10 +595,23 @@ def test_an_unreadable_tool_result() -> None:
 
 @pytest.mark.parametrize("text", ["What can you do?", "hello", "", "Wie ist das Wetter?"])
 def test_anything_else_gets_what_it_can_do(text: str) -> None:
-    ai = bound_model().invoke([HumanMessage(text)])
+    ai = bound_model([n for n in ToolName if n is not ToolName.LIST_OPEN]).invoke([HumanMessage(text)])
     assert not ai.tool_calls
     assert ai.content.startswith("I draft, review and send responses to customer escalations. You can say:")
     assert '"Send", or "Send Urgently" for expedited approval' in ai.content
+    assert '"Draft escalation response for <customer>"' in ai.content
+
+
+def test_what_it_can_do_is_shown_with_examples_from_the_open_escalations() -> None:
+    messages: list[BaseMessage] = [HumanMessage("hello?")]
+    ai = bound_model().invoke(messages)
+    assert _call(ai) == ("list_open_escalations", {"scope": "all", "severity": [], "limit": 3})
+    answer_tool_call(messages, ai, inbox_result().to_content())
+    final = bound_model().invoke(messages).content
+    assert final.startswith("I draft, review and send responses to customer escalations. You can say:")
+    assert '"Draft escalation response for Müller Logistik GmbH"' in final
+    assert '"Escalation response for jp-sig-1"' in final
+    assert "Open now: Müller Logistik GmbH (SIG/2027/0042, critical), 株式会社サクラ (jp-sig-1, high)." in final
 
 
 def test_edit_button_explains_how_to_edit() -> None:
@@ -600,7 +633,7 @@ def test_harness_notifications_are_not_the_csm_request() -> None:
 
 def test_content_blocks_are_read_as_text() -> None:
     ai = bound_model().invoke([HumanMessage(content=[{"type": "text", "text": "Draft escalation response for Müller"}])])
-    assert _call(ai) == ("gather_escalation_context", {"customer": "Müller"})
+    assert _call(ai) == ("gather_escalation_context", {"request": "Draft escalation response for Müller"})
 
 
 def test_stop_sequences_cut_the_text_answer() -> None:

@@ -18,7 +18,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 from pydantic import BaseModel
 
-from communicator_escalation.agent.offline_model import OfflineChatModel
+from communicator_escalation.agent.offline.model import OfflineChatModel
 from communicator_escalation.agent.tool_args import TOOL_ARGS, ToolName
 from communicator_escalation.agent.tool_results import ErrorDetail, ErrorResult
 from tests.support.offline_chat import context_result, draft_result, send_result
@@ -71,7 +71,7 @@ def test_draft_then_send_urgently_with_approval(agent: _Agent) -> None:
     assert drafted.startswith("I see Müller Logistik GmbH has an active escalation.")
     assert drafted.endswith("[Edit] [Add CCs] [Send Urgently]")
     assert agent.calls == [
-        ("gather_escalation_context", {"customer": "Müller"}),
+        ("gather_escalation_context", {"request": "Draft escalation response for Müller"}),
         ("draft_escalation_response", {"signal_id": "SIG/2027/0042"}),
     ]
 
@@ -110,5 +110,5 @@ def test_an_expected_failure_ends_the_turn_with_an_explanation() -> None:
     missing = ErrorResult(error=ErrorDetail(code="no_open_escalation", message="Müller Logistik GmbH has no open escalation"))
     agent = _Agent({ToolName.GATHER_CONTEXT: missing, ToolName.DRAFT_RESPONSE: draft_result()})
     answer = _last_text(agent.say("Respond to Müller escalation"))
-    assert agent.calls == [("gather_escalation_context", {"customer": "Müller"})]
+    assert agent.calls == [("gather_escalation_context", {"request": "Respond to Müller escalation"})]
     assert answer.startswith("Müller Logistik GmbH has no open escalation.")

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from communicator_escalation.workflow.delivery.sending import backoff_delay
+from communicator_escalation.workflow.delivery.deliver import backoff_delay
 
 
 @pytest.mark.parametrize("attempt", range(1, 9))

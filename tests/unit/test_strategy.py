@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from communicator_escalation.workflow.policy import Policy, TypingPolicy
-from communicator_escalation.workflow.strategy._phrases import moment_text
+from communicator_escalation.workflow.strategy._phrases import moment_text, phrase
 from communicator_escalation.workflow.strategy.classify import infer_escalation_type
 from communicator_escalation.workflow.strategy.pick import pick_strategy
 from communicator_escalation.workflow.strategy.sla import business_calendar, is_business_time
@@ -152,6 +152,24 @@ def test_due_text_phrases_in_the_customer_timezone() -> None:
     assert moment_text(night, now=summer, tz=eastern, kind="at") == "earlier today"
     assert moment_text(summer, now=summer, tz=ZoneInfo("America/Sao_Paulo")).endswith("UTC-03")
     assert moment_text(None, now=now, tz=eastern) == "[confirm: date]"
+
+
+def test_cached_phrases_depend_on_their_arguments_exactly() -> None:
+    # Phrases of plain values are rendered once per process; values that compare equal but render
+    # differently (30, 30.0 and True == 1; a str subclass) must each get their own text.
+    def repeat(days: object) -> str:
+        return phrase("cc", part="reason", rule="repeat", days=days)
+
+    class Days(str):
+        def __str__(self) -> str:
+            return "thirty"
+
+    assert repeat(30).endswith("in the last 30 days")
+    assert repeat(30.0).endswith("in the last 30.0 days")
+    assert repeat(1).endswith("in the last 1 days") and repeat(True).endswith("in the last True days")
+    assert repeat("30") == repeat(30)
+    assert repeat(Days("30")).endswith("in the last thirty days")
+    assert repeat(30).endswith("in the last 30 days")  # the cached text is still the first one's
 
 
 def test_technical_timeline_is_ordered_and_never_after_resolution() -> None:

@@ -81,9 +81,12 @@ def test_send_takes_a_response_id_and_urgency_only() -> None:
 
 
 @pytest.mark.parametrize("model", [GatherContextArgs, DraftResponseArgs])
-def test_context_and_draft_need_a_customer_or_a_signal(model: type[BaseModel]) -> None:
-    with pytest.raises(ValidationError, match="customer or signal_id"):
-        model.model_validate({"customer": "  ", "signal_id": ""})
+def test_context_and_draft_need_a_customer_a_signal_or_the_request(model: type[BaseModel]) -> None:
+    with pytest.raises(ValidationError, match="customer, signal_id or request"):
+        model.model_validate({"customer": "  ", "signal_id": "", "request": " "})
+    assert model.model_validate({"request": " reply to Rachel Kim "}).model_dump(exclude_none=True) == {
+        "request": "reply to Rachel Kim"
+    }
     assert model.model_validate({"customer": " Müller ", "signal_id": ""}).model_dump(exclude_none=True) == {"customer": "Müller"}
 
 
@@ -99,8 +102,9 @@ def test_edit_rules() -> None:
         EditDraftArgs(response_id="r", replace="a")
     with pytest.raises(ValidationError, match="with_text needs replace"):
         EditDraftArgs(response_id="r", subject="S", with_text="b")
-    with pytest.raises(ValidationError, match="give subject, body"):
+    with pytest.raises(ValidationError, match="give subject, body, to"):
         EditDraftArgs(response_id="r", subject="")
+    assert EditDraftArgs(response_id="r", to=" Rachel Kim ").to == "Rachel Kim"
     with pytest.raises(ValidationError, match="one line"):
         EditDraftArgs(response_id="r", subject="Hello\r\nBcc: x@evil.example")
 

@@ -3,6 +3,7 @@
 `gather_context` runs a fixed number of queries (at most ten, whatever the size of the customer's
 history; two more when an actor is named), each an index lookup on the schema's indexes, inside one
 read-only repeatable-read transaction so every part of the context comes from the same snapshot.
+`gather_contexts_on` reads the contexts of many escalations with the same statements (`context_rows`).
 
 With an actor, only customers the actor may reach exist: name resolution considers no other customer,
 and a signal of a customer the actor cannot reach is answered like a signal that does not exist.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
@@ -20,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from ...auth.access import acting_staff
 from ...auth.actor import Actor
-from ...errors import ConfigurationError, InvalidRequest, NotFound
+from ...errors import ConfigurationError, EscalationError, InvalidRequest, NotFound
 from ...models import (
     AccountTeam,
     Communication,
@@ -39,23 +40,30 @@ from ...models import (
     Vendor,
 )
 from ...store import Store
+from .context_rows import (
+    SPECIALIST_ROLES,
+    build,
+    fetch_communications,
+    fetch_contacts,
+    fetch_customers,
+    fetch_health,
+    fetch_save_plays,
+    fetch_signals,
+    fetch_signals_by_id,
+    fetch_staff,
+    fetch_tickets,
+)
 from .customers import resolve_customer_on
-from .target import SIGNAL_COLUMNS, is_escalation, reachable_signal, select_escalation
+from .target import EscalationSelection, is_escalation, reachable_signal, select_escalation
 
-__all__ = ["gather_context", "gather_on", "health_trend"]
+__all__ = ["gather_context", "gather_contexts_on", "gather_on", "health_trend"]
 
 RECENT_COMMUNICATION_DAYS = 90
 PRIOR_ESCALATION_DAYS = 365
 HEALTH_WINDOW_DAYS = 90
 HEALTH_STABLE_POINTS = 3  # a change smaller than this many points is "stable"
-CLOSED_SAVE_PLAY_STATUSES = ("completed", "closed", "cancelled", "canceled", "done")
-SPECIALIST_ROLES = ("engineering_manager", "security_officer", "billing_specialist")
-
-M = TypeVar("M", bound=BaseModel)
 Conn = psycopg.Connection[dict[str, Any]]
-
-_STAFF_COLUMNS = "id, name, email, role, title, phone, timezone, manager_id"
-_COMMUNICATION_COLUMNS = "id, channel, direction, at, subject, body, contact_id, staff_id, thread_id, message_id"
+_TEAM_ROLES = ("csm", "account_executive", "support_lead", "executive_sponsor")
 
 
 def health_trend(
@@ -79,11 +87,6 @@ def health_trend(
     return HealthTrend(score=current, direction=direction, change=change, window_days=window, history=history)
 
 
-def _build(model: type[M], row: Mapping[str, Any], **extra: Any) -> M:
-    """A model from the row's columns that the model has (metadata and joins are ignored)."""
-    return model.model_validate({key: row[key] for key in model.model_fields if key in row} | extra)
-
-
 def _local_today(now: datetime, tz_name: str) -> date:
     try:
         return now.astimezone(ZoneInfo(tz_name)).date()
@@ -101,7 +104,7 @@ def _customer(row: Mapping[str, Any], now: datetime) -> Customer:
     today = _local_today(now, tz_name)
     renewal, since = row["renewal_date"], row["customer_since"]
     country = (row["metadata"] or {}).get("country")  # an extra key of the world file, when given
-    return _build(
+    return build(
         Customer,
         row,
         country=country if isinstance(country, str) else None,
@@ -112,98 +115,9 @@ def _customer(row: Mapping[str, Any], now: datetime) -> Customer:
     )
 
 
-def _fetch_customer(conn: Conn, customer_id: str, now: datetime) -> tuple[Customer, Vendor, str, dict[str, Any]]:
-    row = conn.execute(
-        "SELECT c.*, v.name AS vendor_name, v.email_domain AS vendor_email_domain"
-        " FROM customers c LEFT JOIN vendor v ON v.id = 1 WHERE c.id = %s",
-        (customer_id,),
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"customer '{customer_id}' not found")
-    if row["vendor_name"] is None:
-        raise ConfigurationError("no vendor in the database: load a world file that has a 'vendor' record")
-    vendor = Vendor(name=row["vendor_name"], email_domain=row["vendor_email_domain"])
-    team_ids = {
-        role: row[f"{role}_id"] for role in ("csm", "account_executive", "support_lead", "executive_sponsor")
-    }
-    return _customer(row, now), vendor, row["csm_id"], team_ids
-
-
-def _fetch_health(conn: Conn, customer_id: str, since: datetime) -> list[HealthPoint]:
-    """Points from the last one at or before `since` (the baseline) onwards."""
-    rows = conn.execute(
-        "SELECT at, score FROM health_history WHERE customer_id = %(c)s AND at >= coalesce("
-        " (SELECT max(at) FROM health_history WHERE customer_id = %(c)s AND at <= %(since)s), %(since)s)"
-        " ORDER BY at",
-        {"c": customer_id, "since": since},
-    ).fetchall()
-    return [_build(HealthPoint, row) for row in rows]
-
-
-def _fetch_signals(conn: Conn, customer_id: str, since: datetime) -> list[RiskSignal]:
-    """The customer's open signals and every signal detected since `since`, newest first."""
-    rows = conn.execute(
-        f"SELECT {SIGNAL_COLUMNS} FROM risk_signals"
-        " WHERE customer_id = %s AND (status = 'open' OR detected_at >= %s) ORDER BY detected_at DESC, id",
-        (customer_id, since),
-    ).fetchall()
-    return [_build(RiskSignal, row) for row in rows]
-
-
-def _fetch_ticket(conn: Conn, ticket_id: str) -> dict[str, Any] | None:
-    return conn.execute(
-        "SELECT t.*, (SELECT coalesce(json_agg(json_build_object('at', e.at, 'kind', e.kind, 'note', e.note)"
-        "   ORDER BY e.at, e.seq), '[]'::json) FROM ticket_events e WHERE e.ticket_id = t.id) AS events"
-        " FROM tickets t WHERE t.id = %s",
-        (ticket_id,),
-    ).fetchone()
-
-
-def _fetch_communications(
-    conn: Conn, customer_id: str, since: datetime, reply_id: str | None
-) -> list[dict[str, Any]]:
-    """Communications since `since` plus the one the signal points at, newest first."""
-    return conn.execute(
-        f"SELECT {_COMMUNICATION_COLUMNS} FROM communications WHERE customer_id = %(c)s AND at >= %(since)s"
-        f" UNION SELECT {_COMMUNICATION_COLUMNS} FROM communications WHERE id = %(reply)s"
-        " ORDER BY at DESC, id",
-        {"c": customer_id, "since": since, "reply": reply_id},
-    ).fetchall()
-
-
-def _fetch_contacts(conn: Conn, customer_id: str) -> list[Contact]:
-    rows = conn.execute(
-        "SELECT id, customer_id, name, email, title, role FROM contacts WHERE customer_id = %s ORDER BY name, id",
-        (customer_id,),
-    ).fetchall()
-    return [_build(Contact, row) for row in rows]
-
-
-def _fetch_save_plays(conn: Conn, customer_id: str) -> list[dict[str, Any]]:
-    return conn.execute(
-        "SELECT id, title, status, owner_id, created_at, actions FROM save_plays"
-        " WHERE customer_id = %s AND lower(status) <> ALL(%s) ORDER BY created_at DESC, id",
-        (customer_id, list(CLOSED_SAVE_PLAY_STATUSES)),
-    ).fetchall()
-
-
-def _fetch_staff(conn: Conn, ids: set[str], csm_id: str) -> tuple[dict[str, StaffMember], dict[str, StaffMember]]:
-    """Staff by id (the given ids and the CSM's manager) and, per specialist role, the first by id."""
-    rows = conn.execute(
-        f"SELECT 'id' AS via, {_STAFF_COLUMNS} FROM staff"
-        " WHERE id = ANY(%(ids)s) OR id = (SELECT manager_id FROM staff WHERE id = %(csm)s)"
-        f" UNION ALL (SELECT DISTINCT ON (role) 'role' AS via, {_STAFF_COLUMNS} FROM staff"
-        " WHERE role = ANY(%(roles)s) ORDER BY role, id)",
-        {"ids": sorted(ids), "csm": csm_id, "roles": list(SPECIALIST_ROLES)},
-    ).fetchall()
-    by_id = {row["id"]: _build(StaffMember, row) for row in rows if row["via"] == "id"}
-    by_role = {row["role"]: _build(StaffMember, row) for row in rows if row["via"] == "role"}
-    return by_id, by_role
-
-
 def _communication(row: Mapping[str, Any], contacts: Mapping[str, Contact]) -> Communication:
     contact = contacts.get(row["contact_id"]) if row["contact_id"] else None
-    return _build(Communication, row, contact_name=contact.name if contact else None)
+    return build(Communication, row, contact_name=contact.name if contact else None)
 
 
 def _escalation(signal: RiskSignal, ticket_row: Mapping[str, Any] | None, now: datetime) -> Escalation:
@@ -216,45 +130,90 @@ def _prior(signal: RiskSignal) -> PriorEscalation:
     minutes = None
     if signal.response_sent_at is not None:
         minutes = int((signal.response_sent_at - signal.detected_at).total_seconds() // 60)
-    return _build(PriorEscalation, signal.model_dump(), response_minutes=minutes)
+    return build(PriorEscalation, signal.model_dump(), response_minutes=minutes)
 
 
-def _gather(
-    conn: Conn, *, customer: str | None, signal_id: str | None, actor: Actor, now: datetime
-) -> EscalationContext:
-    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL TIME ZONE 'UTC'")
-    staff = acting_staff(conn, actor)
-    explicit = reachable_signal(conn, signal_id, staff) if signal_id is not None else None
-    customer_id = explicit.customer_id if explicit else resolve_customer_on(conn, query=customer or "", actor=staff).id
-    account, vendor, csm_id, team_ids = _fetch_customer(conn, customer_id, now)
-    prior_since = now - timedelta(days=PRIOR_ESCALATION_DAYS)
-    signals = _fetch_signals(conn, customer_id, prior_since)
-    if explicit and all(s.id != explicit.id for s in signals):
-        signals.append(explicit)
-    selection = select_escalation(signals=signals, customer_name=account.name, signal_id=signal_id)
+class _Pick(BaseModel):
+    """One context to read: a customer, and the escalation asked for (None: its most urgent open one)."""
+
+    customer_id: str
+    signal: RiskSignal | None = None
+
+
+class _Reads(BaseModel):
+    """Everything read for a batch of picks, by customer (or ticket, or staff) id."""
+
+    customers: dict[str, dict[str, Any]]
+    signals: dict[str, list[RiskSignal]]
+    health: dict[str, list[HealthPoint]] = Field(default_factory=dict)
+    tickets: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    contacts: dict[str, list[Contact]] = Field(default_factory=dict)
+    communications: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
+    save_plays: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
+    staff: dict[str, StaffMember] = Field(default_factory=dict)
+    specialists: dict[str, StaffMember] = Field(default_factory=dict)
+
+
+def _select(pick: _Pick, reads: _Reads) -> EscalationSelection:
+    row = reads.customers.get(pick.customer_id)
+    if row is None:
+        raise NotFound(f"customer '{pick.customer_id}' not found")
+    if row["vendor_name"] is None:
+        raise ConfigurationError("no vendor in the database: load a world file that has a 'vendor' record")
+    own = list(reads.signals.get(pick.customer_id, []))
+    if pick.signal is not None and all(s.id != pick.signal.id for s in own):
+        own.append(pick.signal)
+    return select_escalation(signals=own, customer_name=row["name"], signal_id=pick.signal.id if pick.signal else None)
+
+
+def _read_all(conn: Conn, picks: list[_Pick], now: datetime) -> tuple[_Reads, list[EscalationSelection | EscalationError]]:
+    """The reads of every pick, the same statements whatever their number."""
+    ids = sorted({p.customer_id for p in picks})
+    reads = _Reads(customers=fetch_customers(conn, ids),
+                   signals=fetch_signals(conn, ids, now - timedelta(days=PRIOR_ESCALATION_DAYS)))
+    selections: list[EscalationSelection | EscalationError] = []
+    for pick in picks:
+        try:
+            selections.append(_select(pick, reads))
+        except EscalationError as err:
+            selections.append(err)
+    chosen = [s.escalation for s in selections if isinstance(s, EscalationSelection)]
+    found = sorted({c.customer_id for c in chosen})
+    reads.health = fetch_health(conn, found, now - timedelta(days=HEALTH_WINDOW_DAYS))
+    reads.tickets = fetch_tickets(conn, sorted({c.ticket_id for c in chosen if c.ticket_id}))
+    reads.contacts = fetch_contacts(conn, found)
+    reply_ids = sorted({c.communication_id for c in chosen if c.communication_id})
+    reads.communications = fetch_communications(conn, found, now - timedelta(days=RECENT_COMMUNICATION_DAYS), reply_ids)
+    reads.save_plays = fetch_save_plays(conn, found)
+    teams = [reads.customers[cid] for cid in found]
+    wanted = {row[f"{role}_id"] for row in teams for role in _TEAM_ROLES} | {
+        r["owner_id"] for cid in found for r in reads.save_plays.get(cid, [])
+    } | {t["assignee_id"] for t in reads.tickets.values()}
+    reads.staff, reads.specialists = fetch_staff(conn, {i for i in wanted if i}, {row["csm_id"] for row in teams})
+    return reads, selections
+
+
+def _assemble(selection: EscalationSelection, reads: _Reads, now: datetime) -> EscalationContext:
     chosen = selection.escalation
-
-    health = health_trend(
-        points=_fetch_health(conn, customer_id, now - timedelta(days=HEALTH_WINDOW_DAYS)),
-        current=account.health_score,
-        now=now,
-    )
-    ticket_row = _fetch_ticket(conn, chosen.ticket_id) if chosen.ticket_id else None
-    contacts = _fetch_contacts(conn, customer_id)
+    customer_id = chosen.customer_id
+    row = reads.customers[customer_id]
+    account = _customer(row, now)
+    signals = reads.signals.get(customer_id, [])
+    if all(s.id != chosen.id for s in signals):
+        signals = [*signals, chosen]
+    prior_since = now - timedelta(days=PRIOR_ESCALATION_DAYS)
+    ticket_row = reads.tickets.get(chosen.ticket_id or "")
+    contacts = reads.contacts.get(customer_id, [])
     contacts_by_id = {c.id: c for c in contacts}
     recent_since = now - timedelta(days=RECENT_COMMUNICATION_DAYS)
-    communications = _fetch_communications(conn, customer_id, recent_since, chosen.communication_id)
-    play_rows = _fetch_save_plays(conn, customer_id)
-
-    wanted = {i for i in team_ids.values() if i} | {r["owner_id"] for r in play_rows if r["owner_id"]}
-    if ticket_row and ticket_row["assignee_id"]:
-        wanted.add(ticket_row["assignee_id"])
-    staff, specialists = _fetch_staff(conn, wanted, csm_id)
-    csm = staff.get(csm_id)
-
+    communications = [r for r in reads.communications.get(customer_id, []) if r["customer_id"] == customer_id]
+    if chosen.communication_id and all(r["id"] != chosen.communication_id for r in communications):
+        communications += [r for rows in reads.communications.values() for r in rows if r["id"] == chosen.communication_id]
+    staff = reads.staff
+    csm = staff.get(row["csm_id"])
     ticket = None
     if ticket_row is not None:
-        ticket = _build(
+        ticket = build(
             Ticket,
             ticket_row,
             requester=contacts_by_id.get(ticket_row["requester_contact_id"] or ""),
@@ -262,38 +221,71 @@ def _gather(
             events=[TicketEvent.model_validate(event) for event in ticket_row["events"]],
         )
     reply_row = next((r for r in communications if r["id"] == chosen.communication_id), None)
-    prior_escalations = [
-        _prior(s)
-        for s in signals
-        if is_escalation(s) and s.id != chosen.id and prior_since <= s.detected_at <= chosen.detected_at
-    ]
     return EscalationContext(
         gathered_at=now,
-        vendor=vendor,
+        vendor=Vendor(name=row["vendor_name"], email_domain=row["vendor_email_domain"]),
         customer=account,
-        health=health,
+        health=health_trend(points=reads.health.get(customer_id, []), current=account.health_score, now=now),
         escalation=_escalation(chosen, ticket_row, now),
         reporter=contacts_by_id.get(chosen.reported_by_contact_id or ""),
         ticket=ticket,
         reply_to=_communication(reply_row, contacts_by_id) if reply_row and reply_row["channel"] == "email" else None,
         recent_communications=[_communication(r, contacts_by_id) for r in communications if r["at"] >= recent_since],
         related_signals=[s for s in signals if not is_escalation(s) and s.status == "open"],
-        prior_escalations=prior_escalations,
+        prior_escalations=[
+            _prior(s) for s in signals
+            if is_escalation(s) and s.id != chosen.id and prior_since <= s.detected_at <= chosen.detected_at
+        ],
         other_open_escalations=selection.others,
         save_plays=[
-            _build(SavePlay, row, owner=staff.get(row["owner_id"] or ""), actions=[str(a) for a in row["actions"]])
-            for row in play_rows
+            build(SavePlay, r, owner=staff.get(r["owner_id"] or ""), actions=[str(a) for a in r["actions"]])
+            for r in reads.save_plays.get(customer_id, [])
         ],
         contacts=contacts,
         team=AccountTeam(
             csm=csm,
             csm_manager=staff.get(csm.manager_id) if csm and csm.manager_id else None,
-            account_executive=staff.get(team_ids["account_executive"] or ""),
-            support_lead=staff.get(team_ids["support_lead"] or ""),
-            executive_sponsor=staff.get(team_ids["executive_sponsor"] or ""),
-            **{role: specialists.get(role) for role in SPECIALIST_ROLES},
+            account_executive=staff.get(row["account_executive_id"] or ""),
+            support_lead=staff.get(row["support_lead_id"] or ""),
+            executive_sponsor=staff.get(row["executive_sponsor_id"] or ""),
+            **{role: reads.specialists.get(role) for role in SPECIALIST_ROLES},
         ),
     )
+
+
+def _contexts(conn: Conn, picks: list[_Pick], now: datetime) -> list[EscalationContext | EscalationError]:
+    reads, selections = _read_all(conn, picks, now)
+    return [sel if isinstance(sel, EscalationError) else _assemble(sel, reads, now) for sel in selections]
+
+
+def _gather(conn: Conn, *, customer: str | None, signal_id: str | None, actor: Actor, now: datetime) -> EscalationContext:
+    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL TIME ZONE 'UTC'")
+    staff = acting_staff(conn, actor)
+    explicit = reachable_signal(conn, signal_id, staff) if signal_id is not None else None
+    customer_id = explicit.customer_id if explicit else resolve_customer_on(conn, query=customer or "", actor=staff).id
+    [result] = _contexts(conn, [_Pick(customer_id=customer_id, signal=explicit)], now)
+    if isinstance(result, EscalationError):
+        raise result
+    return result
+
+
+def gather_contexts_on(
+    conn: Conn, *, signal_ids: Sequence[str], now: datetime | None = None
+) -> dict[str, EscalationContext | EscalationError]:
+    """The contexts of many escalations from one snapshot, with the statements of one (the worker's read).
+
+    Unscoped (the worker acts for each account's CSM); its own read-only transaction on `conn`.
+
+    Returns:
+        Per signal id, its context, or the error `gather_on(signal_id=...)` would raise for it.
+    """
+    moment = now or datetime.now(timezone.utc)
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL TIME ZONE 'UTC'")
+        found = fetch_signals_by_id(conn, list(signal_ids))
+        picks = [_Pick(customer_id=found[i].customer_id, signal=found[i]) for i in signal_ids if i in found]
+        contexts = iter(_contexts(conn, picks, moment))
+        return {i: next(contexts) if i in found else NotFound(f"risk signal '{i}' not found") for i in signal_ids}
 
 
 def gather_context(

@@ -1,36 +1,51 @@
-"""Bookkeeping of delivery attempts and of the settled states of a send (used by sending and reconcile)."""
+"""Bookkeeping of delivery attempts under a lease (used by delivering, fencing and reconcile).
+
+Every step of an attempt starts with `start_attempt`, which is both the heartbeat and the fence
+check: it renews the lease only while the lease is the response's current, open one, and raises
+`LeaseLost` otherwise, before anything is asked of the provider.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from ...errors import MailError
-from ...mail.base import SendReceipt
 from ...store import Store
-from ...store.responses import load_response, set_status
-from ..policy import Policy
-from .tracking import record_sent
+from ...store.leases import Lease, end_lease, lock_if_current, renew_lease
+from ...store.responses import set_status
 
-__all__ = ["finish_attempt", "mark_sent", "settle", "start_attempt"]
+__all__ = ["LeaseLost", "finish_attempt", "record_draft", "settle", "start_attempt"]
 
 
-def start_attempt(store: Store, response_id: str, *, step: str, transport: str, now: datetime) -> tuple[int, int]:
-    """Count an attempt on the response and open its `send_attempts` row; returns (row id, attempt number)."""
-    with store.connection() as conn:
+class LeaseLost(Exception):
+    """The attempt's lease is no longer the response's current one: it was taken over or ended."""
+
+
+def start_attempt(store: Store, lease: Lease, *, step: str, transport: str, now: datetime, ttl: timedelta) -> int:
+    """Renew the lease and open a `send_attempts` row for one step; returns the attempt row id.
+
+    Raises:
+        LeaseLost: The lease was taken over (or ended); nothing was written.
+    """
+    with store.transaction() as conn:
+        if lock_if_current(conn, lease) is None:
+            raise LeaseLost(lease.id)
+        renew_lease(conn, lease.id, now=now, ttl=ttl)
         found = conn.execute(
-            "UPDATE escalation_responses SET attempts = attempts + 1 WHERE id = %s RETURNING attempts", (response_id,)
+            "UPDATE escalation_responses SET attempts = attempts + 1 WHERE id = %s RETURNING attempts",
+            (lease.response_id,),
         ).fetchone()
         attempt = conn.execute(
-            "INSERT INTO send_attempts (response_id, attempt, transport, step, started_at)"
-            " VALUES (%s, %s, %s, %s, %s) RETURNING id",
-            (response_id, found["attempts"], transport, step, now),
+            "INSERT INTO send_attempts (response_id, attempt, transport, step, started_at, lease_id)"
+            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+            (lease.response_id, found["attempts"], transport, step, now, lease.id),
         ).fetchone()
-    return int(attempt["id"]), int(found["attempts"])
+    return int(attempt["id"])
 
 
 def finish_attempt(store: Store, attempt_id: int, *, step: str, outcome: str, now: datetime,
-                    error: MailError | None = None, delay: float | None = None) -> None:
+                   error: MailError | None = None, delay: float | None = None) -> None:
     """Close an attempt row with its outcome, error, status code, Retry-After and the delay chosen."""
     with store.connection() as conn:
         conn.execute(
@@ -41,24 +56,34 @@ def finish_attempt(store: Store, attempt_id: int, *, step: str, outcome: str, no
         )
 
 
-def settle(store: Store, response_id: str, status: Literal["failed", "unknown"], *, error: str, actor: str,
-            now: datetime, forget_draft: bool = False) -> None:
-    """Move a `sending`/`unknown` row to failed or unknown with the error (conditional on its state)."""
+def record_draft(store: Store, lease: Lease, draft_id: str, *, now: datetime, ttl: timedelta) -> bool:
+    """Record the provider draft of the attempt, only while its lease is current (False: it was taken over)."""
     with store.transaction() as conn:
-        row = load_response(conn, response_id, lock=True)
-        if row["status"] not in ("sending", "unknown"):
-            return
+        if lock_if_current(conn, lease) is None:
+            return False
+        renew_lease(conn, lease.id, now=now, ttl=ttl, draft_id=draft_id)
+        conn.execute("UPDATE escalation_responses SET provider_draft_id = %s WHERE id = %s",
+                     (draft_id, lease.response_id))
+    lease.provider_draft_id = draft_id
+    return True
+
+
+def settle(store: Store, lease: Lease, status: Literal["failed", "unknown"], *, error: str, actor: str,
+           now: datetime, forget_draft: bool = False) -> None:
+    """End the attempt as failed (nothing delivered) or unknown, while its lease is current.
+
+    Raises:
+        LeaseLost: The lease was taken over meanwhile; nothing was written.
+    """
+    with store.transaction() as conn:
+        row = lock_if_current(conn, lease)
+        if row is None:
+            raise LeaseLost(lease.id)
         conn.execute(
             "UPDATE escalation_responses SET last_error = %s, provider_draft_id = CASE WHEN %s THEN NULL"
-            " ELSE provider_draft_id END, message_id = CASE WHEN %s THEN NULL ELSE message_id END WHERE id = %s",
-            (error, forget_draft, forget_draft, response_id),
+            " ELSE provider_draft_id END WHERE id = %s",
+            (error, forget_draft, lease.response_id),
         )
-        set_status(conn, row, status, actor=actor, now=now, detail={"error": error})
-
-
-def mark_sent(store: Store, response_id: str, receipt: SendReceipt, *, sent_at: datetime, actor: str,
-               policy: Policy) -> None:
-    """Record delivery (tracking included) in one transaction."""
-    with store.transaction() as conn:
-        row = load_response(conn, response_id, lock=True)
-        record_sent(conn, row=row, receipt=receipt, sent_at=sent_at, actor=actor, policy=policy)
+        end_lease(conn, lease.id, status, now=now)
+        if row["status"] != status:
+            set_status(conn, row, status, actor=actor, now=now, detail={"error": error, "lease_id": lease.id})

@@ -2,28 +2,26 @@
 
 An approval request carries the sha256 of the canonical JSON of the exact To, CC, subject and body
 (`store/responses.content_hash`); any edit voids it (see review/edits.py) and the send re-checks it. A normal send
-waits for the CSM's manager (or an approver role). An urgent send of a severity in
-`ApprovalPolicy.expedite_severities` is approved at once as `policy:expedited` and the manager is
-told; a lower-severity urgent send goes to the top of the queue and the approver is told at once.
-Every notification is recorded in `approval_notifications`, and also emailed internally when a
-mailer is given (after the database transaction, so a mail failure never undoes a decision).
+waits for the CSM's manager (or an approver role). An urgent send is approved at once as
+`policy:expedited` only under the least-privilege rule of expedite.py (severity in
+`ApprovalPolicy.expedite_severities`, sent by the account's CSM or an approver who saw the exact
+content), and the manager is told; any other urgent send goes to the top of the queue and the
+approver is told at once. The account's CSM is told whenever someone else sends on their account.
+Notifications are recorded and delivered by notices.py.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from ...auth.access import require_approval_access, require_response_access
-from ...errors import MailError, NotFound, Refused
-from ...mail.base import Address, Mailer, OutgoingEmail
-from ...mail.message import make_message_id
+from ...errors import NotFound, Refused
+from ...mail.base import Mailer
 from ...models import SEVERITY_RANK, StaffMember
-from ...rendering import render
 from ...store import Store
 from ...store.responses import (
     APPROVAL_ENTITY,
@@ -42,15 +40,15 @@ from ...store.responses import (
 )
 from ..drafting.gate import require_sendable
 from ..policy import ApprovalPolicy, EmailPolicy
+from .expedite import expedite_refusal
+from .notices import NotificationKind, NotificationView, deliver_notifications, mail_variables, record_notification
 
 __all__ = [
     "EXPEDITED_ACTOR",
     "ApprovalStatus",
     "ApprovalView",
-    "NotificationView",
     "approval_status",
     "approve_send",
-    "deliver_notifications",
     "list_approvals",
     "reject_send",
     "request_approval",
@@ -59,10 +57,6 @@ __all__ = [
 
 EXPEDITED_ACTOR = "policy:expedited"
 URGENT_PRIORITY = 100
-NotificationKind = Literal[
-    "approval_requested", "urgent_approval_requested", "expedited_approved", "approved", "rejected"
-]
-_TOKEN_UNSAFE = re.compile(r"[^A-Za-z0-9-]+")
 
 
 class ApprovalView(BaseModel):
@@ -86,17 +80,6 @@ class ApprovalView(BaseModel):
     reason: str | None = Field(default=None, description="Reason given with the decision.")
     content_hash: str = Field(description="sha256 of the To, CC, subject and body approved.")
     queue_position: int | None = Field(default=None, description="1 = next to be decided (pending only).")
-
-
-class NotificationView(BaseModel):
-    """A recorded notification about an approval."""
-
-    kind: NotificationKind = Field(description="What the notification says.")
-    recipient_id: str | None = Field(default=None, description="Staff id notified.")
-    recipient_email: str = Field(description="Address notified.")
-    created_at: datetime = Field(description="When it was recorded.")
-    delivery: Literal["recorded", "sent", "failed"] = Field(description="recorded (no mailer), sent or failed.")
-    error: str | None = Field(default=None, description="Why the email failed, if it did.")
 
 
 class ApprovalStatus(BaseModel):
@@ -165,46 +148,8 @@ def _designated_approver(conn: Conn, sender: StaffMember, policy: ApprovalPolicy
     return holders[0]
 
 
-def _record_notification(conn: Conn, *, kind: NotificationKind, approval_id: str, row: Row, recipient: StaffMember,
-                         variables: dict[str, Any], now: datetime) -> int:
-    text = render(f"notifications/{kind}.txt.j2", recipient_first_name=recipient.name.split()[0],
-                  recipient_id=recipient.id, approval_id=approval_id, response_id=row["id"], **variables)
-    subject, _, body = text.partition("\n\n")
-    found = conn.execute(
-        "INSERT INTO approval_notifications (approval_id, response_id, kind, recipient_id, recipient_email,"
-        " subject, body, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-        (approval_id, row["id"], kind, recipient.id, recipient.email, subject.strip(), body.strip() + "\n", now),
-    ).fetchone()
-    return int(found["id"])
-
-
-def _mail_variables(row: Row, requester: StaffMember) -> dict[str, Any]:
-    return {
-        "customer": row["customer_name"],
-        "severity": row["severity"],
-        "escalation_title": row["signal_title"],
-        "requester": requester.name,
-        "to": addresses(row["to_addrs"]),
-        "cc": addresses(row["cc_addrs"]),
-        "subject": row["subject"],
-        "body": row["body"],
-    }
-
-
-def request_approval(conn: Conn, *, row: Row, actor: StaffMember, urgent: bool, policy: ApprovalPolicy,
-                     now: datetime) -> tuple[Row, list[int]]:
-    """Create (or upgrade to urgent) the approval request of a locked response row, inside a transaction.
-
-    Returns the approval row and the ids of the notifications to deliver after commit. The response
-    ends `pending_approval`, or `approved` when the expedited policy applies.
-    """
-    sender = sender_of(conn, row)
-    approver = _designated_approver(conn, sender, policy)
-    digest = content_hash(row)
-    rank = SEVERITY_RANK[row["severity"]]
-    expedite = urgent and row["severity"] in policy.expedite_severities
-    variables = _mail_variables(row, actor)
-    notify: list[int] = []
+def _void_stale(conn: Conn, *, row: Row, actor: StaffMember, digest: str, now: datetime) -> None:
+    """Void pending requests bound to content the response no longer has."""
     stale = conn.execute(
         "UPDATE approval_requests SET status = 'void', decided_at = %s, decided_by = %s,"
         " reason = 'content changed after the request' WHERE response_id = %s AND status = 'pending'"
@@ -214,41 +159,81 @@ def request_approval(conn: Conn, *, row: Row, actor: StaffMember, urgent: bool, 
     for old in stale:
         audit(conn, actor=actor.id, entity=APPROVAL_ENTITY, entity_id=old["id"], action="void",
               detail={"reason": "content changed after the request"}, now=now)
+
+
+def _new_request(conn: Conn, *, row: Row, actor: StaffMember, approver: StaffMember, digest: str, urgent: bool,
+                 refusal: str | None, now: datetime) -> str:
+    approval_id = f"apr-{secrets.token_hex(5)}"
+    priority = (URGENT_PRIORITY if urgent else 0) + SEVERITY_RANK[row["severity"]]
+    conn.execute(
+        "INSERT INTO approval_requests (id, response_id, content_hash, status, urgent, priority, requested_by,"
+        " requested_at, approver_id) VALUES (%s, %s, %s, 'pending', %s, %s, %s, %s, %s)",
+        (approval_id, row["id"], digest, urgent, priority, actor.id, now, approver.id),
+    )
+    audit(conn, actor=actor.id, entity=APPROVAL_ENTITY, entity_id=approval_id, action="requested", now=now,
+          detail={"urgent": urgent, "content_hash": digest, "approver_id": approver.id, "not_expedited": refusal})
+    set_status(conn, row, "pending_approval", actor=actor.id, now=now, action="submitted",
+               detail={"approval_id": approval_id, "urgent": urgent})
+    return approval_id
+
+
+def _mark_urgent(conn: Conn, *, row: Row, approval_id: str, actor: StaffMember, refusal: str | None,
+                 now: datetime) -> None:
+    priority = URGENT_PRIORITY + SEVERITY_RANK[row["severity"]]
+    conn.execute("UPDATE approval_requests SET urgent = true, priority = %s WHERE id = %s", (priority, approval_id))
+    audit(conn, actor=actor.id, entity=APPROVAL_ENTITY, entity_id=approval_id, action="marked_urgent", now=now,
+          detail={"priority": priority, "not_expedited": refusal})
+
+
+def _expedite(conn: Conn, *, row: Row, approval_id: str, actor: StaffMember, policy: ApprovalPolicy,
+              now: datetime) -> None:
+    conn.execute(
+        "UPDATE approval_requests SET status = 'approved', decided_by = %s, decided_at = %s, reason = %s WHERE id = %s",
+        (EXPEDITED_ACTOR, now, f"urgent {row['severity']} escalation", approval_id),
+    )
+    audit(conn, actor=EXPEDITED_ACTOR, entity=APPROVAL_ENTITY, entity_id=approval_id, action="approved", now=now,
+          detail={"severity": row["severity"], "expedite_severities": list(policy.expedite_severities),
+                  "sender": actor.id})
+    set_status(conn, row, "approved", actor=EXPEDITED_ACTOR, now=now, detail={"approval_id": approval_id})
+
+
+def request_approval(conn: Conn, *, row: Row, actor: StaffMember, urgent: bool, policy: ApprovalPolicy,
+                     now: datetime, pinned: bool = False) -> tuple[Row, list[int]]:
+    """Create (or upgrade to urgent) the approval request of a locked response row, inside a transaction.
+
+    An urgent send is approved at once only under the least-privilege rule (`expedite.expedite_refusal`);
+    otherwise it waits at the top of the designated approver's queue. The approver is told, and the
+    account's CSM too when someone else sends on their account. `pinned`: the sender was shown this
+    exact content (the review card's hash). Returns the approval row and the ids of the notifications
+    to deliver after commit; the response ends `pending_approval`, or `approved` when expedited.
+    """
+    approver = _designated_approver(conn, sender_of(conn, row), policy)
+    digest = content_hash(row)
+    _void_stale(conn, row=row, actor=actor, digest=digest, now=now)
+    refusal = expedite_refusal(conn, row=row, actor=actor, policy=policy, pinned=pinned) if urgent else "not_urgent"
     current = _latest_approval(conn, row["id"])
-    if current is not None and current["status"] == "pending" and current["content_hash"] == digest:
-        if not urgent or current["urgent"]:
-            return current, notify
-        conn.execute("UPDATE approval_requests SET urgent = true, priority = %s WHERE id = %s",
-                     (URGENT_PRIORITY + rank, current["id"]))
-        audit(conn, actor=actor.id, entity=APPROVAL_ENTITY, entity_id=current["id"], action="marked_urgent",
-              detail={"priority": URGENT_PRIORITY + rank}, now=now)
+    pending = current is not None and current["status"] == "pending" and current["content_hash"] == digest
+    if pending and (not urgent or (current["urgent"] and refusal is not None)):
+        return current, []
+    if pending:
         approval_id = current["id"]
+        if not current["urgent"]:
+            _mark_urgent(conn, row=row, approval_id=approval_id, actor=actor, refusal=refusal, now=now)
     else:
-        approval_id = f"apr-{secrets.token_hex(5)}"
-        conn.execute(
-            "INSERT INTO approval_requests (id, response_id, content_hash, status, urgent, priority, requested_by,"
-            " requested_at, approver_id) VALUES (%s, %s, %s, 'pending', %s, %s, %s, %s, %s)",
-            (approval_id, row["id"], digest, urgent, (URGENT_PRIORITY if urgent else 0) + rank, actor.id, now,
-             approver.id),
-        )
-        audit(conn, actor=actor.id, entity=APPROVAL_ENTITY, entity_id=approval_id, action="requested",
-              detail={"urgent": urgent, "content_hash": digest, "approver_id": approver.id}, now=now)
-        set_status(conn, row, "pending_approval", actor=actor.id, now=now, action="submitted",
-                   detail={"approval_id": approval_id, "urgent": urgent})
-    if expedite:
-        conn.execute(
-            "UPDATE approval_requests SET status = 'approved', decided_by = %s, decided_at = %s, reason = %s"
-            " WHERE id = %s",
-            (EXPEDITED_ACTOR, now, f"urgent {row['severity']} escalation", approval_id),
-        )
-        audit(conn, actor=EXPEDITED_ACTOR, entity=APPROVAL_ENTITY, entity_id=approval_id, action="approved",
-              detail={"severity": row["severity"], "expedite_severities": list(policy.expedite_severities)}, now=now)
-        set_status(conn, row, "approved", actor=EXPEDITED_ACTOR, now=now, detail={"approval_id": approval_id})
-        kind: NotificationKind = "expedited_approved"
-    else:
-        kind = "urgent_approval_requested" if urgent else "approval_requested"
-    notify.append(_record_notification(conn, kind=kind, approval_id=approval_id, row=row, recipient=approver,
-                                       variables=variables, now=now))
+        approval_id = _new_request(conn, row=row, actor=actor, approver=approver, digest=digest, urgent=urgent,
+                                   refusal=refusal if urgent else None, now=now)
+    if refusal is None:
+        _expedite(conn, row=row, approval_id=approval_id, actor=actor, policy=policy, now=now)
+    kind: NotificationKind = ("expedited_approved" if refusal is None
+                              else "urgent_approval_requested" if urgent else "approval_requested")
+    variables = mail_variables(row, actor) | {"urgent": urgent, "expedited": refusal is None,
+                                              "approver": approver.name}
+    notify = [record_notification(conn, kind=kind, approval_id=approval_id, row=row, recipient=approver,
+                                  variables=variables, now=now)]
+    csm = staff_member(conn, row["csm_id"])
+    if csm is not None and actor.id != csm.id:
+        notify.append(record_notification(conn, kind="sent_on_your_account", approval_id=approval_id, row=row,
+                                          recipient=csm, variables=variables, now=now))
     return _load_approval(conn, approval_id), notify
 
 
@@ -305,7 +290,7 @@ def _decide(store: Store, *, approval_id: str, actor_id: str | None, approve: bo
               detail={"reason": reason}, now=at)
         set_status(conn, row, status, actor=actor.id, now=at, detail={"approval_id": approval_id, "reason": reason})
         requester = staff_member(conn, approval["requested_by"]) or sender
-        notify = [_record_notification(
+        notify = [record_notification(
             conn, kind=status, approval_id=approval_id, row=row, recipient=requester, now=at,
             variables={"customer": row["customer_name"], "subject": row["subject"], "decider": actor.name,
                        "reason": reason},
@@ -381,48 +366,3 @@ def list_approvals(store: Store, *, status: str | None = "pending", approver_id:
     with store.connection() as conn:
         rows = conn.execute(sql + " ORDER BY a.priority DESC, a.requested_at, a.id", params).fetchall()
         return [_approval_view(conn, r) for r in rows]
-
-
-def deliver_notifications(store: Store, *, ids: list[int], mailer: Mailer | None, now: datetime | None = None) -> None:
-    """Email recorded notifications through `mailer` (no mailer: they stay `recorded`).
-
-    A failing email marks that notification `failed` with the error; it never raises.
-    """
-    if mailer is None or not ids:
-        return
-    at = utcnow(now)
-    with store.connection() as conn:
-        rows = conn.execute(
-            "SELECT n.*, r.sender_id, c.csm_id FROM approval_notifications n"
-            " JOIN escalation_responses r ON r.id = n.response_id JOIN customers c ON c.id = r.customer_id"
-            " WHERE n.id = ANY(%s) AND n.delivery = 'recorded' ORDER BY n.id",
-            (ids,),
-        ).fetchall()
-        for note in rows:
-            sender = staff_member(conn, note["sender_id"] or note["csm_id"])
-            recipient = staff_member(conn, note["recipient_id"])
-            try:
-                if sender is None:
-                    raise Refused("the response has no sender in the staff directory")
-                email = OutgoingEmail(
-                    sender=Address(name=sender.name, email=sender.email),
-                    to=[Address(name=recipient.name if recipient else None, email=note["recipient_email"])],
-                    subject=note["subject"],
-                    body=note["body"],
-                    message_id=make_message_id(
-                        domain=sender.email.rpartition("@")[2],
-                        token=_TOKEN_UNSAFE.sub("-", f"notice-{note['approval_id']}-{note['id']}"),
-                    ),
-                )
-                receipt = mailer.send_draft(mailer.create_draft(email))
-            except (MailError, Refused) as err:
-                conn.execute(
-                    "UPDATE approval_notifications SET delivery = 'failed', transport = %s, error = %s WHERE id = %s",
-                    (mailer.name, err.message, note["id"]),
-                )
-                continue
-            conn.execute(
-                "UPDATE approval_notifications SET delivery = 'sent', transport = %s, email_id = %s,"
-                " delivered_at = %s WHERE id = %s",
-                (mailer.name, receipt.email_id, at, note["id"]),
-            )

@@ -1,23 +1,24 @@
-"""Step 4 sending: exactly once, whatever the retries, races or crashes.
+"""Step 4 sending: exactly once, whatever the retries, races, crashes or suspended processes.
 
 State machine of `escalation_responses.status`:
 ``drafted -> pending_approval -> approved -> sending -> sent | failed | unknown`` (and ``rejected``).
 
 1. **Claim** (one transaction, `SELECT ... FOR UPDATE` of the response row, then of its risk signal
-   row: always in that order, as `record_sent` does): a sent or sending row answers
-   `already_sent` / `already_sending`; a response whose escalation is already answered (the signal's
-   `response_sent_at`, e.g. from the world file) or being answered by another response of the same
-   signal (`sending`, `unknown`, `sent`) is refused (`AlreadyAnswered`), so one escalation gets one
-   first response however many drafts it has; a draft gets its approval request (expedited or queued);
-   an approved row has its approval hash re-checked against the exact content, then moves to
-   `sending` with its Message-ID fixed. Concurrent callers queue on the row lock and see `sending`.
-2. **Deliver** (no lock held; `sending` is the lock): create the provider draft once and store its
-   id before sending it; `TransientMailError` is retried with capped exponential backoff and
-   jitter (at least `retry_after`), each attempt recorded in `send_attempts`; after the last
-   attempt the row is `failed` with the error and the draft kept. A possibly delivered request
-   (`AmbiguousMailError`, a crash) leaves `unknown`.
-3. **Reconcile** (reconcile.py, re-exported here): `unknown` and stale `sending` rows are settled
-   through `Mailer.draft_status` (a sent draft is gone) before anything is sent again.
+   row: always in that order, as `record_sent` does): a sent row answers `already_sent`, a row
+   being sent under a live lease `already_sending` (with who, since when and when it becomes
+   reclaimable); a response whose escalation is already answered (the signal's `response_sent_at`,
+   e.g. from the world file) or being answered by another response of the same signal (`sending`,
+   `unknown`, `sent`) is refused (`AlreadyAnswered`), so one escalation gets one first response
+   however many drafts it has; a draft gets its approval request (expedited or queued); an
+   approved row has its approval hash re-checked against the exact content, then moves to
+   `sending` under a new **lease** (store/leases.py) carrying that content and the response's
+   Message-ID, which is the same for every attempt (`<esc-RESPONSE_ID@sender domain>`).
+2. **Deliver** (deliver.py; no lock held, the lease is the lock): a resend first asks the provider
+   by Message-ID; every step renews the lease and stops once it was taken over; the provider
+   draft is recorded only under the current lease. A possibly delivered request leaves `unknown`.
+3. **Reconcile** (reconcile.py): `unknown` rows and `sending` rows whose lease expired are taken
+   over, fenced at the provider and settled by asking it, before anything is sent again. A send
+   of such a row reconciles it first.
 """
 
 from __future__ import annotations
@@ -26,24 +27,19 @@ import random
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from ...auth.access import require_response_access
 from ...config import Settings
-from ...errors import AlreadyAnswered, ContentChanged, MailError, Refused
-from ...mail.base import (
-    Address,
-    AmbiguousMailError,
-    DraftAlreadySent,
-    Mailer,
-    OutgoingEmail,
-    TransientMailError,
-)
+from ...errors import AlreadyAnswered, ContentChanged, Refused
+from ...mail.base import Address, Mailer, OutgoingEmail
 from ...mail.message import build_message, make_message_id
 from ...store import Store
+from ...store.leases import Lease, current_lease, open_lease, reclaimable_at
 from ...store.responses import (
     APPROVAL_ENTITY,
     Conn,
@@ -61,14 +57,14 @@ from ...store.responses import (
 from ..drafting.gate import require_sendable
 from ..drafting.voices import person_name
 from ..policy import Policy
-from ._attempts import finish_attempt, mark_sent, settle, start_attempt
-from .approval import ApprovalView, approval_status, deliver_notifications, request_approval
-from .reconcile import ReconcileResult, reconcile, reconcile_response
+from .approval import ApprovalView, approval_status, request_approval
+from .notices import deliver_notifications
+from .deliver import deliver
+from .reconcile import InFlight, ReconcileResult, in_flight, reconcile, reconcile_response
 from .tracking import SlaAtSend
 
-__all__ = ["ReconcileResult", "SendOutcome", "backoff_delay", "reconcile", "send_response"]
+__all__ = ["ReconcileResult", "SendOutcome", "reconcile", "send_response"]
 
-SYSTEM_ACTOR = "system:sender"
 _TOKEN_UNSAFE = re.compile(r"[^A-Za-z0-9-]+")
 Outcome = Literal["sent", "already_sent", "already_sending", "pending_approval", "failed", "unknown"]
 
@@ -90,24 +86,16 @@ class SendOutcome(BaseModel):
     new_thread: bool = Field(
         default=False, description="Sent as a new message (still In-Reply-To) because the provider did not thread it."
     )
+    in_flight: InFlight | None = Field(
+        default=None, description="The attempt holding the response (sending): since when, and when it becomes reclaimable."
+    )
 
 
-def backoff_delay(attempt: int, *, base: float, cap: float, retry_after: float | None = None,
-                  rng: random.Random | None = None) -> float:
-    """Seconds to wait after failed attempt `attempt` (1-based).
-
-    Capped exponential backoff with equal jitter (half fixed, half random), never less than the
-    provider's `retry_after`.
-    """
-    ceiling = min(cap, base * 2 ** (attempt - 1))
-    delay = ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
-    return max(delay, retry_after or 0.0)
-
-
-def _outcome(store: Store, response_id: str, outcome: Outcome) -> SendOutcome:
+def _outcome(store: Store, response_id: str, outcome: Outcome, now: datetime | None = None) -> SendOutcome:
     with store.connection() as conn:
         row = load_response(conn, response_id)
     status = approval_status(store, response_id=response_id)
+    running = in_flight(store, response_id=response_id, now=now)
     return SendOutcome(
         response_id=response_id,
         outcome=outcome,
@@ -121,6 +109,7 @@ def _outcome(store: Store, response_id: str, outcome: Outcome) -> SendOutcome:
         attempts=row["attempts"],
         last_error=row["last_error"],
         new_thread=bool(row["thread_id"] and row["sent_thread_id"] and row["sent_thread_id"] != row["thread_id"]),
+        in_flight=running[0] if running else None,
     )
 
 
@@ -133,9 +122,8 @@ def _outgoing(conn: Conn, row: Row) -> OutgoingEmail:
     def mailbox(email: str) -> Address:  # a display name only when it reads as a name (contact fields are free text)
         return Address(name=person_name(known.get(email.casefold(), (None,))[0]), email=email)
 
-    message_id = row["message_id"] or make_message_id(
-        domain=sender.email.rpartition("@")[2],
-        token=_TOKEN_UNSAFE.sub("-", f"esc-{row['id']}-{random.getrandbits(48):012x}"),
+    message_id = row["message_id"] or make_message_id(  # one Message-ID per response, for every attempt
+        domain=sender.email.rpartition("@")[2], token=_TOKEN_UNSAFE.sub("-", f"esc-{row['id']}")
     )
     return OutgoingEmail(
         sender=Address(name=sender.name, email=sender.email),
@@ -194,16 +182,61 @@ def _require_unanswered(conn: Conn, row: Row) -> None:
         )
 
 
+@dataclass(frozen=True)
+class _Claimed:
+    """A response moved to `sending` under a fresh lease: what to deliver."""
+
+    lease: Lease
+    email: OutgoingEmail
+    ask_first: bool  # an earlier attempt used this Message-ID: ask the provider before sending
+
+
+def _in_progress(conn: Conn, row: Row, *, now: datetime) -> Outcome | None:
+    """The answer for a response that is sent or being sent: `unknown` means "reconcile it first"."""
+    if row["status"] == "sent":
+        return "already_sent"
+    if row["status"] not in ("sending", "unknown"):
+        return None
+    lease = current_lease(conn, row["id"])
+    live = lease is not None and lease.ended_at is None and now < reclaimable_at(lease)
+    return "already_sending" if live or (lease is None and row["status"] == "sending") else "unknown"
+
+
+def _start_sending(conn: Conn, row: Row, *, actor: str, email: OutgoingEmail, mailer: Mailer, now: datetime,
+                   ttl: timedelta) -> _Claimed:
+    """Re-check the approval against the exact content, then move the row to `sending` under a new lease."""
+    approval = conn.execute(
+        "SELECT id, content_hash FROM approval_requests WHERE response_id = %s AND status = 'approved'"
+        " ORDER BY decided_at DESC, id DESC LIMIT 1",
+        (row["id"],),
+    ).fetchone()
+    if approval is None or approval["content_hash"] != content_hash(row):
+        raise Refused(f"response {row['id']} has no approval for its current content; send it again to request one")
+    ask_first = row["message_id"] is not None
+    lease = open_lease(conn, row=row, actor=actor, message_id=email.message_id, now=now, ttl=ttl)
+    conn.execute(
+        "UPDATE escalation_responses SET status = 'sending', claimed_at = %s, message_id = %s, transport = %s,"
+        " provider_draft_id = NULL, updated_at = %s WHERE id = %s",
+        (now, email.message_id, mailer.name, now, row["id"]),
+    )
+    audit(conn, actor=actor, entity=APPROVAL_ENTITY, entity_id=approval["id"], action="used",
+          detail={"response_id": row["id"], "content_hash": approval["content_hash"]}, now=now)
+    set_status(conn, row, "sending", actor=actor, now=now,
+               detail={"message_id": email.message_id, "transport": mailer.name, "lease_id": lease.id})
+    return _Claimed(lease=lease, email=email, ask_first=ask_first)
+
+
 def _claim(store: Store, *, response_id: str, actor_id: str | None, urgent: bool, mailer: Mailer,
-           policy: Policy, expected_content_hash: str | None,
-           now: datetime) -> tuple[Outcome | None, OutgoingEmail | None, list[int]]:
-    """Decide under the row lock; returns (answer, None, notices) or (None, message, notices) to deliver."""
+           policy: Policy, expected_content_hash: str | None, now: datetime,
+           ttl: timedelta) -> tuple[Outcome | None, _Claimed | None, list[int]]:
+    """Decide under the row lock; returns (answer, None, notices) or (None, claim, notices) to deliver."""
     with store.transaction() as conn:
         row = load_response(conn, response_id, lock=True)
         actor = resolve_actor(conn, row, actor_id)
         require_response_access(conn, actor=actor, response_id=response_id)
-        if row["status"] in ("sent", "sending", "unknown"):
-            return {"sent": "already_sent", "sending": "already_sending", "unknown": "unknown"}[row["status"]], None, []
+        answer = _in_progress(conn, row, now=now)
+        if answer is not None:
+            return answer, None, []
         _require_unanswered(conn, row)
         if expected_content_hash is not None and content_hash(row) != expected_content_hash:
             raise ContentChanged(
@@ -219,100 +252,11 @@ def _claim(store: Store, *, response_id: str, actor_id: str | None, urgent: bool
         build_message(email)  # refuse header injection and bad addresses before anything else happens
         notices: list[int] = []
         if row["status"] in ("drafted", "pending_approval"):
-            _, notices = request_approval(conn, row=row, actor=actor, urgent=urgent, policy=policy.approval, now=now)
+            _, notices = request_approval(conn, row=row, actor=actor, urgent=urgent, policy=policy.approval, now=now,
+                                          pinned=expected_content_hash is not None)
             if row["status"] != "approved":
                 return "pending_approval", None, notices
-        approval = conn.execute(
-            "SELECT id, content_hash FROM approval_requests WHERE response_id = %s AND status = 'approved'"
-            " ORDER BY decided_at DESC, id DESC LIMIT 1",
-            (response_id,),
-        ).fetchone()
-        if approval is None or approval["content_hash"] != content_hash(row):
-            raise Refused(f"response {response_id} has no approval for its current content; send it again to request one")
-        conn.execute(
-            "UPDATE escalation_responses SET status = 'sending', claimed_at = %s, message_id = %s, transport = %s,"
-            " updated_at = %s WHERE id = %s",
-            (now, email.message_id, mailer.name, now, response_id),
-        )
-        audit(conn, actor=actor.id, entity=APPROVAL_ENTITY, entity_id=approval["id"], action="used",
-              detail={"response_id": response_id, "content_hash": approval["content_hash"]}, now=now)
-        set_status(conn, row, "sending", actor=actor.id, now=now,
-                   detail={"message_id": email.message_id, "transport": mailer.name})
-        return None, email, notices
-
-
-def _deliver(store: Store, *, response_id: str, email: OutgoingEmail, mailer: Mailer, policy: Policy,
-             settings: Settings, now: datetime | None, sleep: Callable[[float], None],
-             rng: random.Random | None) -> Outcome:
-    with store.connection() as conn:
-        draft_id: str | None = load_response(conn, response_id)["provider_draft_id"]
-    check_first = draft_id is not None  # resuming: an earlier try may have delivered it
-    for n in range(1, settings.send_max_attempts + 1):
-        step = "create_draft" if draft_id is None else ("draft_status" if check_first else "send_draft")
-        attempt_id, _ = start_attempt(store, response_id, step=step, transport=mailer.name, now=utcnow(now))
-        try:
-            if draft_id is None:
-                draft_id = mailer.create_draft(email)
-                with store.connection() as conn:
-                    conn.execute("UPDATE escalation_responses SET provider_draft_id = %s WHERE id = %s",
-                                 (draft_id, response_id))
-            elif check_first:
-                state, receipt = mailer.draft_status(draft_id, email.message_id)
-                if state == "sent" and receipt is not None:
-                    finish_attempt(store, attempt_id, step=step, outcome="sent", now=utcnow(now))
-                    mark_sent(store, response_id, receipt, sent_at=utcnow(now), actor=SYSTEM_ACTOR, policy=policy)
-                    return "sent"
-                if state != "draft":
-                    raise AmbiguousMailError(f"provider draft {draft_id} is {state}")
-            check_first = False
-            step = "send_draft"
-            receipt = mailer.send_draft(draft_id)
-        except DraftAlreadySent as err:  # delivered by an earlier try: record it, send nothing
-            finish_attempt(store, attempt_id, step=step, outcome="sent", error=err, now=utcnow(now))
-            mark_sent(store, response_id, err.receipt, sent_at=utcnow(now), actor=SYSTEM_ACTOR, policy=policy)
-            return "sent"
-        except AmbiguousMailError as err:
-            if step == "create_draft":
-                err = TransientMailError(err.message)  # nothing can have been delivered: retry
-            else:
-                finish_attempt(store, attempt_id, step=step, outcome="ambiguous", error=err, now=utcnow(now))
-                settle(store, response_id, "unknown", error=err.message, actor=SYSTEM_ACTOR, now=utcnow(now))
-                return "unknown"
-            transient: TransientMailError = err
-        except TransientMailError as err:
-            transient = err
-        except MailError as err:
-            finish_attempt(store, attempt_id, step=step, outcome="error", error=err, now=utcnow(now))
-            after = "unknown" if step == "send_draft" else "failed"
-            settle(store, response_id, after, error=err.message, actor=SYSTEM_ACTOR, now=utcnow(now))
-            return after
-        except BaseException as err:
-            # A bug or an interrupt mid-call: after send_draft was called we cannot know.
-            after = "unknown" if step == "send_draft" else "failed"
-            settle(store, response_id, after, error=f"{type(err).__name__}: {err}", actor=SYSTEM_ACTOR,
-                    now=utcnow(now))
-            raise
-        else:
-            finish_attempt(store, attempt_id, step=step, outcome="sent", now=utcnow(now))
-            mark_sent(store, response_id, receipt, sent_at=utcnow(now), actor=SYSTEM_ACTOR, policy=policy)
-            return "sent"
-        check_first = check_first or step == "send_draft"
-        retry_after = transient.retry_after
-        last = n == settings.send_max_attempts
-        too_long = retry_after is not None and retry_after > settings.send_backoff_cap_seconds
-        delay = None if last or too_long else backoff_delay(
-            n, base=settings.send_backoff_seconds, cap=settings.send_backoff_cap_seconds, retry_after=retry_after,
-            rng=rng)
-        finish_attempt(store, attempt_id, step=step, outcome="transient", error=transient, delay=delay,
-                        now=utcnow(now))
-        if delay is None:
-            reason = (f"provider asked to retry after {retry_after:g} s" if too_long and not last
-                      else f"gave up after {n} attempt{'s' if n > 1 else ''}")
-            settle(store, response_id, "failed", error=f"{transient.message} ({reason})", actor=SYSTEM_ACTOR,
-                    now=utcnow(now))
-            return "failed"
-        sleep(delay)
-    raise AssertionError("unreachable: the last attempt always settles")
+        return None, _start_sending(conn, row, actor=actor.id, email=email, mailer=mailer, now=now, ttl=ttl), notices
 
 
 def send_response(store: Store, *, response_id: str, mailer: Mailer, actor_id: str | None = None,
@@ -329,7 +273,8 @@ def send_response(store: Store, *, response_id: str, mailer: Mailer, actor_id: s
         actor_id: Staff id of who sends; default the account's CSM.
         urgent: "Send Urgently": expedited approval per the policy.
         policy: Escalation policy (approval rules, SLA for the response record).
-        settings: Attempts and backoff (`send_max_attempts`, `send_backoff_seconds`, `send_backoff_cap_seconds`).
+        settings: Attempts, backoff and the attempt's lease (`send_max_attempts`, `send_backoff_seconds`,
+            `send_backoff_cap_seconds`, `send_lease_minutes`).
         notifier: Transport for internal approval notifications (None: recorded only).
         expected_content_hash: `content_hash` of the To, CC, subject and body the sender reviewed
             (`ResponseView.content_hash`); when given and the response no longer has it, nothing is
@@ -339,7 +284,8 @@ def send_response(store: Store, *, response_id: str, mailer: Mailer, actor_id: s
         rng: Random source of the backoff jitter.
 
     Returns:
-        The outcome; `already_sent`, `already_sending` and `pending_approval` are answers, not errors.
+        The outcome; `already_sent`, `already_sending` (with `in_flight`: who sends it, since when, and
+        when it becomes reclaimable) and `pending_approval` are answers, not errors.
 
     Raises:
         ContentChanged: The content is not the `expected_content_hash` one.
@@ -351,19 +297,22 @@ def send_response(store: Store, *, response_id: str, mailer: Mailer, actor_id: s
     """
     policy = policy or Policy()
     settings = settings or Settings()
+    ttl = timedelta(minutes=settings.send_lease_minutes)
     for _ in range(2):
-        answer, email, notices = _claim(store, response_id=response_id, actor_id=actor_id, urgent=urgent,
-                                        mailer=mailer, policy=policy, expected_content_hash=expected_content_hash,
-                                        now=utcnow(now))
+        answer, claimed, notices = _claim(store, response_id=response_id, actor_id=actor_id, urgent=urgent,
+                                          mailer=mailer, policy=policy, expected_content_hash=expected_content_hash,
+                                          now=utcnow(now), ttl=ttl)
         deliver_notifications(store, ids=notices, mailer=notifier, now=now)
         if answer != "unknown":
             break
-        settled = reconcile_response(store, response_id=response_id, mailer=mailer, policy=policy, now=now,
-                                 stale_before=None)
+        settled = reconcile_response(store, response_id=response_id, mailer=mailer, policy=policy, settings=settings,
+                                     now=now)
         if settled is None or settled.after != "failed":
-            return _outcome(store, response_id, "already_sent" if settled and settled.after == "sent" else "unknown")
-    if email is None:
-        return _outcome(store, response_id, answer or "unknown")
-    result = _deliver(store, response_id=response_id, email=email, mailer=mailer, policy=policy, settings=settings,
-                      now=now, sleep=sleep, rng=rng)
-    return _outcome(store, response_id, result)
+            after = settled.after if settled else "sending"
+            return _outcome(store, response_id, {"sent": "already_sent", "sending": "already_sending"}.get(after, "unknown"),
+                            now)
+    if claimed is None:
+        return _outcome(store, response_id, answer or "unknown", now)
+    result = deliver(store, lease=claimed.lease, email=claimed.email, mailer=mailer, policy=policy, settings=settings,
+                     ask_first=claimed.ask_first, now=now, sleep=sleep, rng=rng)
+    return _outcome(store, response_id, result, now)

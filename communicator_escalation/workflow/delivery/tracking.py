@@ -74,17 +74,18 @@ def sla_at_send(row: Row, *, sent_at: datetime, policy: Policy) -> SlaAtSend:
 
 
 def record_sent(conn: Conn, *, row: Row, receipt: SendReceipt, sent_at: datetime, actor: str,
-                policy: Policy) -> bool:
-    """Mark the response sent and update its risk signal, inside the caller's transaction.
+                policy: Policy, detail: dict[str, Any] | None = None) -> bool:
+    """Mark the locked response row sent and update its risk signal, inside the caller's transaction.
 
-    Returns False (and writes nothing) when the row is no longer `sending` or `unknown`.
+    The caller decided, under the row lock, that this delivery is to be recorded (its attempt's lease
+    is current, or it is a late delivery). Returns False (and writes nothing) when it is already sent.
     """
     minutes = round((sent_at - row["detected_at"]).total_seconds() / 60)
     sla = sla_at_send(row, sent_at=sent_at, policy=policy)
     updated = conn.execute(
         "UPDATE escalation_responses SET status = 'sent', sent_at = %s, email_id = %s, response_minutes = %s,"
         " sla_at_send = %s, sent_thread_id = %s, last_error = NULL, updated_at = %s"
-        " WHERE id = %s AND status IN ('sending', 'unknown') RETURNING id",
+        " WHERE id = %s AND status <> 'sent' RETURNING id",
         (sent_at, receipt.email_id, minutes, Jsonb(sla.model_dump(mode="json")), receipt.thread_id, sent_at, row["id"]),
     ).fetchone()
     if updated is None:
@@ -99,7 +100,7 @@ def record_sent(conn: Conn, *, row: Row, receipt: SendReceipt, sent_at: datetime
           detail={"from": row["status"], "to": "sent", "email_id": receipt.email_id,
                   "message_id": receipt.message_id, "transport": receipt.transport,
                   "response_minutes": minutes, "sla": sla.model_dump(mode="json"),
-                  "thread_id": receipt.thread_id, "new_thread": new_thread})
+                  "thread_id": receipt.thread_id, "new_thread": new_thread, **(detail or {})})
     row["status"] = "sent"
     return True
 

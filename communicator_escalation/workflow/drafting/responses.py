@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from ...auth.access import require_response_access, require_response_reach
 from ...auth.actor import Actor
 from ...errors import NotFound
-from ...models import Draft, DraftEmail
+from ...models import Draft, DraftEmail, EscalationContext
 from ...store import Store
 from ...store.responses import (
     APPROVAL_ENTITY,
@@ -37,14 +37,14 @@ from .compose import draft_email
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-__all__ = ["cancel_response", "compose_and_save", "load_draft", "load_draft_on", "save_draft_on"]
+__all__ = ["cancel_response", "compose_and_save", "compose_draft", "load_draft", "load_draft_on", "save_draft_on"]
 
 _CANCELLABLE = ("drafted", "pending_approval", "approved")
 
 
 def save_draft_on(conn: Conn, draft: Draft, *, actor: str, now: datetime | None = None) -> Draft:
     """Insert `draft` as an `escalation_responses` row in state `drafted`, audited with `actor` (one
-    transaction on `conn`).
+    transaction on `conn`; a savepoint inside the caller's, so a failed insert leaves a batch going).
 
     The row keeps To, CC, subject, body and threading in columns and the whole Draft JSON in
     `draft`; the sender is the account's CSM.
@@ -122,11 +122,18 @@ def compose_and_save(
         now: The moment to compute the SLA clock for (default: now).
     """
     ctx = gather_on(conn, actor=actor, signal_id=signal_id, now=now)
-    strategy = pick_strategy(ctx, policy, now=ctx.gathered_at)
-    ccs = suggest_ccs(ctx, strategy, policy=policy)
-    draft = draft_email(ctx, strategy, ccs, llm=llm, instructions=instructions, now=ctx.gathered_at, policy=policy)
+    draft = compose_draft(ctx, policy=policy, llm=llm, instructions=instructions)
     who = actor.audit_id(ctx.team.csm.id if ctx.team.csm else None)
     return save_draft_on(conn, draft, actor=who, now=ctx.gathered_at)
+
+
+def compose_draft(
+    ctx: EscalationContext, *, policy: Policy, llm: BaseChatModel | None = None, instructions: str | None = None
+) -> Draft:
+    """Steps 2-3 on a gathered context: strategy, CCs, the draft (not saved; the worker saves a batch)."""
+    strategy = pick_strategy(ctx, policy, now=ctx.gathered_at)
+    ccs = suggest_ccs(ctx, strategy, policy=policy)
+    return draft_email(ctx, strategy, ccs, llm=llm, instructions=instructions, now=ctx.gathered_at, policy=policy)
 
 
 def load_draft_on(conn: Conn, *, response_id: str) -> Draft:

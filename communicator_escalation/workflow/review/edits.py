@@ -152,10 +152,9 @@ def _commit_change(conn: Conn, row: Row, actor: StaffMember, *, action: str, det
         audit(conn, actor=actor.id, entity=APPROVAL_ENTITY, entity_id=approval["id"], action="void",
               detail={"reason": f"{action} on response {row['id']}"}, now=now)
     if row["status"] == "failed":
-        # The provider draft holds the old content: the next send builds a new one.
-        conn.execute(
-            "UPDATE escalation_responses SET provider_draft_id = NULL, message_id = NULL WHERE id = %s", (row["id"],)
-        )
+        # The provider draft holds the old content: the next send deletes it (asking the provider by
+        # the response's Message-ID, which stays the same) and builds a new one.
+        conn.execute("UPDATE escalation_responses SET provider_draft_id = NULL WHERE id = %s", (row["id"],))
     if row["status"] != "drafted" and (voided or row["status"] in ("rejected", "failed")):
         set_status(conn, row, "drafted", actor=actor.id, now=now, action="returned_to_draft",
                    detail={"because": action, "voided_approvals": [a["id"] for a in voided]})

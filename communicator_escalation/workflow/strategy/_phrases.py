@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -16,9 +17,32 @@ _DAYTIME_START, _DAYTIME_END = 7, 21  # a clock time outside these hours is neve
 _NOTE_CODES = {"breached": "sla", "due_soon": "sla"}
 
 
-def phrase(template: str, **variables: Any) -> str:
-    """Render prompts/strategy/<template>.txt.j2 as one line (whitespace collapsed)."""
+_PLAIN = (str, int, float, bool, type(None), date, datetime)
+# One cached argument: its name, exact type and repr beside the value, so values that compare equal but
+# render differently (1, 1.0 and True; 0.0 and -0.0; one instant in two time zones) never share an entry.
+_Arg = tuple[str, type, str, Any]
+
+
+@lru_cache(maxsize=4096)
+def _rendered(template: str, variables: tuple[_Arg, ...]) -> str:
+    return _render(template, {name: value for name, _, _, value in variables})
+
+
+def _render(template: str, variables: dict[str, Any]) -> str:
     return " ".join(render(f"strategy/{template}.txt.j2", **variables).split())
+
+
+def phrase(template: str, **variables: Any) -> str:
+    """Render prompts/strategy/<template>.txt.j2 as one line (whitespace collapsed).
+
+    The templates are pure, so a phrase of plain values (strings, numbers, dates: exactly these types,
+    not subclasses) is rendered once per process: a draft asks for some 40 phrases, most of them the
+    same from one draft to the next.
+    """
+    if all(type(value) in _PLAIN for value in variables.values()):
+        key = tuple((name, type(value), repr(value), value) for name, value in sorted(variables.items()))
+        return _rendered(template, key)
+    return _render(template, variables)
 
 
 def review_note(note: str, **variables: Any) -> ReviewNote:

@@ -9,15 +9,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from pydantic import BaseModel, ConfigDict, Field
 
-from communicator_escalation.agent.tool_results import (
-    CancelResult,
-    ContextResult,
-    DraftResult,
-    ReviewResult,
-    StrategyResult,
-    ToolResult,
-    parse_tool_result,
-)
+from communicator_escalation.agent.tool_results import ToolResult, parse_tool_result
 
 _HITL_SOURCE = "hitl_interrupt_decision"
 _REJECTED = re.compile(r"^User rejected the tool call\b")
@@ -52,24 +44,6 @@ class Conversation(BaseModel):
     def outcomes(self) -> list[ToolOutcome]:
         """All tool outcomes, oldest first."""
         return [*self.earlier, *self.turn]
-
-    def current_response_id(self) -> str | None:
-        """The draft review commands apply to: the latest one drafted, shown or reviewed, unless cancelled."""
-        cancelled: set[str] = set()
-        for outcome in reversed(self.outcomes):
-            result = outcome.result
-            if isinstance(result, CancelResult):
-                cancelled.add(result.response_id)
-            elif isinstance(result, DraftResult | ReviewResult) and result.response_id not in cancelled:
-                return result.response_id
-        return None
-
-    def current_signal_id(self) -> str | None:
-        """The escalation last gathered or drafted for."""
-        for outcome in reversed(self.outcomes):
-            if isinstance(outcome.result, ContextResult | DraftResult | StrategyResult):
-                return outcome.result.signal_id
-        return None
 
 
 def read_conversation(messages: Sequence[BaseMessage]) -> Conversation:

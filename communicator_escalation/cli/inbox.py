@@ -1,0 +1,49 @@
+"""CLI command: `escalation inbox` (the open escalations to work on, most urgent first)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..auth.actor import Actor
+from ..config import Settings
+from ..models import Severity
+from ..rendering import render
+from ..workflow.policy import load_policy
+from ..workflow.triage import Scope, open_escalations
+from ._app import app, guarded, opened_store, print_json
+
+
+@app.command("inbox")
+def inbox(
+    scope: Annotated[str, typer.Option("--scope", help="mine, team or all (every customer you may reach).")] = "all",
+    severity: Annotated[list[str], typer.Option("--severity", help="Only this severity (repeatable).")] = [],  # noqa: B006
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many.")] = None,
+    as_staff: Annotated[str | None, typer.Option("--as", help="Staff id to look as (default: every account).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Open escalations, most urgent first, with the first-response SLA clock (negative minutes: breached)."""
+    settings = Settings()
+    with guarded(as_json=as_json), opened_store(settings) as store:
+        found = open_escalations(
+            store, actor=Actor.of(as_staff), policy=load_policy(settings.policy_file), scope=_scope(scope),
+            severities=[_severity(s) for s in severity], limit=limit,
+        )
+    if as_json:
+        print_json([item.model_dump(mode="json") for item in found.escalations])
+        return
+    typer.echo(render("cli/inbox.j2", inbox=found).rstrip())
+
+
+def _scope(value: str) -> Scope:
+    if value not in ("mine", "team", "all"):
+        raise typer.BadParameter(f"scope must be mine, team or all, not {value!r}", param_hint="--scope")
+    return value  # type: ignore[return-value]
+
+
+def _severity(value: str) -> Severity:
+    folded = value.strip().lower()
+    if folded not in ("critical", "high", "medium", "low"):
+        raise typer.BadParameter(f"severity must be critical, high, medium or low, not {value!r}", param_hint="--severity")
+    return folded  # type: ignore[return-value]
