@@ -31,9 +31,12 @@ RAW = ("\x1b", "\x07", "\x9b", "\u202e", "\u202c", "\u200b")
 @pytest.fixture
 def run(store: Store, db_url: str, tmp_path: Path) -> Callable[..., Result]:
     world: dict[str, Any] = api_world()
-    world["risk_signals"][0]["title"] = TITLE
-    world["tickets"][0]["subject"] = SUBJECT
     load_world(store, world)
+    # The world loader refuses control characters in these fields; data can still arrive by other
+    # ways (a synced mailbox, another writer of the database), so the terminal must not trust it.
+    with store.transaction() as conn:
+        conn.execute("UPDATE risk_signals SET title = %s WHERE id = %s", (TITLE, world["risk_signals"][0]["id"]))
+        conn.execute("UPDATE tickets SET subject = %s WHERE id = %s", (SUBJECT, world["tickets"][0]["id"]))
     env = {"ESCALATION_DATABASE_URL": db_url, "ESCALATION_HOME": str(tmp_path), "COLUMNS": "200",
            "ESCALATION_MAIL_TRANSPORT": "outbox", "OPENAI_API_KEY": None}
 
