@@ -12,27 +12,36 @@ import threading
 import uuid
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
 
 from ...agent.host import CommunicatorAgent, ReviewDecision, Turn
 from ...agent.runtime import build_runtime
+from ...safe_text import MultiLine
 from ..auth import CurrentStaff, PolicyDep
 from ..deps import StoreDep
-from ..errors import ERROR_RESPONSES, ErrorBody
+from ..errors import ERROR_RESPONSES
+from ..strict import CleanJson, Identifier, StrictBody
 
 router = APIRouter(prefix="/api", tags=["chat"])
 
 _build_lock = threading.Lock()
 
 
-class ChatRequest(BaseModel):
+class StrictDecision(ReviewDecision):
+    """A review decision as the API takes it: an unknown field or text with control characters is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: MultiLine | None = Field(default=None, max_length=4000, description="Reason given with a rejection.")
+    args: CleanJson | None = Field(default=None, description="Replacement arguments for an edit.")
+
+
+class ChatRequest(StrictBody):
     """One chat turn: a message, or the decision on the review the thread is waiting for."""
 
-    thread_id: str | None = Field(
-        default=None, min_length=1, max_length=200, description="Conversation to continue; omit to start one."
-    )
-    message: str | None = Field(default=None, min_length=1, max_length=4000, description="What the CSM types.")
-    decision: ReviewDecision | None = Field(default=None, description="Approve, edit or reject the pending send.")
+    thread_id: Identifier | None = Field(default=None, description="Conversation to continue; omit to start one.")
+    message: MultiLine | None = Field(default=None, min_length=1, max_length=4000, description="What the CSM types.")
+    decision: StrictDecision | None = Field(default=None, description="Approve, edit or reject the pending send.")
 
 
 def _agent(request: Request, store: StoreDep, policy: PolicyDep) -> CommunicatorAgent:
@@ -49,7 +58,7 @@ def _agent(request: Request, store: StoreDep, policy: PolicyDep) -> Communicator
 @router.post(
     "/chat",
     response_model=Turn,
-    responses={401: {"model": ErrorBody, "description": "Missing or invalid bearer token"}, **ERROR_RESPONSES},
+    responses=ERROR_RESPONSES,
     summary="One chat turn with the Communicator agent",
 )
 def chat(turn: ChatRequest, request: Request, store: StoreDep, policy: PolicyDep, actor: CurrentStaff) -> Turn:
