@@ -10,11 +10,13 @@ from ...config import Settings
 from ...insights.report import Insights, build_insights
 from ...insights.tone import tone_reader
 from ...models import Draft
+from ...safe_text import SingleLine
 from ...workflow.followthrough.clock import DueUpdate, list_due_updates
 from ...workflow.followthrough.updates import draft_update
 from ..auth import CurrentActor, PolicyDep
 from ..deps import StoreDep
 from ..errors import ERROR_RESPONSES
+from ..strict import ResponseId
 
 router = APIRouter(prefix="/api", tags=["follow-through"])
 
@@ -28,7 +30,7 @@ def updates(store: StoreDep, actor: CurrentActor,
 
 @router.post("/escalation-responses/{response_id}/update", response_model=Draft, responses=ERROR_RESPONSES,
              summary="Draft the next status update")
-def next_update(response_id: str, store: StoreDep, policy: PolicyDep, actor: CurrentActor) -> Draft:
+def next_update(response_id: ResponseId, store: StoreDep, policy: PolicyDep, actor: CurrentActor) -> Draft:
     """Draft the next update on the thread of a sent response (the closing email once resolved); an update
     already waiting is returned as it stands. Send it like any response."""
     return draft_update(store, actor=actor, response_id=response_id, policy=policy).draft
@@ -36,7 +38,7 @@ def next_update(response_id: str, store: StoreDep, policy: PolicyDep, actor: Cur
 
 @router.get("/insights", response_model=Insights, responses=ERROR_RESPONSES, summary="Escalation insights")
 def insights(request: Request, store: StoreDep, policy: PolicyDep, actor: CurrentActor,
-             customer: str | None = Query(None, description="Only this customer (id or name)."),
+             customer: SingleLine | None = Query(None, max_length=200, description="Only this customer (id or name)."),
              since: date | None = Query(None, description="Only responses sent since this day (UTC).")) -> Insights:
     """Time to first acknowledgment, approaches that de-escalate (Wilson intervals), edit ratio by
     template, over the caller's customers."""
