@@ -1,4 +1,4 @@
-"""Jinja2 rendering of everything under prompts/ (email templates, LLM prompts), strictly."""
+"""The package's one Jinja2 environment: every text under prompts/ (emails, chat, CLI, errors), strictly."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-__all__ = ["prompts_dir", "render"]
+__all__ = ["prompts_dir", "render", "sentence", "usd_short"]
 
 
 def prompts_dir() -> Path:
@@ -17,9 +17,26 @@ def prompts_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[1] / "prompts"
 
 
+def usd_short(amount: float) -> str:
+    """Dollar amount as a CSM reads it: $340K, $1.2M, $4,500."""
+    sign, value = ("-" if amount < 0 else ""), abs(amount)
+    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M")):
+        if value >= size * 0.9995:
+            return f"{sign}${f'{value / size:.1f}'.removesuffix('.0')}{suffix}"
+    if value >= 10_000:
+        return f"{sign}${round(value / 1000)}K"
+    return f"{sign}${value:,.0f}"
+
+
+def sentence(text: str) -> str:
+    """Text ending with a full stop, unless it already ends with punctuation."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(prompts_dir()),
         undefined=StrictUndefined,
         autoescape=False,
@@ -28,8 +45,16 @@ def _environment() -> Environment:
         keep_trailing_newline=False,
         auto_reload=False,  # templates ship with the package: no stat() of the file on every render
     )
+    env.filters["usd_short"] = usd_short
+    env.filters["sentence"] = sentence
+    return env
 
 
 def render(name: str, **variables: Any) -> str:
     """Render template `name` (path under prompts/); a missing variable raises, never renders empty."""
     return _environment().get_template(name).render(**variables)
+
+
+def macro(name: str, key: str, **variables: Any) -> str:
+    """Call macro `key` of template `name` (a catalogue of short texts, e.g. `errors/review.j2`)."""
+    return str(getattr(_environment().get_template(name).module, key)(**variables))
