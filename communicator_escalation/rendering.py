@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-__all__ = ["prompts_dir", "render", "sentence", "usd_short"]
+__all__ = ["phrases", "prompts_dir", "render", "sentence", "usd_short"]
 
 
 def prompts_dir() -> Path:
@@ -55,6 +55,9 @@ def render(name: str, **variables: Any) -> str:
     return _environment().get_template(name).render(**variables)
 
 
-def macro(name: str, key: str, **variables: Any) -> str:
-    """Call macro `key` of template `name` (a catalogue of short texts, e.g. `errors/review.j2`)."""
-    return str(getattr(_environment().get_template(name).module, key)(**variables))
+def phrases(name: str) -> Any:
+    """The macros and `set` names of template `name`, a catalogue of short texts (e.g. `cli/context.j2`).
+
+    Call a macro as a function: `phrases("cli/context.j2").renewal(customer)`.
+    """
+    return _environment().get_template(name).module

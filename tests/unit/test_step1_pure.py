@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from communicator_escalation.cli.context import duration
+from communicator_escalation.rendering import phrases
 from communicator_escalation.errors import (
     AmbiguousCustomer,
     CustomerNotFound,
@@ -99,4 +99,4 @@ def test_health_trend() -> None:
     ("hours", "text"), [(0.2, "12 min"), (5.5, "5 h 30 min"), (24, "1 day 0 h"), (72.33, "3 days 0 h")]
 )
 def test_duration(hours: float, text: str) -> None:
-    assert duration(hours) == text
+    assert phrases("cli/context.j2").duration(hours) == text
