@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -12,6 +12,7 @@ from ..auth.actor import Actor
 from ..config import Settings
 from ..errors import InvalidRequest
 from ..models import Draft
+from ..rendering import phrases
 from ..workflow.drafting.open import open_or_create_draft
 from ..workflow.policy import load_policy
 from ._app import app, console, fail, guarded, opened_store, print_json
@@ -21,61 +22,55 @@ _URGENCY_STYLES = {"on_track": "green", "due_soon": "yellow", "breached": "bold 
 
 
 def _sla_text(draft: Draft) -> Text:
-    sla = draft.strategy.sla
-    minutes = sla.minutes_to_first_response_due
-    hours, mins = divmod(abs(minutes), 60)
-    span = f"{hours} h {mins} min" if hours else f"{mins} min"
-    state = f"first response due in {span}" if minutes >= 0 else f"first response {span} late"
-    text = Text(state, style=_URGENCY_STYLES[sla.urgency])
-    text.append(f"; updates every {sla.update_every_hours:g} h; resolution due {sla.resolution_due:%Y-%m-%d %H:%M %Z}")
+    t, sla = phrases("cli/draft.j2"), draft.strategy.sla
+    text = Text(t.sla_state(sla.minutes_to_first_response_due), style=_URGENCY_STYLES[sla.urgency])
+    text.append(t.sla_rest(sla))
     return text
+
+
+def _titled(title: str, body: RenderableType) -> Panel:
+    return Panel(body, title=title, title_align="left")
 
 
 def render(draft: Draft, *, reopened: bool = False) -> Group:
     """The human card of a draft: headers, body, suggested CCs, other escalations, review notes.
 
-    `reopened` marks a draft that existed before this request (opened as it stands).
+    `reopened` marks a draft that existed before this request (opened as it stands). The words come
+    from prompts/cli/draft.j2.
     """
-    esc, email = draft.escalation, draft.email
+    t, esc, email = phrases("cli/draft.j2"), draft.escalation, draft.email
     kind = Text(esc.severity, style=SEVERITY_STYLES[esc.severity])
-    kind.append(f" · {esc.type} · tone {draft.strategy.tone} · {draft.generated_by.replace('_', ' ')}")
+    kind.append(t.kind(esc, draft.strategy, draft.generated_by))
     headers: list[tuple[str, Text | str]] = [
-        ("Customer", f"{draft.customer.name} ({draft.customer.id})"),
-        ("Escalation", f"{esc.risk_signal_id}: {esc.title}"),
-        ("Kind", kind),
-        ("SLA", _sla_text(draft)),
-        ("From", f"{draft.sender.name} <{draft.sender.email}>" if draft.sender else "no CSM in the directory"),
-        ("To", ", ".join(email.to) or Text("nobody yet: choose a contact", style="bold red")),
-        ("CC", ", ".join(email.cc) or "none (suggestions below)"),
-        ("Subject", email.subject),
+        ("customer", t.customer(draft.customer)), ("escalation", t.escalation(esc)), ("kind", kind),
+        ("sla", _sla_text(draft)), ("from", t.sender(draft.sender)),
+        ("to", ", ".join(email.to) or Text(t.nobody(), style="bold red")), ("cc", t.cc(email.cc)),
+        ("subject", email.subject),
     ]
     if email.in_reply_to:
-        headers.append(("In-Reply-To", f"{email.in_reply_to} (thread {email.thread_id or 'none'})"))
+        headers.append(("in_reply_to", t.in_reply_to(email)))
     if draft.follows_response_id:
-        headers.append(("Follows", f"{draft.follows_response_id} ({draft.kind})"))
+        headers.append(("follows", t.follows(draft)))
     parts = [
-        Panel(facts_grid(headers), title=f"Escalation response draft {draft.response_id}", title_align="left",
-              subtitle="opened as it stands; --new drafts again" if reopened else None, subtitle_align="left"),
-        Panel(Text(email.body), title="Body", title_align="left"),
+        Panel(facts_grid([(t.labels[key], value) for key, value in headers]), title=t.title(draft.response_id),
+              title_align="left", subtitle=t.titles["reopened"] if reopened else None, subtitle_align="left"),
+        _titled(t.titles["body"], Text(email.body)),
     ]
     if draft.suggested_ccs:
         table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
-        table.add_column("Suggested CC", no_wrap=True)
-        table.add_column("Name", no_wrap=True)
-        table.add_column("Email", no_wrap=True)
-        table.add_column("Why")
+        for key in ("cc_label", "cc_name", "cc_email"):
+            table.add_column(t.labels[key], no_wrap=True)
+        table.add_column(t.labels["cc_why"])
         for cc in draft.suggested_ccs:
             table.add_row(Text(cc.label), Text(cc.name), Text(cc.email), Text(cc.reason))
-        parts.append(Panel(table, title="Suggested CCs (not added)", title_align="left"))
-    notes = [(f"{o.risk_signal_id}", f"({o.severity}) {o.title}") for o in draft.other_open_escalations]
-    if notes:
-        parts.append(Panel(facts_grid(notes), title="Other open escalations", title_align="left"))
+        parts.append(_titled(t.titles["suggested_ccs"], table))
+    others = [(o.risk_signal_id, t.other(o)) for o in draft.other_open_escalations]
+    if others:
+        parts.append(_titled(t.titles["others"], facts_grid(others)))
     if draft.strategy.reasons:
-        why = Text("\n".join(f"• {r}" for r in draft.strategy.reasons))
-        parts.append(Panel(why, title=f"Why tone {draft.strategy.tone}", title_align="left"))
+        parts.append(_titled(t.why_title(draft.strategy.tone), Text(t.reasons(draft.strategy.reasons))))
     if draft.review_notes:
-        lines = [f"• {'BLOCKS SENDING: ' if n.kind == 'blocking' else ''}{n.text}" for n in draft.review_notes]
-        parts.append(Panel(Text("\n".join(lines)), title="Review notes", title_align="left"))
+        parts.append(_titled(t.titles["notes"], Text(t.notes(draft.review_notes))))
     return Group(*parts)
 
 
