@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ def _environment() -> Environment:
     )
     env.filters["usd_short"] = usd_short
     env.filters["sentence"] = sentence
+    env.globals["utc"] = UTC  # catalogue macros (`phrases`) see globals only, not render() variables
     return env
 
 

@@ -6,9 +6,9 @@ person may not do is refused with the reason (exit code 1).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -16,9 +16,8 @@ from ..auth.actor import Actor
 from ..config import Settings
 from ..errors import InvalidRequest
 from ..mail.factory import make_mailer, make_transport
-from ..rendering import render
+from ..rendering import phrases, render
 from ..store.responses import utcnow
-from ..workflow.delivery.approval import ApprovalStatus, ApprovalView
 from ..workflow.delivery.reconcile import in_flight, reconcile
 from ..workflow.delivery.send_with_approval import (
     approval_status_for,
@@ -27,7 +26,7 @@ from ..workflow.delivery.send_with_approval import (
     send_with_approval,
 )
 from ..workflow.delivery.sending import SendOutcome
-from ..workflow.delivery.tracking import ResponseSummary, list_responses
+from ..workflow.delivery.tracking import list_responses
 from ..workflow.policy import Policy, load_policy
 from ..workflow.review.edits import ResponseView, add_cc, get_response, remove_cc, revise_response
 from ._app import app, guarded, opened_store, print_json
@@ -42,81 +41,29 @@ LookAs = Annotated[
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
-
-
 def _policy(settings: Settings) -> Policy:
     return load_policy(settings.policy_file)
+
+
+def _words() -> Any:
+    return phrases("cli/responses.j2")
 
 
 def _show_response(view: ResponseView, *, as_json: bool) -> None:
     if as_json:
         print_json(view.model_dump(mode="json"))
         return
-    to = ", ".join(f"{r.name} <{r.email}>" if r.name else r.email for r in view.to) or "(none)"
-    cc = ", ".join(f"{r.name} <{r.email}>" if r.name else r.email for r in view.cc) or "(none)"
-    typer.echo(f"Response {view.id} for {view.customer_name} [{view.status}]")
-    typer.echo(f"To:      {to}\nCC:      {cc}\nSubject: {view.subject}\n\n{view.body}")
-
-
-def _approval_line(approval: ApprovalView) -> str:
-    urgent = " URGENT" if approval.urgent else ""
-    where = f" #{approval.queue_position} in queue" if approval.queue_position else ""
-    decided = f", {approval.status} by {approval.decided_by} {_when(approval.decided_at)}" if approval.decided_by else ""
-    return (f"{approval.id}{urgent} [{approval.status}{where}] {approval.customer_name} ({approval.severity}) "
-            f"\"{approval.subject}\" response {approval.response_id}, requested by {approval.requested_by} "
-            f"{_when(approval.requested_at)}, approver {approval.approver_name or '-'}{decided}")
-
-
-def _show_status(status: ApprovalStatus) -> None:
-    typer.echo(f"Response {status.response_id} is {status.response_status}.")
-    if status.approval is None:
-        typer.echo("No approval requested yet.")
-        return
-    typer.echo(f"Approval: {_approval_line(status.approval)}")
-    if status.approval.reason:
-        typer.echo(f"Reason: {status.approval.reason}")
-    if not status.content_matches:
-        typer.echo("The content changed since this request; sending asks for a new approval.")
-    for note in status.notifications:
-        error = f" ({note.error})" if note.error else ""
-        typer.echo(f"Notified {note.recipient_email}: {note.kind.replace('_', ' ')} [{note.delivery}{error}]")
+    typer.echo(_words().response(view))
 
 
 def _report_send(outcome: SendOutcome, customer: str, *, as_json: bool) -> None:
     if as_json:
         print_json(outcome.model_dump(mode="json"))
+    elif outcome.outcome == "already_sending":
+        typer.echo(render("cli/send_in_flight.j2", w=outcome.in_flight, now=utcnow(), utc=UTC).strip())
     else:
-        approval = outcome.approval
-        if outcome.outcome == "pending_approval" and approval is not None:
-            urgent = "urgent, top of the queue; " if approval.urgent else ""
-            typer.echo(f"Escalation response submitted for approval ({urgent}approval {approval.id}, "
-                       f"approver {approval.approver_name}, #{approval.queue_position} in queue).")
-        elif outcome.outcome == "sent":
-            if approval is not None and approval.expedited:
-                typer.echo(f"Approved at once by the expedited policy ({approval.reason}); "
-                           f"{approval.approver_name} notified.")
-            ids = f"Message-ID {outcome.message_id}"
-            if outcome.email_id != outcome.message_id:
-                ids = f"email id {outcome.email_id}, {ids}"
-            typer.echo(f"Escalation response sent to {customer.rstrip('.')}. {ids}.")
-            if outcome.response_minutes is not None:
-                typer.echo(f"Response time logged: {outcome.response_minutes} minutes from escalation.")
-            if outcome.sla is not None:
-                typer.echo(f"First-response SLA {outcome.sla.state}: {outcome.sla.minutes} minutes "
-                           f"{'before' if outcome.sla.state == 'met' else 'after'} the deadline "
-                           f"({_when(outcome.sla.first_response_due)}).")
-        elif outcome.outcome == "already_sent":
-            typer.echo(f"Already sent at {_when(outcome.sent_at)} (email id {outcome.email_id}); nothing was sent again.")
-        elif outcome.outcome == "already_sending":
-            typer.echo(render("cli/send_in_flight.j2", w=outcome.in_flight, now=utcnow(), utc=UTC).strip())
-        elif outcome.outcome == "failed":
-            typer.echo(f"Send failed after {outcome.attempts} attempt(s): {outcome.last_error}. The draft is kept; "
-                       f"run `escalation send {outcome.response_id}` to try again.", err=True)
-        else:
-            typer.echo(f"The outcome is unknown ({outcome.last_error}); nothing will be resent until "
-                       "`escalation reconcile` has asked the provider.", err=True)
+        text = render("cli/send_outcome.j2", outcome=outcome, customer=customer, utc=UTC).strip()
+        typer.echo(text, err=outcome.outcome in ("failed", "unknown"))
     if outcome.outcome in ("failed", "unknown"):
         raise typer.Exit(1)
 
@@ -199,9 +146,9 @@ def approvals_list(
         print_json([a.model_dump(mode="json") for a in approvals])
         return
     if not approvals:
-        typer.echo("No approval requests waiting." if not every else "No approval requests.")
+        typer.echo(_words().no_approvals(every))
     for approval in approvals:
-        typer.echo(_approval_line(approval))
+        typer.echo(_words().approval_line(approval))
 
 
 @approvals_app.command("status")
@@ -216,7 +163,7 @@ def approvals_status(
     if as_json:
         print_json(status.model_dump(mode="json"))
     else:
-        _show_status(status)
+        typer.echo(_words().status(status).rstrip())
 
 
 def _decide(approval_id: str, *, approve: bool, as_staff: str | None, reason: str | None, as_json: bool) -> None:
@@ -231,8 +178,7 @@ def _decide(approval_id: str, *, approve: bool, as_staff: str | None, reason: st
         print_json(status.model_dump(mode="json"))
         return
     if not as_json:
-        verb = "Approved" if approve else "Rejected"
-        typer.echo(f"{verb} {approval_id} (response {status.response_id} for {customer}).")
+        typer.echo(_words().decided(approve, approval_id, status.response_id, customer))
     if outcome is not None:
         _report_send(outcome, customer, as_json=as_json)
 
@@ -281,16 +227,6 @@ def reconcile_command(
     typer.echo(render("cli/reconcile.j2", results=results, waiting=waiting, now=utcnow(), utc=UTC).strip())
 
 
-def _summary_line(item: ResponseSummary) -> str:
-    minutes = f", response time {item.response_minutes} min" if item.response_minutes is not None else ""
-    sla = f", SLA {item.sla.state} by {item.sla.minutes} min" if item.sla else ""
-    approval = f", approval {item.approval_status}" if item.approval_status else ""
-    by = f" by {item.decided_by}" if item.decided_by and item.approval_status != "pending" else ""
-    error = f", last error: {item.last_error}" if item.last_error and item.status != "sent" else ""
-    return (f"{item.id} [{item.status}] {item.customer_name} ({item.severity}) \"{item.subject}\" "
-            f"to {', '.join(item.to) or '-'}{approval}{by}, sent {_when(item.sent_at)}{minutes}{sla}{error}")
-
-
 @app.command("responses")
 def responses_command(
     customer: Annotated[str | None, typer.Option("--customer", help="Only this customer (name or id).")] = None,
@@ -304,7 +240,7 @@ def responses_command(
         print_json([i.model_dump(mode="json") for i in items])
         return
     if not items:
-        typer.echo("No escalation responses.")
+        typer.echo(_words().no_responses())
     for item in items:
-        typer.echo(_summary_line(item))
+        typer.echo(_words().summary_line(item))
 

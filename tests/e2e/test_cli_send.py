@@ -18,6 +18,7 @@ from typer.testing import CliRunner, Result
 from communicator_escalation.cli import app
 from communicator_escalation.config import Settings
 from communicator_escalation.mail.outbox import OutboxMailer
+from communicator_escalation.rendering import phrases
 from communicator_escalation.store import Store
 from communicator_escalation.store.responses import utcnow
 from communicator_escalation.workflow.delivery.approval import submit_for_approval
@@ -58,9 +59,10 @@ def test_dataflow_urgent_send_end_to_end(run, store: Store, tmp_path: Path) -> N
     sent = run("send", response_id, "--urgent")
 
     assert sent.exit_code == 0, sent.output
-    assert "Approved at once by the expedited policy" in sent.stdout
+    outcome = phrases("delivery/outcome.j2")
+    assert outcome.submitted(True) in sent.stdout and "automatically under the expedited approval policy" in sent.stdout
     assert "Elena Ruiz notified" in sent.stdout
-    assert "Escalation response sent to DataFlow Inc. Message-ID" in sent.stdout
+    assert f"{outcome.sent('DataFlow Inc.')} Message-ID" in sent.stdout
     [message] = _outbox(tmp_path)
     assert message["To"] == "Michael Torres <michael.torres@dataflow.com>"
     assert message["In-Reply-To"] == "<CAF+mt.4821.1@mail.dataflow.com>"
@@ -77,7 +79,7 @@ def test_dataflow_urgent_send_end_to_end(run, store: Store, tmp_path: Path) -> N
 
     again = run("send", response_id, "--urgent")
     assert again.exit_code == 0, again.output
-    assert "Already sent" in again.stdout and "nothing was sent again" in again.stdout
+    assert outcome.already_sent("DataFlow Inc.") in again.stdout
     assert len(_outbox(tmp_path)) == 1
 
     listed = run("responses", "--customer", "dataflow", "--json")
