@@ -30,6 +30,7 @@ from typer.core import TyperGroup
 
 from ..config import Settings
 from ..errors import EscalationError, StoreUnavailable
+from ..rendering import phrases
 from ..safe_text import INVISIBLE
 from ..store import Store
 
@@ -132,7 +133,7 @@ def check_arguments(arguments: Sequence[str]) -> None:
     for position, argument in enumerate(arguments, start=1):
         if any("\udc80" <= char <= "\udcff" for char in argument):
             shown = os.fsencode(argument).decode("utf-8", "backslashreplace")
-            sys.stderr.write(terminal_safe(f"error: argument {position} ({shown}) is not valid UTF-8 text\n"))
+            sys.stderr.write(terminal_safe(phrases("cli/messages.j2").bad_argument(position, shown) + "\n"))
             raise typer.Exit(2)
 
 
@@ -159,8 +160,7 @@ def fail(err: EscalationError, *, as_json: bool) -> NoReturn:
     if as_json:
         typer.echo(json.dumps(err.to_dict()), err=True)
     else:
-        hint = f" (did you mean: {', '.join(map(str, err.candidates))})" if err.candidates else ""
-        typer.echo(f"error: {err.message}{hint}", err=True)
+        typer.echo(phrases("cli/messages.j2").error(err.message, [str(c) for c in err.candidates]), err=True)
     raise typer.Exit(1)
 
 

@@ -10,7 +10,7 @@ from ..agent.llm import make_chat_model
 from ..auth.tokens import create_token, list_tokens, revoke_token
 from ..config import Settings
 from ..worker import run_worker
-from ..rendering import render
+from ..rendering import phrases, render
 from ..workflow.drafting.open import PredraftOutcome
 from ..workflow.followthrough.rounds import FollowUpReport
 from ..workflow.policy import load_policy
@@ -27,7 +27,7 @@ def token_create(
 ) -> None:
     """Issue a token; it is printed alone on the last line and cannot be shown again."""
     issued = call(lambda store: create_token(store, staff_id=staff, label=label))
-    typer.echo(f"Token {issued.id} for {issued.staff_id} (store it now; only its hash is kept):")
+    typer.echo(phrases("cli/messages.j2").token_created(issued))
     typer.echo(issued.token)
 
 
@@ -35,7 +35,7 @@ def token_create(
 def token_revoke(token: str = typer.Argument(..., help="The token itself, or its id (tok_...).")) -> None:
     """Revoke a token; requests with it get 401 from now on."""
     info = call(lambda store: revoke_token(store, token_or_id=token))
-    typer.echo(f"Revoked {info.id} ({info.staff_id}) at {info.revoked_at:%Y-%m-%d %H:%M:%S %Z}.")
+    typer.echo(phrases("cli/messages.j2").token_revoked(info))
 
 
 @token_app.command("list")
@@ -48,22 +48,15 @@ def token_list(
     if as_json:
         print_json([t.model_dump(mode="json") for t in tokens])
         return
+    words = phrases("cli/messages.j2")
     for t in tokens:
-        state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
-        used = f"last used {t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
-        typer.echo(f"{t.id}  {t.staff_id}  {state}, {used}" + (f"  {t.label}" if t.label else ""))
+        typer.echo(words.token_line(t))
     if not tokens:
-        typer.echo("No tokens.")
+        typer.echo(words.no_tokens())
 
 
 def _echo_outcome(outcome: PredraftOutcome) -> None:
-    detail = {
-        "drafted": f"drafted response {outcome.response_id}",
-        "exists": f"already has response {outcome.response_id}",
-        "not_open": "not an open escalation; skipped",
-        "failed": f"failed: {outcome.error}",
-    }[outcome.outcome]
-    typer.echo(f"{outcome.signal_id}: {detail}")
+    typer.echo(phrases("cli/messages.j2").predraft(outcome))
 
 
 def _echo_follow_up(report: FollowUpReport) -> None:
@@ -83,16 +76,15 @@ def worker(
     records outcomes. Safe to run twice.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings()
+    settings, words = Settings(), phrases("cli/messages.j2")
     with guarded(), opened_store(settings) as store:
         policy = load_policy(settings.policy_file)
         if not once:
-            typer.echo("Listening for new escalations (Ctrl-C to stop).")
+            typer.echo(words.listening())
         try:
             report = run_worker(store, policy=policy, llm=make_chat_model(settings), once=once, timeout=timeout,
                                 on_outcome=_echo_outcome, settings=settings, on_follow_up=_echo_follow_up)
         except KeyboardInterrupt:
-            typer.echo("Stopped.")
+            typer.echo(words.stopped())
             return
-    typer.echo(f"Done: {report.count('drafted')} drafted, {report.count('exists')} already had a response, "
-               f"{report.count('failed')} failed.")
+    typer.echo(words.worker_done(report.count("drafted"), report.count("exists"), report.count("failed")))

@@ -12,7 +12,7 @@ import typer
 
 from ..auth.actor import ACCOUNT_CSM
 from ..config import Settings
-from ..rendering import render
+from ..rendering import phrases, render
 from ..store import Store
 from ..store.embedded import stop_embedded_server
 from ..workflow.followthrough.clock import list_due_updates
@@ -20,7 +20,6 @@ from ..workflow.policy import Policy
 from ._app import app, guarded
 
 DEMO_WORLD = Path(__file__).resolve().parents[1] / "worlds" / "demo-world.json"
-DEMO_SCRIPT = ("Draft escalation response for DataFlow", "Send Urgently", "approve")
 
 
 @app.command("chat")
@@ -79,7 +78,7 @@ def demo() -> None:
     with guarded(), throwaway_home() as settings, open_runtime(settings) as runtime:
         load_world(runtime.store, DEMO_WORLD)
         agent = CommunicatorAgent.from_runtime(runtime)
-        run_script(terminal_console(), agent, list(DEMO_SCRIPT), cards=False, show_thread=False)
+        run_script(terminal_console(), agent, list(phrases("cli/messages.j2").demo_script), cards=False, show_thread=False)
         _after_the_send(runtime.store, runtime.policy)
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
 
 from ..auth.actor import Actor
 from ..config import Settings
 from ..models import Severity
-from ..rendering import render
+from ..rendering import phrases, render
 from ..workflow.policy import load_policy
 from ..workflow.triage import Scope, open_escalations
 from ._app import app, guarded, opened_store, print_json
+
+_SEVERITIES: tuple[str, ...] = get_args(Severity)
 
 
 @app.command("inbox")
@@ -38,12 +40,14 @@ def inbox(
 
 def _scope(value: str) -> Scope:
     if value not in ("mine", "team", "all"):
-        raise typer.BadParameter(f"scope must be mine, team or all, not {value!r}", param_hint="--scope")
+        raise typer.BadParameter(phrases("cli/messages.j2").bad_choice("scope", ["mine", "team", "all"], value),
+                                 param_hint="--scope")
     return value  # type: ignore[return-value]
 
 
 def _severity(value: str) -> Severity:
     folded = value.strip().lower()
-    if folded not in ("critical", "high", "medium", "low"):
-        raise typer.BadParameter(f"severity must be critical, high, medium or low, not {value!r}", param_hint="--severity")
+    if folded not in _SEVERITIES:
+        raise typer.BadParameter(phrases("cli/messages.j2").bad_choice("severity", list(_SEVERITIES), value),
+                                 param_hint="--severity")
     return folded  # type: ignore[return-value]

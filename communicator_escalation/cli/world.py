@@ -47,8 +47,7 @@ def load(
     if as_json:
         print_json(report.model_dump(mode="json"))
         return
-    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in report.counts.items() if n)
-    typer.echo(f"Loaded {report.source}: {counts or 'no records'}.")
+    typer.echo(phrases("cli/messages.j2").loaded(report))
 
 
 @app.command("generate-world")
@@ -63,4 +62,4 @@ def generate_world(
         return
     with out.open("w", encoding="utf-8") as handle:
         count = write_world(handle, customers=customers, seed=seed)
-    typer.echo(f"Wrote {out}: {customers} customers, {count} records.", err=True)
+    typer.echo(phrases("cli/messages.j2").wrote(out, customers, count), err=True)
