@@ -2,20 +2,36 @@
 
 The code is the whole contract: no error here knows about HTTP. The API maps codes to statuses in one
 place (`api/errors.py`); the CLI prints the message and exits 1; the tools return the code to the model.
+An error is raised with a reason (`"area.key"`) and its facts; its message is worded by macro `key` of
+`prompts/errors/<area>.j2`, never in Python.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from .rendering import phrases
+
+
+def error_text(reason: str, /, **facts: Any) -> str:
+    """The words for `reason` ("area.key"): macro `key` of prompts/errors/<area>.j2 called with `facts`."""
+    area, key = reason.split(".", 1)
+    return str(getattr(phrases(f"errors/{area}.j2"), key)(**facts)).strip()
+
 
 class EscalationError(Exception):
-    """A failure a CSM can act on; never shown as a traceback."""
+    """A failure a CSM can act on; never shown as a traceback.
+
+    Raised as `NotFound("access.no_response", response_id=...)`: `reason` names the words, `facts`
+    fill them in.
+    """
 
     code = "error"
 
-    def __init__(self, message: str, *, candidates: list[Any] | None = None) -> None:
+    def __init__(self, reason: str, /, *, candidates: list[Any] | None = None, **facts: Any) -> None:
+        message = error_text(reason, **facts)
         super().__init__(message)
+        self.reason = reason
         self.message = message
         self.candidates = list(candidates or [])
         self.notes: list[dict[str, str]] = []

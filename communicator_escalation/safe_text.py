@@ -20,6 +20,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+from .errors import error_text
+
 __all__ = [
     "INVISIBLE",
     "MAX_SUBJECT_LENGTH",
@@ -46,9 +48,9 @@ MAX_SUBJECT_LENGTH = 998
 """Most characters of an edited subject: RFC 5322's limit for one header line."""
 
 
-def _describe(char: str) -> str:
-    """`char` as a reader can see it, e.g. 'U+2028 LINE SEPARATOR'."""
-    return f"U+{ord(char):04X} {unicodedata.name(char, 'control character')}"
+def _said(reason: str, char: str) -> str:
+    """The words for `reason` about `char`, shown as a reader can see it, e.g. 'U+2028 LINE SEPARATOR'."""
+    return error_text(reason, code=ord(char), name=unicodedata.name(char, ""))
 
 
 def header_problem(value: str, *, max_length: int | None = None) -> str | None:
@@ -60,11 +62,11 @@ def header_problem(value: str, *, max_length: int | None = None) -> str | None:
     """
     for char in value:
         if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char == "\ufeff":
-            return f"contains a forbidden character ({_describe(char)}): no control characters or line breaks"
+            return _said("text.forbidden_char", char)
     if _ENCODED_WORD.search(value):
-        return "contains RFC 2047 encoded-word syntax ('=?...?='), which is refused"
+        return error_text("text.encoded_word")
     if max_length is not None and len(value) > max_length:
-        return f"is longer than {max_length} characters"
+        return error_text("text.too_long", limit=max_length)
     return None
 
 
@@ -79,11 +81,11 @@ def text_problem(value: str, *, multiline: bool) -> str | None:
     for char in value:
         category = unicodedata.category(char)
         if category == "Cs":
-            return "contains a lone UTF-16 surrogate, which is not text"
+            return error_text("text.surrogate")
         if category == "Cc" and not (multiline and char in _LINE_BREAKS):
-            return "contains a line break" if char in "\r\n" else f"contains a control character ({_describe(char)})"
+            return error_text("text.line_break") if char in "\r\n" else _said("text.control_char", char)
         if category in ("Zl", "Zp") and not multiline:
-            return f"contains a line break ({_describe(char)})"
+            return _said("text.line_break", char)
     return None
 
 

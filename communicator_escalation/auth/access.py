@@ -96,7 +96,7 @@ def require_staff(conn: Conn, *, staff_id: str) -> StaffMember:
     """
     actor = staff_member(conn, staff_id)
     if actor is None:
-        raise NotFound(f"no staff member '{staff_id}' in the directory")
+        raise NotFound("access.no_staff", staff_id=staff_id)
     return actor
 
 
@@ -151,15 +151,15 @@ def require_customer_access(conn: Conn, *, actor: StaffMember, customer_id: str)
     """
     team = customer_team(conn, customer_id=customer_id)
     if team is None or not may_reach(actor, team):
-        raise CustomerNotFound(f"customer '{customer_id}' not found")
+        raise CustomerNotFound("context.customer_missing", customer_id=customer_id)
     return team
 
 
-def _require_owned(conn: Conn, *, actor: StaffMember, sql: str, entity_id: str, missing: str) -> CustomerTeam:
+def _require_owned(conn: Conn, *, actor: StaffMember, sql: str, entity_id: str, missing: tuple[str, dict[str, str]]) -> CustomerTeam:
     row = conn.execute(sql, (entity_id,)).fetchone()
     team = customer_team(conn, customer_id=row["customer_id"]) if row else None
     if team is None or not may_reach(actor, team):
-        raise NotFound(missing)
+        raise NotFound(missing[0], **missing[1])
     return team
 
 
@@ -170,7 +170,7 @@ def require_signal_access(conn: Conn, *, actor: StaffMember, signal_id: str) -> 
         actor=actor,
         sql="SELECT customer_id FROM risk_signals WHERE id = %s",
         entity_id=signal_id,
-        missing=f"risk signal '{signal_id}' not found",
+        missing=("context.signal_missing", {"signal_id": signal_id}),
     )
 
 
@@ -181,7 +181,7 @@ def require_response_access(conn: Conn, *, actor: StaffMember, response_id: str)
         actor=actor,
         sql="SELECT customer_id FROM escalation_responses WHERE id = %s",
         entity_id=response_id,
-        missing=f"no escalation response '{response_id}'",
+        missing=("access.no_response", {"response_id": response_id}),
     )
 
 
@@ -211,11 +211,8 @@ def require_approval_access(
         sql="SELECT r.customer_id FROM approval_requests a JOIN escalation_responses r ON r.id = a.response_id"
         " WHERE a.id = %s",
         entity_id=approval_id,
-        missing=f"no approval request '{approval_id}'",
+        missing=("access.no_approval", {"approval_id": approval_id}),
     )
     if approver_roles is not None and not may_approve(actor, team, approver_roles=approver_roles):
-        raise ApproverRequired(
-            f"{actor.name} ({actor.role.replace('_', ' ')}) may not decide approvals: "
-            "only the CSM's manager or an approver role can"
-        )
+        raise ApproverRequired("access.not_approver", name=actor.name, role=actor.role)
     return team

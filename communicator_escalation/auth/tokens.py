@@ -42,8 +42,8 @@ class Unauthorized(EscalationError):
 
     code = "unauthorized"
 
-    def __init__(self, message: str, *, invalid_token: bool = False) -> None:
-        super().__init__(message)
+    def __init__(self, reason: str, /, *, invalid_token: bool = False) -> None:
+        super().__init__(reason)
         self.invalid_token = invalid_token
 
 
@@ -89,7 +89,7 @@ def create_token(store: Store, *, staff_id: str, label: str | None = None, now: 
     token_id = _ID_PREFIX + secrets.token_hex(6)
     with store.transaction() as conn:
         if conn.execute("SELECT 1 FROM staff WHERE id = %s", (staff_id,)).fetchone() is None:
-            raise NotFound(f"no staff member '{staff_id}' in the directory")
+            raise NotFound("access.no_staff", staff_id=staff_id)
         conn.execute(
             "INSERT INTO api_tokens (id, token_hash, staff_id, label, created_at) VALUES (%s, %s, %s, %s, %s)",
             (token_id, hash_token(token), staff_id, label, now),
@@ -104,9 +104,9 @@ def verify_token(store: Store, *, token: str | None, now: datetime | None = None
         Unauthorized: Missing, unknown or revoked token (unknown and revoked read the same, so nothing leaks).
     """
     if not token:
-        raise Unauthorized("missing bearer token")
+        raise Unauthorized("access.no_token")
     if not token.startswith(TOKEN_PREFIX):
-        raise Unauthorized("invalid bearer token", invalid_token=True)
+        raise Unauthorized("access.bad_token", invalid_token=True)
     now = _utc(now)
     with store.connection() as conn:
         row: dict[str, Any] | None = conn.execute(
@@ -115,7 +115,7 @@ def verify_token(store: Store, *, token: str | None, now: datetime | None = None
             (hash_token(token),),
         ).fetchone()
         if row is None:
-            raise Unauthorized("invalid bearer token", invalid_token=True)
+            raise Unauthorized("access.bad_token", invalid_token=True)
         last = row.pop("last_used_at")
         token_id = row.pop("token_id")
         if last is None or (now - last).total_seconds() >= _TOUCH_AFTER_SECONDS:
@@ -137,7 +137,7 @@ def revoke_token(store: Store, *, token_or_id: str, now: datetime | None = None)
             (now, token_or_id, hash_token(token_or_id)),
         ).fetchone()
     if row is None:
-        raise NotFound("no such API token")
+        raise NotFound("access.no_such_token")
     return TokenInfo(**row)
 
 

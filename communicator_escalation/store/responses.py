@@ -81,7 +81,7 @@ def load_response(conn: Conn, response_id: str, *, lock: bool = False) -> Row:
         (response_id,),
     ).fetchone()
     if row is None:
-        raise NotFound(f"no escalation response '{response_id}'")
+        raise NotFound("access.no_response", response_id=response_id)
     return row
 
 
@@ -102,7 +102,7 @@ def sender_of(conn: Conn, row: Row) -> StaffMember:
     """The response's sender: its `sender_id`, else the account's CSM."""
     sender = staff_member(conn, row["sender_id"] or row["csm_id"])
     if sender is None:
-        raise Refused(f"response {row['id']} has no sender in the staff directory")
+        raise Refused("access.no_sender", response_id=row["id"])
     return sender
 
 
@@ -112,17 +112,15 @@ def resolve_actor(conn: Conn, row: Row, actor_id: str | None) -> StaffMember:
         return sender_of(conn, row)
     actor = staff_member(conn, actor_id)
     if actor is None:
-        raise NotFound(f"no staff member '{actor_id}' in the directory")
+        raise NotFound("access.no_staff", staff_id=actor_id)
     return actor
 
 
 def require_status(row: Row, allowed: Iterable[str], doing: str) -> None:
-    """Refuse `doing` unless the response is in one of the `allowed` states."""
+    """Refuse action `doing` (a key of prompts/errors/access.j2's `doing`) unless the response is in an `allowed` state."""
     allowed = tuple(allowed)
     if row["status"] not in allowed:
-        raise Refused(
-            f"cannot {doing}: response {row['id']} is {row['status']} (allowed when {', '.join(allowed)})"
-        )
+        raise Refused("access.wrong_state", action=doing, response_id=row["id"], status=row["status"], allowed=allowed)
 
 
 def audit(conn: Conn, *, actor: str, entity: str, entity_id: str, action: str, detail: dict[str, Any],

@@ -62,7 +62,7 @@ def test_no_domain_error_knows_http() -> None:
     ],
 )
 def test_codes_map_to_statuses_in_one_place(error: type[EscalationError], status: int) -> None:
-    assert status_of(error("x")) == status
+    assert status_of(error("requests.as_given", detail="x")) == status
 
 
 def test_a_code_without_an_entry_takes_its_base_class_status() -> None:
@@ -70,5 +70,5 @@ def test_a_code_without_an_entry_takes_its_base_class_status() -> None:
         code = "late_refusal"
 
     assert "late_refusal" not in STATUS_BY_CODE
-    assert status_of(LateRefusal("x")) == 409
-    assert status_of(type("Odd", (EscalationError,), {"code": "odd"})("x")) == 400
+    assert status_of(LateRefusal("requests.as_given", detail="x")) == 409
+    assert status_of(type("Odd", (EscalationError,), {"code": "odd"})("requests.as_given", detail="x")) == 400

@@ -130,7 +130,7 @@ def test_who_lists_are_cleaned() -> None:
         ReviewResult(response_id="r", action="edit", status="drafted", to=Recipient(email="a@b.de"), subject="S", changed=["subject"]),
         CcSuggestionsResult(response_id="r", suggested_ccs=[SuggestedCc(name="Ana", label="Support Lead", reason="ticket")]),
         CancelResult(response_id="r", customer=MUELLER),
-        ErrorResult.from_error(CustomerNotFound("nobody")),
+        ErrorResult.from_error(CustomerNotFound("context.no_match", text="nobody")),
     ],
 )
 def test_every_result_round_trips_through_tool_message_content(result: BaseModel) -> None:
@@ -152,7 +152,7 @@ def test_error_result_shape_and_candidates_from_any_form() -> None:
         name: str
 
     err = AmbiguousCustomer(
-        "two matches",
+        "context.many_customers", names=["Acme East", "Acme West"],
         candidates=[{"id": "c1", "name": "Acme East", "detail": "enterprise"}, Hit(customer_id="c2", name="Acme West"), "Acme?"],
     )
     result = ErrorResult.from_error(err)
@@ -161,7 +161,7 @@ def test_error_result_shape_and_candidates_from_any_form() -> None:
         "ok": False,
         "error": {
             "code": "ambiguous_customer",
-            "message": "two matches",
+            "message": "your message names 2 customers: Acme East, Acme West; which one should I take?",
             "candidates": [
                 {"id": "c1", "label": "Acme East", "detail": "enterprise"},
                 {"id": "c2", "label": "Acme West"},

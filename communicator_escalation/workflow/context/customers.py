@@ -63,10 +63,7 @@ def _decide(tier: Tier, *, query: str, directory: Directory) -> ResolvedCustomer
     if tier.total == 1:
         return ResolvedCustomer(id=tier.hits[0].id, name=tier.hits[0].name)
     labels = _labels(sorted(tier.hits, key=lambda c: (c.name.casefold(), c.id)), directory)
-    more = f" and {tier.total - len(labels)} more" if tier.total > len(labels) else ""
-    raise AmbiguousCustomer(
-        f"'{query}' matches {tier.total} customers: {', '.join(labels)}{more}; say which one", candidates=labels
-    )
+    raise AmbiguousCustomer("context.ambiguous_customer", candidates=labels, query=query, total=tier.total, labels=labels)
 
 
 def _similarity(query_key: str, candidate: Candidate) -> float:
@@ -83,7 +80,7 @@ def _resolve(directory: Directory, query: str) -> ResolvedCustomer:
     full = name_key(text)
     base = name_key(text, drop_legal_form=True)
     if not full:
-        raise CustomerNotFound("no customer name given", candidates=[])
+        raise CustomerNotFound("context.no_name", candidates=[])
     tiers = directory.tiers(text, full, base)
     if tiers.by_id is not None:
         return ResolvedCustomer(id=tiers.by_id.id, name=tiers.by_id.name)
@@ -97,7 +94,7 @@ def _resolve(directory: Directory, query: str) -> ResolvedCustomer:
     if close:
         return _decide(Tier(hits=close, total=len(close)), query=text, directory=directory)
     near = [c for score, c in scored[:_MAX_SUGGESTIONS] if score >= _SUGGESTION_CUTOFF]
-    raise CustomerNotFound(f"no customer matches '{text}'", candidates=_labels(near, directory))
+    raise CustomerNotFound("context.no_match", candidates=_labels(near, directory), text=text)
 
 
 def match_customer(*, customers: Sequence[ResolvedCustomer], query: str) -> ResolvedCustomer:

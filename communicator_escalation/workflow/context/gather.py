@@ -159,9 +159,9 @@ class _Reads(BaseModel):
 def _select(pick: _Pick, reads: _Reads) -> EscalationSelection:
     row = reads.customers.get(pick.customer_id)
     if row is None:
-        raise NotFound(f"customer '{pick.customer_id}' not found")
+        raise NotFound("context.customer_missing", customer_id=pick.customer_id)
     if row["vendor_name"] is None:
-        raise ConfigurationError("no vendor in the database: load a world file that has a 'vendor' record")
+        raise ConfigurationError("context.no_vendor")
     own = list(reads.signals.get(pick.customer_id, []))
     if pick.signal is not None and all(s.id != pick.signal.id for s in own):
         own.append(pick.signal)
@@ -291,7 +291,7 @@ def gather_contexts_on(
         found = fetch_signals_by_id(conn, list(signal_ids))
         picks = [_Pick(customer_id=found[i].customer_id, signal=found[i]) for i in signal_ids if i in found]
         contexts = iter(_contexts(conn, picks, moment))
-        return {i: next(contexts) if i in found else NotFound(f"risk signal '{i}' not found") for i in signal_ids}
+        return {i: next(contexts) if i in found else NotFound("context.signal_missing", signal_id=i) for i in signal_ids}
 
 
 def gather_context(
@@ -332,7 +332,7 @@ def gather_on(
 ) -> EscalationContext:
     """`gather_context` on a connection the caller holds (its own read-only transaction on it)."""
     if (customer is None) == (signal_id is None):
-        raise InvalidRequest("give exactly one of: a customer, a risk signal id")
+        raise InvalidRequest("context.one_target")
     moment = now or datetime.now(timezone.utc)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)

@@ -76,12 +76,7 @@ def _by_signal(signals: list[Hit], hits: list[Hit]) -> Located:
     distinct = {h.ref_id: h for h in signals}
     if len(distinct) > 1:
         labels = [{"id": h.ref_id, "label": h.ref_id, "detail": h.customer} for h in distinct.values()]
-        raise AmbiguousCustomer(
-            f"your message names {len(distinct)} escalations: "
-            + ", ".join(f"{h.ref_id} ({h.customer})" for h in distinct.values())
-            + "; which one should I take?",
-            candidates=labels,
-        )
+        raise AmbiguousCustomer("context.many_escalations", candidates=labels, found=list(distinct.values()))
     (signal,) = distinct.values()
     return _located(hits, signal.customer_id, signal.ref_id)
 
@@ -93,12 +88,12 @@ def _residual(mentions: Mentions) -> str:
 def _not_found(conn: Conn, mentions: Mentions, actor: StaffMember | None) -> CustomerNotFound:
     residual = _residual(mentions)
     if not residual:
-        return CustomerNotFound("your message names no customer, contact or escalation id", candidates=[])
+        return CustomerNotFound("context.names_nothing", candidates=[])
     try:
         resolve_customer_on(conn, query=residual, actor=actor)
     except (CustomerNotFound, AmbiguousCustomer) as err:
-        return CustomerNotFound(f"no customer, contact or escalation id matches '{residual}'", candidates=err.candidates)
-    return CustomerNotFound(f"no customer, contact or escalation id matches '{residual}'", candidates=[])
+        return CustomerNotFound("context.nothing_matches", candidates=err.candidates, text=residual)
+    return CustomerNotFound("context.nothing_matches", candidates=[], text=residual)
 
 
 def locate_on(conn: Conn, *, text: str, actor: StaffMember | None) -> Located:
@@ -118,12 +113,11 @@ def locate_on(conn: Conn, *, text: str, actor: StaffMember | None) -> Located:
         return _located(kept, next(iter(chosen)), None)
     if unclear and not chosen:
         first = unclear[0]
-        raise AmbiguousCustomer(f"'{first.text}' matches {len(first.candidates)} customers: "
-                                f"{', '.join(first.candidates)}; say which one", candidates=first.candidates)
+        raise AmbiguousCustomer("context.ambiguous_customer", candidates=first.candidates, query=first.text,
+                                total=len(first.candidates), labels=first.candidates)
     names = [h.customer for h in chosen.values()] + [c for a in unclear for c in a.candidates]
     names = list(dict.fromkeys(names))
-    raise AmbiguousCustomer(f"your message names {len(names)} customers: {', '.join(names)}; which one should I take?",
-                            candidates=names)
+    raise AmbiguousCustomer("context.many_customers", candidates=names, names=names)
 
 
 def locate_escalation(store: Store, *, text: str, actor: Actor) -> Located:
@@ -140,7 +134,7 @@ def locate_escalation(store: Store, *, text: str, actor: Actor) -> Located:
         NotFound: The actor's staff id is not in the staff directory.
     """
     if not words(text):
-        raise CustomerNotFound("your message names no customer, contact or escalation id", candidates=[])
+        raise CustomerNotFound("context.names_nothing", candidates=[])
     with store.connection() as conn:
         return locate_on(conn, text=text, actor=acting_staff(conn, actor))
 

@@ -67,19 +67,15 @@ def select_escalation(
     if signal_id is not None:
         chosen = next((s for s in signals if s.id == signal_id), None)
         if chosen is None:
-            raise NotFound(f"risk signal '{signal_id}' not found")
+            raise NotFound("context.signal_missing", signal_id=signal_id)
         if not is_escalation(chosen):
-            raise NotAnEscalation(
-                f"risk signal '{signal_id}' is a {chosen.signal_type} signal, not an escalation "
-                f"({', '.join(ESCALATION_SIGNAL_TYPES)})",
-                candidates=[s.id for s in open_escalations],
-            )
+            raise NotAnEscalation("context.not_escalation", candidates=[s.id for s in open_escalations],
+                                  signal_id=signal_id, signal_type=chosen.signal_type, types=ESCALATION_SIGNAL_TYPES)
     elif open_escalations:
         chosen = open_escalations[0]
     else:
         last = max((s for s in signals if is_escalation(s)), key=lambda s: s.detected_at, default=None)
-        hint = f" (the last one, {last.id} '{last.title}', is {last.status})" if last else ""
-        raise NoOpenEscalation(f"{customer_name} has no open escalation{hint}")
+        raise NoOpenEscalation("context.no_open", customer=customer_name, last=last)
     return EscalationSelection(escalation=chosen, others=[s for s in open_escalations if s.id != chosen.id])
 
 
@@ -96,7 +92,7 @@ def reachable_signal(conn: Conn, signal_id: str, actor: StaffMember | None) -> R
         if team is None or not may_reach(actor, team):
             signal = None
     if signal is None:
-        raise NotFound(f"risk signal '{signal_id}' not found")
+        raise NotFound("context.signal_missing", signal_id=signal_id)
     return signal
 
 
@@ -113,13 +109,13 @@ def choose_escalation(
         NotAnEscalation / NoOpenEscalation: Nothing to answer.
     """
     if customer is None and signal_id is None:
-        raise InvalidRequest("give a customer or a risk signal id")
+        raise InvalidRequest("context.some_target")
     wanted = resolve_customer_on(conn, query=customer, actor=actor) if customer is not None else None
     explicit = reachable_signal(conn, signal_id, actor) if signal_id is not None else None
     if wanted is not None:
         if explicit is not None and explicit.customer_id != wanted.id:
             owner = conn.execute("SELECT name FROM customers WHERE id = %s", (explicit.customer_id,)).fetchone()
-            raise NotFound(f"risk signal '{signal_id}' belongs to {owner['name']}, not {wanted.name}")
+            raise NotFound("context.other_customer", signal_id=signal_id, owner=owner["name"], wanted=wanted.name)
         customer_id, name = wanted.id, wanted.name
     else:
         assert explicit is not None

@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field
 
 from ...auth.access import acting_staff
 from ...auth.actor import WORKER, Actor
-from ...errors import EscalationError, NoOpenEscalation, NotAnEscalation, NotFound
+from ...errors import EscalationError, NoOpenEscalation, NotAnEscalation, NotFound, error_text
 from ...models import ESCALATION_SIGNAL_TYPES, Draft, EscalationContext
 from ...store import Store
 from ...store.responses import Conn
@@ -108,7 +108,7 @@ def _require_open(conn: Conn, *, signal_id: str) -> None:
         (signal_id, list(ESCALATION_SIGNAL_TYPES)),
     ).fetchone()
     if row is None:
-        raise NoOpenEscalation(f"risk signal '{signal_id}' is no longer an open, unanswered escalation")
+        raise NoOpenEscalation("context.no_longer_open", signal_id=signal_id)
 
 
 def open_or_create_draft(
@@ -305,5 +305,5 @@ def predraft_batch(
     except psycopg.Error as err:
         logger.error("pre-drafting a batch: database error: %s", err)
         failed = claimed or signal_ids or []
-        return [PredraftOutcome(signal_id=i, outcome="failed", error=f"database error: {err}") for i in failed], None
+        return [PredraftOutcome(signal_id=i, outcome="failed", error=error_text("context.database_error", detail=err)) for i in failed], None
     return outcomes, cursor

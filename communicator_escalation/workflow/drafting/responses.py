@@ -85,7 +85,7 @@ def save_draft_on(conn: Conn, draft: Draft, *, actor: str, now: datetime | None 
             },
         ).fetchone()
         if inserted is None:
-            raise NotFound(f"no customer '{saved.customer.id}'")
+            raise NotFound("context.customer_missing", customer_id=saved.customer.id)
         audit(
             conn,
             actor=actor,

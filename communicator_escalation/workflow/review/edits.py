@@ -163,10 +163,10 @@ def _commit_change(conn: Conn, row: Row, actor: StaffMember, *, action: str, det
 def _check_text(value: str, *, field: str, header: bool) -> str:
     """`value` if it may be the subject (the send path's header rule) or the body, else InvalidRequest."""
     if not value.strip():
-        raise InvalidRequest(f"the {field} may not be empty")
+        raise InvalidRequest("text.empty_field", field=field)
     problem = header_problem(value, max_length=MAX_SUBJECT_LENGTH) if header else text_problem(value, multiline=True)
     if problem is not None:
-        raise InvalidRequest(f"the {field} {problem}")
+        raise InvalidRequest("text.bad_field", field=field, problem=problem)
     return value
 
 
@@ -183,7 +183,7 @@ def _edit_on(conn: Conn, *, response_id: str, actor: Actor, subject: str | None,
         old, new = replace
         count = row["subject"].count(old) + row["body"].count(old) if old else 0
         if not count:
-            raise Refused(f"'{old}' does not occur in the subject or body")
+            raise Refused("review.not_in_text", old=old)
         row["subject"] = _check_text(row["subject"].replace(old, new), field="subject", header=True)
         row["body"] = _check_text(row["body"].replace(old, new), field="body", header=False)
         detail["replaced"] = {"old": old, "new": new, "occurrences": count}
@@ -216,7 +216,7 @@ def edit_response(store: Store, *, response_id: str, actor: Actor, subject: str 
         Refused: Nothing to change, text not found, wrong state or actor.
     """
     if subject is None and body is None and replace is None:
-        raise Refused("nothing to edit: give a subject, a body or a replacement")
+        raise Refused("review.nothing_to_edit")
     with store.transaction() as conn:
         return _edit_on(conn, response_id=response_id, actor=actor, subject=subject, body=body, replace=replace,
                         at=utcnow(now))
@@ -230,10 +230,10 @@ def add_cc(store: Store, *, response_id: str, who: str, actor: Actor, now: datet
     """
     at = utcnow(now)
     with store.transaction() as conn:
-        row, staff = _begin(conn, response_id=response_id, actor=actor, doing="change CCs")
+        row, staff = _begin(conn, response_id=response_id, actor=actor, doing="change_ccs")
         member = resolve_staff(conn, row=row, actor=staff, who=who)
         if member.id == sender_of(conn, row).id:
-            raise Refused(f"{member.name} is the sender of this response; no need to CC them")
+            raise Refused("review.cc_is_sender", name=member.name)
         cc = addresses(row["cc_addrs"])
         if member.email.casefold() in {a.casefold() for a in cc}:
             return _view(conn, row)
@@ -251,14 +251,14 @@ def remove_cc(store: Store, *, response_id: str, who: str, actor: Actor, now: da
     """
     at = utcnow(now)
     with store.transaction() as conn:
-        row, staff = _begin(conn, response_id=response_id, actor=actor, doing="change CCs")
+        row, staff = _begin(conn, response_id=response_id, actor=actor, doing="change_ccs")
         cc = addresses(row["cc_addrs"])
         target = who.strip().casefold()
         if target not in {a.casefold() for a in cc}:
             member = resolve_staff(conn, row=row, actor=staff, who=who)
             target = member.email.casefold()
             if target not in {a.casefold() for a in cc}:
-                raise Refused(f"{member.name} <{member.email}> is not on CC")
+                raise Refused("review.not_on_cc", name=member.name, email=member.email)
         row["cc_addrs"] = [a for a in cc if a.casefold() != target]
         _commit_change(conn, row, staff, action="cc_removed", now=at,
                        detail={"email": target, "asked_for": who})
@@ -267,7 +267,7 @@ def remove_cc(store: Store, *, response_id: str, who: str, actor: Actor, now: da
 
 def _recipient_on(conn: Conn, *, response_id: str, contact: str, actor: Actor, ctx: EscalationContext,
                   policy: Policy, at: datetime) -> ResponseView:
-    row, staff = _begin(conn, response_id=response_id, actor=actor, doing="change the recipient")
+    row, staff = _begin(conn, response_id=response_id, actor=actor, doing="change_recipient")
     found = resolve_contact(conn, row=row, who=contact)
     previous = addresses(row["to_addrs"])
     if previous == [found["email"]]:
@@ -287,7 +287,7 @@ def _signal_context(conn: Conn, *, response_id: str, actor: Actor, at: datetime)
     require_response_reach(conn, actor=actor, response_id=response_id)
     row = conn.execute("SELECT risk_signal_id FROM escalation_responses WHERE id = %s", (response_id,)).fetchone()
     if row is None:
-        raise NotFound(f"no escalation response '{response_id}'")
+        raise NotFound("access.no_response", response_id=response_id)
     return gather_on(conn, actor=actor, signal_id=row["risk_signal_id"], now=at)
 
 
@@ -327,7 +327,7 @@ def revise_response(store: Store, *, response_id: str, actor: Actor, to: str | N
     """
     text_change = subject is not None or body is not None or replace is not None
     if to is None and not text_change:
-        raise InvalidRequest("nothing to edit: give a new To, subject, body or a text replacement")
+        raise InvalidRequest("review.nothing_to_change")
     at = utcnow(now)
     with store.connection() as conn:
         ctx = _signal_context(conn, response_id=response_id, actor=actor, at=at) if to is not None else None

@@ -50,7 +50,7 @@ def _check_who(text: str) -> None:
     """Refuse a recipient named with control characters, line breaks or lone surrogates."""
     problem = text_problem(text, multiline=False)
     if problem is not None:
-        raise Refused(f"a recipient {problem}")
+        raise Refused("review.bad_recipient", problem=problem)
 
 
 def _phrase(text: str) -> str:
@@ -66,11 +66,9 @@ def _unique_role(directory: list[StaffMember], role: str, who: str) -> StaffMemb
     if len(holders) == 1:
         return holders[0]
     if not holders:
-        raise Refused(f"nobody in the staff directory has the role {role} ('{who}')")
-    raise Refused(
-        f"'{who}' is ambiguous: {len(holders)} staff are {role}; name one",
-        candidates=[f"{s.name} <{s.email}>" for s in holders],
-    )
+        raise Refused("review.no_role_holder", role=role, who=who)
+    raise Refused("review.ambiguous_role", candidates=[f"{s.name} <{s.email}>" for s in holders], who=who,
+                  count=len(holders), role=role)
 
 
 def _by_role(conn: Conn, row: Row, actor: StaffMember, who: str, directory: list[StaffMember]) -> StaffMember | None:
@@ -78,13 +76,13 @@ def _by_role(conn: Conn, row: Row, actor: StaffMember, who: str, directory: list
     if phrase == "my manager":
         manager = staff_member(conn, actor.manager_id)
         if manager is None:
-            raise Refused(f"{actor.name} has no manager in the staff directory")
+            raise Refused("review.no_manager", name=actor.name)
         return manager
     if phrase in _MANAGER_WORDS:
         sender = sender_of(conn, row)
         manager = staff_member(conn, sender.manager_id)
         if manager is None:
-            raise Refused(f"{sender.name} (the account's CSM) has no manager in the staff directory")
+            raise Refused("review.csm_no_manager", name=sender.name)
         return manager
     if phrase not in _ROLE_WORDS:
         return None
@@ -99,7 +97,7 @@ def _by_role(conn: Conn, row: Row, actor: StaffMember, who: str, directory: list
     return member if member is not None else _unique_role(directory, role, who)
 
 
-def _outsider_reason(conn: Conn, row: Row, who: str) -> str:
+def _outsider_reason(conn: Conn, row: Row, who: str) -> Refused:
     """Why `who` cannot be CC'd: a customer contact, an outside address, or nobody known."""
     text = who.strip()
     contact = conn.execute(
@@ -108,13 +106,10 @@ def _outsider_reason(conn: Conn, row: Row, who: str) -> str:
         (text, text),
     ).fetchone()
     if contact is not None:
-        return (
-            f"{contact['name']} <{contact['email']}> is a contact at {contact['customer']}, not internal staff; "
-            "CCs are staff from the directory only (use edit --to to change the customer recipient)"
-        )
+        return Refused("review.cc_is_contact", name=contact["name"], email=contact["email"], customer=contact["customer"])
     if "@" in text:
-        return f"{text} is not in the staff directory; CCs can only be internal staff from the directory"
-    return f"nobody called '{text}' in the staff directory"
+        return Refused("review.cc_outside", address=text)
+    return Refused("review.cc_unknown", text=text)
 
 
 def resolve_staff(conn: Conn, *, row: Row, actor: StaffMember, who: str) -> StaffMember:
@@ -125,7 +120,7 @@ def resolve_staff(conn: Conn, *, row: Row, actor: StaffMember, who: str) -> Staf
     """
     text = who.strip()
     if not text:
-        raise Refused("say who to CC: a name, an email address or a role such as 'support lead'")
+        raise Refused("review.cc_whom")
     _check_who(text)
     directory = all_staff(conn)
     exact = [s for s in directory if s.id == text or s.email.casefold() == text.casefold()]
@@ -144,11 +139,9 @@ def resolve_staff(conn: Conn, *, row: Row, actor: StaffMember, who: str) -> Staf
         if len(hits) == 1:
             return hits[0]
         if hits:
-            raise Refused(
-                f"'{text}' matches {len(hits)} staff members; say which one",
-                candidates=[f"{s.name} <{s.email}>" for s in hits],
-            )
-    raise Refused(_outsider_reason(conn, row, text))
+            raise Refused("review.ambiguous_staff", candidates=[f"{s.name} <{s.email}>" for s in hits], text=text,
+                          count=len(hits))
+    raise _outsider_reason(conn, row, text)
 
 
 def resolve_contact(conn: Conn, *, row: Row, who: str) -> dict[str, Any]:
@@ -172,8 +165,8 @@ def resolve_contact(conn: Conn, *, row: Row, who: str) -> dict[str, Any]:
             [c for c in own if key and key in {name_key(p) for p in c["name"].split()}],
         ):
             if len(tier) > 1:
-                raise Refused(f"'{text}' matches {len(tier)} contacts at {row['customer_name']}; say which one",
-                              candidates=[f"{c['name']} <{c['email']}>" for c in tier])
+                raise Refused("review.ambiguous_contact", candidates=[f"{c['name']} <{c['email']}>" for c in tier],
+                              text=text, count=len(tier), customer=row["customer_name"])
             if tier:
                 hits = tier
                 break
@@ -182,12 +175,10 @@ def resolve_contact(conn: Conn, *, row: Row, who: str) -> dict[str, Any]:
     if not hits:
         staff = conn.execute("SELECT name FROM staff WHERE lower(email) = lower(%s)", (text,)).fetchone()
         if staff is not None:
-            raise Refused(f"{staff['name']} is internal staff; To must be a contact of {row['customer_name']}")
-        where = "address" if "@" in text else "person"
-        raise Refused(f"the {where} '{text}' is not a contact of {row['customer_name']} on file; "
-                      "To can only be one of the customer's contacts")
+            raise Refused("review.to_is_staff", name=staff["name"], customer=row["customer_name"])
+        raise Refused("review.to_unknown", text=text, customer=row["customer_name"])
     contact = hits[0]
     if contact["customer_id"] != row["customer_id"]:
-        raise Refused(f"{contact['name']} <{contact['email']}> is a contact of {contact['customer']}, "
-                      f"not of {row['customer_name']}")
+        raise Refused("review.to_other_customer", name=contact["name"], email=contact["email"],
+                      theirs=contact["customer"], ours=row["customer_name"])
     return contact
