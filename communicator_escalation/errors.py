@@ -95,8 +95,8 @@ class SendBlocked(EscalationError):
 
     code = "send_blocked"
 
-    def __init__(self, message: str, *, notes: list[dict[str, str]] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, reason: str, /, *, notes: list[dict[str, str]] | None = None, **facts: Any) -> None:
+        super().__init__(reason, **facts)
         self.notes = list(notes or [])
         if self.notes:
             self.code = self.notes[0]["code"]

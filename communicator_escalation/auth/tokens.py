@@ -42,8 +42,8 @@ class Unauthorized(EscalationError):
 
     code = "unauthorized"
 
-    def __init__(self, reason: str, /, *, invalid_token: bool = False) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: str, /, *, invalid_token: bool = False, **facts: Any) -> None:
+        super().__init__(reason, **facts)
         self.invalid_token = invalid_token
 
 

@@ -10,7 +10,7 @@ whether it was delivered.
 
 from __future__ import annotations
 
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -86,8 +86,9 @@ class TransientMailError(MailError):
 
     code = "mail_transient"
 
-    def __init__(self, message: str, *, retry_after: float | None = None, status: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, reason: str, /, *, retry_after: float | None = None, status: int | None = None,
+                 **facts: Any) -> None:
+        super().__init__(reason, **facts)
         self.retry_after = retry_after
         self.status = status
 
@@ -103,8 +104,8 @@ class DraftAlreadySent(MailError):
 
     code = "mail_already_sent"
 
-    def __init__(self, message: str, *, receipt: SendReceipt) -> None:
-        super().__init__(message)
+    def __init__(self, reason: str, /, *, receipt: SendReceipt, **facts: Any) -> None:
+        super().__init__(reason, **facts)
         self.receipt = receipt
 
 

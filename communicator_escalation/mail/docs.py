@@ -105,7 +105,7 @@ class GoogleDocsBriefs:
                    max_attempts=settings.docs_max_attempts, backoff=settings.send_backoff_seconds,
                    backoff_cap=settings.send_backoff_cap_seconds, sleep=sleep)
 
-    def _execute(self, request: HttpRequest, *, action: str) -> dict[str, Any]:
+    def _execute(self, request: HttpRequest, *, action: str, who: str | None = None) -> dict[str, Any]:
         """Run one request, retrying 429 and 5xx; map every other failure to MailError."""
         for attempt in range(1, self._max_attempts + 1):
             try:
@@ -114,14 +114,14 @@ class GoogleDocsBriefs:
                 status = int(err.resp.status)
                 message, _ = _error_detail(err)
                 if (status != 429 and status < 500) or attempt == self._max_attempts:
-                    tries = f" after {attempt} attempts" if attempt > 1 else ""
-                    raise MailError(f"Google refused to {action} (HTTP {status}{tries}): {message}") from err
+                    raise MailError("mail.google_refused", action=action, who=who, status=status, attempts=attempt,
+                                    detail=message) from err
                 wait = min(self._cap, self._backoff * 2 ** (attempt - 1))
                 self._sleep(max(wait, parse_retry_after(err.resp.get("retry-after")) or 0.0))
             except google.auth.exceptions.GoogleAuthError as err:
-                raise MailError(f"Google authorization failed to {action} (check the credentials): {err}") from err
+                raise MailError("mail.google_auth", action=action, who=who, detail=err) from err
             except _TRANSPORT_ERRORS as err:
-                raise MailError(f"could not reach Google to {action}: {type(err).__name__}: {err}") from err
+                raise MailError("mail.google_unreachable", action=action, who=who, kind=type(err).__name__, detail=err) from err
         raise AssertionError("unreachable: the last attempt raises")
 
     def publish(self, *, title: str, markdown: str, share_with: list[str]) -> tuple[str, str]:
@@ -130,12 +130,12 @@ class GoogleDocsBriefs:
         if self._folder_id:
             body["parents"] = [self._folder_id]
         created = self._execute(self._drive.files().create(body=body, fields="id,webViewLink"),
-                                action="create the brief document")
+                                action="create_brief")
         doc_id = str(created["id"])
         self._execute(self._docs.documents().batchUpdate(documentId=doc_id, body={"requests": doc_requests(markdown)}),
-                      action="write the brief document")
+                      action="write_brief")
         for email in share_with:
             permission = {"type": "user", "role": "reader", "emailAddress": email}
             self._execute(self._drive.permissions().create(fileId=doc_id, body=permission, sendNotificationEmail=False),
-                          action=f"share the brief with {email}")
+                          action="share_brief", who=email)
         return doc_id, str(created.get("webViewLink") or f"https://docs.google.com/document/d/{doc_id}/edit")

@@ -123,10 +123,9 @@ def _mapped_http_error(err: HttpError, action: str) -> MailError:
     message, reasons = _error_detail(err)
     if status == 429 or status >= 500 or (status == 403 and reasons & _RATE_LIMIT_REASONS):
         retry_after = parse_retry_after(err.resp.get("retry-after"))
-        return TransientMailError(
-            f"Gmail refused to {action} for now (HTTP {status}): {message}", retry_after=retry_after, status=status
-        )
-    return MailError(f"Gmail refused to {action} (HTTP {status}): {message}")
+        return TransientMailError("mail.refused_for_now", retry_after=retry_after, status=status, action=action,
+                                  detail=message)
+    return MailError("mail.refused", action=action, status=status, detail=message)
 
 
 def _header(headers: list[Mapping[str, str]], name: str) -> str | None:
@@ -165,17 +164,14 @@ class GmailMailer:
             raise _mapped_http_error(err, action) from err
         except google.auth.exceptions.RefreshError as err:
             if getattr(err, "retryable", False):
-                raise TransientMailError(f"Gmail authorization failed for now: {err}") from err
-            raise MailError(f"Gmail authorization failed (check the credentials and delegation): {err}") from err
+                raise TransientMailError("mail.auth_for_now", detail=err) from err
+            raise MailError("mail.auth_failed", detail=err) from err
         except google.auth.exceptions.TransportError as err:
-            raise TransientMailError(f"could not reach the Gmail token endpoint: {err}") from err
+            raise TransientMailError("mail.token_unreachable", detail=err) from err
         except _TRANSPORT_ERRORS as err:
             if sending:
-                raise AmbiguousMailError(
-                    f"the Gmail send may or may not have gone through ({type(err).__name__}: {err}); "
-                    "reconcile before any resend"
-                ) from err
-            raise TransientMailError(f"could not reach Gmail to {action}: {type(err).__name__}: {err}") from err
+                raise AmbiguousMailError("mail.send_unsure", kind=type(err).__name__, detail=err) from err
+            raise TransientMailError("mail.unreachable", action=action, kind=type(err).__name__, detail=err) from err
 
     def _execute_optional(self, request: HttpRequest, *, action: str, sending: bool = False) -> dict[str, Any] | None:
         """Like `_execute`, but None when Gmail answers 404 (the resource does not exist)."""
@@ -197,11 +193,11 @@ class GmailMailer:
         raw = base64.urlsafe_b64encode(message_bytes(build_message(email))).decode("ascii")
         if email.thread_id:
             request = self._drafts().create(userId=self._user_id, body={"message": {"raw": raw, "threadId": email.thread_id}})
-            created = self._execute_optional(request, action="create the draft")
+            created = self._execute_optional(request, action="create_draft")
             if created is not None:
                 return str(created["id"])
         request = self._drafts().create(userId=self._user_id, body={"message": {"raw": raw}})
-        return str(self._execute(request, action="create the draft")["id"])
+        return str(self._execute(request, action="create_draft")["id"])
 
     def send_draft(self, draft_id: str) -> SendReceipt:
         """Send the stored draft once (`num_retries=0`).
@@ -213,16 +209,16 @@ class GmailMailer:
             MailError: Gmail refused the request (other 4xx).
         """
         request = self._drafts().get(userId=self._user_id, id=draft_id, format="metadata")
-        draft = self._execute_optional(request, action="read the draft")
+        draft = self._execute_optional(request, action="read_draft")
         if draft is None:
-            raise DraftGone(f"Gmail draft {draft_id} no longer exists: it was sent or deleted; reconcile first")
+            raise DraftGone("mail.draft_gone", draft_id=draft_id)
         message_id = _header(draft["message"].get("payload", {}).get("headers", []), "Message-ID")
         if message_id is None:
-            raise MailError(f"Gmail draft {draft_id} has no Message-ID header; it was not created by this skill")
+            raise MailError("mail.draft_foreign", draft_id=draft_id)
         request = self._drafts().send(userId=self._user_id, body={"id": draft_id})
-        sent = self._execute_optional(request, action="send the draft", sending=True)
+        sent = self._execute_optional(request, action="send_draft", sending=True)
         if sent is None:
-            raise DraftGone(f"Gmail draft {draft_id} disappeared while sending: it was sent or deleted; reconcile")
+            raise DraftGone("mail.draft_vanished", draft_id=draft_id)
         return SendReceipt(
             transport=self.name, email_id=str(sent["id"]), message_id=message_id, thread_id=sent.get("threadId")
         )
@@ -234,17 +230,17 @@ class GmailMailer:
             MailError: Gmail refused or could not be reached (TransientMailError for 429/5xx).
         """
         request = self._messages().get(userId=self._user_id, id=email_id, format="minimal")
-        sent = self._execute_optional(request, action="read a sent message")
+        sent = self._execute_optional(request, action="read_sent")
         if sent is None:
             return []
         request = self._service.users().threads().get(userId=self._user_id, id=sent["threadId"], format="full")
-        thread = self._execute_optional(request, action="read the thread")
+        thread = self._execute_optional(request, action="read_thread")
         return list((thread or {}).get("messages", []))
 
     def draft_status(self, draft_id: str, message_id: str) -> tuple[DraftStatus, SendReceipt | None]:
         """Is the draft still there, or was a message with `message_id` delivered from this mailbox?"""
         request = self._drafts().get(userId=self._user_id, id=draft_id, format="minimal")
-        if self._execute_optional(request, action="read the draft") is not None:
+        if self._execute_optional(request, action="read_draft") is not None:
             return "draft", None
         receipt = self.find_sent(message_id)
         return ("sent", receipt) if receipt is not None else ("missing", None)
@@ -252,10 +248,10 @@ class GmailMailer:
     def find_sent(self, message_id: str) -> SendReceipt | None:
         """Search the mailbox (`rfc822msgid:`, spam and trash included) for the delivered message."""
         request = self._messages().list(userId=self._user_id, q=_msgid_query(message_id), includeSpamTrash=True)
-        found = self._execute(request, action="search sent messages")
+        found = self._execute(request, action="search_sent")
         for item in found.get("messages", []):
             request = self._messages().get(userId=self._user_id, id=item["id"], format="minimal")
-            message = self._execute_optional(request, action="read a sent message")
+            message = self._execute_optional(request, action="read_sent")
             if message is not None and "DRAFT" not in message.get("labelIds", []):
                 return SendReceipt(transport=self.name, email_id=str(message["id"]), message_id=message_id,
                                    thread_id=message.get("threadId"))
@@ -267,7 +263,7 @@ class GmailMailer:
         page: str | None = None
         while True:
             request = self._drafts().list(userId=self._user_id, q=_msgid_query(message_id), pageToken=page)
-            found = self._execute(request, action="list the drafts")
+            found = self._execute(request, action="list_drafts")
             ids += [str(item["id"]) for item in found.get("drafts", [])]
             page = found.get("nextPageToken")
             if not page:
@@ -276,7 +272,7 @@ class GmailMailer:
     def delete_draft(self, draft_id: str) -> bool:
         """drafts.delete; False when Gmail no longer has the draft (sent or deleted)."""
         request = self._drafts().delete(userId=self._user_id, id=draft_id)
-        return self._execute_optional(request, action="delete the draft") is not None
+        return self._execute_optional(request, action="delete_draft") is not None
 
 
 def _msgid_query(message_id: str) -> str:
@@ -295,27 +291,21 @@ def google_credentials(
     """
     if settings.gmail_service_account_file is not None:
         if not settings.gmail_sender:
-            raise ConfigurationError(
-                "ESCALATION_GMAIL_SENDER is required with ESCALATION_GMAIL_SERVICE_ACCOUNT_FILE "
-                "(the mailbox the service account sends as)"
-            )
+            raise ConfigurationError("mail.sender_needed")
         try:
             return service_account.Credentials.from_service_account_file(
                 str(settings.gmail_service_account_file), scopes=list(scopes), subject=settings.gmail_sender
             )
         except (OSError, ValueError, KeyError) as err:
-            raise ConfigurationError(
-                f"cannot use ESCALATION_GMAIL_SERVICE_ACCOUNT_FILE {settings.gmail_service_account_file}: {err}"
-            ) from err
+            raise ConfigurationError("mail.bad_credentials", variable="ESCALATION_GMAIL_SERVICE_ACCOUNT_FILE",
+                                     path=settings.gmail_service_account_file, detail=err) from err
     if settings.gmail_token_file is not None:
         try:
             return user_credentials.Credentials.from_authorized_user_file(str(settings.gmail_token_file))
         except (OSError, ValueError, KeyError) as err:
-            raise ConfigurationError(f"cannot use ESCALATION_GMAIL_TOKEN_FILE {settings.gmail_token_file}: {err}") from err
-    raise ConfigurationError(
-        f"{purpose} needs ESCALATION_GMAIL_SERVICE_ACCOUNT_FILE with ESCALATION_GMAIL_SENDER, "
-        "or ESCALATION_GMAIL_TOKEN_FILE"
-    )
+            raise ConfigurationError("mail.bad_credentials", variable="ESCALATION_GMAIL_TOKEN_FILE",
+                                     path=settings.gmail_token_file, detail=err) from err
+    raise ConfigurationError("mail.no_credentials", purpose=purpose)
 
 
 def build_gmail_service(settings: Settings) -> Any:

@@ -63,29 +63,27 @@ class HeaderInjectionError(InvalidHeaderError):
     code = "mail_header_injection"
 
 
-def _check_header_text(field: str, value: str) -> None:
+def _check_header_text(field: str, value: str, part: str | None = None) -> None:
     problem = header_problem(value)
     if problem is not None:
-        raise HeaderInjectionError(f"{field} {problem}")
+        raise HeaderInjectionError("mail.header_text", field=field, part=part, problem=problem)
 
 
 def _check_msg_id(field: str, value: str) -> None:
     _check_header_text(field, value)
     if not _MSG_ID.fullmatch(value):
-        raise InvalidHeaderError(f"{field} {value!r} is not a Message-ID of the form <left@right>")
+        raise InvalidHeaderError("mail.bad_message_id", field=field, value=value)
 
 
 def _check_address(field: str, address: Address) -> None:
     """Refuse anything but one plain ASCII addr-spec with a clean display name."""
-    _check_header_text(f"{field} address", address.email)
+    _check_header_text(field, address.email, "address")
     if address.name is not None:
-        _check_header_text(f"{field} display name", address.name)
+        _check_header_text(field, address.name, "display name")
         if len(address.name) > MAX_NAME_LENGTH:
-            raise InvalidHeaderError(f"{field} display name is longer than {MAX_NAME_LENGTH} characters")
+            raise InvalidHeaderError("mail.name_too_long", field=field, limit=MAX_NAME_LENGTH)
     if not _ADDR_SPEC.fullmatch(address.email):
-        raise InvalidHeaderError(
-            f"{field} address {address.email!r} is not one plain ASCII address like name@example.com"
-        )
+        raise InvalidHeaderError("mail.bad_address", field=field, address=address.email)
 
 
 def _display_name(address: Address) -> str:
@@ -117,9 +115,9 @@ def _check_body(body: str) -> None:
     try:
         body.encode("utf-8")
     except UnicodeEncodeError as err:
-        raise InvalidHeaderError(f"body is not valid Unicode text: {err}") from err
+        raise InvalidHeaderError("mail.body_not_text", detail=err) from err
     if "\0" in body:
-        raise InvalidHeaderError("body contains a NUL character")
+        raise InvalidHeaderError("mail.body_nul")
 
 
 def make_message_id(*, domain: str, token: str) -> str:
@@ -156,7 +154,7 @@ def build_message(email: OutgoingEmail, *, now: datetime | None = None) -> Email
             there is no To recipient.
     """
     if not email.to:
-        raise InvalidHeaderError("at least one To recipient is required")
+        raise InvalidHeaderError("mail.no_to")
     email = _without_invisibles(email)
     _check_address("From", email.sender)
     for address in email.to:
@@ -228,15 +226,15 @@ def _verify(message: EmailMessage, email: OutgoingEmail) -> None:
     }
     for field, pairs in expected.items():
         if _pairs(parsed[field]) != pairs:
-            raise HeaderInjectionError(f"{field} does not survive encoding unchanged; refusing to send it")
+            raise HeaderInjectionError("mail.changed_in_encoding", field=field)
     if parsed["Subject"].split() != email.subject.split():
-        raise HeaderInjectionError("Subject does not survive encoding unchanged; refusing to send it")
+        raise HeaderInjectionError("mail.changed_in_encoding", field="Subject")
     ids = (parsed["Message-ID"], parsed["In-Reply-To"], (parsed["References"] or "").split())
     if ids != (email.message_id, email.in_reply_to, email.references):
-        raise HeaderInjectionError("Message-ID, In-Reply-To or References changed in encoding; refusing to send it")
+        raise HeaderInjectionError("mail.ids_changed")
     expected_names = len(message.keys())
     if len(parsed.keys()) != expected_names or any(header_problem(str(v)) for v in parsed.values()):
-        raise HeaderInjectionError("the encoded message has unexpected headers; refusing to send it")
+        raise HeaderInjectionError("mail.extra_headers")
 
 
 def message_bytes(message: EmailMessage) -> bytes:

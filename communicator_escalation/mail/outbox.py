@@ -61,7 +61,7 @@ class OutboxMailer:
 
     def _draft_path(self, draft_id: str) -> Path:
         if len(draft_id) != _KEY_LENGTH + _NONCE_LENGTH or not all(c in "0123456789abcdef" for c in draft_id):
-            raise MailError(f"{draft_id!r} is not an outbox draft id")
+            raise MailError("mail.not_outbox_id", draft_id=draft_id)
         return self.drafts / f"{draft_id}.eml"
 
     def _sent_path(self, key: str) -> Path:
@@ -82,7 +82,7 @@ class OutboxMailer:
         data = message_bytes(build_message(email, now=self._now))
         key = message_key(email.message_id)
         if self._sent_path(key).exists():
-            raise DraftAlreadySent(f"message {email.message_id} was already sent from the outbox",
+            raise DraftAlreadySent("mail.outbox_sent", message_id=email.message_id,
                                    receipt=self._receipt(key))
         draft_id = key + secrets.token_hex(_NONCE_LENGTH // 2)
         self.drafts.mkdir(parents=True, exist_ok=True)
@@ -121,10 +121,10 @@ class OutboxMailer:
             os.link(draft, self._sent_path(key))
         except (FileExistsError, FileNotFoundError) as err:
             if self._sent_from(draft_id):
-                raise DraftAlreadySent(f"draft {draft_id} was already sent", receipt=self._receipt(key)) from None
+                raise DraftAlreadySent("mail.outbox_draft_sent", draft_id=draft_id, receipt=self._receipt(key)) from None
             if isinstance(err, FileNotFoundError):
-                raise DraftGone(f"outbox draft {draft_id} does not exist") from None
-            raise AmbiguousMailError(f"another draft of the Message-ID of {draft_id} was already sent") from None
+                raise DraftGone("mail.outbox_draft_gone", draft_id=draft_id) from None
+            raise AmbiguousMailError("mail.outbox_other_sent", draft_id=draft_id) from None
         with suppress(FileNotFoundError):  # a fence deleted the draft after the link: it went out all the same
             os.replace(draft, draft.with_suffix(".sent"))
         _fsync_dir(self.folder)
@@ -147,7 +147,7 @@ class OutboxMailer:
             return None
         receipt = self._receipt(key)
         if receipt.message_id != message_id:
-            raise MailError(f"outbox file {key}.eml holds {receipt.message_id}, not {message_id}")
+            raise MailError("mail.outbox_mismatch", key=key, held=receipt.message_id, wanted=message_id)
         return receipt
 
     def drafts_of(self, message_id: str) -> list[str]:

@@ -124,7 +124,7 @@ def _load_approval(conn: Conn, approval_id: str, *, lock: bool = False) -> Row:
         _APPROVAL_SELECT + " WHERE a.id = %s" + (" FOR UPDATE OF a" if lock else ""), (approval_id,)
     ).fetchone()
     if row is None:
-        raise NotFound(f"no approval request '{approval_id}'")
+        raise NotFound("access.no_approval", approval_id=approval_id)
     return row
 
 
@@ -143,8 +143,7 @@ def _designated_approver(conn: Conn, sender: StaffMember, policy: ApprovalPolicy
     order = {role: i for i, role in enumerate(policy.approver_roles)}
     holders = sorted((s for s in all_staff(conn) if s.role in order and s.id != sender.id), key=lambda s: order[s.role])
     if not holders:
-        raise Refused(f"{sender.name} has no manager and nobody holds an approver role "
-                      f"({', '.join(policy.approver_roles)}); nobody can approve this send")
+        raise Refused("delivery.no_approver", name=sender.name, roles=policy.approver_roles)
     return holders[0]
 
 
@@ -252,9 +251,9 @@ def submit_for_approval(store: Store, *, response_id: str, actor_id: str | None 
         actor = resolve_actor(conn, row, actor_id)
         require_response_access(conn, actor=actor, response_id=response_id)
         if row["status"] not in ("drafted", "pending_approval"):
-            raise Refused(f"response {response_id} is {row['status']}; only a drafted response is submitted")
+            raise Refused("delivery.not_drafted", response_id=response_id, status=row["status"])
         if not addresses(row["to_addrs"]):
-            raise Refused(f"response {response_id} has no To recipient; choose a contact with edit --to first")
+            raise Refused("delivery.no_to", response_id=response_id)
         require_sendable(conn, row, policy=EmailPolicy())
         _, notify = request_approval(conn, row=row, actor=actor, urgent=urgent, policy=policy, now=at)
     deliver_notifications(store, ids=notify, mailer=mailer, now=at)
@@ -264,7 +263,6 @@ def submit_for_approval(store: Store, *, response_id: str, actor_id: str | None 
 def _decide(store: Store, *, approval_id: str, actor_id: str | None, approve: bool, reason: str | None,
             policy: ApprovalPolicy, mailer: Mailer | None, now: datetime | None) -> ApprovalStatus:
     at = utcnow(now)
-    verb = "approve" if approve else "reject"
     with store.transaction() as conn:
         approval = _load_approval(conn, approval_id)
         row = load_response(conn, approval["response_id"], lock=True)
@@ -273,14 +271,13 @@ def _decide(store: Store, *, approval_id: str, actor_id: str | None, approve: bo
         require_approval_access(conn, actor=actor, approval_id=approval_id)
         sender = sender_of(conn, row)
         if approval["status"] != "pending":
-            by = f" by {approval['decided_by']}" if approval["decided_by"] else ""
-            raise Refused(f"approval {approval_id} is already {approval['status']}{by}; nothing to {verb}")
+            raise Refused("delivery.already_decided", approval_id=approval_id, status=approval["status"],
+                          decided_by=approval["decided_by"], approve=approve)
         if actor.id in {sender.id, approval["requested_by"]}:
-            raise Refused(f"{actor.name} cannot {verb} their own send; it needs "
-                          f"{approval['approver_name'] or 'their manager'} or another approver")
+            raise Refused("delivery.own_send", name=actor.name, approve=approve, approver=approval["approver_name"])
         require_approval_access(conn, actor=actor, approval_id=approval_id, approver_roles=policy.approver_roles)
         if content_hash(row) != approval["content_hash"] or row["status"] != "pending_approval":
-            raise Refused(f"approval {approval_id} no longer matches response {row['id']} ({row['status']})")
+            raise Refused("delivery.stale_approval", approval_id=approval_id, response_id=row["id"], status=row["status"])
         status = "approved" if approve else "rejected"
         conn.execute(
             "UPDATE approval_requests SET status = %s, decided_by = %s, decided_at = %s, reason = %s WHERE id = %s",

@@ -117,7 +117,7 @@ class _Try:
             if state == "sent" and receipt is not None:
                 return receipt
             if state != "draft":
-                raise AmbiguousMailError(f"provider draft {self.draft_id} is {state}")
+                raise AmbiguousMailError("delivery.provider_draft", draft_id=self.draft_id, state=state)
         self.check_first = False
         self.step = "send_draft"
         return self.mailer.send_draft(self.draft_id)

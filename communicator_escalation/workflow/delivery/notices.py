@@ -88,7 +88,7 @@ def deliver_notifications(store: Store, *, ids: list[int], mailer: Mailer | None
             recipient = staff_member(conn, note["recipient_id"])
             try:
                 if sender is None:
-                    raise Refused("the response has no sender in the staff directory")
+                    raise Refused("delivery.no_sender")
                 email = OutgoingEmail(
                     sender=Address(name=sender.name, email=sender.email),
                     to=[Address(name=recipient.name if recipient else None, email=note["recipient_email"])],

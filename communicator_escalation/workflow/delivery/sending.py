@@ -31,7 +31,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -142,10 +142,6 @@ def _outgoing(conn: Conn, row: Row) -> OutgoingEmail:
     )
 
 
-def _moment(value: datetime) -> str:
-    return utcnow(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
 def _require_unanswered(conn: Conn, row: Row) -> None:
     """Lock the response's risk signal (after the response row) and refuse if another email answers it.
 
@@ -163,27 +159,12 @@ def _require_unanswered(conn: Conn, row: Row) -> None:
         " ORDER BY (email_id IS NOT DISTINCT FROM %s) DESC, sent_at NULLS LAST, claimed_at, id LIMIT 1",
         (signal["id"], row["id"], signal["response_email_id"]),
     ).fetchone()
-    kept = f"nothing was sent and response {row['id']} stays {row['status']}"
     if signal["response_sent_at"] is not None:
         email = signal["response_email_id"]
-        if other is not None and other["status"] == "sent" and (email is None or other["email_id"] == email):
-            by = f"by response {other['id']} (email {other['email_id']})"
-        else:
-            by = f"by email {email}" if email else "by an earlier email"
-            by += " (recorded in the world file, not a response sent from here)"
-        raise AlreadyAnswered(
-            f"escalation {signal['id']} was already answered at {_moment(signal['response_sent_at'])} {by}; {kept}"
-        )
+        ours = other is not None and other["status"] == "sent" and (email is None or other["email_id"] == email)
+        raise AlreadyAnswered("delivery.answered_before", signal=signal, other=other if ours else None, row=row)
     if other is not None:
-        doing = {"sending": "is being sent", "unknown": "may have been delivered (it is being confirmed)",
-                 "sent": "was sent"}[other["status"]]
-        if other["sent_at"] is not None:
-            when = f" at {_moment(other['sent_at'])} (email {other['email_id']})"
-        else:
-            when = f" (claimed for sending at {_moment(other['claimed_at'])})" if other["claimed_at"] else ""
-        raise AlreadyAnswered(
-            f"escalation {signal['id']} is already answered: response {other['id']} {doing}{when}; {kept}"
-        )
+        raise AlreadyAnswered("delivery.answered_by", signal=signal, other=other, row=row)
 
 
 @dataclass(frozen=True)
@@ -215,7 +196,7 @@ def _start_sending(conn: Conn, row: Row, *, actor: str, email: OutgoingEmail, ma
         (row["id"],),
     ).fetchone()
     if approval is None or approval["content_hash"] != content_hash(row):
-        raise Refused(f"response {row['id']} has no approval for its current content; send it again to request one")
+        raise Refused("delivery.no_current_approval", response_id=row["id"])
     ask_first = row["message_id"] is not None
     lease = open_lease(conn, row=row, actor=actor, message_id=email.message_id, now=now, ttl=ttl)
     conn.execute(
@@ -246,14 +227,11 @@ def _claim(store: Store, *, response_id: str, actor_id: str | None, urgent: bool
         else:
             require_current_update(conn, row)
         if expected_content_hash is not None and content_hash(row) != expected_content_hash:
-            raise ContentChanged(
-                f"response {response_id} changed after it was put up for review (its To, CC, subject or body"
-                " is not what was shown); nothing was sent. Review the new content, then send it again"
-            )
+            raise ContentChanged("delivery.changed_since_review", response_id=response_id)
         if row["status"] == "rejected":
-            raise Refused(f"response {response_id} was rejected; edit it to ask for a new approval")
+            raise Refused("delivery.was_rejected", response_id=response_id)
         if not addresses(row["to_addrs"]):
-            raise Refused(f"response {response_id} has no To recipient; choose a contact with edit --to first")
+            raise Refused("delivery.no_to", response_id=response_id)
         require_sendable(conn, row, policy=policy.email)  # the final content, before any approval or send
         email = _outgoing(conn, row)
         build_message(email)  # refuse header injection and bad addresses before anything else happens

@@ -96,5 +96,5 @@ def require_sendable(conn: Conn, row: Row, *, policy: EmailPolicy) -> None:
     stops = blocking(content_notes(subject=row["subject"], body=row["body"], to_name=contact["name"] if contact else None,
                                    facts=facts))
     if stops:
-        message = render("drafting/send_blocked.j2", response_id=row["id"], notes=stops)
-        raise SendBlocked(" ".join(message.split()), notes=[n.model_dump() for n in stops])
+        notes = [n.model_dump() for n in stops]
+        raise SendBlocked("delivery.send_blocked", notes=notes, response_id=row["id"], stops=notes)

@@ -51,20 +51,15 @@ def require_current_update(conn: Conn, row: Row) -> None:
             or the escalation's closing email was already sent.
     """
     conn.execute("SELECT id FROM risk_signals WHERE id = %s FOR UPDATE", (row["risk_signal_id"],))
-    kept = f"nothing was sent and response {row['id']} stays {row['status']}"
     busy = conn.execute(
         "SELECT id, status FROM escalation_responses WHERE risk_signal_id = %s AND id <> %s"
         " AND kind <> 'first' AND status IN ('sending', 'unknown') LIMIT 1",
         (row["risk_signal_id"], row["id"]),
     ).fetchone()
     if busy is not None:
-        raise Refused(f"update {busy['id']} of escalation {row['risk_signal_id']} is {busy['status']}; {kept}")
+        raise Refused("delivery.update_busy", busy=busy, row=row)
     latest = latest_sent(conn, signal_id=row["risk_signal_id"])
     if latest is not None and latest["kind"] == "closing":
-        raise Refused(f"escalation {row['risk_signal_id']} was closed by response {latest['id']}; {kept}")
+        raise Refused("delivery.closed", row=row, latest=latest)
     if latest is None or latest["id"] != row["follows_response_id"]:
-        later = f"response {latest['id']} was sent after it" if latest else "the message it follows is not sent"
-        raise Refused(
-            f"update {row['id']} follows {row['follows_response_id']}, but {later}; {kept}."
-            f" Draft a new update with `escalation update {latest['id'] if latest else row['follows_response_id']}`"
-        )
+        raise Refused("delivery.update_stale", row=row, latest=latest)

@@ -51,7 +51,7 @@ def _owed_for_customer(conn: Conn, *, actor: Actor, customer: str) -> str:
         (found.id,),
     ).fetchone()
     if row is None:
-        raise Refused(f"no escalation of {found.name} is waiting for an update: send its first response first")
+        raise Refused("delivery.nothing_waiting", customer=found.name)
     return str(row["id"])
 
 
@@ -60,7 +60,7 @@ def _sent_of_signal(conn: Conn, *, actor: Actor, signal_id: str) -> str:
     found = reachable_signal(conn, signal_id, acting_staff(conn, actor))
     latest = latest_sent(conn, signal_id=found.id)
     if latest is None:
-        raise Refused(f"nothing of escalation {found.id} was sent yet: send its first response first")
+        raise Refused("delivery.nothing_sent", signal_id=found.id)
     return str(latest["id"])
 
 
@@ -68,9 +68,9 @@ def _latest_of_thread(conn: Conn, given: Row) -> Row:
     """The latest sent message of `given`'s escalation, refusing a thread with nothing sent or already closed."""
     latest = latest_sent(conn, signal_id=given["risk_signal_id"])
     if latest is None:
-        raise Refused(f"nothing of escalation {given['risk_signal_id']} was sent yet: send response {given['id']} first")
+        raise Refused("delivery.nothing_sent", signal_id=given["risk_signal_id"], response_id=given["id"])
     if latest["kind"] == "closing":
-        raise Refused(f"escalation {given['risk_signal_id']} was closed by response {latest['id']}; no update is owed")
+        raise Refused("delivery.no_update_owed", signal_id=given["risk_signal_id"], response_id=latest["id"])
     return load_response(conn, latest["id"])
 
 
@@ -102,7 +102,7 @@ def draft_update(
         Refused: Nothing of the thread was sent yet, or its closing email already was.
     """
     if response_id is None and signal_id is None and customer is None:
-        raise InvalidRequest("give a sent response of the thread, an escalation or a customer")
+        raise InvalidRequest("delivery.update_target")
     moment = utcnow(now)
     with store.connection() as conn:
         if response_id is None and signal_id is not None:
@@ -122,7 +122,7 @@ def draft_update(
                 return OpenedDraft(draft=load_draft_on(conn, response_id=waiting["id"]), created=False)
             first = _first_of(conn, latest["risk_signal_id"])
             if first is None:
-                raise Refused(f"escalation {latest['risk_signal_id']} has no sent first response to follow up on")
+                raise Refused("delivery.no_first_sent", signal_id=latest["risk_signal_id"])
             ctx = gather_on(conn, actor=actor, signal_id=latest["risk_signal_id"], now=moment)
             draft = compose_update(ctx, first=first, last=latest, policy=policy, now=moment)
             who = actor.audit_id(ctx.team.csm.id if ctx.team.csm else None)
