@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .errors import error_text
+
 
 def _default_home() -> Path:
     return Path.home() / ".local" / "share" / "communicator-escalation"
@@ -73,8 +75,7 @@ class Settings(BaseSettings):
         """A live sender renews its lease between steps; one step (token, call, backoff) must fit in it."""
         step = 2 * self.gmail_timeout_seconds + self.send_backoff_cap_seconds
         if self.send_lease_minutes * 60 <= step:
-            raise ValueError(f"ESCALATION_SEND_LEASE_MINUTES must exceed one send step ({step:g} s: twice the Gmail "
-                             "timeout plus the backoff cap), or live sends would be taken over")
+            raise ValueError(error_text("policy.lease_too_short", step_seconds=step))
         return self
 
     @property

@@ -28,12 +28,12 @@ import psycopg
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field, ValidationError
 
-from ..errors import WorldFileError
+from ..errors import WorldFileError, error_text
 from ..insights.outcomes import record_outcomes
 from . import Store
 from .name_keys import name_keys
 from .world_format import (
-    PAST_RESPONSES, PATTERN_DEFAULT, PATTERN_MESSAGES, SECTIONS, WORLD_FORMAT, PastResponseRecord, Record, VendorRecord,
+    PAST_RESPONSES, PATTERN_MESSAGES, SECTIONS, WORLD_FORMAT, PastResponseRecord, Record, VendorRecord,
 )
 from .world_stage import (
     CHUNK_ROWS, COLUMNS, FIELDS, Staging, find_broken_references, find_duplicates, find_rule_breaks,
@@ -65,14 +65,14 @@ def _problem(section: str, index: int | None, raw: Any, field: str, message: str
     rid = raw.get("id") if isinstance(raw, dict) else None
     named = isinstance(rid, str) and rid.isprintable() and rid.strip()  # a broken id is shown by position
     where = f"{section} {rid!r}" if named else section if index is None else f"{section}[{index}]"
-    return f"{where}: field '{field}': {message}"
+    return error_text("world.problem", where=where, field=field, message=message)
 
 
 def _message(error: Any) -> str:
     if error["type"] == "string_pattern_mismatch":
-        return PATTERN_MESSAGES.get(error["ctx"]["pattern"], PATTERN_DEFAULT)
+        return error_text(f"world.{PATTERN_MESSAGES.get(error['ctx']['pattern'], 'malformed')}")
     if error["type"] == "string_unicode":
-        return "is not UTF-8 text (an invalid byte or a lone surrogate)"
+        return error_text("world.not_utf8")
     return str(error["msg"])
 
 
@@ -83,16 +83,16 @@ def _loc(error: Any) -> str:
 def _json_problem(value: Any, depth: int = 0) -> str | None:
     """Why an unknown key's value cannot be kept as JSON metadata, if it cannot."""
     if depth > 32:
-        return "is nested too deeply"
+        return error_text("world.too_deep")
     if isinstance(value, str):
         if "\x00" in value:
-            return "contains a NUL character"
+            return error_text("world.nul")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return "is not UTF-8 text (an invalid byte or a lone surrogate)"
+            return error_text("world.not_utf8")
     elif isinstance(value, float) and not math.isfinite(value):
-        return "is not a finite number"
+        return error_text("world.not_finite")
     elif isinstance(value, dict):
         return next((p for k, v in value.items() for p in [_json_problem(k, depth + 1) or _json_problem(v, depth + 1)] if p), None)
     elif isinstance(value, list):
@@ -139,8 +139,7 @@ class _Loader:
 
     def fail_if_any(self) -> None:
         if self.problems:
-            more = f" (and {self.more} more)" if self.more else ""
-            raise WorldFileError(f"{self.source}: " + "; ".join(self.problems) + more + "; nothing was written")
+            raise WorldFileError("world.invalid", source=self.source, problems=self.problems, more=self.more)
 
     def take(self, items: Iterator[Item]) -> None:
         """Validate and stage every item of the file (one COPY per section, handed to the writer when done)."""
@@ -175,9 +174,9 @@ class _Loader:
 
     def _header(self, key: str, value: Any) -> None:
         if key == "format" and value != WORLD_FORMAT:
-            raise WorldFileError(f"{self.source}: unsupported format {value!r}; expected {WORLD_FORMAT!r}")
+            raise WorldFileError("world.bad_format", source=self.source, value=value, expected=WORLD_FORMAT)
         if key in _MODELS and value is not None:
-            self.report([f"{key}: expected a list"])
+            self.report([error_text("world.not_list", key=key)])
         if key == "as_of":
             self.writer.as_of(_as_of(value, self.source))
         self.header[key] = value
@@ -211,7 +210,7 @@ def _as_of(value: Any, source: str) -> datetime | None:
     try:
         anchor = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError as err:
-        raise WorldFileError(f"{source}: as_of {value!r} is not an ISO-8601 timestamp") from err
+        raise WorldFileError("world.bad_as_of", source=source, value=value) from err
     return anchor if anchor.tzinfo else anchor.replace(tzinfo=timezone.utc)
 
 
@@ -230,7 +229,7 @@ def _past_responses(loader: _Loader) -> list[PastResponseRecord]:
     """The optional `responses` section (a short list, read whole), validated record by record."""
     raw = loader.header.get(PAST_RESPONSES)
     if raw is None or not isinstance(raw, list):
-        loader.report([] if raw is None else [f"{PAST_RESPONSES}: expected a list"])
+        loader.report([] if raw is None else [error_text("world.not_list", key=PAST_RESPONSES)])
         return []
     return [r for i, item in enumerate(raw) if isinstance(r := loader.validate(PAST_RESPONSES, i, item), PastResponseRecord)]
 
@@ -252,7 +251,7 @@ def _write(conn: Conn, loader: _Loader) -> None:
     except (psycopg.errors.ForeignKeyViolation, psycopg.errors.CardinalityViolation) as err:
         loader.report(find_duplicates(conn, loader.staging) + find_broken_references(conn, loader.staging))
         loader.fail_if_any()
-        raise WorldFileError(f"{loader.source}: {err.diag.message_primary}; nothing was written") from err
+        raise WorldFileError("world.database", source=loader.source, detail=err.diag.message_primary) from err
     # within a chunk the upsert itself refuses a repeated id; across the chunks of a large section, look
     chunked = [key for key, count in loader.counts.items() if count > CHUNK_ROWS]
     loader.report(find_duplicates(conn, loader.staging, chunked))
@@ -271,7 +270,7 @@ def _read(loader: _Loader, source: Path | dict[str, Any], progress: Progress | N
         else:
             loader.take(_dict_items(source))
         if "format" not in loader.header:
-            raise WorldFileError(f"{loader.source}: unsupported format None; expected {WORLD_FORMAT!r}")
+            raise WorldFileError("world.bad_format", source=loader.source, value=None, expected=WORLD_FORMAT)
         loader.vendor = _vendor_record(loader)
         loader.past = _past_responses(loader)
         loader.fail_if_any()
@@ -297,7 +296,7 @@ def load_world(store: Store, source: Path | dict[str, Any], *, now: datetime | N
     """
     name = str(source) if isinstance(source, Path) else "<world>"
     if not isinstance(source, (Path, dict)):
-        raise WorldFileError(f"{name}: a world file is a JSON object")
+        raise WorldFileError("world.not_object", source=name)
     staging = Staging(uuid.uuid4().hex[:10])
     # The COPY feed has a connection of its own, outside the pool: a load holds one pooled connection
     # (the transaction), like any request, and works on a pool of one.
@@ -323,7 +322,7 @@ def _stream_file(loader: _Loader, path: Path, progress: Progress | None) -> None
     try:
         handle = path.open("rb")
     except OSError as err:
-        raise WorldFileError(f"{path}: cannot read: {err.strerror or err}") from err
+        raise WorldFileError("world.unreadable", path=path, reason=err.strerror or err) from err
     with handle:
         total = path.stat().st_size
         told = None if progress is None else (lambda done: progress("reading", done, total))

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
+from ..errors import error_text
 from ..models import EscalationType, Severity, StaffRole, Tier
 
 WORLD_FORMAT = "escalation-world/1"
@@ -24,11 +25,8 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=LINE
 Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
 Email = Annotated[str, StringConstraints(max_length=320, pattern=r"^[^@\s\x00-\x1f\x7f-\x9f<>,;]+@[^@\s\x00-\x1f\x7f-\x9f<>,;]+$")]
 MessageId = Annotated[str, StringConstraints(min_length=1, max_length=998, pattern=r"^<?[^\s\x00-\x1f\x7f-\x9f<>]+>?$")]
-PATTERN_MESSAGES = {
-    LINE_PATTERN: "contains a control character, line break or bidi override",
-    TEXT_PATTERN: "contains a control character",
-}
-PATTERN_DEFAULT = "is malformed (whitespace, a control character or <> where none may be)"
+PATTERN_MESSAGES = {LINE_PATTERN: "line_text", TEXT_PATTERN: "text"}
+"""The prompts/errors/world.j2 macro that words a broken pattern (any other: `malformed`)."""
 
 
 class Record(BaseModel):
@@ -48,7 +46,7 @@ def _check_timezone(value: str | None) -> str | None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as err:
-        raise ValueError(f"unknown IANA timezone {value!r}") from err
+        raise ValueError(error_text("world.unknown_timezone", value=value)) from err
     return value
 
 
@@ -73,7 +71,7 @@ class StaffRecord(Record):
     @classmethod
     def _not_own_manager(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and value == info.data.get("id"):
-            raise ValueError("a staff member cannot be their own manager")
+            raise ValueError(error_text("world.own_manager"))
         return value
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from ..errors import error_text
 from .world_format import PAST_RESPONSES, SECTIONS, PastResponseRecord
 
 __all__ = [
@@ -187,6 +188,11 @@ def _where(key: str, row: dict[str, Any]) -> str:
     return f"{key} {row['id']!r}"
 
 
+def _problem(where: str, field: str, reason: str, **facts: Any) -> str:
+    """One problem of the file: where, which field, and why (the words of `reason`)."""
+    return error_text("world.problem", where=where, field=field, message=error_text(reason, **facts))
+
+
 def find_duplicates(conn: Conn, staging: Staging, keys: Iterable[str] = tuple(COLUMNS)) -> list[str]:
     """Ids given twice within one section (of `keys`) of the file."""
     problems = []
@@ -194,7 +200,7 @@ def find_duplicates(conn: Conn, staging: Staging, keys: Iterable[str] = tuple(CO
         rows = conn.execute(
             f"SELECT id FROM {staging.table(key)} GROUP BY id HAVING count(*) > 1 ORDER BY min(ord) LIMIT {_LIMIT}"
         ).fetchall()
-        problems += [f"{_where(key, row)}: field 'id': duplicate id in this file" for row in rows]
+        problems += [_problem(_where(key, row), "id", "world.duplicate") for row in rows]
     return problems
 
 
@@ -208,7 +214,7 @@ def find_broken_references(conn: Conn, staging: Staging) -> list[str]:
                 f" AND NOT EXISTS (SELECT 1 FROM {staging.table(target)} t WHERE t.id = s.{field})"
                 f" AND NOT EXISTS (SELECT 1 FROM {target} t WHERE t.id = s.{field}) ORDER BY s.ord LIMIT {_LIMIT}"
             ).fetchall()
-            problems += [f"{_where(key, r)}: field '{field}': unknown {target} id {r['value']!r}" for r in rows]
+            problems += [_problem(_where(key, r), field, "world.unknown_ref", target=target, value=r["value"]) for r in rows]
     return problems
 
 
@@ -223,7 +229,7 @@ def find_rule_breaks(conn: Conn, staging: Staging) -> list[str]:
                 f"SELECT s.id, s.{field} AS value FROM {staging.table(key)} s JOIN {target} t ON t.id = s.{field}"
                 f" WHERE t.customer_id <> s.customer_id ORDER BY s.ord LIMIT {_LIMIT}"
             ).fetchall()
-            problems += [f"{_where(key, r)}: field '{field}': {target} {r['value']!r} belongs to another customer"
+            problems += [_problem(_where(key, r), field, "world.other_customer", target=target, value=r["value"])
                          for r in rows]
     staff = staging.table("staff")
     rows = conn.execute(
@@ -234,7 +240,7 @@ def find_rule_breaks(conn: Conn, staging: Staging) -> list[str]:
         f" SELECT DISTINCT s.id, s.ord FROM walk w JOIN {staff} s ON s.id = w.start WHERE w.cur = w.start"
         f" ORDER BY s.ord LIMIT {_LIMIT}"
     ).fetchall()
-    problems += [f"{_where('staff', r)}: field 'manager_id': the chain of managers leads back to {r['id']!r}"
+    problems += [_problem(_where("staff", r), "manager_id", "world.manager_loop", staff_id=r["id"])
                  for r in rows]
     rows = conn.execute(
         f"SELECT s.id, s.email AS value, v.email_domain AS domain FROM {staff} s JOIN vendor v ON v.id = 1"
@@ -242,7 +248,7 @@ def find_rule_breaks(conn: Conn, staging: Staging) -> list[str]:
         " AND right(lower(split_part(s.email, '@', 2)), length(v.email_domain) + 1) <> '.' || lower(v.email_domain)"
         f" ORDER BY s.ord LIMIT {_LIMIT}"
     ).fetchall()
-    problems += [f"{_where('staff', r)}: field 'email': {r['value']!r} is not on the vendor's domain {r['domain']!r}"
+    problems += [_problem(_where("staff", r), "email", "world.off_domain", value=r["value"], domain=r["domain"])
                  for r in rows]
     return problems
 
@@ -258,21 +264,21 @@ def past_response_problems(conn: Conn, records: list[PastResponseRecord]) -> lis
     contacts = {r["id"]: r["customer_id"] for r in conn.execute(
         "SELECT id, customer_id FROM contacts WHERE id = ANY(%s)", ([p.to_contact_id for p in records],))}
     taken = {r["id"] for r in conn.execute("SELECT id FROM escalation_responses WHERE id = ANY(%s)", (ids,))}
-    problems = [f"{PAST_RESPONSES} {i!r}: field 'id': duplicate id in this file" for i in sorted({i for i in ids
+    problems = [_problem(f"{PAST_RESPONSES} {i!r}", "id", "world.duplicate") for i in sorted({i for i in ids
                                                                                              if ids.count(i) > 1})]
     for past in records:
         where = f"{PAST_RESPONSES} {past.id!r}"
         customer = signals.get(past.risk_signal_id)
         if customer is None:
-            problems.append(f"{where}: field 'risk_signal_id': unknown risk_signals id {past.risk_signal_id!r}")
+            problems.append(_problem(where, "risk_signal_id", "world.unknown_ref", target="risk_signals", value=past.risk_signal_id))
         if past.to_contact_id is not None and past.to_contact_id not in contacts:
-            problems.append(f"{where}: field 'to_contact_id': unknown contacts id {past.to_contact_id!r}")
+            problems.append(_problem(where, "to_contact_id", "world.unknown_ref", target="contacts", value=past.to_contact_id))
         elif past.to_contact_id is not None and customer and contacts[past.to_contact_id] != customer:
-            problems.append(f"{where}: field 'to_contact_id': contacts {past.to_contact_id!r} belongs to another customer")
+            problems.append(_problem(where, "to_contact_id", "world.other_customer", target="contacts", value=past.to_contact_id))
         for field, refs in (("sender_id", [past.sender_id] if past.sender_id else []), ("cc", past.cc)):
-            problems += [f"{where}: field '{field}': unknown staff id {i!r}" for i in refs if i not in staff]
+            problems += [_problem(where, field, "world.unknown_ref", target="staff", value=i) for i in refs if i not in staff]
         if past.id in taken:
-            problems.append(f"{where}: field 'id': already the id of a response drafted here")
+            problems.append(_problem(where, "id", "world.drafted_here"))
     return problems
 
 

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-from ..errors import WorldFileError
+from ..errors import WorldFileError, error_text
 
 __all__ = ["Item", "stream_world"]
 
@@ -61,7 +61,7 @@ class _Window:
     def where(self, pos: int) -> str:
         line = self.line + self.text.count("\n", 0, pos)
         column = pos - self.text.rfind("\n", 0, pos)
-        return f"line {line} column {column}"
+        return error_text("world.at", line=line, column=column)
 
     def peek(self) -> str:
         """The next non-blank character ('' at the end of the file)."""
@@ -75,14 +75,12 @@ class _Window:
     def expect(self, chars: str) -> str:
         found = self.peek()
         if not found or found not in chars:
-            wanted = " or ".join(repr(c) for c in chars)
-            raise WorldFileError(f"{self.source}: not valid JSON at {self.where(self.pos)}: expected {wanted}")
+            raise WorldFileError("world.json_expected", source=self.source, at=self.where(self.pos), wanted=list(chars))
         self.pos += 1
         return found
 
     def value(self, record: str = "") -> Any:
         """Decode the next JSON value (`record` names it in messages), reading more of the file until it is complete."""
-        label = f"{record}: " if record else ""
         self.peek()
         while True:
             try:
@@ -90,11 +88,12 @@ class _Window:
             except json.JSONDecodeError as err:
                 if len(self.text) - self.pos < _MAX_RECORD and self.fill():
                     continue
-                raise WorldFileError(f"{self.source}: {label}not valid JSON at {self.where(err.pos)}: {err.msg}") from err
+                raise WorldFileError("world.json_invalid", source=self.source, record=record, at=self.where(err.pos),
+                                     detail=err.msg) from err
             except RecursionError as err:
-                raise WorldFileError(f"{self.source}: {label}JSON nested too deeply at {self.where(self.pos)}") from err
+                raise WorldFileError("world.json_deep", source=self.source, record=record, at=self.where(self.pos)) from err
             except ValueError as err:  # an integer of thousands of digits
-                raise WorldFileError(f"{self.source}: {label}number too large at {self.where(self.pos)}") from err
+                raise WorldFileError("world.json_number", source=self.source, record=record, at=self.where(self.pos)) from err
             if end == len(self.text) and not self.eof and self.fill():
                 continue  # a number may go on in the next chunk
             self.pos = end
@@ -118,7 +117,7 @@ def stream_world(
     """
     window = _Window(binary, source, progress)
     if window.peek() != "{":
-        raise WorldFileError(f"{source}: a world file is a JSON object")
+        raise WorldFileError("world.not_object", source=source)
     window.expect("{")
     seen: set[str] = set()
     while window.peek() != "}":
@@ -126,9 +125,9 @@ def stream_world(
             window.expect(",")
         key = window.value()
         if not isinstance(key, str):
-            raise WorldFileError(f"{source}: not valid JSON at {window.where(window.pos)}: expected a key")
+            raise WorldFileError("world.json_key", source=source, at=window.where(window.pos))
         if key in seen:
-            raise WorldFileError(f"{source}: top-level key {key!r} appears twice")
+            raise WorldFileError("world.key_twice", source=source, key=key)
         seen.add(key)
         window.expect(":")
         if key in sections and window.peek() == "[":
@@ -137,7 +136,7 @@ def stream_world(
             yield key, None, window.value()
     window.expect("}")
     if window.peek():
-        raise WorldFileError(f"{source}: not valid JSON at {window.where(window.pos)}: extra data after the object")
+        raise WorldFileError("world.extra_data", source=source, at=window.where(window.pos))
 
 
 def _elements(window: _Window, key: str) -> Iterator[Item]:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer, model_validator
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, error_text
 from ..models import EscalationType, Severity, StaffRole
 
 __all__ = [
@@ -82,10 +82,7 @@ class Duration(_Config):
         match = _DURATION_TEXT.match(value.lower().replace("_", " "))
         unit = _UNIT_WORDS.get(match.group(2).strip()) if match else None
         if not match or unit is None:
-            raise ValueError(
-                f"{value!r} is not a duration; write e.g. '30 minutes', '4 hours', '4 business hours',"
-                " '5 business days'"
-            )
+            raise ValueError(error_text("policy.not_duration", value=value))
         return {"amount": float(match.group(1)), "unit": unit}
 
     @model_serializer
@@ -102,7 +99,7 @@ class Duration(_Config):
     def wall(self) -> timedelta:
         """The duration as wall-clock time (only for minutes, hours and days)."""
         if self.is_business:
-            raise ConfigurationError(f"{self._as_text()} is business time, not wall-clock time")
+            raise ConfigurationError("policy.business_not_wall", duration=self._as_text())
         return timedelta(seconds=self.amount * _WALL_SECONDS[self.unit])
 
     def business(self, hours: BusinessHours) -> timedelta:
@@ -111,7 +108,7 @@ class Duration(_Config):
             return timedelta(hours=self.amount)
         if self.unit == "business_days":
             return self.amount * hours.day_length()
-        raise ConfigurationError(f"{self._as_text()} is wall-clock time, not business time")
+        raise ConfigurationError("policy.wall_not_business", duration=self._as_text())
 
 
 class SlaRow(_Config):
@@ -127,7 +124,7 @@ class SlaRow(_Config):
         if self.clock == "around_the_clock":
             for name in ("first_response", "update_every", "resolution"):
                 if getattr(self, name).is_business:
-                    raise ValueError(f"{name}: business time is not allowed with clock 'around_the_clock'")
+                    raise ValueError(error_text("policy.business_on_clock", name=name))
         return self
 
 
@@ -174,13 +171,13 @@ class BusinessHours(_Config):
     @classmethod
     def _valid_weekdays(cls, value: list[int]) -> list[int]:
         if not value or any(day not in range(7) for day in value):
-            raise ValueError("weekdays must be a non-empty list of 0 (Monday) to 6 (Sunday)")
+            raise ValueError(error_text("policy.weekdays"))
         return sorted(set(value))
 
     @model_validator(mode="after")
     def _end_after_start(self) -> BusinessHours:
         if self.end <= self.start:
-            raise ValueError("end must be after start")
+            raise ValueError(error_text("policy.end_after_start"))
         return self
 
     def day_length(self) -> timedelta:
@@ -333,7 +330,7 @@ class Policy(_Config):
         for kind, steps in value.items():
             fractions = [step.at for step in steps]
             if fractions != sorted(fractions):
-                raise ValueError(f"{kind}: milestones must be listed in increasing 'at' order")
+                raise ValueError(error_text("policy.milestone_order", kind=kind))
         return value
 
 
@@ -351,18 +348,18 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as err:
-        raise ConfigurationError(f"policy file {path}: cannot be read ({err.strerror})") from err
+        raise ConfigurationError("policy.unreadable", path=path, reason=err.strerror) from err
     try:
         if path.suffix.lower() == ".toml":
             data: Any = tomllib.loads(raw.decode("utf-8"))
         elif path.suffix.lower() == ".json":
             data = json.loads(raw)
         else:
-            raise ConfigurationError(f"policy file {path}: use a .toml or .json file")
+            raise ConfigurationError("policy.file_kind", path=path)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ConfigurationError(f"policy file {path}: not valid {path.suffix[1:].upper()} ({err})") from err
+        raise ConfigurationError("policy.bad_syntax", path=path, kind=path.suffix[1:].upper(), detail=err) from err
     if not isinstance(data, dict):
-        raise ConfigurationError(f"policy file {path}: the top level must be a table/object")
+        raise ConfigurationError("policy.not_table", path=path)
     return data
 
 
@@ -384,5 +381,5 @@ def load_policy(path: Path | None) -> Policy:
         for error in err.errors():
             key = ".".join(str(part) for part in error["loc"] if not str(part).startswith("function-"))
             message = error["msg"].removeprefix("Value error, ")
-            problems.append(f"{key or '(top level)'}: {message}")
-        raise ConfigurationError(f"policy file {path}: " + "; ".join(problems)) from err
+            problems.append((key, message))
+        raise ConfigurationError("policy.invalid", path=path, problems=problems) from err

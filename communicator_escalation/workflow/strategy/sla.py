@@ -100,7 +100,7 @@ def zone(timezone: str) -> ZoneInfo:
     try:
         return ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as err:
-        raise ConfigurationError(f"unknown timezone {timezone!r}") from err
+        raise ConfigurationError("policy.unknown_timezone", timezone=timezone) from err
 
 
 def country_for_timezone(timezone: str) -> str | None:
@@ -153,7 +153,7 @@ def _windows(moment: datetime, calendar: BusinessCalendar) -> Iterator[tuple[dat
             opens = datetime.combine(current, calendar.hours.start, tzinfo=tz).astimezone(UTC)
             closes = datetime.combine(current, calendar.hours.end, tzinfo=tz).astimezone(UTC)
             yield opens, closes
-    raise ConfigurationError(f"business calendar for {calendar.timezone} has no open day in {_MAX_DAYS} days")
+    raise ConfigurationError("policy.calendar_closed", timezone=calendar.timezone, days=_MAX_DAYS)
 
 
 def is_business_time(moment: datetime, *, calendar: BusinessCalendar) -> bool:
