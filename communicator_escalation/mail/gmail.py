@@ -124,7 +124,7 @@ def _mapped_http_error(err: HttpError, action: str) -> MailError:
     if status == 429 or status >= 500 or (status == 403 and reasons & _RATE_LIMIT_REASONS):
         retry_after = parse_retry_after(err.resp.get("retry-after"))
         return TransientMailError("mail.refused_for_now", retry_after=retry_after, status=status, action=action,
-                                  detail=message)
+                                  http=status, detail=message)
     return MailError("mail.refused", action=action, status=status, detail=message)
 
 
