@@ -84,5 +84,5 @@ def postgres_checkpointer(store: Store) -> ThreadedPostgresSaver:
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK,))
     except psycopg.Error as err:
-        raise StoreUnavailable(f"cannot set up the conversation checkpointer: {err}") from err
+        raise StoreUnavailable("system.checkpointer", detail=err) from err
     return ThreadedPostgresSaver(store.pool)

@@ -96,7 +96,7 @@ def discover_skills(runtime: AgentRuntime) -> list[Skill]:
         factory = point.load()
         build = getattr(factory, "from_runtime", None)
         if build is None:
-            raise ConfigurationError(f"skill entry point {point.name!r} has no from_runtime(runtime) classmethod")
+            raise ConfigurationError("system.no_from_runtime", name=point.name)
         skills.append(build(runtime))
     return skills
 
@@ -142,10 +142,10 @@ class CommunicatorAgent:
         """
         if skills is None:
             if runtime is None:
-                raise ConfigurationError("CommunicatorAgent needs skills or a runtime to discover them")
+                raise ConfigurationError("system.no_skills")
             skills = discover_skills(runtime)
         if not skills:
-            raise ConfigurationError("CommunicatorAgent needs at least one skill")
+            raise ConfigurationError("system.empty_skills")
         self.skills: list[Skill] = list(skills)
         self.actor = actor
         tools: list[BaseTool] = []
@@ -155,13 +155,13 @@ class CommunicatorAgent:
         for skill in self.skills:
             for tool in skill.tools:
                 if any(tool.name == known.name for known in tools):
-                    raise ConfigurationError(f"two skills define the tool {tool.name!r}")
+                    raise ConfigurationError("system.tool_twice", name=tool.name)
                 tools.append(tool)
             interrupt_on.update(skill.interrupt_on)
             pins.update(_review_pins(skill))
             extra += list(getattr(skill, "middleware", None) or [])
         if unreviewed := sorted(set(pins) - set(interrupt_on)):
-            raise ConfigurationError(f"review pins for tools that are not reviewed: {unreviewed}")
+            raise ConfigurationError("system.unreviewed_pins", tools=unreviewed)
         self.tools = tools
         self._gated = set(interrupt_on)
         self.system_prompt = render("system/communicator.j2", skills=self.skills)
@@ -242,13 +242,13 @@ class CommunicatorAgent:
         if decision is None:
             return _Plan(resume=None, message=message, follow_up=None)
         if not pending:
-            raise InvalidRequest("nothing is waiting for review in this conversation")
+            raise InvalidRequest("system.nothing_to_review")
         return _Plan(resume={"decisions": [self._decision(decision, r) for r in pending]}, message=None, follow_up=follow_up)
 
     @staticmethod
     def _start(thread_id: str | None, message: str | None, decision: ReviewDecision | None) -> str:
         if (message is None) == (decision is None):
-            raise InvalidRequest("a turn takes either a message or a review decision")
+            raise InvalidRequest("system.message_or_decision")
         return thread_id or uuid.uuid4().hex
 
     def run_turn(
@@ -349,9 +349,8 @@ class CommunicatorAgent:
     @staticmethod
     def _decision(decision: ReviewDecision, request: ReviewRequest) -> dict[str, Any]:
         if decision.type not in request.allowed_decisions:
-            raise InvalidRequest(
-                f"{decision.type!r} is not allowed for {request.tool}; allowed: {request.allowed_decisions}"
-            )
+            raise InvalidRequest("system.decision_not_allowed", decision=decision.type, tool=request.tool,
+                                 allowed=request.allowed_decisions)
         if decision.type == "approve":
             return {"type": "approve"}
         if decision.type == "edit":

@@ -36,7 +36,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, error_text
 
 __all__ = [
     "EDITED_CALLS_KEY",
@@ -75,10 +75,7 @@ class ReviewAnswer(BaseModel):
     @classmethod
     def _not_a_list(cls, value: Any) -> Any:
         if isinstance(value, list):
-            raise ValueError(
-                'a review answer is an object {"decisions": [...]} (LangChain HITLResponse), one decision per'
-                ' action request; a bare list such as Agent Inbox\'s [{"type": "accept", "args": null}] is not accepted'
-            )
+            raise ValueError(error_text("system.answer_not_list"))
         return value
 
     @model_validator(mode="after")
@@ -87,12 +84,11 @@ class ReviewAnswer(BaseModel):
         if allowed is None:
             return self
         if len(self.decisions) != len(allowed):
-            raise ValueError(
-                f"the review has {len(allowed)} action request(s) but the answer has {len(self.decisions)} decision(s)"
-            )
+            raise ValueError(error_text("system.answer_count", requests=len(allowed), decisions=len(self.decisions)))
         for position, (decision, permitted) in enumerate(zip(self.decisions, allowed, strict=True)):
             if decision["type"] not in permitted:
-                raise ValueError(f"decision {position}: {decision['type']!r} is not allowed here; allowed: {permitted}")
+                raise ValueError(error_text("system.answer_decision", position=position, decision=decision["type"],
+                                            allowed=permitted))
         return self
 
     def to_response(self) -> HITLResponse:
@@ -120,7 +116,7 @@ def read_review_answer(value: Any, allowed: Sequence[Sequence[str]] | None = Non
     try:
         return answer_schema(allowed).model_validate(value).to_response()
     except ValidationError as err:
-        raise InvalidReviewAnswer(f"invalid review answer: {_problems(err)}") from err
+        raise InvalidReviewAnswer("system.bad_answer", problems=_problems(err)) from err
 
 
 class ReviewMiddleware(HumanInTheLoopMiddleware):  # type: ignore[type-arg]

@@ -23,6 +23,8 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 from typing_extensions import NotRequired
 
+from ..errors import error_text
+
 __all__ = ["PINS_KEY", "ReviewPin", "ReviewPinMiddleware", "ReviewPinState"]
 
 PINS_KEY = "review_pins"
@@ -88,7 +90,7 @@ class ReviewPinMiddleware(AgentMiddleware[ReviewPinState, Any]):
         recorded = (request.state.get(PINS_KEY) or {}).get(call.get("id") or "")
         if recorded is None:
             return ToolMessage(
-                content=f"{call['name']} did not run: it was not put up for review by this host.",
+                content=error_text("system.not_pinned", tool=call["name"]),
                 tool_call_id=call.get("id") or "",
                 name=call["name"],
                 status="error",

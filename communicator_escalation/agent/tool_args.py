@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from communicator_escalation.errors import error_text
 from communicator_escalation.models import Severity
 
 
@@ -80,7 +81,7 @@ class _CustomerOrSignal(_Args):
     @model_validator(mode="after")
     def _one_target(self) -> _CustomerOrSignal:
         if self.customer is None and self.signal_id is None and self.request is None:
-            raise ValueError("give customer, signal_id or request")
+            raise ValueError(error_text("requests.tool_target"))
         return self
 
 
@@ -136,19 +137,19 @@ class EditDraftArgs(_Args):
     @classmethod
     def _one_line(cls, value: str | None) -> str | None:
         if value is not None and any(ch in value for ch in "\r\n\x00"):
-            raise ValueError("the subject must be one line (no CR, LF or NUL)")
+            raise ValueError(error_text("requests.subject_one_line"))
         return value
 
     @model_validator(mode="after")
     def _some_change(self) -> EditDraftArgs:
         if self.replace is None:
             if self.with_text:
-                raise ValueError("with_text needs replace")
+                raise ValueError(error_text("requests.with_needs_replace"))
             self.with_text = None
         elif self.with_text is None:
-            raise ValueError("replace needs with_text")
+            raise ValueError(error_text("requests.replace_needs_with"))
         if self.subject is None and self.body is None and self.replace is None and self.to is None:
-            raise ValueError("give subject, body, to, or replace with with_text")
+            raise ValueError(error_text("requests.edit_nothing"))
         return self
 
 
@@ -183,7 +184,7 @@ class RemoveCcsArgs(_Args):
     def _clean(cls, value: list[str]) -> list[str]:
         cleaned = _clean_who(value)
         if not cleaned:
-            raise ValueError("name at least one CC to remove")
+            raise ValueError(error_text("requests.cc_remove_empty"))
         return cleaned
 
 
@@ -208,7 +209,7 @@ class DraftUpdateArgs(_CustomerOrSignal):
     @model_validator(mode="after")
     def _one_target(self) -> DraftUpdateArgs:
         if self.customer is None and self.signal_id is None and self.request is None and self.response_id is None:
-            raise ValueError("give customer, signal_id, request or response_id")
+            raise ValueError(error_text("requests.tool_any_target"))
         return self
 
 
@@ -254,7 +255,7 @@ def _clean_who(value: list[str]) -> list[str]:
     for item in value:
         text = " ".join(item.split())
         if len(text) > _NAME_MAX:
-            raise ValueError(f"a name or role is at most {_NAME_MAX} characters")
+            raise ValueError(error_text("requests.name_too_long", limit=_NAME_MAX))
         if text and text.casefold() not in {seen.casefold() for seen in cleaned}:
             cleaned.append(text)
     return cleaned

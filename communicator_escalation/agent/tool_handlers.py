@@ -293,7 +293,7 @@ def add_ccs(deps: Deps, args: AddCcsArgs, *, actor: Actor, now: datetime | None)
         view = load_view(deps.store, response_id=args.response_id, actor=actor)
         who = _suggested_ids(load_draft(deps.store, response_id=args.response_id, actor=actor), view)
         if not who:
-            raise Refused("every suggested CC is already on the draft")
+            raise Refused("requests.all_ccs_on")
     return _cc_change(deps, args.response_id, who, adding=True, actor=actor, now=now)
 
 

@@ -149,16 +149,16 @@ async def _escalation_error(request: Request, err: Exception) -> JSONResponse:
 
 
 async def _database_error(request: Request, err: Exception) -> JSONResponse:
-    return error_response(StoreUnavailable(f"database unavailable: {err.__class__.__name__}"),
+    return error_response(StoreUnavailable("system.database", detail=err.__class__.__name__),
                           headers=_retry_after(request))
 
 
 async def _http_error(_: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, StarletteHTTPException)
     if err.status_code == 400:  # FastAPI could not read the body (e.g. not UTF-8): an invalid request
-        return error_response(InvalidRequest(f"the request body is not valid JSON text: {err.detail}"))
+        return error_response(InvalidRequest("requests.not_json", detail=err.detail))
     if err.status_code == 413:
-        return error_response(RequestTooLarge(str(err.detail)))
+        return error_response(RequestTooLarge("requests.as_given", detail=err.detail))
     code = {404: "not_found", 405: "method_not_allowed"}.get(err.status_code, "http_error")
     body = ErrorBody(error=ErrorDetail(code=code, message=str(err.detail)))
     return _SafeJSONResponse(body.model_dump(), status_code=err.status_code, headers=getattr(err, "headers", None))
@@ -166,13 +166,13 @@ async def _http_error(_: Request, err: Exception) -> JSONResponse:
 
 async def _unexpected_error(_: Request, err: Exception) -> JSONResponse:
     logger.error("unexpected error answering a request", exc_info=err)
-    return error_response(_InternalError("unexpected server error; see the server log"))
+    return error_response(_InternalError("requests.internal"))
 
 
 async def _validation_error(_: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, RequestValidationError)
     problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
-    return error_response(InvalidRequest(problems))
+    return error_response(InvalidRequest("requests.as_given", detail=problems))
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -23,7 +23,7 @@ from anyio import to_thread
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, error_text
 from ..store import Store
 from .errors import Overloaded, RequestTooLarge, error_response, retry_after_seconds
 
@@ -56,7 +56,7 @@ class RequestLimits:
             return
         declared = _declared_length(scope)
         if declared is not None and declared > self.max_body_bytes:
-            await self._refuse(scope, receive, send, RequestTooLarge(self._too_large()))
+            await self._refuse(scope, receive, send, RequestTooLarge("requests.too_large", limit=self.max_body_bytes))
             return
         if self._slots is None:  # created on the server's event loop, at the first request
             self._slots = anyio.Semaphore(self.slots)
@@ -66,10 +66,7 @@ class RequestLimits:
             await slots.acquire()
             admitted = True
         if not admitted:
-            overloaded = Overloaded(
-                f"the server is serving {self.slots} requests and none finished within {self.wait_seconds:g}s; "
-                "retry shortly"
-            )
+            overloaded = Overloaded("requests.overloaded", busy=self.slots, seconds=f"{self.wait_seconds:g}")
             await self._refuse(scope, receive, send, overloaded,
                                headers={"Retry-After": str(retry_after_seconds(self.wait_seconds))})
             return
@@ -79,7 +76,7 @@ class RequestLimits:
             slots.release()
 
     def _too_large(self) -> str:
-        return f"the request body is larger than {self.max_body_bytes} bytes"
+        return error_text("requests.too_large", limit=self.max_body_bytes)
 
     def _counted(self, receive: Receive) -> Receive:
         """`receive`, refusing with 413 once the body passes the limit."""
@@ -123,10 +120,7 @@ def check_pool_fits(store: Store) -> None:
     """
     usable = store.connection_limit()
     if store.pool.max_size > usable:
-        raise ConfigurationError(
-            f"ESCALATION_POOL_SIZE={store.pool.max_size} is more connections than the database accepts "
-            f"({usable}: max_connections less superuser_reserved_connections); lower it or raise max_connections"
-        )
+        raise ConfigurationError("system.pool_too_large", size=store.pool.max_size, usable=usable)
 
 
 async def fit_workers(store: Store, *, slots: int) -> None:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ..errors import error_text
 from ..safe_text import SingleLine, text_problem
 
 __all__ = [
@@ -47,7 +48,7 @@ def _clean_nested(value: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(item, list):
             pending.extend(item)
         elif isinstance(item, str) and (problem := text_problem(item, multiline=True)) is not None:
-            raise ValueError(f"a value {problem}")
+            raise ValueError(error_text("system.bad_value", problem=problem))
     return value
 
 

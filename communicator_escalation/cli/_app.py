@@ -172,7 +172,7 @@ def guarded(*, as_json: bool = False) -> Iterator[None]:
     except EscalationError as err:
         fail(err, as_json=as_json)
     except psycopg.Error as err:
-        fail(StoreUnavailable(f"database error: {err.__class__.__name__}: {str(err).strip()}"), as_json=as_json)
+        fail(StoreUnavailable("system.database_error", kind=err.__class__.__name__, detail=str(err).strip()), as_json=as_json)
 
 
 @contextmanager

@@ -78,7 +78,7 @@ def context(
 ) -> None:
     """Show an escalation's context: by signal id, or the most urgent open one of a customer."""
     if (signal_id is None) == (customer is None):
-        fail(InvalidRequest("give a SIGNAL_ID or --customer NAME (exactly one)"), as_json=as_json)
+        fail(InvalidRequest("requests.signal_or_customer"), as_json=as_json)
     ctx = call(
         lambda store: gather_context(store, actor=Actor.of(as_staff), customer=customer, signal_id=signal_id),
         as_json=as_json,

@@ -94,7 +94,7 @@ def draft(
     reviewed) opens that draft as it stands; `--new` or `--instructions` draft again.
     """
     if customer is None and signal is None:
-        fail(InvalidRequest("give a CUSTOMER or --signal ID"), as_json=as_json)
+        fail(InvalidRequest("requests.customer_or_signal"), as_json=as_json)
     from ..agent.llm import make_chat_model  # LangChain loads only for the draft command
 
     settings = Settings()

@@ -30,7 +30,7 @@ def mcp(
 ) -> None:
     """Serve the escalation tools over MCP. The send tool only requests approval; a person sends after review."""
     if transport is Transport.HTTP and actor is not None:
-        fail(InvalidRequest("--as is for stdio; over http each request acts as its bearer token's staff member"),
+        fail(InvalidRequest("requests.as_over_http"),
              as_json=False)
     import uvicorn  # the MCP and web stacks load only for this command
 

@@ -100,14 +100,14 @@ def edit_command(
     """Edit the subject or body, replace text, or address the response to another contact."""
     with guarded(as_json=as_json):
         if body is not None and body_file is not None:
-            raise InvalidRequest("give --body or --body-file, not both")
+            raise InvalidRequest("requests.body_twice")
         if (old is None) != (new is None):
-            raise InvalidRequest("--replace and --with go together")
+            raise InvalidRequest("requests.replace_pair")
         if body_file is not None:
             try:
                 body = body_file.read_text(encoding="utf-8")
             except OSError as err:
-                raise InvalidRequest(f"cannot read {body_file}: {err.strerror}") from err
+                raise InvalidRequest("requests.unreadable", path=body_file, reason=err.strerror) from err
         with opened_store() as store:
             view = revise_response(store, response_id=response_id, actor=Actor.of(as_staff), to=to, subject=subject,
                                    body=body, replace=(old, new) if old is not None and new is not None else None,
@@ -126,7 +126,7 @@ def cc_command(
     """Add or remove an internal CC (staff from the directory only)."""
     with guarded(as_json=as_json):
         if action not in ("add", "remove"):
-            raise InvalidRequest(f"unknown action '{action}': use add or remove")
+            raise InvalidRequest("requests.cc_action", action=action)
         with opened_store() as store:
             change = add_cc if action == "add" else remove_cc
             view = change(store, response_id=response_id, who=who, actor=Actor.of(as_staff))

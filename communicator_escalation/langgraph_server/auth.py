@@ -17,6 +17,7 @@ from langgraph_sdk import Auth
 
 from ..agent.review_gate import InvalidReviewAnswer, read_review_answer
 from ..auth.tokens import Unauthorized, bearer_challenge, verify_token
+from ..errors import error_text
 from .shared import shared_runtime
 
 __all__ = ["OWNER_KEY", "auth"]
@@ -83,7 +84,7 @@ async def search_assistants(ctx: Auth.types.AuthContext, value: dict[str, Any]) 
 @auth.on.assistants
 async def change_assistants(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> None:
     """Assistants are set by the deployment (langgraph.json): creating, changing or deleting one is refused."""
-    raise Auth.exceptions.HTTPException(status_code=403, detail="assistants are configured by the deployment")
+    raise Auth.exceptions.HTTPException(status_code=403, detail=error_text("access.assistants_fixed"))
 
 
 @auth.on.crons

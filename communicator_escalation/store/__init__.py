@@ -45,7 +45,7 @@ class Store:
             psycopg.connect(url, connect_timeout=5).close()
         except psycopg.Error as err:
             detail = " ".join(str(err).split()) or err.__class__.__name__
-            raise StoreUnavailable(f"database unavailable: {detail}") from err
+            raise StoreUnavailable("system.database", detail=detail) from err
         pool = ConnectionPool(
             url,
             min_size=1,
@@ -61,7 +61,7 @@ class Store:
                 migrate(conn)
         except (psycopg.Error, TimeoutError) as err:
             pool.close()
-            raise StoreUnavailable(f"database unavailable: {err}") from err
+            raise StoreUnavailable("system.database", detail=err) from err
         return cls(pool, url)
 
     @classmethod

@@ -44,5 +44,5 @@ def embedded_server_uri(pgdata: Path, database: str = EMBEDDED_DATABASE) -> str:
             if not exists:
                 conn.execute(f'CREATE DATABASE "{database}"')
     except Exception as err:  # pgserver raises plain exceptions with the server log in them
-        raise StoreUnavailable(f"could not start the embedded PostgreSQL in {pgdata}: {err}") from err
+        raise StoreUnavailable("system.embedded", path=pgdata, detail=err) from err
     return server.get_uri(database)

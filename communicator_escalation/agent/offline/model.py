@@ -27,6 +27,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, Field
 
+from ...errors import error_text
 from .answers import answer
 from .conversation import read_conversation
 from .intents import read_actions
@@ -97,10 +98,7 @@ class OfflineChatModel(BaseChatModel):
         Raises:
             NotImplementedError: Always; use an LLM (ChatOpenAI) for free-form structured output.
         """
-        raise NotImplementedError(
-            "OfflineChatModel only drives the escalation tools and cannot fill arbitrary schemas; "
-            "use ChatOpenAI (set OPENAI_API_KEY) for structured output."
-        )
+        raise NotImplementedError(error_text("system.offline_schemas"))
 
     def _message(self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any) -> AIMessage:
         allowed = _allowed_tools(kwargs.get("tools") or [], kwargs.get("tool_choice"))

@@ -190,7 +190,7 @@ def edit(response_id: ResponseId, change: ResponseEdit, store: StoreDep, policy:
 def change_ccs(response_id: ResponseId, change: CcChange, store: StoreDep, actor: CurrentActor) -> ResponseView:
     """Apply the additions, then the removals, in order; the first refusal stops and is reported."""
     if not change.add and not change.remove:
-        raise InvalidRequest("nothing to change: give add or remove")
+        raise InvalidRequest("requests.cc_change_empty")
     for person in change.add:
         add_cc(store, response_id=response_id, who=person, actor=actor)
     for person in change.remove:

@@ -22,6 +22,7 @@ from ...auth.access import require_approval_access, require_response_access
 from ...errors import NotFound, Refused
 from ...mail.base import Mailer
 from ...models import SEVERITY_RANK, StaffMember
+from ...rendering import phrases
 from ...store import Store
 from ...store.responses import (
     APPROVAL_ENTITY,
@@ -151,13 +152,12 @@ def _void_stale(conn: Conn, *, row: Row, actor: StaffMember, digest: str, now: d
     """Void pending requests bound to content the response no longer has."""
     stale = conn.execute(
         "UPDATE approval_requests SET status = 'void', decided_at = %s, decided_by = %s,"
-        " reason = 'content changed after the request' WHERE response_id = %s AND status = 'pending'"
-        " AND content_hash <> %s RETURNING id",
-        (now, actor.id, row["id"], digest),
+        " reason = %s WHERE response_id = %s AND status = 'pending' AND content_hash <> %s RETURNING id",
+        (now, actor.id, phrases("delivery/reasons.j2").content_changed(), row["id"], digest),
     ).fetchall()
     for old in stale:
         audit(conn, actor=actor.id, entity=APPROVAL_ENTITY, entity_id=old["id"], action="void",
-              detail={"reason": "content changed after the request"}, now=now)
+              detail={"reason": phrases("delivery/reasons.j2").content_changed()}, now=now)
 
 
 def _new_request(conn: Conn, *, row: Row, actor: StaffMember, approver: StaffMember, digest: str, urgent: bool,
@@ -188,7 +188,7 @@ def _expedite(conn: Conn, *, row: Row, approval_id: str, actor: StaffMember, pol
               now: datetime) -> None:
     conn.execute(
         "UPDATE approval_requests SET status = 'approved', decided_by = %s, decided_at = %s, reason = %s WHERE id = %s",
-        (EXPEDITED_ACTOR, now, f"urgent {row['severity']} escalation", approval_id),
+        (EXPEDITED_ACTOR, now, phrases("delivery/reasons.j2").expedited(row["severity"]), approval_id),
     )
     audit(conn, actor=EXPEDITED_ACTOR, entity=APPROVAL_ENTITY, entity_id=approval_id, action="approved", now=now,
           detail={"severity": row["severity"], "expedite_severities": list(policy.expedite_severities),

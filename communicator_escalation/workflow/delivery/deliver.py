@@ -19,6 +19,7 @@ from typing import Literal
 from ...config import Settings
 from ...errors import MailError
 from ...mail.base import AmbiguousMailError, DraftAlreadySent, Mailer, OutgoingEmail, SendReceipt, TransientMailError
+from ...rendering import phrases
 from ...store import Store
 from ...store.leases import Lease
 from ...store.responses import load_response, utcnow
@@ -133,9 +134,9 @@ def _retry_delay(n: int, transient: TransientMailError, *, settings: Settings,
     """The wait before try n + 1, or None and why the attempt gives up."""
     retry_after = transient.retry_after
     if retry_after is not None and retry_after > settings.send_backoff_cap_seconds and n < settings.send_max_attempts:
-        return None, f"provider asked to retry after {retry_after:g} s"
+        return None, phrases("delivery/reasons.j2").retry_too_late(retry_after)
     if n == settings.send_max_attempts:
-        return None, f"gave up after {n} attempt{'s' if n > 1 else ''}"
+        return None, phrases("delivery/reasons.j2").gave_up(n)
     return backoff_delay(n, base=settings.send_backoff_seconds, cap=settings.send_backoff_cap_seconds,
                          retry_after=retry_after, rng=rng), ""
 

@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 from ...config import Settings
 from ...errors import MailError
 from ...mail.base import Mailer, SendReceipt
+from ...rendering import phrases
 from ...store import Store
 from ...store.leases import Lease, current_lease, delivering_lease, end_lease
 from ...store.responses import (
@@ -89,7 +90,7 @@ def _fence_others(conn: Conn, row: Row, lease: Lease, *, actor: str, now: dateti
     ).fetchall()
     for approval in voided:
         audit(conn, actor=actor, entity=APPROVAL_ENTITY, entity_id=approval["id"], action="void", now=now,
-              detail={"reason": "delivered by an earlier send attempt", "lease_id": lease.id})
+              detail={"reason": phrases("delivery/reasons.j2").delivered_earlier(), "lease_id": lease.id})
 
 
 def _last_send_call(conn: Conn, response_id: str) -> datetime | None:

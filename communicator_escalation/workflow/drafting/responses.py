@@ -15,6 +15,7 @@ from ...auth.access import require_response_access, require_response_reach
 from ...auth.actor import Actor
 from ...errors import NotFound
 from ...models import Draft, DraftEmail, EscalationContext
+from ...rendering import phrases
 from ...store import Store
 from ...store.responses import (
     APPROVAL_ENTITY,
@@ -185,10 +186,10 @@ def cancel_response(store: Store, *, response_id: str, actor: Actor, now: dateti
         require_status(row, _CANCELLABLE, "cancel")
         voided = conn.execute(
             "UPDATE approval_requests SET status = 'void', decided_by = %s, decided_at = %s,"
-            " reason = 'response cancelled' WHERE response_id = %s AND status IN ('pending', 'approved') RETURNING id",
-            (staff.id, moment, response_id),
+            " reason = %s WHERE response_id = %s AND status IN ('pending', 'approved') RETURNING id",
+            (staff.id, moment, phrases("delivery/reasons.j2").cancelled(), response_id),
         ).fetchall()
         for approval in voided:
             audit(conn, actor=staff.id, entity=APPROVAL_ENTITY, entity_id=approval["id"], action="void",
-                  detail={"reason": f"response {response_id} cancelled"}, now=moment)
+                  detail={"reason": phrases("delivery/reasons.j2").cancelled_response(response_id)}, now=moment)
         set_status(conn, row, "rejected", actor=staff.id, now=moment, action="cancelled")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from ...errors import error_text
 from ...models import EscalationContext, Strategy, TrustedFacts
 from ...rendering import render
 from .grounding import EmailText, check_grounding
@@ -34,16 +35,16 @@ def _neutralised(text: str) -> str:
 
 
 def _customer_data(ctx: EscalationContext) -> list[dict[str, str]]:
-    """Customer-written (or customer-derived) text, each as a labelled block."""
+    """Customer-written (or customer-derived) text, each as a block of a kind (labelled by rewrite_user.j2)."""
     esc = ctx.escalation
-    blocks = [("escalation title", esc.title), ("escalation description", esc.description)]
+    blocks = [("title", "", esc.title), ("description", "", esc.description)]
     if ctx.ticket is not None:
-        blocks += [(f"ticket {ctx.ticket.id} subject", ctx.ticket.subject),
-                   (f"ticket {ctx.ticket.id} description", ctx.ticket.description)]
-        blocks += [(f"ticket event {e.kind}", e.note) for e in ctx.ticket.events]
+        blocks += [("ticket_subject", ctx.ticket.id, ctx.ticket.subject),
+                   ("ticket_description", ctx.ticket.id, ctx.ticket.description)]
+        blocks += [("ticket_event", e.kind, e.note) for e in ctx.ticket.events]
     if ctx.reply_to is not None:
-        blocks += [("email being answered: subject", ctx.reply_to.subject), ("email being answered", ctx.reply_to.body)]
-    return [{"source": source, "text": _neutralised(text)} for source, text in blocks if text]
+        blocks += [("reply_subject", "", ctx.reply_to.subject), ("reply_body", "", ctx.reply_to.body)]
+    return [{"kind": kind, "ref": ref, "text": _neutralised(text)} for kind, ref, text in blocks if text]
 
 
 def rewrite_messages(
@@ -53,12 +54,12 @@ def rewrite_messages(
     """The system and user messages of the rewrite call (text from prompts/drafting/)."""
     from langchain_core.messages import HumanMessage, SystemMessage  # only once a model is in use
 
-    sender = ctx.team.csm.name if ctx.team.csm else "the account's CSM"
     system = render(
         "drafting/rewrite_system.j2",
         vendor=ctx.vendor.name,
-        sender_name=sender,
-        recipient_name=recipient_name or f"the {ctx.customer.name} team",
+        sender_name=ctx.team.csm.name if ctx.team.csm else None,
+        recipient_name=recipient_name,
+        customer=ctx.customer.name,
         tone=strategy.tone.name,
         keep_subject=keep_subject,
     )
@@ -78,9 +79,8 @@ def rewrite_messages(
 
 def _describe(err: BaseException) -> str:
     if "timeout" in type(err).__name__.lower() or isinstance(err, TimeoutError):
-        return "the LLM call timed out"
-    detail = " ".join(str(err).split())[:200]
-    return f"the LLM call failed ({type(err).__name__}{': ' + detail if detail else ''})"
+        return error_text("drafting.llm_timeout")
+    return error_text("drafting.llm_failed", kind=type(err).__name__, detail=" ".join(str(err).split())[:200])
 
 
 def rewrite_email(

@@ -26,6 +26,7 @@ from ...config import Settings
 from ...errors import EscalationError
 from ...insights.outcomes import record_outcomes
 from ...insights.tone import ToneReader, tone_reader
+from ...rendering import phrases
 from ...store import Store
 from ...store.responses import utcnow
 from ..policy import Policy
@@ -97,7 +98,7 @@ def follow_up(store: Store, *, settings: Settings, policy: Policy, now: datetime
         try:
             step()
         except (EscalationError, psycopg.Error) as err:
-            message = err.message if isinstance(err, EscalationError) else f"database error: {err}"
+            message = err.message if isinstance(err, EscalationError) else phrases("delivery/reasons.j2").database_error(err)
             logger.error("follow-up %s failed: %s", name, message)
             report.errors.append(f"{name}: {message}")
     return report

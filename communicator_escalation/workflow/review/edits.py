@@ -18,6 +18,7 @@ from ...auth.access import require_response_access, require_response_reach
 from ...auth.actor import Actor
 from ...errors import InvalidRequest, NotFound, Refused
 from ...models import EscalationContext, StaffMember
+from ...rendering import phrases
 from ...safe_text import MAX_SUBJECT_LENGTH, header_problem, text_problem
 from ...store import Store
 from ...store.responses import (
@@ -144,13 +145,13 @@ def _commit_change(conn: Conn, row: Row, actor: StaffMember, *, action: str, det
           detail={**detail, "content_hash": new_hash}, now=now)
     voided = conn.execute(
         "UPDATE approval_requests SET status = 'void', decided_at = %s, decided_by = %s,"
-        " reason = 'content changed after the request' WHERE response_id = %s AND status IN ('pending', 'approved')"
-        " AND content_hash <> %s RETURNING id, status",
-        (now, actor.id, row["id"], new_hash),
+        " reason = %s WHERE response_id = %s AND status IN ('pending', 'approved') AND content_hash <> %s"
+        " RETURNING id, status",
+        (now, actor.id, phrases("delivery/reasons.j2").content_changed(), row["id"], new_hash),
     ).fetchall()
     for approval in voided:
         audit(conn, actor=actor.id, entity=APPROVAL_ENTITY, entity_id=approval["id"], action="void",
-              detail={"reason": f"{action} on response {row['id']}"}, now=now)
+              detail={"reason": phrases("delivery/reasons.j2").edited(action, row["id"])}, now=now)
     if row["status"] == "failed":
         # The provider draft holds the old content: the next send deletes it (asking the provider by
         # the response's Message-ID, which stays the same) and builds a new one.
