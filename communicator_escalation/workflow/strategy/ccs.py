@@ -85,23 +85,20 @@ def suggest_ccs(
     team = [ctx.team.csm, *(getattr(ctx.team, slot) for slot in _SLOTS)]
     sender_emails = {member.email.lower() for member in team if member and member.id == sender}
     suggestions: dict[str, CcSuggestion] = {}
+    reasons_of: dict[str, list[str]] = {}  # the reasons themselves, so a repeat is found without reading text
     for slot, reasons in cc_rules(ctx, strategy, policy=policy).items():
         member = getattr(ctx.team, slot)
         if member is None or member.id == sender or member.email.lower() in sender_emails:
             continue
-        if member.id in suggestions:
-            known = suggestions[member.id]
-            extra = [reason for reason in reasons if reason not in known.reason.split("; ")]
-            known.reason = "; ".join([known.reason, *extra])
-            continue
-        suggestions[member.id] = CcSuggestion(
-            staff_id=member.id,
-            name=member.name,
-            email=member.email,
-            role=member.role,
-            label=phrase("cc", part="label", slot=slot),
-            reason="; ".join(reasons),
-        )
+        known = reasons_of.setdefault(member.id, [])
+        known += [reason for reason in reasons if reason not in known]
+        if member.id not in suggestions:
+            suggestions[member.id] = CcSuggestion(
+                staff_id=member.id, name=member.name, email=member.email, role=member.role,
+                label=phrase("cc", part="label", slot=slot), reason="",
+            )
+    for member_id, suggestion in suggestions.items():
+        suggestion.reason = "; ".join(reasons_of[member_id])
     return list(suggestions.values())
 
 
