@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress as RichProgress
 
+from ..rendering import phrases
 from ..store.synthetic import write_world
 from ..store.world import Progress, load_world
 from ._app import app, call, print_json

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from communicator_escalation.cli import app
+from communicator_escalation.rendering import phrases
 from communicator_escalation.store import Store
 
 
@@ -80,7 +81,7 @@ def test_update_names_new_ticket_events_on_the_same_thread_and_sends_once(run, s
     assert update["email"]["in_reply_to"] == sent["email_id"] and update["email"]["subject"] == sent["subject"]
     first = run("send", update["response_id"], "--urgent")
     assert "sent to DataFlow" in first.stdout
-    assert "Already sent" in run("send", update["response_id"], "--urgent").stdout
+    assert phrases("delivery/outcome.j2").already_sent("DataFlow Inc.") in run("send", update["response_id"], "--urgent").stdout
     messages = [BytesParser(policy=policy.default).parsebytes(p.read_bytes()) for p in (tmp_path / "outbox").glob("*.eml")]
     assert len(messages) == 2
     [reply] = [m for m in messages if m["In-Reply-To"] == sent["email_id"]]
