@@ -70,7 +70,7 @@ def test_the_draft_is_saved_as_drafted_with_its_json_and_audited(demo: Store) ->
     assert row["created_by"] == "u-jordan" and row["created_at"] == NOW
     (audit,) = _rows(demo, "SELECT * FROM audit_log WHERE entity_id = %s", draft.response_id)
     assert (audit["actor"], audit["entity"], audit["action"]) == ("u-jordan", "escalation_response", "drafted")
-    assert load_draft(demo, actor=ACCOUNT_CSM, response_id=draft.response_id) == draft
+    assert load_draft(demo, actor=ACCOUNT_CSM, response_id=draft.response_id, policy=Policy().email) == draft
 
 
 def test_northwind_names_both_invoices_and_promises_no_refund(demo: Store) -> None:

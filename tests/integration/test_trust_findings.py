@@ -126,7 +126,7 @@ def test_4b_a_hand_edited_body_keeps_its_text_but_not_the_old_greeting(store: St
     view = change_recipient(store, actor=ACCOUNT_CSM, response_id=draft.response_id or "", contact="Sam Ortiz")
     assert view.body.splitlines()[0] in ("Dear Sam,", "Hi Sam,")
     assert "Thanks a lot, truly," in view.body
-    stored = load_draft(store, actor=ACCOUNT_CSM, response_id=draft.response_id or "")
+    stored = load_draft(store, actor=ACCOUNT_CSM, response_id=draft.response_id or "", policy=Policy().email)
     assert any(n.code == "recipient_changed_after_edit" for n in stored.review_notes)
 
 
