@@ -197,9 +197,7 @@ class MilestoneStep(_Config):
         description="sla: dated at its fraction of the SLA window; record: only a date staff recorded on the ticket "
         "(an event's `due`) dates it, else the email holds a [confirm: ...] placeholder the CSM fills.",
     )
-    optional: bool = Field(
-        default=False, description="With dated_by=record: left out of the email (not promised) when nothing records it."
-    )
+    optional: bool = Field(default=False, description="dated_by=record: left out (not promised) when nothing records it.")
 
 
 def _steps(*pairs: tuple[MilestoneKey, float]) -> list[MilestoneStep]:

@@ -114,11 +114,14 @@ def deadline_met(deadline: CustomerDeadline, timeline: list[Milestone]) -> bool:
 
 
 def deadline_missed(deadline: CustomerDeadline, timeline: list[Milestone]) -> bool:
-    """Whether a dated planned milestone falls after the deadline, or the email does not answer it at all."""
+    """Whether the email does not answer the deadline, or only with an update while a dated step falls after it.
+
+    A deadline of today is answered by the email itself (sent today, with the plan and the next update).
+    """
     late = deadline.due is not None and any(
         m.status == "planned" and m.due is not None and m.due > deadline.due for m in timeline
     )
-    return late or deadline.answer is None
+    return deadline.answer is None or (deadline.answer == "update" and late)
 
 
 def deadline_answer(deadline: CustomerDeadline, timeline: list[Milestone], next_update: Milestone, *,

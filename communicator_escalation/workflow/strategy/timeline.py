@@ -17,7 +17,8 @@ has passed, planned milestones get no date ("[confirm: date]") and the CSM is to
 A fix or a workaround is not the CSM's to date: such a step (`dated_by = "record"`) takes the date
 staff recorded on the ticket (a `fix_scheduled` / `workaround_scheduled` event's `due`), else it is
 left out (an optional one: no workaround is promised) or holds "[confirm: permanent fix date]",
-which blocks the send until the CSM fills it. Planned steps are spaced at least the policy's
+which blocks the send until the CSM fills it. A recorded date outside promise hours is said as the
+next promise-hours moment after it (later than recorded, never earlier). Planned steps are spaced at least the policy's
 `min_step_gap_hours` of promise-hours time apart (a recovery plan and its checkpoint are not
 promised for 9:00 and 9:30).
 """
@@ -112,6 +113,19 @@ def _recorded(ctx: EscalationContext, step: MilestoneStep, *, now: datetime) -> 
     return max(events, key=lambda e: e.at, default=None)
 
 
+def _recorded_milestone(ctx: EscalationContext, step: MilestoneStep, *, label: str, promise: BusinessCalendar,
+                        tz: ZoneInfo, now: datetime) -> Milestone | None:
+    """A step dated by a record: at the recorded date (the next promise-hours moment from it, never earlier),
+    else a `[confirm: ...]` placeholder, or None (left out) when the step is optional."""
+    record = _recorded(ctx, step, now=now)
+    if record is None and step.optional:
+        return None
+    due = record.due if record is not None and record.due and record.due > now else None
+    due = next_business_moment(due, calendar=promise) if due else None
+    text = moment_text(due, now=now, tz=tz) if due else phrase("due_text", kind="unknown", what=label)
+    return Milestone(milestone=label, due=due, due_text=text, recorded=due is not None)
+
+
 def _gap_floor(previous: datetime | None, *, gap: timedelta, promise: BusinessCalendar, limit: datetime) -> datetime:
     """The earliest a step may be promised after the previous planned one: `gap` of promise-hours time later."""
     if previous is None:
@@ -160,14 +174,10 @@ def build_timeline(
             continue
         label = phrase("milestone", key=step.key, status="planned", mentions_invoice=invoice)
         if step.dated_by == "record":
-            record = _recorded(ctx, step, now=now)
-            if record is None and step.optional:
-                left_out.append(step.key)
-                continue
-            due = record.due if record is not None and record.due and record.due > now else None
-            text = moment_text(due, now=now, tz=tz) if due else phrase("due_text", kind="unknown", what=label)
-            planned.append(Milestone(milestone=label, due=due, due_text=text, recorded=due is not None))
-            previous = max(previous, due) if due else previous
+            recorded = _recorded_milestone(ctx, step, label=label, promise=promise, tz=tz, now=now)
+            left_out += [step.key] if recorded is None else []
+            planned += [recorded] if recorded is not None else []
+            previous = max(previous, recorded.due) if recorded is not None and recorded.due else previous
             continue
         due, relative = None, False
         if open_window:
