@@ -77,7 +77,7 @@ def test_the_workaround_staff_recorded_is_described(store: Store) -> None:
 
 
 def test_no_workaround_on_record_none_is_claimed(store: Store) -> None:
-    draft = _draft(store, world(NOW))  # opened, engineering_escalated: no workaround event
+    draft = _draft(store, world(NOW, events=[("opened", 50), ("engineering_escalated", 6)]))
     assert "workaround" not in draft.email.body.lower() and "mitigation" not in draft.email.body.lower()
     assert any(n.code == "not_recorded" and n.kind == "advisory" for n in draft.review_notes)
 
@@ -92,7 +92,7 @@ def test_an_unfit_workaround_note_becomes_a_placeholder(store: Store) -> None:
 
 
 def test_a_fix_date_is_only_one_staff_recorded(store: Store, tmp_path: Path) -> None:
-    draft = _draft(store, world(NOW))
+    draft = _draft(store, world(NOW, events=[("opened", 50), ("engineering_escalated", 6)]))
     assert "Permanent fix: [confirm: permanent fix date]" in draft.email.body
     with pytest.raises(SendBlocked) as refused:
         send_response(store, response_id=draft.response_id or "", mailer=OutboxMailer(tmp_path / "outbox"),
@@ -100,7 +100,7 @@ def test_a_fix_date_is_only_one_staff_recorded(store: Store, tmp_path: Path) -> 
     assert refused.value.code == "unconfirmed_placeholder"
 
     eta = datetime(2027, 3, 16, 21, 0, tzinfo=UTC)  # Tuesday 4:00 PM in Chicago
-    events = [{"at": _ago(hours=50), "kind": "opened"},
+    events = [{"at": _ago(hours=50), "kind": "opened"}, {"at": _ago(hours=6), "kind": "engineering_escalated"},
               {"at": _ago(hours=1), "kind": "fix_scheduled", "note": "Importer patch in Tuesday's release",
                "due": eta.isoformat()}]
     recorded = _draft(store, _with_events(events))
