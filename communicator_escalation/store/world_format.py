@@ -114,6 +114,7 @@ class TicketEventRecord(Record):
     at: datetime
     kind: Annotated[Line, Field(min_length=1)]
     note: Text | None = None
+    due: datetime | None = None
 
 
 class TicketRecord(Record):

@@ -99,7 +99,7 @@ def fetch_tickets(conn: Conn, ids: list[str]) -> dict[str, dict[str, Any]]:
     if not ids:
         return {}
     rows = conn.execute(
-        "SELECT t.*, (SELECT coalesce(json_agg(json_build_object('at', e.at, 'kind', e.kind, 'note', e.note)"
+        "SELECT t.*, (SELECT coalesce(json_agg(json_build_object('at', e.at, 'kind', e.kind, 'note', e.note, 'due', e.due)"
         "   ORDER BY e.at, e.seq), '[]'::json) FROM ticket_events e WHERE e.ticket_id = t.id) AS events"
         " FROM tickets t WHERE t.id = ANY(%s)",
         (ids,),

@@ -107,6 +107,9 @@ _COMMON_WORDS = frozenset(
     """.split()
 )
 _SENTENCE_ENDS = ".!?:\n•*-–\"“("
+# Our own teams: bringing one in ("escalating to our engineering team") is a promise only the data may make.
+_TEAM = re.compile(r"\b(engineering|billing|security|legal|finance|product|development|devops|sre)\b(?=\s+(?:team|"
+                   r"department|group|colleagues|specialists?|experts?|engineers?|lead|manager|owner))", re.IGNORECASE)
 
 
 def find_money(text: str) -> list[str]:
@@ -248,6 +251,13 @@ def _missing(required: Iterable[str], text: str) -> list[str]:
     return [item for item in required if " ".join(item.casefold().split()) not in folded]
 
 
+def _added_teams(rewrite_voice: str, template_voice: str) -> list[str]:
+    """Our teams the rewrite brings in that the template does not (bringing one in is a promise)."""
+    def teams(text: str) -> set[str]:
+        return {m.group(1).lower() for m in _TEAM.finditer(text)}
+    return sorted(teams(rewrite_voice) - teams(template_voice))
+
+
 def check_grounding(
     *,
     rewrite: EmailText,
@@ -255,6 +265,7 @@ def check_grounding(
     facts: TrustedFacts,
     timeline: list[Milestone],
     recipient_first_name: str | None = None,
+    required: list[str] | None = None,
 ) -> list[str]:
     """The problems that make `rewrite` unsafe to use instead of `template`; empty when it is grounded.
 
@@ -264,6 +275,7 @@ def check_grounding(
         facts: The trusted facts of the context (directory, structured fields, policy).
         timeline: The computed milestones; their due texts must survive verbatim.
         recipient_first_name: The first name the template greets; the rewrite must greet the same person.
+        required: Words the rewrite must keep verbatim (the workaround's steps, the customer's deadline).
     """
     from .voices import split_voices  # voices reads money amounts from here
 
@@ -308,6 +320,12 @@ def check_grounding(
         problems += [f"claims something the investigation has not established: '{m.group(0)}'"
                      for m in _EXPOSURE_CLAIM.finditer(text)]
 
+    problems += [f"brings in our {team} team, which the draft does not" for team in _added_teams(rewrite_voice,
+                                                                                                template_voice)]
+    staff_named = [n for n in facts.names if n not in facts.recipient_names and len(n.split()) > 1
+                   and n in template_voice]
+    problems += [f"drops the person '{name}'" for name in _missing(staff_named, rewrite.body)]
+    problems += [f"drops '{words}'" for words in _missing(required or [], rewrite.body)]
     problems += [f"drops the timeline time '{due}'" for due in _missing([m.due_text for m in timeline], rewrite.body)]
     problems += [f"drops the placeholder {p}" for p in _missing(_PLACEHOLDER.findall(template.body), rewrite.body)]
     kept_facts = [*find_ids(template_voice), *find_money(template_voice), *_EMAIL.findall(template_voice)]

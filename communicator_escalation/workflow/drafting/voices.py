@@ -6,7 +6,10 @@ never speaks in the CSM's voice as it is. It reaches an email only
 - as the customer's own words, on a line of its own that names who wrote them and quotes them
   (`As you wrote: "..."`), one line, bounded, with no contact detail or link; or
 - as an issue summary that passed `screen_clause`: one short clause with no sentence break, money
-  amount, contact detail, link, markup, pronoun, question, imperative or commitment language.
+  amount, contact detail, link, markup, pronoun, question, imperative or commitment language;
+- as steps staff recorded for the customer to follow (a workaround on a ticket event) that passed
+  `screen_steps`: one sentence, bounded, imperatives and "you" allowed, but no money amount, contact
+  detail, link, commitment language, modal promise or internal first person.
 
 `split_voices` takes an email body apart again (the send gate checks the CSM's voice only).
 """
@@ -21,10 +24,12 @@ __all__ = [
     "COMMITMENT",
     "QUOTE_MAX",
     "customer_words",
+    "clauses",
     "first_clause",
     "person_name",
     "quote_line",
     "screen_clause",
+    "screen_steps",
     "split_voices",
 ]
 
@@ -35,6 +40,10 @@ _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*")
 _ALLOWED = re.compile(r"^[^\W_](?:[^\W_]|[\s\-/&',.()+#%’])*$")
 _SENTENCE_BREAK = re.compile(r"[.!?…](?=\s+\S)|\.\.")
 _CLAUSE_BREAK = re.compile(r"\s*(?:[,;]|\s[-–—]\s)\s*")
+_STEPS_WORDS = 40
+_STEPS_CHARS = 260
+_STEPS_ALLOWED = re.compile(r"^[^\W_](?:[^\W_]|[\s\-/&',.()+#%’:;])*$")
+_INTERNAL_VOICE = frozenset("i me my mine myself we us ourselves will shall must should would could".split())
 _LABEL = re.compile(r"^[^:.!?]{1,40}:\s+(?=\S)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
@@ -105,19 +114,48 @@ def screen_clause(text: str | None, *, imperatives: bool = False, subject: bool 
     return clause
 
 
-def first_clause(text: str | None, *, label: bool = False) -> str | None:
-    """The first clause of `text` (after an internal 'Label: ' prefix when `label`), when every clause passes.
+def screen_steps(text: str | None) -> str | None:
+    """Staff-written steps for the customer (e.g. a workaround) fit to state in the CSM's voice, or None.
 
-    A text with a sentence break, or with any clause that fails `screen_clause`, yields nothing: it is
-    not a summary (the rest of it could be an instruction or a promise).
+    One sentence of at most `_STEPS_WORDS` words: imperatives and "you" pass (steps tell the reader what to
+    do); a money amount, contact detail, link, commitment word, modal ("will", "should") or internal first
+    person ("I", "we") does not: those are promises or notes to colleagues, not steps.
+    """
+    steps = " ".join((text or "").split()).rstrip(".")
+    words = _words(steps)
+    if not words or len(words) > _STEPS_WORDS or len(steps) > _STEPS_CHARS:
+        return None
+    if not _STEPS_ALLOWED.match(steps) or "--" in steps or _SENTENCE_BREAK.search(steps) or find_money(steps):
+        return None
+    if _has_contact_or_link(steps) or COMMITMENT.search(steps) or words[0] in _QUESTION_STARTS:
+        return None
+    if any(w in _INTERNAL_VOICE or w in _INSTRUCTION_WORDS for w in words):
+        return None
+    return steps[:1].upper() + steps[1:]
+
+
+def clauses(text: str | None, *, label: bool = False, limit: int = 3) -> list[str]:
+    """The clauses of `text` (after an internal 'Label: ' prefix when `label`), when every one passes the screen.
+
+    A text with a sentence break, with any clause that fails `screen_clause`, or with more than `limit`
+    clauses yields nothing: it is not a summary (the rest of it could be an instruction or a promise).
     """
     flat = " ".join((text or "").split()).rstrip(".")
     if label:
         flat = _LABEL.sub("", flat, count=1)
     if not flat or _SENTENCE_BREAK.search(flat):
-        return None
-    clauses = [screen_clause(part) for part in _CLAUSE_BREAK.split(flat)]
-    return clauses[0] if all(clauses) else None
+        return []
+    parts = [part for part in _CLAUSE_BREAK.split(flat) if part]
+    screened = [screen_clause(part) for part in parts]
+    if not screened or len(screened) > limit or not all(screened):
+        return []
+    return [clause for clause in screened if clause]
+
+
+def first_clause(text: str | None, *, label: bool = False) -> str | None:
+    """The first of `clauses(text)`, or None."""
+    found = clauses(text, label=label)
+    return found[0] if found else None
 
 
 def person_name(name: str | None) -> str | None:
