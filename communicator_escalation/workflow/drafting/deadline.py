@@ -95,8 +95,8 @@ def find_deadline(ctx: EscalationContext, *, now: datetime) -> CustomerDeadline 
     written = min(mail.at, now).astimezone(tz)
     for sentence in _SENTENCE.split(" ".join(mail.body.split())):
         quoted = customer_words(sentence)
-        if quoted != sentence:
-            continue
+        if quoted != sentence or not (_CUE.search(sentence) or _NEED.search(sentence)):
+            continue  # without a deadline or need word no date in the sentence is a deadline: dateparser is not asked
         for start, end, day in _found_dates(sentence, local_now=written):
             words = _words(sentence, start, end)
             if words is None or day < local_now.date():
