@@ -15,7 +15,7 @@ the CLI without `--as`, a library caller) reaches every account: every customer 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import psycopg
@@ -24,8 +24,19 @@ from pydantic import BaseModel, Field
 from ..auth.access import CustomerTeam, acting_staff, may_reach
 from ..auth.actor import Actor
 from ..errors import ConfigurationError
-from ..models import ESCALATION_SIGNAL_TYPES, SEVERITY_RANK, EscalationType, Severity, StaffMember, Urgency
+from ..models import (
+    ESCALATION_SIGNAL_TYPES,
+    SEVERITY_RANK,
+    EscalationType,
+    HealthPoint,
+    Severity,
+    StaffMember,
+    TrendDirection,
+    Urgency,
+)
 from ..store import Store
+from .context.context_rows import fetch_health
+from .context.gather import HEALTH_WINDOW_DAYS, health_trend
 from .policy import Policy
 from .strategy.sla import business_calendar, due_after, sla_clock
 
@@ -36,7 +47,7 @@ Conn = psycopg.Connection[dict[str, Any]]
 
 _OPEN_SQL = """
 SELECT s.id AS signal_id, s.customer_id, s.signal_type, s.severity, s.escalation_type, s.title, s.detected_at,
-       s.response_sent_at, c.name AS customer, c.timezone, c.metadata ->> 'country' AS country,
+       s.response_sent_at, c.name AS customer, c.arr, c.health_score, c.timezone, c.metadata ->> 'country' AS country,
        c.csm_id, m.manager_id AS csm_manager_id, c.account_executive_id, c.support_lead_id,
        c.executive_sponsor_id, p.name AS reporter, r.id AS draft_id, r.status AS draft_status
 FROM risk_signals s
@@ -72,6 +83,10 @@ class OpenEscalation(BaseModel):
     signal_type: str = Field(description="ticket_escalated, executive_complaint or critical_issue.")
     title: str = Field(description="Signal title.")
     reporter: str | None = Field(default=None, description="Name of the contact who raised it.")
+    arr: float = Field(description="The customer's annual recurring revenue, USD.")
+    health_score: int = Field(description="The customer's current health score, 0-100.")
+    health_trend: TrendDirection = Field(description="declining, stable or improving over the health window.")
+    health_change: int = Field(description="Points the health score moved over the window (negative = fell).")
     detected_at: datetime = Field(description="When it was detected (the SLA clock's start).")
     first_response_due: datetime = Field(description="When the first response is due.")
     minutes_to_first_response_due: int = Field(description="Minutes left to the first response; negative when breached.")
@@ -113,7 +128,7 @@ def _in_scope(actor: StaffMember | None, team: CustomerTeam, scope: Scope, team_
     return True
 
 
-def _clocked(row: dict[str, Any], policy: Policy, now: datetime) -> OpenEscalation:
+def _clocked(row: dict[str, Any], health: list[HealthPoint], policy: Policy, now: datetime) -> OpenEscalation:
     timezone = row["timezone"] or "UTC"
     try:
         calendar = business_calendar(timezone=timezone, country=row["country"], policy=policy)
@@ -125,9 +140,13 @@ def _clocked(row: dict[str, Any], policy: Policy, now: datetime) -> OpenEscalati
     )
     sent = row["response_sent_at"]
     sla_row = policy.sla.row(row["severity"])
+    trend = health_trend(points=health, current=row["health_score"], now=now)
     return OpenEscalation(
         **{k: row[k] for k in ("signal_id", "customer_id", "customer", "severity", "escalation_type", "signal_type",
-                               "title", "reporter", "detected_at", "draft_id", "draft_status")},
+                               "title", "reporter", "detected_at", "draft_id", "draft_status", "health_score")},
+        arr=float(row["arr"]),
+        health_trend=trend.direction,
+        health_change=trend.change,
         first_response_due=clock.first_response_due,
         minutes_to_first_response_due=clock.minutes_to_first_response_due,
         urgency=clock.urgency,
@@ -176,7 +195,10 @@ def open_escalations(
     moment = now or datetime.now(UTC)
     with store.connection() as conn:
         rows = _rows(conn, actor=acting_staff(conn, actor), scope=scope, severities=severities)
-    items = sorted((_clocked(row, policy, moment) for row in rows), key=_urgency_key)
+        health = fetch_health(conn, sorted({row["customer_id"] for row in rows}),
+                              moment - timedelta(days=HEALTH_WINDOW_DAYS))
+    items = sorted((_clocked(row, health.get(row["customer_id"], []), policy, moment) for row in rows),
+                   key=_urgency_key)
     return Inbox(
         scope=scope,
         severities=list(severities),

@@ -24,9 +24,14 @@ from .grounding import find_emails, find_money, unknown_phones
 from .summary import first_name
 from .voices import COMMITMENT, split_voices
 
-__all__ = ["MAX_SUBJECT", "blocking", "content_notes", "require_sendable"]
+__all__ = ["GATE_CODES", "MAX_SUBJECT", "blocking", "content_notes", "final_notes", "require_sendable"]
 
 MAX_SUBJECT = 200
+GATE_CODES = frozenset({
+    "unconfirmed_placeholder", "empty_body", "subject_too_long", "greeting_mismatch", "ungrounded_fact",
+    "commitment_language", "night_time",
+})
+"""Codes of the notes `content_notes` writes: they depend on the wording and are recomputed after every edit."""
 _PLACEHOLDER = re.compile(r"\[confirm:[^\]]*\]")
 _CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([AaPp])\.?\s?[Mm]\b")
 _REPLY = re.compile(r"^\s*re\s*:", re.IGNORECASE)
@@ -81,20 +86,27 @@ def blocking(notes: list[ReviewNote]) -> list[ReviewNote]:
     return [n for n in notes if n.kind == "blocking"]
 
 
-def require_sendable(conn: Conn, row: Row, *, policy: EmailPolicy) -> None:
-    """Refuse (SendBlocked, nothing queued or sent) while the response's final content has a blocking note.
-
-    Raises:
-        SendBlocked: With the first blocking note's code (e.g. `unconfirmed_placeholder`) and all of them.
-    """
+def final_notes(conn: Conn, row: Row, *, policy: EmailPolicy, subject: str | None = None,
+                body: str | None = None) -> list[ReviewNote]:
+    """The gate's notes on the response's content as it stands, or with `subject` and `body` instead."""
     to = addresses(row["to_addrs"])
     contact = conn.execute(
         "SELECT name FROM contacts WHERE customer_id = %s AND lower(email) = lower(%s)",
         (row["customer_id"], to[0] if to else ""),
     ).fetchone()
     facts = directory_facts(conn, customer_id=row["customer_id"], policy=policy)
-    stops = blocking(content_notes(subject=row["subject"], body=row["body"], to_name=contact["name"] if contact else None,
-                                   facts=facts))
+    return content_notes(subject=row["subject"] if subject is None else subject,
+                         body=row["body"] if body is None else body,
+                         to_name=contact["name"] if contact else None, facts=facts)
+
+
+def require_sendable(conn: Conn, row: Row, *, policy: EmailPolicy) -> None:
+    """Refuse (SendBlocked, nothing queued or sent) while the response's final content has a blocking note.
+
+    Raises:
+        SendBlocked: With the first blocking note's code (e.g. `unconfirmed_placeholder`) and all of them.
+    """
+    stops = blocking(final_notes(conn, row, policy=policy))
     if stops:
         message = render("drafting/send_blocked.j2", response_id=row["id"], notes=stops)
         raise SendBlocked(" ".join(message.split()), notes=[n.model_dump() for n in stops])
