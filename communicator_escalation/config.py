@@ -27,6 +27,18 @@ class Settings(BaseSettings):
     pool_size: int = Field(
         default=8, ge=1, le=200, description="Most pooled database connections (a request holds one at a time)."
     )
+    pool_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=60,
+        description="Most seconds an API request waits for a worker, then for a connection, before 503 + Retry-After.",
+    )
+    worker_threads: int | None = Field(
+        default=None, ge=1, le=1000,
+        description="API requests served at once (the server's worker threads); default: the pool size, "
+        "at most the CPU count (at least 2).",
+    )
+    max_request_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="Largest API request body; a larger one is refused with 413."
+    )
     policy_file: Path | None = Field(default=None, description="TOML or JSON file overriding the SLA/approval policy.")
     mail_transport: Literal["outbox", "gmail"] = Field(default="outbox", description="Where sends go.")
     gmail_service_account_file: Path | None = Field(default=None, description="Service-account JSON with domain-wide delegation.")

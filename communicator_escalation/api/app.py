@@ -15,6 +15,7 @@ from ..store import Store
 from ..web import install_web
 from . import routes
 from .errors import install_error_handlers
+from .limits import RequestLimits, fit_workers, worker_slots
 
 __all__ = ["create_app", "discover_routers"]
 
@@ -39,19 +40,18 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
         settings: Configuration; read from the environment when not given.
     """
     config = settings or Settings()
+    slots = worker_slots(config.worker_threads, pool_size=store.pool.max_size if store is not None else config.pool_size)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if store is not None:
-            app.state.store = store
-            yield
-            return
-        opened = await run_in_threadpool(Store.from_settings, config)
+        opened = store if store is not None else await run_in_threadpool(Store.from_settings, config)
         app.state.store = opened
         try:
+            await fit_workers(opened, slots=slots)
             yield
         finally:
-            opened.close()
+            if store is None:
+                opened.close()
 
     app = FastAPI(
         title="Escalation response API",
@@ -61,6 +61,8 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     )
     app.state.settings = config
     install_error_handlers(app)
+    app.add_middleware(RequestLimits, max_body_bytes=config.max_request_bytes, slots=slots,
+                       wait_seconds=config.pool_timeout_seconds)
     for router in discover_routers():
         app.include_router(router)
     install_web(app)

@@ -11,8 +11,8 @@ from ..store import Store
 __all__ = ["StoreDep", "get_store"]
 
 
-def get_store(request: Request) -> Store:
-    """The store the app opened (or was given) at start-up."""
+async def get_store(request: Request) -> Store:
+    """The store the app opened (or was given) at start-up (read on the event loop: no worker thread)."""
     store: Store = request.app.state.store
     return store
 

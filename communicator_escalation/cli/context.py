@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import typer
-from rich.console import Console, Group
+from rich.console import Group
 from rich.panel import Panel
 from rich.text import Text
 
@@ -13,7 +13,7 @@ from ..auth.actor import Actor
 from ..errors import InvalidRequest
 from ..models import EscalationContext, StaffMember
 from ..workflow.context.gather import gather_context
-from ._app import app, call, fail, print_json
+from ._app import app, call, console, fail, print_json
 from ._render import SEVERITY_STYLES, facts_grid
 
 _TEAM_LABELS = {
@@ -144,4 +144,4 @@ def context(
     if as_json:
         print_json(ctx.model_dump(mode="json"))
     else:
-        Console().print(render(ctx))
+        console().print(render(ctx))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console, Group
+from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -14,7 +14,7 @@ from ..errors import InvalidRequest
 from ..models import Draft
 from ..workflow.drafting.open import open_or_create_draft
 from ..workflow.policy import load_policy
-from ._app import app, fail, guarded, opened_store, print_json
+from ._app import app, console, fail, guarded, opened_store, print_json
 from ._render import SEVERITY_STYLES, facts_grid
 
 _URGENCY_STYLES = {"on_track": "green", "due_soon": "yellow", "breached": "bold red"}
@@ -107,4 +107,4 @@ def draft(
     if as_json:
         print_json(opened.draft.to_json())
     else:
-        Console().print(render(opened.draft, reopened=not opened.created))
+        console().print(render(opened.draft, reopened=not opened.created))

@@ -18,10 +18,16 @@ def serve(
     import uvicorn  # the web stack loads only for this command
 
     from ..api.app import create_app
+    from ..api.limits import check_pool_fits
 
     settings = Settings()
     with guarded():
         store = Store.from_settings(settings)
+        try:
+            check_pool_fits(store)
+        except BaseException:
+            store.close()
+            raise
     try:
         uvicorn.run(create_app(store, settings), host=host, port=port)
     finally:

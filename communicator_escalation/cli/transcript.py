@@ -10,6 +10,7 @@ from rich.text import Text
 from ..agent.host import ChatMessage, CommunicatorAgent, ReviewDecision, ReviewRequest, Turn, decision_from_text
 from ..agent.tool_results import parse_tool_result
 from ..rendering import render
+from ._app import console
 
 __all__ = ["repl", "run_script", "show_turn", "terminal_console"]
 
@@ -27,8 +28,8 @@ _SAID_BY_THE_AGENT = {"context", "draft"}
 
 
 def terminal_console() -> Console:
-    """The console transcripts are printed on."""
-    return Console(highlight=False, soft_wrap=True)
+    """The console transcripts are printed on (data escaped, as every human view)."""
+    return console(soft_wrap=True)
 
 
 def _panel(text: str, **options: str) -> Panel:

@@ -1,9 +1,11 @@
 """Build the exact RFC 5322 message of an `OutgoingEmail`, refusing header injection first.
 
-Every header value is checked before anything is built: CR, LF, NUL, other control characters,
-Unicode line/paragraph separators and RFC 2047 encoded-word syntax (which the header registry
-would decode into a line break) are refused with `HeaderInjectionError`; Python 3.11's generator
-does not check this itself. Addresses must be one plain ASCII addr-spec each; display names may be
+Every header value is checked before anything is built with the one header rule
+(`safe_text.header_problem`, which edits apply too): CR, LF, NUL, other control characters, Unicode
+line/paragraph separators and RFC 2047 encoded-word syntax (which the header registry would decode
+into a line break) are refused with `HeaderInjectionError`; Python 3.11's generator does not check
+this itself. Bidi controls and zero-width characters are removed from the Subject and display names
+(`safe_text.strip_invisible`): a reader cannot see them, and they can reorder what the reader sees. Addresses must be one plain ASCII addr-spec each; display names may be
 any Unicode. Address headers and non-ASCII subjects are folded here, not by the stdlib refolder,
 which in 3.11 can drop spaces or encode the comma between two mailboxes. Finally the wire form is
 parsed back and refused unless it says exactly what was asked. Serialize with `message_bytes`.
@@ -12,7 +14,6 @@ parsed back and refused unless it says exactly what was asked. Serialize with `m
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime, timezone
 from email import policy
 from email.charset import Charset
@@ -22,6 +23,7 @@ from email.parser import BytesParser
 from email.utils import format_datetime, formataddr
 
 from ..errors import MailError
+from ..safe_text import header_problem, strip_invisible
 from .base import Address, OutgoingEmail
 
 __all__ = [
@@ -47,9 +49,6 @@ _UTF8 = Charset("utf-8")
 _POLICY = policy.default.clone(max_line_length=998)
 _WIRE_POLICY = _POLICY.clone(linesep="\r\n")
 _REPLY_PREFIX = re.compile(r"^\s*re\s*:", re.IGNORECASE)
-# The header registry decodes RFC 2047 encoded words in assigned values, so "=?utf-8?q?=0D=0A?="
-# would smuggle a line break past a plain character check.
-_ENCODED_WORD = re.compile(r"=\?.*\?=", re.DOTALL)
 
 
 class InvalidHeaderError(MailError):
@@ -64,24 +63,10 @@ class HeaderInjectionError(InvalidHeaderError):
     code = "mail_header_injection"
 
 
-def _forbidden_char(value: str) -> str | None:
-    """The first character of `value` that may not appear in a header, if any."""
-    for char in value:
-        category = unicodedata.category(char)
-        if category in ("Cc", "Cs", "Zl", "Zp") or char == "\ufeff":
-            return char
-    return None
-
-
 def _check_header_text(field: str, value: str) -> None:
-    bad = _forbidden_char(value)
-    if bad is not None:
-        raise HeaderInjectionError(
-            f"{field} contains a forbidden character {bad!r} (CR, LF, NUL and other control "
-            "characters are refused in headers)"
-        )
-    if _ENCODED_WORD.search(value):
-        raise HeaderInjectionError(f"{field} contains RFC 2047 encoded-word syntax ('=?...?='), which is refused")
+    problem = header_problem(value)
+    if problem is not None:
+        raise HeaderInjectionError(f"{field} {problem}")
 
 
 def _check_msg_id(field: str, value: str) -> None:
@@ -161,7 +146,8 @@ def build_message(email: OutgoingEmail, *, now: datetime | None = None) -> Email
     serializing it never refolds the pre-folded headers; `message_bytes` gives the CRLF form.
 
     Args:
-        email: What to send; the subject and recipients are used exactly as given.
+        email: What to send; the subject and recipients are used as given, less bidi controls and
+            zero-width characters.
         now: Date header value (default: current UTC time).
 
     Raises:
@@ -171,6 +157,7 @@ def build_message(email: OutgoingEmail, *, now: datetime | None = None) -> Email
     """
     if not email.to:
         raise InvalidHeaderError("at least one To recipient is required")
+    email = _without_invisibles(email)
     _check_address("From", email.sender)
     for address in email.to:
         _check_address("To", address)
@@ -201,6 +188,20 @@ def build_message(email: OutgoingEmail, *, now: datetime | None = None) -> Email
     message.set_content(email.body, subtype="plain", charset="utf-8")
     _verify(message, email)
     return message
+
+
+def _without_invisibles(email: OutgoingEmail) -> OutgoingEmail:
+    """`email` with bidi controls and zero-width characters removed from the Subject and display names."""
+
+    def named(address: Address) -> Address:
+        return address if address.name is None else address.model_copy(update={"name": strip_invisible(address.name)})
+
+    return email.model_copy(update={
+        "subject": strip_invisible(email.subject),
+        "sender": named(email.sender),
+        "to": [named(a) for a in email.to],
+        "cc": [named(a) for a in email.cc],
+    })
 
 
 def _set_subject(message: EmailMessage, subject: str) -> None:
@@ -234,7 +235,7 @@ def _verify(message: EmailMessage, email: OutgoingEmail) -> None:
     if ids != (email.message_id, email.in_reply_to, email.references):
         raise HeaderInjectionError("Message-ID, In-Reply-To or References changed in encoding; refusing to send it")
     expected_names = len(message.keys())
-    if len(parsed.keys()) != expected_names or any(_forbidden_char(str(v)) for v in parsed.values()):
+    if len(parsed.keys()) != expected_names or any(header_problem(str(v)) for v in parsed.values()):
         raise HeaderInjectionError("the encoded message has unexpected headers; refusing to send it")
 
 

@@ -66,8 +66,9 @@ class Store:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
-        """Open the configured database (embedded when no URL is set) with `settings.pool_size` connections."""
-        return cls.open(database_url(settings), max_size=settings.pool_size)
+        """Open the configured database (embedded when no URL is set) with `settings.pool_size` connections,
+        waiting at most `settings.pool_timeout_seconds` for a free one."""
+        return cls.open(database_url(settings), max_size=settings.pool_size, timeout=settings.pool_timeout_seconds)
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
@@ -80,6 +81,15 @@ class Store:
         """A pooled connection inside one transaction: committed on success, rolled back on error."""
         with self.pool.connection() as conn, conn.transaction():
             yield conn
+
+    def connection_limit(self) -> int:
+        """Connections the server accepts from ordinary roles: max_connections less the superuser reserve."""
+        with self.connection() as conn:
+            row = conn.execute(
+                "SELECT current_setting('max_connections')::int"
+                " - current_setting('superuser_reserved_connections')::int AS usable"
+            ).fetchone()
+        return int(row["usable"]) if row else 0
 
     def close(self) -> None:
         self.pool.close()

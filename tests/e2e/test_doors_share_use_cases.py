@@ -149,9 +149,9 @@ def test_an_edit_is_to_then_text_and_all_or_nothing_at_every_door(doors: dict[st
     url = f"/api/escalation-responses/{response_id}"
 
     refused_cli = run("edit", response_id, "--to", "Jorge Soler", "--subject", "Update\nBcc: x@evil.example", "--json")
-    assert _cli_error(refused_cli)["code"] == "refused"
+    assert _cli_error(refused_cli)["code"] == "invalid_request"
     refused_api = api.patch(url, headers=bearer("v-lucia"), json={"to": "Jorge Soler", "subject": "Update\r\nBcc: x"})
-    assert refused_api.status_code == 409
+    assert refused_api.status_code == 422
     agent_edit = doors["tool"]("v-lucia", ToolName.EDIT_DRAFT)
     refused_tool = agent_edit({"response_id": response_id, "to": "Jorge Soler", "replace": "no such words", "with_text": "x"})
     assert refused_tool["error"]["code"] == "refused"

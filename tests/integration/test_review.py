@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from communicator_escalation.auth.actor import ACCOUNT_CSM, Actor
-from communicator_escalation.errors import NotFound, Refused
+from communicator_escalation.errors import InvalidRequest, NotFound, Refused
 from communicator_escalation.store import Store
 from communicator_escalation.workflow.delivery.approval import approval_status, approve_send, submit_for_approval
 from communicator_escalation.workflow.review.edits import (
@@ -40,9 +40,13 @@ def test_replace_changes_every_occurrence_and_refuses_missing_text(store: Store,
         edit_response(store, actor=ACCOUNT_CSM, response_id=response_id, replace=("no such words", "x"), now=NOW)
 
 
-@pytest.mark.parametrize("subject", ["Hello\r\nBcc: attacker@evil.example", "line\nbreak", "nul\x00"])
-def test_subject_with_line_breaks_is_refused(store: Store, response_id: str, subject: str) -> None:
-    with pytest.raises(Refused, match="line breaks or NUL"):
+@pytest.mark.parametrize(
+    "subject",
+    ["Hello\r\nBcc: attacker@evil.example", "line\nbreak", "nul\x00", "sep\u2028Bcc: x@evil.example",
+     "vt\x0bx", "ff\x0cx", "para\u2029x", "=?utf-8?q?hi=0D=0ABcc:_x@evil.example?=", "x" * 999],
+)
+def test_subject_the_send_path_would_refuse_is_refused_at_edit_time(store: Store, response_id: str, subject: str) -> None:
+    with pytest.raises(InvalidRequest, match="forbidden character|encoded-word|longer than 998"):
         edit_response(store, actor=ACCOUNT_CSM, response_id=response_id, subject=subject, now=NOW)
     assert get_response(store, actor=ACCOUNT_CSM, response_id=response_id).subject == "RE: Ingestion stalls again"
 
@@ -88,7 +92,8 @@ def test_cc_twice_is_a_no_op_and_remove_works(store: Store, response_id: str) ->
         ("helene@cielbleu.fr", "is a contact at Ciel Bleu SARL, not internal staff"),
         ("Bob Nobody", "nobody called 'Bob Nobody'"),
         ("Zoë Laurent", "is the sender"),
-        ("soren@helios.example\r\nBcc: x@evil.example", "line breaks"),
+        ("soren@helios.example\r\nBcc: x@evil.example", "line break"),
+        ("support lead\x1b]8;;https://evil.example\x07", "control character"),
     ],
 )
 def test_cc_refuses_anyone_outside_the_directory(store: Store, response_id: str, who: str, reason: str) -> None:

@@ -147,10 +147,19 @@ def test_reply_subject(subject: str, expected: str) -> None:
     assert reply_subject(subject) == expected
 
 
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def _visible(value: str) -> str:
+    """`value` as the builder sends it: bidi controls and zero-width characters removed."""
+    return _INVISIBLE.sub("", value)
+
+
 def _has_forbidden(value: str) -> bool:
-    """What the builder must refuse: control/line-separator characters or encoded-word syntax."""
+    """What the builder must refuse (once invisibles are gone): control/line-separator characters or encoded words."""
+    value = _visible(value)
     return bool(re.search(r"=\?.*\?=", value, re.DOTALL)) or any(
-        unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") or c == "\ufeff" for c in value
+        unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in value
     )
 
 
@@ -182,11 +191,11 @@ def test_property_builder_refuses_or_round_trips_exactly(subject: str, body: str
 
     parsed = _parse(message)
     # Display names compare with whitespace runs collapsed (the builder normalizes them).
-    assert _pairs(parsed["To"]) == [(" ".join((a.name or "").split()), a.email) for a in to]
-    expected_cc = [(" ".join((a.name or "").split()), a.email) for a in cc]
+    assert _pairs(parsed["To"]) == [(" ".join(_visible(a.name or "").split()), a.email) for a in to]
+    expected_cc = [(" ".join(_visible(a.name or "").split()), a.email) for a in cc]
     assert (_pairs(parsed["Cc"]) if parsed["Cc"] is not None else []) == expected_cc
     assert _pairs(parsed["From"]) == [("Aiko Tanaka", "aiko.tanaka@vendor.example")]
-    assert parsed["Subject"].split() == subject.split()  # folding may move whitespace, never words
+    assert parsed["Subject"].split() == _visible(subject).split()  # folding may move whitespace, never words
     expected_headers = BASE_HEADERS | {"in-reply-to", "references"} | ({"cc"} if cc else set())
     assert sorted(k.lower() for k in parsed.keys()) == sorted(expected_headers)
     assert parsed.get_content().replace("\r\n", "\n") == body.replace("\r\n", "\n").replace("\r", "\n") + (
@@ -220,3 +229,13 @@ def test_encoded_words_cannot_smuggle_a_line_break(field: str) -> None:
     changes = {"subject": smuggled} if field == "subject" else {"to": [Address(name=smuggled, email="a@b.example")]}
     with pytest.raises(HeaderInjectionError, match="encoded-word"):
         build_message(_email(**changes), now=NOW)
+
+
+def test_bidi_and_zero_width_characters_are_removed_from_subject_and_display_names() -> None:
+    """A right-to-left override in a name or subject would show the reader a different text."""
+    sneaky = "Lars \u202eknil\u202c Ny\u200bgaard\u2066\u2069"
+    email = _email(subject="Export \u200ddelay\u200f update", to=[Address(name=sneaky, email="lars@nordkunde.example")])
+    parsed = _parse(build_message(email, now=NOW))
+    assert _pairs(parsed["To"]) == [("Lars knil Nygaard", "lars@nordkunde.example")]
+    assert parsed["Subject"] == "Export delay update"
+    assert not _INVISIBLE.search(message_bytes(build_message(email, now=NOW)).decode("utf-8"))

@@ -8,30 +8,39 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
 
 from ...agent.host import ReviewDecision, Turn
+from ...safe_text import MultiLine
 from ..agent_dep import AgentDep, staff_thread
 from ..auth import CurrentStaff
-from ..errors import ERROR_RESPONSES, ErrorBody
+from ..errors import ERROR_RESPONSES
+from ..strict import CleanJson, Identifier, StrictBody
 
 router = APIRouter(prefix="/api", tags=["chat"])
 
 
-class ChatRequest(BaseModel):
+class StrictDecision(ReviewDecision):
+    """A review decision as the API takes it: an unknown field or text with control characters is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: MultiLine | None = Field(default=None, max_length=4000, description="Reason given with a rejection.")
+    args: CleanJson | None = Field(default=None, description="Replacement arguments for an edit.")
+
+
+class ChatRequest(StrictBody):
     """One chat turn: a message, or the decision on the review the thread is waiting for."""
 
-    thread_id: str | None = Field(
-        default=None, min_length=1, max_length=200, description="Conversation to continue; omit to start one."
-    )
-    message: str | None = Field(default=None, min_length=1, max_length=4000, description="What the CSM types.")
-    decision: ReviewDecision | None = Field(default=None, description="Approve, edit or reject the pending send.")
+    thread_id: Identifier | None = Field(default=None, description="Conversation to continue; omit to start one.")
+    message: MultiLine | None = Field(default=None, min_length=1, max_length=4000, description="What the CSM types.")
+    decision: StrictDecision | None = Field(default=None, description="Approve, edit or reject the pending send.")
 
 
 @router.post(
     "/chat",
     response_model=Turn,
-    responses={401: {"model": ErrorBody, "description": "Missing or invalid bearer token"}, **ERROR_RESPONSES},
+    responses=ERROR_RESPONSES,
     summary="One chat turn with the Communicator agent",
 )
 def chat(turn: ChatRequest, agent: AgentDep, actor: CurrentStaff) -> Turn:

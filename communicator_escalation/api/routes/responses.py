@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Request, Response, status
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
@@ -17,6 +17,7 @@ from ...config import Settings
 from ...errors import InvalidRequest
 from ...mail.factory import Transport, make_transport
 from ...models import Draft
+from ...safe_text import MAX_SUBJECT_LENGTH, HeaderLine, MultiLine, SingleLine
 from ...workflow.delivery.approval import ApprovalStatus, ApprovalView
 from ...workflow.delivery.send_with_approval import (
     DecisionResult,
@@ -31,17 +32,21 @@ from ...workflow.review.edits import ResponseView, add_cc, get_response, remove_
 from ..auth import CurrentActor, PolicyDep
 from ..deps import StoreDep
 from ..errors import ERROR_RESPONSES, ErrorBody
+from ..strict import ApprovalFilter, ApprovalId, CustomerRef, Identifier, ResponseId, StrictBody
 
 router = APIRouter(prefix="/api", tags=["escalation responses"])
 
-_RESPONSES = {401: {"model": ErrorBody, "description": "Missing or invalid bearer token"}, **ERROR_RESPONSES}
+_MAX_TEXT = 50_000
+_MAX_WHO = 320
 
 
-class DraftRequest(BaseModel):
+class DraftRequest(StrictBody):
     """Optional choices for a draft."""
 
-    signal_id: str | None = Field(default=None, description="Escalation to answer; default: the most urgent open one.")
-    instructions: str | None = Field(
+    signal_id: Identifier | None = Field(
+        default=None, description="Escalation to answer; default: the most urgent open one."
+    )
+    instructions: MultiLine | None = Field(
         default=None,
         max_length=2000,
         description="What the CSM wants differently. Always makes a new draft (otherwise a prepared one is reused).",
@@ -49,39 +54,48 @@ class DraftRequest(BaseModel):
     new: bool = Field(default=False, description="Make a new draft even when the escalation has an open one.")
 
 
-class TextReplacement(BaseModel):
+class TextReplacement(StrictBody):
     """Replace every occurrence of a piece of text in the subject and body."""
 
-    old: str = Field(min_length=1, description="Text to find.")
-    new: str = Field(description="Text to put instead.")
+    old: MultiLine = Field(min_length=1, max_length=_MAX_TEXT, description="Text to find.")
+    new: MultiLine = Field(max_length=_MAX_TEXT, description="Text to put instead.")
 
 
-class ResponseEdit(BaseModel):
+class ResponseEdit(StrictBody):
     """Changes to a draft; give at least one."""
 
-    subject: str | None = Field(default=None, description="New subject (one line).")
-    body: str | None = Field(default=None, description="New plain-text body.")
+    subject: HeaderLine | None = Field(
+        default=None, max_length=MAX_SUBJECT_LENGTH,
+        description="New subject: one line, no control characters, line separators or encoded-words.",
+    )
+    body: MultiLine | None = Field(default=None, max_length=_MAX_TEXT, description="New plain-text body.")
     replace: TextReplacement | None = Field(default=None, description="Text replacement in subject and body.")
-    to: str | None = Field(default=None, description="Another contact of the same customer (id, email or name).")
+    to: SingleLine | None = Field(
+        default=None, max_length=_MAX_WHO, description="Another contact of the same customer (id, email or name)."
+    )
 
 
-class CcChange(BaseModel):
+class CcChange(StrictBody):
     """Internal CCs to add and remove: staff ids, emails, names or roles such as 'support lead'."""
 
-    add: list[str] = Field(default_factory=list, description="Staff to add, in order.")
-    remove: list[str] = Field(default_factory=list, description="Staff to remove, in order.")
+    add: list[Annotated[SingleLine, Field(max_length=_MAX_WHO)]] = Field(
+        default_factory=list, max_length=20, description="Staff to add, in order."
+    )
+    remove: list[Annotated[SingleLine, Field(max_length=_MAX_WHO)]] = Field(
+        default_factory=list, max_length=20, description="Staff to remove, in order."
+    )
 
 
-class SendRequest(BaseModel):
+class SendRequest(StrictBody):
     """How to send."""
 
     urgent: bool = Field(default=False, description="'Send Urgently': expedited approval per the policy.")
 
 
-class Decision(BaseModel):
+class Decision(StrictBody):
     """An approver's decision."""
 
-    reason: str | None = Field(default=None, max_length=2000, description="Note to the CSM.")
+    reason: MultiLine | None = Field(default=None, max_length=2000, description="Note to the CSM.")
 
 
 class ResponseDetail(BaseModel):
@@ -100,8 +114,8 @@ def get_transport(request: Request) -> Transport:
     return transport
 
 
-def get_settings(request: Request) -> Settings:
-    """The app's settings."""
+async def get_settings(request: Request) -> Settings:
+    """The app's settings (read on the event loop: no worker thread)."""
     settings: Settings = request.app.state.settings
     return settings
 
@@ -123,11 +137,11 @@ LlmDep = Annotated[BaseChatModel | None, Depends(get_drafting_llm)]
     "/customers/{customer_id}/escalation-response",
     response_model=Draft,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": Draft, "description": "The prepared draft of this escalation"}, **_RESPONSES},
+    responses={200: {"model": Draft, "description": "The prepared draft of this escalation"}, **ERROR_RESPONSES},
     summary="Generate an escalation response draft",
 )
 def draft_escalation_response(
-    customer_id: str,
+    customer_id: CustomerRef,
     store: StoreDep,
     policy: PolicyDep,
     llm: LlmDep,
@@ -151,9 +165,9 @@ def draft_escalation_response(
     return opened.draft
 
 
-@router.get("/escalation-responses/{response_id}", response_model=ResponseDetail, responses=_RESPONSES,
+@router.get("/escalation-responses/{response_id}", response_model=ResponseDetail, responses=ERROR_RESPONSES,
             summary="A response and its approval state")
-def show_response(response_id: str, store: StoreDep, actor: CurrentActor) -> ResponseDetail:
+def show_response(response_id: ResponseId, store: StoreDep, actor: CurrentActor) -> ResponseDetail:
     """The response's recipients, subject, body and state, with its approval request and notifications."""
     return ResponseDetail(
         response=get_response(store, response_id=response_id, actor=actor),
@@ -161,9 +175,9 @@ def show_response(response_id: str, store: StoreDep, actor: CurrentActor) -> Res
     )
 
 
-@router.patch("/escalation-responses/{response_id}", response_model=ResponseView, responses=_RESPONSES,
+@router.patch("/escalation-responses/{response_id}", response_model=ResponseView, responses=ERROR_RESPONSES,
               summary="Edit subject, body or To")
-def edit(response_id: str, change: ResponseEdit, store: StoreDep, policy: PolicyDep,
+def edit(response_id: ResponseId, change: ResponseEdit, store: StoreDep, policy: PolicyDep,
          actor: CurrentActor) -> ResponseView:
     """Edit the draft (To first, then the text, all or nothing); an edit after approval voids the approval."""
     replace = (change.replace.old, change.replace.new) if change.replace else None
@@ -171,9 +185,9 @@ def edit(response_id: str, change: ResponseEdit, store: StoreDep, policy: Policy
                            subject=change.subject, body=change.body, replace=replace, policy=policy)
 
 
-@router.post("/escalation-responses/{response_id}/ccs", response_model=ResponseView, responses=_RESPONSES,
+@router.post("/escalation-responses/{response_id}/ccs", response_model=ResponseView, responses=ERROR_RESPONSES,
              summary="Add or remove internal CCs")
-def change_ccs(response_id: str, change: CcChange, store: StoreDep, actor: CurrentActor) -> ResponseView:
+def change_ccs(response_id: ResponseId, change: CcChange, store: StoreDep, actor: CurrentActor) -> ResponseView:
     """Apply the additions, then the removals, in order; the first refusal stops and is reported."""
     if not change.add and not change.remove:
         raise InvalidRequest("nothing to change: give add or remove")
@@ -184,9 +198,9 @@ def change_ccs(response_id: str, change: CcChange, store: StoreDep, actor: Curre
     return get_response(store, response_id=response_id, actor=actor)
 
 
-@router.post("/escalation-responses/{response_id}/send", response_model=SendOutcome, responses=_RESPONSES,
+@router.post("/escalation-responses/{response_id}/send", response_model=SendOutcome, responses=ERROR_RESPONSES,
              summary="Send (urgently or not) through the approval")
-def send(response_id: str, store: StoreDep, policy: PolicyDep, settings: SettingsDep, transport: TransportDep,
+def send(response_id: ResponseId, store: StoreDep, policy: PolicyDep, settings: SettingsDep, transport: TransportDep,
          actor: CurrentActor, how: Annotated[SendRequest | None, Body()] = None) -> SendOutcome:
     """Ask for approval and send once approved: an expedited urgent send goes out at once, otherwise the
     outcome is `pending_approval` until an approver decides. Sending twice never sends twice."""
@@ -195,22 +209,22 @@ def send(response_id: str, store: StoreDep, policy: PolicyDep, settings: Setting
                               settings=settings)
 
 
-@router.get("/approvals", response_model=list[ApprovalView], responses=_RESPONSES, summary="Approval requests")
+@router.get("/approvals", response_model=list[ApprovalView], responses=ERROR_RESPONSES, summary="Approval requests")
 def approvals(
     store: StoreDep,
     actor: CurrentActor,
-    state: Annotated[str | None, Query(alias="status", description="pending (default), approved, rejected, void or all")] = "pending",
+    query: ApprovalFilter,
 ) -> list[ApprovalView]:
     """Approval requests of the customers the caller reaches, highest priority and oldest first."""
-    return approvals_for(store, actor=actor, status=None if state == "all" else state)
+    return approvals_for(store, actor=actor, status=None if query.status == "all" else query.status)
 
 
-_DECISION_RESPONSES = {403: {"model": ErrorBody, "description": "Not an approver"}, **_RESPONSES}
+_DECISION_RESPONSES = {**ERROR_RESPONSES, 403: {"model": ErrorBody, "description": "Not an approver"}}
 
 
 @router.post("/approvals/{approval_id}/approve", response_model=DecisionResult, responses=_DECISION_RESPONSES,
              summary="Approve a send (and send it)")
-def approve(approval_id: str, store: StoreDep, policy: PolicyDep, settings: SettingsDep, transport: TransportDep,
+def approve(approval_id: ApprovalId, store: StoreDep, policy: PolicyDep, settings: SettingsDep, transport: TransportDep,
             actor: CurrentActor, decision: Annotated[Decision | None, Body()] = None) -> DecisionResult:
     """Approve a pending request and send the response, as `escalation approvals approve` does."""
     return decide_approval(store, actor=actor, approval_id=approval_id, approve=True,
@@ -220,7 +234,7 @@ def approve(approval_id: str, store: StoreDep, policy: PolicyDep, settings: Sett
 
 @router.post("/approvals/{approval_id}/reject", response_model=DecisionResult, responses=_DECISION_RESPONSES,
              summary="Reject a send")
-def reject(approval_id: str, store: StoreDep, policy: PolicyDep, settings: SettingsDep, transport: TransportDep,
+def reject(approval_id: ApprovalId, store: StoreDep, policy: PolicyDep, settings: SettingsDep, transport: TransportDep,
            actor: CurrentActor, decision: Annotated[Decision | None, Body()] = None) -> DecisionResult:
     """Reject a pending request with an optional reason; the CSM is notified and can edit and resend."""
     return decide_approval(store, actor=actor, approval_id=approval_id, approve=False,

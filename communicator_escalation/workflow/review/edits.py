@@ -18,6 +18,7 @@ from ...auth.access import require_response_access, require_response_reach
 from ...auth.actor import Actor
 from ...errors import InvalidRequest, NotFound, Refused
 from ...models import EscalationContext, StaffMember
+from ...safe_text import MAX_SUBJECT_LENGTH, header_problem, text_problem
 from ...store import Store
 from ...store.responses import (
     APPROVAL_ENTITY,
@@ -38,7 +39,7 @@ from ...store.responses import (
 from ..context.gather import gather_on
 from ..policy import Policy
 from .readdress import readdressed
-from .recipients import BAD_HEADER_CHARS, resolve_contact, resolve_staff
+from .recipients import resolve_contact, resolve_staff
 
 __all__ = [
     "EDITABLE_STATES",
@@ -160,10 +161,12 @@ def _commit_change(conn: Conn, row: Row, actor: StaffMember, *, action: str, det
 
 
 def _check_text(value: str, *, field: str, header: bool) -> str:
+    """`value` if it may be the subject (the send path's header rule) or the body, else InvalidRequest."""
     if not value.strip():
-        raise Refused(f"the {field} may not be empty")
-    if "\x00" in value or (header and BAD_HEADER_CHARS.search(value)):
-        raise Refused(f"the {field} may not contain {'line breaks or ' if header else ''}NUL characters")
+        raise InvalidRequest(f"the {field} may not be empty")
+    problem = header_problem(value, max_length=MAX_SUBJECT_LENGTH) if header else text_problem(value, multiline=True)
+    if problem is not None:
+        raise InvalidRequest(f"the {field} {problem}")
     return value
 
 
@@ -208,7 +211,9 @@ def edit_response(store: Store, *, response_id: str, actor: Actor, subject: str 
         now: Clock override.
 
     Raises:
-        Refused: Nothing to change, text not found, header injection, wrong state or actor.
+        InvalidRequest: A subject the header rule refuses (`safe_text.header_problem`, as sending
+            applies it), an empty subject or body, or a body with NUL or control characters.
+        Refused: Nothing to change, text not found, wrong state or actor.
     """
     if subject is None and body is None and replace is None:
         raise Refused("nothing to edit: give a subject, a body or a replacement")
@@ -317,7 +322,7 @@ def revise_response(store: Store, *, response_id: str, actor: Actor, to: str | N
         now: Clock override.
 
     Raises:
-        InvalidRequest: Nothing to edit.
+        InvalidRequest: Nothing to edit, or text `edit_response` refuses.
         Refused / NotFound: As `change_recipient` and `edit_response`.
     """
     text_change = subject is not None or body is not None or replace is not None

@@ -15,12 +15,11 @@ from typing import Any
 
 from ...errors import Refused
 from ...models import StaffMember
+from ...safe_text import text_problem
 from ...store.responses import Conn, Row, all_staff, sender_of, staff_member
 from ..context.customers import name_key
 
-__all__ = ["BAD_HEADER_CHARS", "resolve_contact", "resolve_staff"]
-
-BAD_HEADER_CHARS = re.compile(r"[\r\n\x00]")
+__all__ = ["resolve_contact", "resolve_staff"]
 
 # Role words -> (customer team column, directory role). None column: the directory alone decides.
 _ROLE_WORDS: dict[str, tuple[str | None, str]] = {
@@ -45,6 +44,13 @@ _ROLE_WORDS: dict[str, tuple[str | None, str]] = {
 }
 _MANAGER_WORDS = {"manager", "your manager", "csm manager", "csm's manager", "the csm's manager"}
 _FILLERS = re.compile(r"^(the|our|an?)\s+|\s+(please)$")
+
+
+def _check_who(text: str) -> None:
+    """Refuse a recipient named with control characters, line breaks or lone surrogates."""
+    problem = text_problem(text, multiline=False)
+    if problem is not None:
+        raise Refused(f"a recipient {problem}")
 
 
 def _phrase(text: str) -> str:
@@ -120,8 +126,7 @@ def resolve_staff(conn: Conn, *, row: Row, actor: StaffMember, who: str) -> Staf
     text = who.strip()
     if not text:
         raise Refused("say who to CC: a name, an email address or a role such as 'support lead'")
-    if BAD_HEADER_CHARS.search(text):
-        raise Refused("a recipient may not contain line breaks or NUL characters")
+    _check_who(text)
     directory = all_staff(conn)
     exact = [s for s in directory if s.id == text or s.email.casefold() == text.casefold()]
     if exact:
@@ -153,8 +158,7 @@ def resolve_contact(conn: Conn, *, row: Row, who: str) -> dict[str, Any]:
         Refused: Another customer's contact, staff, an unknown address or person, or ambiguous.
     """
     text = who.strip()
-    if BAD_HEADER_CHARS.search(text):
-        raise Refused("a recipient may not contain line breaks or NUL characters")
+    _check_who(text)
     contacts = conn.execute(
         "SELECT c.id, c.customer_id, c.name, c.email, c.title, k.name AS customer FROM contacts c"
         " JOIN customers k ON k.id = c.customer_id ORDER BY c.name, c.id"
