@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     web_session_hours: float = Field(
         default=12.0, gt=0, le=720, description="How long a web UI sign-in lasts (sign-out ends it sooner)."
     )
+    web_link_minutes: float = Field(
+        default=15.0, gt=0, le=1440, description="How long a one-time web sign-in link works (once)."
+    )
     web_base_url: str = Field(
         default="http://127.0.0.1:8000", description="Address of `escalation serve` that sign-in links point to."
     )

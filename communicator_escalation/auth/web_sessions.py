@@ -29,6 +29,7 @@ __all__ = [
     "session_owner",
     "sign_in_with_access_token",
     "sign_in_with_link",
+    "sign_in_url",
     "signing_key",
 ]
 
@@ -91,6 +92,11 @@ def issue_sign_in_link(store: Store, *, staff_id: str, minutes: float, now: date
             (hash_token(code), staff_id, now, expires),
         )
     return SignInLink(code=code, staff_id=staff_id, expires_at=expires)
+
+
+def sign_in_url(base_url: str, code: str) -> str:
+    """The sign-in link of `code` on the web UI at `base_url` (e.g. http://127.0.0.1:8000)."""
+    return f"{base_url.rstrip('/')}/login/link?code={code}"
 
 
 def _start(conn: Any, *, staff_id: str, hours: float, method: SignInMethod, now: datetime) -> WebSession:

@@ -19,7 +19,8 @@ from ...store import Store
 from ...workflow.delivery.approval import ApprovalView
 from ...workflow.delivery.send_with_approval import approval_status_for, approvals_for, decide_approval
 from ...workflow.review.edits import ResponseView, get_response
-from ..forms import ApprovalDecisionForm, PageApprovalId, QueryResponseId
+from ...api.strict import ApprovalId
+from ..forms import ApprovalDecisionForm, QueryResponseId
 from ..session import SignedInDep, page, web_router
 
 router = web_router()
@@ -52,14 +53,14 @@ def _decide(approval_id: str, me_id: str, store: StoreDep, policy: PolicyDep, se
 
 
 @router.post("/approvals/{approval_id}/approve")
-def approve(approval_id: PageApprovalId, me: SignedInDep, store: StoreDep, policy: PolicyDep, settings: SettingsDep,
+def approve(approval_id: ApprovalId, me: SignedInDep, store: StoreDep, policy: PolicyDep, settings: SettingsDep,
             transport: TransportDep, form: Annotated[ApprovalDecisionForm, Form()]) -> RedirectResponse:
     """Approve the request: the response is sent at once."""
     return _decide(approval_id, me.staff.id, store, policy, settings, transport, approve=True, reason=form.reason)
 
 
 @router.post("/approvals/{approval_id}/reject")
-def reject(approval_id: PageApprovalId, me: SignedInDep, store: StoreDep, policy: PolicyDep, settings: SettingsDep,
+def reject(approval_id: ApprovalId, me: SignedInDep, store: StoreDep, policy: PolicyDep, settings: SettingsDep,
            transport: TransportDep, form: Annotated[ApprovalDecisionForm, Form()]) -> RedirectResponse:
     """Reject the request with the reason; the CSM is told and can edit and send again."""
     return _decide(approval_id, me.staff.id, store, policy, settings, transport, approve=False, reason=form.reason)

@@ -22,7 +22,8 @@ from ...auth.actor import Actor
 from ...rendering import render
 from ...workflow.context.gather import gather_context
 from ..conversation import conversation_view
-from ..forms import CsrfForm, DecisionForm, MessageForm, PageSignalId
+from ...api.strict import SignalId
+from ..forms import CsrfForm, DecisionForm, MessageForm
 from ..session import SignedInDep, page, web_router
 
 router = web_router()
@@ -33,7 +34,7 @@ def _back(signal_id: str, anchor: str = "latest") -> RedirectResponse:
 
 
 @router.get("/escalations/{signal_id}", response_class=HTMLResponse)
-def conversation(signal_id: PageSignalId, request: Request, me: SignedInDep, store: StoreDep, policy: PolicyDep,
+def conversation(signal_id: SignalId, request: Request, me: SignedInDep, store: StoreDep, policy: PolicyDep,
                  agent: AgentDep, edit: bool = False) -> HTMLResponse:
     """The escalation's context card, the conversation so far, and the response it works on."""
     actor = Actor(staff_id=me.staff.id)
@@ -45,7 +46,7 @@ def conversation(signal_id: PageSignalId, request: Request, me: SignedInDep, sto
 
 
 @router.post("/escalations/{signal_id}/respond")
-def quick_action(signal_id: PageSignalId, me: SignedInDep, store: StoreDep, agent: AgentDep,
+def quick_action(signal_id: SignalId, me: SignedInDep, store: StoreDep, agent: AgentDep,
                  form: Annotated[CsrfForm, Form()]) -> RedirectResponse:
     """Escalation Response: ask the agent for the escalation's draft (the pre-draft when there is one).
 
@@ -60,7 +61,7 @@ def quick_action(signal_id: PageSignalId, me: SignedInDep, store: StoreDep, agen
 
 
 @router.post("/escalations/{signal_id}/messages")
-def say(signal_id: PageSignalId, me: SignedInDep, store: StoreDep, agent: AgentDep,
+def say(signal_id: SignalId, me: SignedInDep, store: StoreDep, agent: AgentDep,
         form: Annotated[MessageForm, Form()]) -> RedirectResponse:
     """One chat turn: what the CSM typed, or the words of the button they clicked."""
     gather_context(store, actor=Actor(staff_id=me.staff.id), signal_id=signal_id)
@@ -69,7 +70,7 @@ def say(signal_id: PageSignalId, me: SignedInDep, store: StoreDep, agent: AgentD
 
 
 @router.post("/escalations/{signal_id}/decision")
-def decide(signal_id: PageSignalId, me: SignedInDep, store: StoreDep, agent: AgentDep,
+def decide(signal_id: SignalId, me: SignedInDep, store: StoreDep, agent: AgentDep,
            form: Annotated[DecisionForm, Form()]) -> RedirectResponse:
     """Approve (send exactly what the review card showed) or reject the send waiting for review."""
     gather_context(store, actor=Actor(staff_id=me.staff.id), signal_id=signal_id)

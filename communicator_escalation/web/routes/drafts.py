@@ -14,7 +14,8 @@ from ...auth.actor import Actor
 from ...errors import InvalidRequest
 from ...workflow.review.checks import review_notes_now
 from ...workflow.review.edits import ResponseView, add_cc, revise_response
-from ..forms import CcForm, EditForm, NotesCheck, PageResponseId
+from ...api.strict import ResponseId
+from ..forms import CcForm, EditForm, NotesCheck
 from ..session import SignedInDep, page, web_router
 
 router = web_router()
@@ -25,7 +26,7 @@ def _to_card(view: ResponseView) -> RedirectResponse:
 
 
 @router.post("/responses/{response_id}/ccs")
-def add_ccs(response_id: PageResponseId, me: SignedInDep, store: StoreDep,
+def add_ccs(response_id: ResponseId, me: SignedInDep, store: StoreDep,
             form: Annotated[CcForm, Form()]) -> RedirectResponse:
     """Add the ticked suggested CCs, in order; the first refusal stops and is shown."""
     if not form.staff_id:
@@ -36,7 +37,7 @@ def add_ccs(response_id: PageResponseId, me: SignedInDep, store: StoreDep,
 
 
 @router.post("/responses/{response_id}/edit")
-def edit(response_id: PageResponseId, me: SignedInDep, store: StoreDep, policy: PolicyDep,
+def edit(response_id: ResponseId, me: SignedInDep, store: StoreDep, policy: PolicyDep,
          form: Annotated[EditForm, Form()]) -> RedirectResponse:
     """Save the subject and body as edited (an approval given before is void)."""
     view = revise_response(store, response_id=response_id, actor=Actor(staff_id=me.staff.id), to=None,
@@ -45,7 +46,7 @@ def edit(response_id: PageResponseId, me: SignedInDep, store: StoreDep, policy: 
 
 
 @router.post("/responses/{response_id}/notes", response_class=HTMLResponse)
-def check_notes(response_id: PageResponseId, request: Request, me: SignedInDep, store: StoreDep, policy: PolicyDep,
+def check_notes(response_id: ResponseId, request: Request, me: SignedInDep, store: StoreDep, policy: PolicyDep,
                 typed: NotesCheck) -> HTMLResponse:
     """The review notes the content as typed would have (nothing is saved): an HTML fragment."""
     notes = review_notes_now(store, actor=Actor(staff_id=me.staff.id), response_id=response_id, policy=policy,
