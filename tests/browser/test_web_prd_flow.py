@@ -101,4 +101,13 @@ def test_quick_action_to_response_time_by_clicks_only(web: WebUI, demo_world: di
     answered = page.locator(f"tr[data-response='{response_id}']")
     expect(answered.locator(".response-minutes")).to_have_text(f"{sent.response_minutes} min")
     expect(answered.locator(".sla-result")).to_have_text("met" if sent.sla and sent.sla.state == "met" else "missed")
+
+    page.get_by_role("link", name="Insights").click()
+    expect(page.locator("[data-figure=sent]")).to_have_text("1")
+    chart = page.locator("figure.chart img").first
+    expect(chart).to_have_js_property("complete", True)
+    assert chart.evaluate("img => img.naturalWidth") > 0
+    svg = page.request.get(web.url(chart.get_attribute("src") or ""))
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert "DataFlow Inc." in svg.text() and f">{sent.response_minutes}<" in svg.text()
     assert web.csp_reports() == []
