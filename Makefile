@@ -18,7 +18,7 @@ test: $(VENV)/.installed browser
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 browser:
 	@command -v chromium >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || \
-		{ $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+		{ $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 # Scale benchmark (README, "Benchmarks"); BENCH_SIZES="1000 10000 100000" adds the 100k world (minutes).
 bench: $(VENV)/.installed
