@@ -31,7 +31,15 @@ from ..workflow.policy import Policy
 from ..workflow.review.checks import review_notes_now
 from ..workflow.review.edits import ResponseView, get_response
 
-__all__ = ["ConversationView", "ResponsePanel", "ReviewCard", "TurnView", "conversation_view", "transcript"]
+__all__ = [
+    "ConversationView",
+    "ResponsePanel",
+    "ReviewCard",
+    "TurnView",
+    "conversation_view",
+    "transcript",
+    "working_response_id",
+]
 
 _CARD_KINDS = frozenset({"context", "draft", "send"})
 """Results the page shows as cards: the agent's text of such a turn repeats them."""
@@ -100,6 +108,11 @@ def transcript(messages: list[ChatMessage]) -> list[TurnView]:
 def _newest_response_id(turns: list[TurnView]) -> str | None:
     ids = [r.response_id for t in turns for r in t.results if isinstance(getattr(r, "response_id", None), str)]
     return ids[-1] if ids else None
+
+
+def working_response_id(messages: list[ChatMessage]) -> str | None:
+    """The response a thread works on (the newest one its tool results name), if any."""
+    return _newest_response_id(transcript(messages))
 
 
 def _panel(store: Store, *, actor: Actor, policy: Policy, response_id: str) -> ResponsePanel:

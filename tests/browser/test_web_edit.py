@@ -18,6 +18,11 @@ def test_edit_with_a_blocking_note_then_a_fix_and_send_urgently_typed(web: WebUI
     card = page.locator("section.card.draft")
     response_id = card.get_attribute("data-response")
     assert response_id
+    page.get_by_role("link", name="Inbox").click()
+    page.locator("tr.escalation", has_text=customer["name"]).get_by_role("button", name="Escalation Response").click()
+    card = page.locator("section.card.draft")
+    expect(card).to_have_attribute("data-response", response_id)
+    expect(page.locator(".msg.from-csm")).to_have_count(1)
     jordan = Actor(staff_id="u-jordan")
     drafted = get_response(web.store, response_id=response_id, actor=jordan)
     expect(card.locator(".note.blocking")).to_have_count(0)

@@ -14,12 +14,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from ...api.auth import PolicyDep
 from ...api.deps import StoreDep
 from ...api.routes.responses import SettingsDep, TransportDep
+from ...api.strict import ApprovalId
 from ...auth.actor import Actor
 from ...store import Store
 from ...workflow.delivery.approval import ApprovalView
 from ...workflow.delivery.send_with_approval import approval_status_for, approvals_for, decide_approval
 from ...workflow.review.edits import ResponseView, get_response
-from ...api.strict import ApprovalId
 from ..forms import ApprovalDecisionForm, QueryResponseId
 from ..session import SignedInDep, page, web_router
 

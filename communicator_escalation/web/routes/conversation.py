@@ -18,11 +18,11 @@ from ...agent.tool_results import ContextResult
 from ...api.agent_dep import AgentDep, staff_thread
 from ...api.auth import PolicyDep
 from ...api.deps import StoreDep
+from ...api.strict import SignalId
 from ...auth.actor import Actor
 from ...rendering import render
 from ...workflow.context.gather import gather_context
-from ..conversation import conversation_view
-from ...api.strict import SignalId
+from ..conversation import conversation_view, working_response_id
 from ..forms import CsrfForm, DecisionForm, MessageForm
 from ..session import SignedInDep, page, web_router
 
@@ -50,11 +50,12 @@ def quick_action(signal_id: SignalId, me: SignedInDep, store: StoreDep, agent: A
                  form: Annotated[CsrfForm, Form()]) -> RedirectResponse:
     """Escalation Response: ask the agent for the escalation's draft (the pre-draft when there is one).
 
-    A conversation already waiting for a review opens as it is: a new request would set that review aside.
+    A conversation that already works on a response, or waits for a review, opens as it is (asking
+    again would repeat the draft turn, or set the review aside).
     """
     context = gather_context(store, actor=Actor(staff_id=me.staff.id), signal_id=signal_id)
     thread = staff_thread(me.staff.id, signal_id)
-    if not agent.pending_review(thread):
+    if not agent.pending_review(thread) and working_response_id(agent.history(thread)) is None:
         message = render("web/quick_action.j2", customer=context.customer.name, signal_id=signal_id).strip()
         agent.run_turn(thread, message=message, actor=me.staff.id)
     return _back(signal_id, "response")

@@ -10,11 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ...api.auth import PolicyDep
 from ...api.deps import StoreDep
+from ...api.strict import ResponseId
 from ...auth.actor import Actor
 from ...errors import InvalidRequest
 from ...workflow.review.checks import review_notes_now
 from ...workflow.review.edits import ResponseView, add_cc, revise_response
-from ...api.strict import ResponseId
 from ..forms import CcForm, EditForm, NotesCheck
 from ..session import SignedInDep, page, web_router
 
