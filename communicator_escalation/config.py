@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         default=15.0, gt=0,
         description="Lease of one send attempt, renewed at every step; only an expired one may be taken over.",
     )
+    brief_docs: Literal["markdown", "google"] = Field(
+        default="markdown", description="Internal briefs as Markdown only, or also as Google Docs (Gmail's credentials)."
+    )
+    docs_folder_id: str | None = Field(default=None, description="Google Drive folder the brief documents go into.")
+    docs_api_endpoint: str | None = Field(default=None, description="Override of the Docs/Drive API root URL (tests, proxies).")
+    docs_max_attempts: int = Field(default=4, ge=1, le=10, description="Docs/Drive call attempts on 429/5xx.")
     openai_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY"), description="Selects ChatOpenAI when set."
     )
@@ -84,6 +90,11 @@ class Settings(BaseSettings):
     def outbox_dir(self) -> Path:
         """Folder where the local outbox writes .eml files."""
         return self.home / "outbox"
+
+    @property
+    def briefs_dir(self) -> Path:
+        """Folder where internal escalation briefs are written as Markdown."""
+        return self.home / "briefs"
 
     @property
     def pgdata_dir(self) -> Path:

@@ -24,6 +24,14 @@ _TEMPLATE = "escalation_test_template"
 _counter = itertools.count()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep every test's files (outbox, briefs) out of the real ESCALATION_HOME: a temporary one unless set."""
+    if "ESCALATION_HOME" not in os.environ:
+        home = Path(tempfile.mkdtemp(prefix="escalation-test-home-"))
+        os.environ["ESCALATION_HOME"] = str(home)
+        config.add_cleanup(lambda: shutil.rmtree(home, ignore_errors=True))
+
+
 def _with_database(url: str, name: str) -> str:
     """`url` pointed at database `name` (works for socket and TCP URLs)."""
     return psycopg.conninfo.make_conninfo(url, dbname=name)

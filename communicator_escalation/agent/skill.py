@@ -178,6 +178,7 @@ class EscalationSkill:
             ToolName.SEND_RESPONSE: send,
             ToolName.CANCEL_RESPONSE: ops.cancel,
             ToolName.LIST_OPEN: ops.inbox,
+            ToolName.DRAFT_UPDATE: ops.update,
         }
         descriptions = {ToolName.SEND_RESPONSE: send_description} if send_description else {}
         return [self._tool(name, handlers[name], deps, descriptions.get(name)) for name in ToolName]

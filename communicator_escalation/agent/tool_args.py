@@ -33,6 +33,7 @@ class ToolName(StrEnum):
     SEND_RESPONSE = "send_escalation_response"
     CANCEL_RESPONSE = "cancel_escalation_response"
     LIST_OPEN = "list_open_escalations"
+    DRAFT_UPDATE = "draft_escalation_update"
 
 
 _ID_MAX = 100
@@ -192,6 +193,25 @@ class ShowDraftArgs(_Args):
     response_id: str = _RESPONSE_ID
 
 
+class DraftUpdateArgs(_CustomerOrSignal):
+    """Draft the next status update (the closing email once resolved) on a sent escalation's thread."""
+
+    response_id: str | None = Field(
+        default=None, max_length=_ID_MAX, description="A sent response of the thread; wins over the rest."
+    )
+
+    @field_validator("response_id", mode="before")
+    @classmethod
+    def _blank_response(cls, value: Any) -> Any:
+        return _blank_to_none(value)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> DraftUpdateArgs:
+        if self.customer is None and self.signal_id is None and self.request is None and self.response_id is None:
+            raise ValueError("give customer, signal_id, request or response_id")
+        return self
+
+
 class SendResponseArgs(_Args):
     """Send a draft after the CSM's review and approval (exactly once)."""
 
@@ -226,6 +246,7 @@ class ListOpenEscalationsArgs(_Args):
     )
     severity: list[Severity] = Field(default_factory=list, description="Only these severities.")
     limit: int | None = Field(default=None, ge=1, le=_LIMIT_MAX, description="At most this many.")
+    updates: bool = Field(default=False, description="Only answered ones with a status update clock, soonest due.")
 
 
 def _clean_who(value: list[str]) -> list[str]:
@@ -251,6 +272,7 @@ TOOL_ARGS: dict[ToolName, type[BaseModel]] = {
     ToolName.SEND_RESPONSE: SendResponseArgs,
     ToolName.CANCEL_RESPONSE: CancelResponseArgs,
     ToolName.LIST_OPEN: ListOpenEscalationsArgs,
+    ToolName.DRAFT_UPDATE: DraftUpdateArgs,
 }
 """The `args_schema` of every tool, by name."""
 

@@ -27,16 +27,17 @@ from ..workflow.context.locate import Located, Target, on_named
 from ..workflow.delivery.approval import EXPEDITED_ACTOR, ApprovalView
 from ..workflow.delivery.send_with_approval import request_approval_only, send_with_approval
 from ..workflow.delivery.sending import SendOutcome
-from ..workflow.drafting.open import open_or_create_draft
+from ..workflow.drafting.open import OpenedDraft, open_or_create_draft
 from ..workflow.drafting.responses import cancel_response, load_draft
+from ..workflow.followthrough.updates import draft_update
 from ..workflow.policy import Policy
 from ..workflow.review.edits import Recipient as ViewRecipient
 from ..workflow.review.edits import ResponseView, add_cc, get_response, remove_cc, revise_response
 from ..workflow.strategy.pick import pick_strategy
 from ..workflow.triage import open_escalations
 from .tool_args import (
-    AddCcsArgs, CancelResponseArgs, DraftResponseArgs, EditDraftArgs, GatherContextArgs, ListOpenEscalationsArgs,
-    PickStrategyArgs, RemoveCcsArgs, SendResponseArgs, ShowDraftArgs, SuggestCcsArgs,
+    AddCcsArgs, CancelResponseArgs, DraftResponseArgs, DraftUpdateArgs, EditDraftArgs, GatherContextArgs,
+    ListOpenEscalationsArgs, PickStrategyArgs, RemoveCcsArgs, SendResponseArgs, ShowDraftArgs, SuggestCcsArgs,
 )
 from .tool_results import (
     ApprovalSummary, CancelResult, CcSuggestionsResult, ContextResult, CustomerRef, DraftResult, EscalationRef,
@@ -45,7 +46,7 @@ from .tool_results import (
 
 __all__ = [
     "Deps", "add_ccs", "cancel", "draft", "edit", "gather", "inbox", "load_view", "remove_ccs", "request_send",
-    "send", "show", "strategy", "suggest",
+    "send", "show", "strategy", "suggest", "update",
 ]
 
 _SEND_STATUS = {
@@ -132,11 +133,14 @@ def _draft_result(view: ResponseView, stored: Draft, now: datetime | None) -> Dr
             for o in stored.other_open_escalations
         ],
         sla=_sla(stored, now),
+        tone=stored.strategy.tone,
+        tone_reasons=list(stored.strategy.reasons),
     )
 
 
 def _named(
-    deps: Deps, args: GatherContextArgs | DraftResponseArgs, act: Callable[[Target], T], *, actor: Actor
+    deps: Deps, args: GatherContextArgs | DraftResponseArgs | DraftUpdateArgs, act: Callable[[Target], T], *,
+    actor: Actor
 ) -> tuple[T, dict[str, object]]:
     """Run `act` on the escalation the CSM's words name; also the result fields saying how they named it."""
     done, found = on_named(
@@ -174,6 +178,19 @@ def draft(deps: Deps, args: DraftResponseArgs, *, actor: Actor, now: datetime | 
         ),
         actor=actor,
     )
+    view = load_view(deps.store, response_id=opened.draft.response_id or "", actor=actor)
+    return _draft_result(view, opened.draft, now).model_copy(update=named)
+
+
+def update(deps: Deps, args: DraftUpdateArgs, *, actor: Actor, now: datetime | None) -> DraftResult:
+    """draft_escalation_update: the next update on the thread (or the update already waiting), on a sent
+    response, or on the escalation the CSM's words name (`on_named`, like the draft tool)."""
+
+    def act(target: Target) -> OpenedDraft:
+        return draft_update(deps.store, actor=actor, response_id=args.response_id, customer=target.customer,
+                            signal_id=target.signal_id, policy=deps.policy, now=now)
+
+    opened, named = (act(Target()), {}) if args.response_id else _named(deps, args, act, actor=actor)
     view = load_view(deps.store, response_id=opened.draft.response_id or "", actor=actor)
     return _draft_result(view, opened.draft, now).model_copy(update=named)
 
@@ -368,6 +385,6 @@ def inbox(deps: Deps, args: ListOpenEscalationsArgs, *, actor: Actor, now: datet
     """list_open_escalations."""
     found = open_escalations(
         deps.store, actor=actor, policy=deps.policy, scope=args.scope, severities=args.severity, limit=args.limit,
-        now=now,
+        updates=args.updates, now=now,
     )
     return InboxResult.from_inbox(found)

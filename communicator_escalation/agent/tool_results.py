@@ -262,6 +262,8 @@ class DraftResult(Result):
     )
     other_open_escalations: list[EscalationRef] = Field(default_factory=list, description="Other open escalations of the customer.")
     sla: SlaSummary = Field(description="First-response SLA.")
+    tone: str = Field(default="", description="Tone of the draft.")
+    tone_reasons: list[str] = Field(default_factory=list, description="Why this tone, incl. what the account's history taught.")
     named_by: list[str] = Field(default_factory=list, description="The CSM's words that named it, when read from `request`.")
     named_contact: str | None = Field(default=None, description="A contact of the customer the CSM named, if any.")
 
@@ -350,13 +352,14 @@ class InboxResult(Result):
     kind: Literal["open_escalations"] = "open_escalations"
     ok: Literal[True] = True
     scope: str = Field(description="mine, team or all.")
+    updates: bool = Field(default=False, description="Only escalations whose next status update is owed.")
     total: int = Field(description="Open escalations in scope (before the limit).")
     escalations: list[OpenEscalation] = Field(default_factory=list, description="Most urgent first.")
 
     @classmethod
     def from_inbox(cls, inbox: Inbox) -> InboxResult:
         """Result for a triage inbox."""
-        return cls(scope=inbox.scope, total=inbox.total, escalations=inbox.escalations)
+        return cls(scope=inbox.scope, updates=inbox.updates, total=inbox.total, escalations=inbox.escalations)
 
 
 ToolResult = Annotated[

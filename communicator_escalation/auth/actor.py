@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ACCOUNT_CSM", "WORKER", "Actor"]
+__all__ = ["ACCOUNT_CSM", "FOLLOW_THROUGH", "WORKER", "Actor"]
 
 
 class Actor(BaseModel):
@@ -45,3 +45,6 @@ ACCOUNT_CSM = Actor()
 
 WORKER = Actor(process="system:worker")
 """The pre-drafting worker: acts for the account's CSM, audited as `system:worker`."""
+
+FOLLOW_THROUGH = Actor(process="system:follow-through")
+"""The post-send hook (plan, clock, brief, outcome): acts for the account's CSM, audited as `system:follow-through`."""

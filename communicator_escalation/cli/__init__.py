@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import admin, chat, context, drafting, inbox, mcp_serve, review, serve, world  # noqa: F401  (each registers its commands)
+from . import admin, chat, context, drafting, followthrough, inbox, mcp_serve, review, serve, world  # noqa: F401  (each registers its commands)
 from ._app import app
 
 __all__ = ["app", "main"]

@@ -10,7 +10,9 @@ from ..agent.llm import make_chat_model
 from ..auth.tokens import create_token, list_tokens, revoke_token
 from ..config import Settings
 from ..worker import run_worker
+from ..rendering import render
 from ..workflow.drafting.open import PredraftOutcome
+from ..workflow.followthrough.rounds import FollowUpReport
 from ..workflow.policy import load_policy
 from ._app import app, call, guarded, opened_store, print_json
 
@@ -64,6 +66,10 @@ def _echo_outcome(outcome: PredraftOutcome) -> None:
     typer.echo(f"{outcome.signal_id}: {detail}")
 
 
+def _echo_follow_up(report: FollowUpReport) -> None:
+    typer.echo(render("cli/follow_up.j2", report=report).strip())
+
+
 @app.command("worker")
 def worker(
     once: bool = typer.Option(False, "--once", help="Pre-draft open escalations without a response, then exit."),
@@ -72,7 +78,9 @@ def worker(
     """Pre-draft new open escalations in the background (PostgreSQL LISTEN/NOTIFY).
 
     At start it catches up on open escalations that have no response; then every escalation
-    inserted by `escalation load`, the API or plain SQL is drafted as it arrives. Safe to run twice.
+    inserted by `escalation load`, the API or plain SQL is drafted as it arrives. Every few minutes
+    it follows up on sent responses: drafts the status updates that are due, reads Gmail replies,
+    records outcomes. Safe to run twice.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
@@ -82,7 +90,7 @@ def worker(
             typer.echo("Listening for new escalations (Ctrl-C to stop).")
         try:
             report = run_worker(store, policy=policy, llm=make_chat_model(settings), once=once, timeout=timeout,
-                                on_outcome=_echo_outcome)
+                                on_outcome=_echo_outcome, settings=settings, on_follow_up=_echo_follow_up)
         except KeyboardInterrupt:
             typer.echo("Stopped.")
             return

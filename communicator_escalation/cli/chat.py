@@ -10,8 +10,13 @@ from pathlib import Path
 
 import typer
 
+from ..auth.actor import ACCOUNT_CSM
 from ..config import Settings
+from ..rendering import render
+from ..store import Store
 from ..store.embedded import stop_embedded_server
+from ..workflow.followthrough.clock import list_due_updates
+from ..workflow.policy import Policy
 from ._app import app, guarded
 
 DEMO_WORLD = Path(__file__).resolve().parents[1] / "worlds" / "demo-world.json"
@@ -63,7 +68,8 @@ def demo() -> None:
     """Run the PRD conversation on the demo world in a throw-away home, then clean up.
 
     Draft escalation response for DataFlow, Send Urgently, approve the review: the transcript shows
-    the context, the draft, the suggested CCs, the expedited approval, the send and the response time.
+    the context, the draft, the suggested CCs, the expedited approval, the send and the response time,
+    then the update clock the send started and a line of insights from the demo world's history.
     """
     from ..agent.host import CommunicatorAgent  # LangChain loads only for the agent's commands
     from ..agent.runtime import open_runtime
@@ -74,3 +80,15 @@ def demo() -> None:
         load_world(runtime.store, DEMO_WORLD)
         agent = CommunicatorAgent.from_runtime(runtime)
         run_script(terminal_console(), agent, list(DEMO_SCRIPT), cards=False, show_thread=False)
+        _after_the_send(runtime.store, runtime.policy)
+
+
+def _after_the_send(store: Store, policy: Policy) -> None:
+    """The demo's last lines: the update clock of the sent response and the insights of the history."""
+    from ..insights.report import build_insights
+
+    clocks = list_due_updates(store, actor=ACCOUNT_CSM, include_upcoming=True)
+    insights = build_insights(store, actor=ACCOUNT_CSM, policy=policy)
+    judged = [a for a in insights.approaches if a.judged]
+    best = max(judged, key=lambda a: (a.ci_low or 0, a.judged), default=None)
+    typer.echo(render("cli/demo_after.j2", clocks=clocks, insights=insights, best=best).strip())

@@ -51,6 +51,8 @@ def render(draft: Draft, *, reopened: bool = False) -> Group:
     ]
     if email.in_reply_to:
         headers.append(("In-Reply-To", f"{email.in_reply_to} (thread {email.thread_id or 'none'})"))
+    if draft.follows_response_id:
+        headers.append(("Follows", f"{draft.follows_response_id} ({draft.kind})"))
     parts = [
         Panel(facts_grid(headers), title=f"Escalation response draft {draft.response_id}", title_align="left",
               subtitle="opened as it stands; --new drafts again" if reopened else None, subtitle_align="left"),
@@ -68,6 +70,9 @@ def render(draft: Draft, *, reopened: bool = False) -> Group:
     notes = [(f"{o.risk_signal_id}", f"({o.severity}) {o.title}") for o in draft.other_open_escalations]
     if notes:
         parts.append(Panel(facts_grid(notes), title="Other open escalations", title_align="left"))
+    if draft.strategy.reasons:
+        why = Text("\n".join(f"• {r}" for r in draft.strategy.reasons))
+        parts.append(Panel(why, title=f"Why tone {draft.strategy.tone}", title_align="left"))
     if draft.review_notes:
         lines = [f"• {'BLOCKS SENDING: ' if n.kind == 'blocking' else ''}{n.text}" for n in draft.review_notes]
         parts.append(Panel(Text("\n".join(lines)), title="Review notes", title_align="left"))

@@ -38,7 +38,14 @@ from ..errors import ConfigurationError, MailError
 from .base import AmbiguousMailError, DraftGone, DraftStatus, OutgoingEmail, SendReceipt, TransientMailError
 from .message import build_message, message_bytes
 
-__all__ = ["GMAIL_SCOPES", "GmailMailer", "SingleAttemptHttp", "build_gmail_service", "parse_retry_after"]
+__all__ = [
+    "GMAIL_SCOPES",
+    "GmailMailer",
+    "SingleAttemptHttp",
+    "build_gmail_service",
+    "google_credentials",
+    "parse_retry_after",
+]
 
 # compose: create and send drafts; readonly: search by rfc822msgid when reconciling.
 GMAIL_SCOPES = (
@@ -220,6 +227,20 @@ class GmailMailer:
             transport=self.name, email_id=str(sent["id"]), message_id=message_id, thread_id=sent.get("threadId")
         )
 
+    def thread_messages(self, email_id: str) -> list[dict[str, Any]]:
+        """The messages (`full` format) of the thread sent email `email_id` is on; [] when it is gone.
+
+        Raises:
+            MailError: Gmail refused or could not be reached (TransientMailError for 429/5xx).
+        """
+        request = self._messages().get(userId=self._user_id, id=email_id, format="minimal")
+        sent = self._execute_optional(request, action="read a sent message")
+        if sent is None:
+            return []
+        request = self._service.users().threads().get(userId=self._user_id, id=sent["threadId"], format="full")
+        thread = self._execute_optional(request, action="read the thread")
+        return list((thread or {}).get("messages", []))
+
     def draft_status(self, draft_id: str, message_id: str) -> tuple[DraftStatus, SendReceipt | None]:
         """Is the draft still there, or was a message with `message_id` delivered from this mailbox?"""
         request = self._drafts().get(userId=self._user_id, id=draft_id, format="minimal")
@@ -262,8 +283,16 @@ def _msgid_query(message_id: str) -> str:
     return f"rfc822msgid:{message_id.strip().removeprefix('<').removesuffix('>')}"
 
 
-def _credentials(settings: Settings) -> google.auth.credentials.Credentials:
-    """Service account with domain-wide delegation, else an authorized-user token file."""
+def google_credentials(
+    settings: Settings, *, scopes: tuple[str, ...] = GMAIL_SCOPES, purpose: str = "ESCALATION_MAIL_TRANSPORT=gmail"
+) -> google.auth.credentials.Credentials:
+    """Service account with domain-wide delegation, else an authorized-user token file (Gmail's settings).
+
+    `purpose` names what needs them in the error message.
+
+    Raises:
+        ConfigurationError: neither is configured, or the file cannot be used.
+    """
     if settings.gmail_service_account_file is not None:
         if not settings.gmail_sender:
             raise ConfigurationError(
@@ -272,7 +301,7 @@ def _credentials(settings: Settings) -> google.auth.credentials.Credentials:
             )
         try:
             return service_account.Credentials.from_service_account_file(
-                str(settings.gmail_service_account_file), scopes=GMAIL_SCOPES, subject=settings.gmail_sender
+                str(settings.gmail_service_account_file), scopes=list(scopes), subject=settings.gmail_sender
             )
         except (OSError, ValueError, KeyError) as err:
             raise ConfigurationError(
@@ -284,7 +313,7 @@ def _credentials(settings: Settings) -> google.auth.credentials.Credentials:
         except (OSError, ValueError, KeyError) as err:
             raise ConfigurationError(f"cannot use ESCALATION_GMAIL_TOKEN_FILE {settings.gmail_token_file}: {err}") from err
     raise ConfigurationError(
-        "ESCALATION_MAIL_TRANSPORT=gmail needs ESCALATION_GMAIL_SERVICE_ACCOUNT_FILE with ESCALATION_GMAIL_SENDER, "
+        f"{purpose} needs ESCALATION_GMAIL_SERVICE_ACCOUNT_FILE with ESCALATION_GMAIL_SENDER, "
         "or ESCALATION_GMAIL_TOKEN_FILE"
     )
 
@@ -299,7 +328,7 @@ def build_gmail_service(settings: Settings) -> Any:
     Raises:
         ConfigurationError: no usable credentials are configured.
     """
-    credentials = _credentials(settings)
+    credentials = google_credentials(settings)
     http = google_auth_httplib2.AuthorizedHttp(credentials, http=SingleAttemptHttp(timeout=settings.gmail_timeout_seconds))
     client_options = {"api_endpoint": settings.gmail_api_endpoint} if settings.gmail_api_endpoint else None
     return build(

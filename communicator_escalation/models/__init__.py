@@ -148,6 +148,7 @@ class RiskSignal(_Model):
     communication_id: str | None = Field(default=None, description="Communication the signal points at.")
     response_sent_at: datetime | None = Field(default=None, description="When our response was sent.")
     response_email_id: str | None = Field(default=None, description="Id of the sent response email.")
+    resolved_at: datetime | None = Field(default=None, description="When the escalation was resolved, if known.")
 
 
 class PriorEscalation(_Model):
@@ -162,7 +163,45 @@ class PriorEscalation(_Model):
     status: Literal["open", "resolved"] = Field(description="open or resolved.")
     response_sent_at: datetime | None = Field(default=None, description="When it was answered.")
     response_minutes: int | None = Field(default=None, description="Minutes from detection to response.")
+    resolved_at: datetime | None = Field(default=None, description="When it was resolved, if known.")
     reported_by_contact_id: str | None = Field(default=None, description="Contact who raised it.")
+
+
+class PlanAction(_Model):
+    """One action item of a recorded escalation plan."""
+
+    text: str = Field(description="The action, as the email stated it.")
+    owner_id: str | None = Field(default=None, description="Staff id of its owner, when the data names one.")
+
+
+class PlanMilestone(_Model):
+    """A milestone a sent response promised."""
+
+    key: str | None = Field(default=None, description="The policy's step key, when recorded.")
+    milestone: str = Field(description="What will be delivered.")
+    due: datetime | None = Field(default=None, description="Promised due time; None when already in place.")
+    due_text: str = Field(description="The due time as the email stated it.")
+
+
+class PastEscalation(_Model):
+    """An earlier escalation of the customer, how it was answered and how it ended (last 12 months)."""
+
+    id: str = Field(description="Signal id.")
+    title: str = Field(description="Title.")
+    severity: Severity = Field(description="Severity.")
+    detected_at: datetime = Field(description="When it was detected.")
+    status: Literal["open", "resolved"] = Field(description="open or resolved.")
+    resolved_at: datetime | None = Field(default=None, description="When it was resolved, if known.")
+    reported_by_contact_id: str | None = Field(default=None, description="Contact who raised it.")
+    tone: str | None = Field(default=None, description="Tone of the first response, when one was sent.")
+    template: str | None = Field(default=None, description="Template of the first response.")
+    answered_at: datetime | None = Field(default=None, description="When the first response was sent.")
+    de_escalated: bool | None = Field(default=None, description="Recorded outcome; None while pending or unanswered.")
+    reply_tone: str | None = Field(default=None, description="Tone of the customer's first reply.")
+    sponsor_joined_at: datetime | None = Field(
+        default=None, description="When the executive sponsor was first on CC of the thread (None: never)."
+    )
+    sponsor_on_first_response: bool = Field(default=False, description="The sponsor was on CC from the first response.")
 
 
 class SavePlay(_Model):
@@ -172,6 +211,10 @@ class SavePlay(_Model):
     owner: StaffMember | None = Field(default=None, description="Owner from the directory.")
     created_at: datetime = Field(description="When the plan was created.")
     actions: list[str] = Field(default_factory=list, description="Planned actions.")
+    risk_signal_id: str | None = Field(default=None, description="Escalation the plan answers, when recorded from a response.")
+    source_response_id: str | None = Field(default=None, description="Sent response whose action plan this is.")
+    action_items: list[PlanAction] = Field(default_factory=list, description="Action items with owners (recorded plans).")
+    milestones: list[PlanMilestone] = Field(default_factory=list, description="Promised milestones (recorded plans).")
 
 
 class AccountTeam(_Model):
@@ -202,7 +245,7 @@ class EscalationContext(_Model):
     customer: Customer = Field(description="The account.")
     health: HealthTrend = Field(description="Health score and trend.")
     escalation: Escalation = Field(description="The escalation being answered.")
-    reporter: Contact | None = Field(default=None, description="Who raised it.")
+    reporter: Contact | None = Field(default=None, description="Contact who raised it.")
     ticket: Ticket | None = Field(default=None, description="The underlying ticket, with events.")
     reply_to: Communication | None = Field(default=None, description="The email the response replies to.")
     recent_communications: list[Communication] = Field(default_factory=list, description="Last 90 days, newest first.")
@@ -210,6 +253,9 @@ class EscalationContext(_Model):
     prior_escalations: list[PriorEscalation] = Field(default_factory=list, description="Other escalations, last 12 months, newest first.")
     other_open_escalations: list[RiskSignal] = Field(default_factory=list, description="Other open escalations of the customer.")
     save_plays: list[SavePlay] = Field(default_factory=list, description="Open save plays.")
+    history: list[PastEscalation] = Field(
+        default_factory=list, description="Earlier escalations (12 months), how they were answered and ended, newest first."
+    )
     contacts: list[Contact] = Field(default_factory=list, description="All contacts of the customer.")
     team: AccountTeam = Field(description="Account team and directory specialists.")
 
@@ -238,6 +284,7 @@ class ReviewNote(_Model):
 class Milestone(_Model):
     """A step of the timeline the email promises."""
 
+    key: str | None = Field(default=None, description="The policy's step key (e.g. permanent_fix, next_update).")
     milestone: str = Field(description="What will be delivered.")
     due: datetime | None = Field(default=None, description="Computed due time; None when already delivered.")
     due_text: str = Field(description="Due time as the recipient reads it, in the customer's timezone.")

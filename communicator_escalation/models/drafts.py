@@ -69,6 +69,9 @@ class DraftStrategy(_Model):
 
     template: EscalationType = Field(description="Email template used.")
     tone: str = Field(description="Tone label: executive, urgent, formal or warm.")
+    reasons: list[str] = Field(
+        default_factory=list, description="Why this tone, including what the account's history taught."
+    )
     sla: DraftSla = Field(description="SLA clock.")
 
 
@@ -97,6 +100,9 @@ class DraftCc(_Model):
 class DraftMilestone(_Model):
     """A timeline step of the draft."""
 
+    key: str | None = Field(
+        default=None, description="The policy's step key, so a status update finds the step again (null: unknown)."
+    )
     milestone: str = Field(description="What will be delivered.")
     due: datetime | None = Field(default=None, description="Computed due time; null when already in place.")
     due_text: str = Field(description="The due time as the email states it, in the customer's timezone.")
@@ -138,6 +144,12 @@ class Draft(_Model):
     """A drafted escalation response (Step 3), as stored, shown and returned by every front door."""
 
     response_id: str | None = Field(default=None, description="escalation_responses id; null until saved.")
+    kind: Literal["first", "update", "closing"] = Field(
+        default="first", description="first response, status update, or closing email of the escalation."
+    )
+    follows_response_id: str | None = Field(
+        default=None, description="For an update or closing email: the sent message it replies to."
+    )
     customer: DraftCustomer = Field(description="The account.")
     escalation: DraftEscalation = Field(description="The escalation answered.")
     strategy: DraftStrategy = Field(description="Template, tone and SLA clock.")
@@ -148,6 +160,9 @@ class Draft(_Model):
     )
     suggested_ccs: list[DraftCc] = Field(default_factory=list, description="Internal CCs the CSM may add.")
     action_items: list[str] = Field(default_factory=list, description="Immediate actions stated in the email.")
+    action_owners: list[str | None] = Field(
+        default_factory=list, description="Staff id owning each action item, in the same order (null: none named)."
+    )
     timeline: list[DraftMilestone] = Field(default_factory=list, description="Milestones stated in the email.")
     other_open_escalations: list[DraftOtherEscalation] = Field(
         default_factory=list, description="Other open escalations of the customer."

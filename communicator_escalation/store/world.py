@@ -7,7 +7,9 @@ applied in SQL. All of it or nothing: any problem rolls the whole load back and 
 line naming the record and the field.
 
 A world's time shift (now - as_of) is fixed at its first load (`world_clocks`) and reused on every
-reload, so loading the same file again, at any time, changes nothing.
+reload, so loading the same file again, at any time, changes nothing. The optional `responses`
+section (responses sent before the skill kept records) is written last, and the outcomes of what
+was sent are recorded once the load commits (so the history personalizes the first drafts).
 """
 
 from __future__ import annotations
@@ -27,10 +29,16 @@ from psycopg.rows import dict_row
 from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import WorldFileError
+from ..insights.outcomes import record_outcomes
 from . import Store
 from .name_keys import name_keys
-from .world_format import PATTERN_DEFAULT, PATTERN_MESSAGES, SECTIONS, WORLD_FORMAT, Record, VendorRecord
-from .world_stage import CHUNK_ROWS, COLUMNS, FIELDS, Staging, find_broken_references, find_duplicates, find_rule_breaks
+from .world_format import (
+    PAST_RESPONSES, PATTERN_DEFAULT, PATTERN_MESSAGES, SECTIONS, WORLD_FORMAT, PastResponseRecord, Record, VendorRecord,
+)
+from .world_stage import (
+    CHUNK_ROWS, COLUMNS, FIELDS, Staging, find_broken_references, find_duplicates, find_rule_breaks,
+    past_response_problems, write_past_responses,
+)
 from .world_writer import SectionWriter
 from .world_stream import Item, stream_world
 
@@ -38,6 +46,7 @@ __all__ = ["LoadReport", "Progress", "load_world"]
 
 _MAX_LISTED = 5
 _MODELS = {key: model for key, model, _refs in SECTIONS}
+_RECORDS: dict[str, type[Record]] = {**_MODELS, PAST_RESPONSES: PastResponseRecord}
 _NESTED = {"customers": "health_history", "tickets": "events"}
 Conn = psycopg.Connection[dict[str, Any]]
 # Called with (phase, done, total): ("reading", bytes read, file size), then ("writing", 0, 0).
@@ -121,6 +130,7 @@ class _Loader:
         self.more = 0
         self.counts = {key: 0 for key in _MODELS}
         self.vendor: VendorRecord | None = None
+        self.past: list[PastResponseRecord] = []
 
     def report(self, problems: list[str]) -> None:
         room = _MAX_LISTED - len(self.problems)
@@ -144,7 +154,7 @@ class _Loader:
                 if index is None:
                     self._header(key, value)
                     continue
-                record = self._validate(key, index, value)
+                record = self.validate(key, index, value)
                 if record is None or self.problems:
                     continue
                 if copy_key is None:
@@ -172,9 +182,10 @@ class _Loader:
             self.writer.as_of(_as_of(value, self.source))
         self.header[key] = value
 
-    def _validate(self, key: str, index: int, raw: Any) -> Record | None:
+    def validate(self, key: str, index: int, raw: Any) -> Record | None:
+        """Record `index` of section `key`, or None with its problems reported."""
         try:
-            record = _MODELS[key].model_validate(raw)
+            record = _RECORDS[key].model_validate(raw)
         except ValidationError as err:
             self.report([_problem(key, index, raw, _loc(e), _message(e)) for e in err.errors()])
             return None
@@ -215,6 +226,15 @@ def _vendor_record(loader: _Loader) -> VendorRecord | None:
         return None
 
 
+def _past_responses(loader: _Loader) -> list[PastResponseRecord]:
+    """The optional `responses` section (a short list, read whole), validated record by record."""
+    raw = loader.header.get(PAST_RESPONSES)
+    if raw is None or not isinstance(raw, list):
+        loader.report([] if raw is None else [f"{PAST_RESPONSES}: expected a list"])
+        return []
+    return [r for i, item in enumerate(raw) if isinstance(r := loader.validate(PAST_RESPONSES, i, item), PastResponseRecord)]
+
+
 def _vendor(conn: Conn, vendor: VendorRecord | None) -> None:
     if vendor is None:
         return
@@ -238,7 +258,9 @@ def _write(conn: Conn, loader: _Loader) -> None:
     loader.report(find_duplicates(conn, loader.staging, chunked))
     _vendor(conn, loader.vendor)
     loader.report(find_rule_breaks(conn, loader.staging))
+    loader.report(past_response_problems(conn, loader.past))
     loader.fail_if_any()
+    write_past_responses(conn, loader.past, shift=loader.writer.shift)
 
 
 def _read(loader: _Loader, source: Path | dict[str, Any], progress: Progress | None) -> None:
@@ -251,6 +273,7 @@ def _read(loader: _Loader, source: Path | dict[str, Any], progress: Progress | N
         if "format" not in loader.header:
             raise WorldFileError(f"{loader.source}: unsupported format None; expected {WORLD_FORMAT!r}")
         loader.vendor = _vendor_record(loader)
+        loader.past = _past_responses(loader)
         loader.fail_if_any()
     except BaseException:
         loader.writer.finish(stop=True)
@@ -291,7 +314,9 @@ def load_world(store: Store, source: Path | dict[str, Any], *, now: datetime | N
                 _write(conn, loader)
         finally:
             staging.drop(feeder)
-    return LoadReport(source=name, shift_seconds=loader.writer.shift.total_seconds(), counts=loader.counts)
+    record_outcomes(store, now=now)  # the outcomes of the world's past responses, so history applies at once
+    counts = loader.counts | {PAST_RESPONSES: len(loader.past)}
+    return LoadReport(source=name, shift_seconds=loader.writer.shift.total_seconds(), counts=counts)
 
 
 def _stream_file(loader: _Loader, path: Path, progress: Progress | None) -> None:

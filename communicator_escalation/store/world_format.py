@@ -159,6 +159,7 @@ class RiskSignalRecord(Record):
     communication_id: Id | None = None
     response_sent_at: datetime | None = None
     response_email_id: MessageId | None = None
+    resolved_at: datetime | None = None
 
 
 class SavePlayRecord(Record):
@@ -170,6 +171,30 @@ class SavePlayRecord(Record):
     created_at: datetime
     actions: list[Text] = Field(default_factory=list)
 
+
+class PastResponseRecord(Record):
+    """A response sent before the skill kept records (the optional `responses` section): the first
+    response, a status update or the closing email, with what the learning loop reads."""
+
+    id: Id
+    risk_signal_id: Id
+    kind: Literal["first", "update", "closing"] = "first"
+    sent_at: datetime
+    sender_id: Id | None = None
+    to_contact_id: Id | None = None
+    cc: list[Id] = Field(default_factory=list, description="Staff ids on CC.")
+    subject: Line | None = None
+    template: EscalationType | None = None
+    tone: Literal["executive", "urgent", "formal", "warm"] | None = None
+    expedited: bool = False
+    edit_ratio: float | None = Field(default=None, ge=0, le=1)
+    message_id: MessageId | None = None
+    thread_id: Id | None = None
+
+
+PAST_RESPONSES = "responses"
+"""The file key of the past responses: kept apart from SECTIONS (written to `past_responses` once the
+sections they point at are, without staging)."""
 
 # (file key, record model, references: field -> file key of the target)
 SECTIONS: tuple[tuple[str, type[Record], dict[str, str]], ...] = (

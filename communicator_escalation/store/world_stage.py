@@ -5,7 +5,8 @@ record's place in the file, and `nested`, its health history or ticket events as
 chunk by chunk (ranges of `ord`) with `INSERT ... SELECT ... ON CONFLICT`, the time shift applied in SQL. The foreign keys of the
 real tables catch a dangling reference at once; only then are the staging tables searched for the
 record and field to name. Checks that are not foreign keys (a reference to another customer's
-record, manager cycles, staff addresses off the vendor's domain) run on the written rows.
+record, manager cycles, staff addresses off the vendor's domain) run on the written rows. The past
+responses of a file (a small section) are checked and upserted last, straight from their records.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from datetime import timedelta
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 
-from .world_format import SECTIONS
+from .world_format import PAST_RESPONSES, SECTIONS, PastResponseRecord
 
 __all__ = [
     "BULK_ROWS", "CHUNK_ROWS", "COLUMNS", "FIELDS", "Staging", "find_broken_references", "find_duplicates", "find_rule_breaks",
-    "restore_foreign_keys", "upsert_chunk",
+    "past_response_problems", "restore_foreign_keys", "upsert_chunk", "write_past_responses",
 ]
 
 Conn = psycopg.Connection[dict[str, Any]]
@@ -38,7 +40,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
                        "staff_id", "thread_id", "message_id"),
     "risk_signals": ("id", "customer_id", "signal_type", "severity", "source", "escalation_type", "title",
                      "description", "detected_at", "status", "reported_by_contact_id", "ticket_id",
-                     "communication_id", "response_sent_at", "response_email_id"),
+                     "communication_id", "response_sent_at", "response_email_id", "resolved_at"),
     "save_plays": ("id", "customer_id", "title", "status", "owner_id", "created_at"),
 }
 COMPUTED: dict[str, tuple[str, ...]] = {
@@ -47,13 +49,14 @@ COMPUTED: dict[str, tuple[str, ...]] = {
     "save_plays": ("metadata", "actions"),
 }
 COLUMNS = {key: fields + COMPUTED.get(key, ("metadata",)) for key, fields in FIELDS.items()}
-_TIMES = {"opened_at", "at", "detected_at", "response_sent_at", "created_at"}
+_TIMES = {"opened_at", "at", "detected_at", "response_sent_at", "created_at", "resolved_at"}
 _DATES = {"renewal_date", "customer_since"}
 # What the product records on a signal survives a reload: its answer, and a resolution.
 _PRODUCT_KEEPS = {
     "response_sent_at": "COALESCE(risk_signals.response_sent_at, EXCLUDED.response_sent_at)",
     "response_email_id": "COALESCE(risk_signals.response_email_id, EXCLUDED.response_email_id)",
     "status": "CASE WHEN risk_signals.status = 'resolved' THEN 'resolved' ELSE EXCLUDED.status END",
+    "resolved_at": "COALESCE(risk_signals.resolved_at, EXCLUDED.resolved_at)",
 }
 # Fields that must point at a record of the same customer (a reply must never cross accounts).
 _SAME_CUSTOMER = {
@@ -85,7 +88,8 @@ class Staging:
         ).fetchall():
             conn.execute(f'DROP TABLE IF EXISTS "{row["tablename"]}"')
         for key, columns in COLUMNS.items():
-            conn.execute(f"CREATE UNLOGGED TABLE {self.table(key)} (LIKE {key})")
+            # with the defaults: a NOT NULL column the file does not fill (e.g. a save play's plan) takes its default
+            conn.execute(f"CREATE UNLOGGED TABLE {self.table(key)} (LIKE {key} INCLUDING DEFAULTS)")
             conn.execute(f"ALTER TABLE {self.table(key)} ADD COLUMN ord integer"
                          + (", ADD COLUMN nested jsonb" if "nested" in columns else ""))
             conn.execute(f"CREATE INDEX ON {self.table(key)} USING brin (ord)")  # chunks are ord ranges
@@ -241,3 +245,53 @@ def find_rule_breaks(conn: Conn, staging: Staging) -> list[str]:
     problems += [f"{_where('staff', r)}: field 'email': {r['value']!r} is not on the vendor's domain {r['domain']!r}"
                  for r in rows]
     return problems
+
+
+def past_response_problems(conn: Conn, records: list[PastResponseRecord]) -> list[str]:
+    """After the upserts: past responses given twice, pointing at unknown signals, staff or contacts, at
+    another customer's contact, or using the id of a response drafted here."""
+    ids = [p.id for p in records]
+    signals = {r["id"]: r["customer_id"] for r in conn.execute(
+        "SELECT id, customer_id FROM risk_signals WHERE id = ANY(%s)", ([p.risk_signal_id for p in records],))}
+    staff = {r["id"] for r in conn.execute(
+        "SELECT id FROM staff WHERE id = ANY(%s)", ([i for p in records for i in (p.sender_id, *p.cc) if i],))}
+    contacts = {r["id"]: r["customer_id"] for r in conn.execute(
+        "SELECT id, customer_id FROM contacts WHERE id = ANY(%s)", ([p.to_contact_id for p in records],))}
+    taken = {r["id"] for r in conn.execute("SELECT id FROM escalation_responses WHERE id = ANY(%s)", (ids,))}
+    problems = [f"{PAST_RESPONSES} {i!r}: field 'id': duplicate id in this file" for i in sorted({i for i in ids
+                                                                                             if ids.count(i) > 1})]
+    for past in records:
+        where = f"{PAST_RESPONSES} {past.id!r}"
+        customer = signals.get(past.risk_signal_id)
+        if customer is None:
+            problems.append(f"{where}: field 'risk_signal_id': unknown risk_signals id {past.risk_signal_id!r}")
+        if past.to_contact_id is not None and past.to_contact_id not in contacts:
+            problems.append(f"{where}: field 'to_contact_id': unknown contacts id {past.to_contact_id!r}")
+        elif past.to_contact_id is not None and customer and contacts[past.to_contact_id] != customer:
+            problems.append(f"{where}: field 'to_contact_id': contacts {past.to_contact_id!r} belongs to another customer")
+        for field, refs in (("sender_id", [past.sender_id] if past.sender_id else []), ("cc", past.cc)):
+            problems += [f"{where}: field '{field}': unknown staff id {i!r}" for i in refs if i not in staff]
+        if past.id in taken:
+            problems.append(f"{where}: field 'id': already the id of a response drafted here")
+    return problems
+
+
+def write_past_responses(conn: Conn, records: list[PastResponseRecord], *, shift: timedelta) -> None:
+    """Upsert checked past responses by id (CCs as the staff's addresses, `sent_at` moved by the world's shift)."""
+    if not records:
+        return
+    columns = ("id", "risk_signal_id", "kind", "sender_id", "to_contact_id", "subject", "template", "tone",
+               "expedited", "edit_ratio", "sent_at", "message_id", "thread_id", "metadata")
+    rows = [{**past.model_dump(include=set(columns) - {"metadata"}), "cc": past.cc, "metadata": Jsonb(past.metadata),
+             "shift": shift} for past in records]
+    assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*columns[1:], "customer_id", "cc_addrs"))
+    values = ", ".join("%(sent_at)s + %(shift)s" if c == "sent_at" else f"%({c})s" for c in columns)
+    with conn.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO past_responses ({', '.join(columns)}, customer_id, cc_addrs)"
+            f" SELECT {values}, s.customer_id,"
+            " (SELECT coalesce(jsonb_agg(st.email ORDER BY c.n), '[]') FROM unnest(%(cc)s::text[]) WITH ORDINALITY c(id, n)"
+            "  JOIN staff st ON st.id = c.id)"
+            f" FROM risk_signals s WHERE s.id = %(risk_signal_id)s ON CONFLICT (id) DO UPDATE SET {assignments}",
+            rows,
+        )

@@ -24,6 +24,7 @@ __all__ = [
     "BusinessHours",
     "Duration",
     "EmailPolicy",
+    "LearningPolicy",
     "MilestoneKey",
     "MilestoneStep",
     "Policy",
@@ -282,6 +283,17 @@ class ApprovalPolicy(_Config):
     )
 
 
+class LearningPolicy(_Config):
+    """How outcomes are judged and how much history makes a figure worth showing."""
+
+    window_days: int = Field(
+        default=30, ge=1, description="Re-escalation and health-after are judged this many days after the send."
+    )
+    min_sample: int = Field(
+        default=5, ge=1, description="Fewer judged responses than this are marked too small to judge."
+    )
+
+
 class EmailPolicy(_Config):
     """What the email may promise, and when: the customer's waking business hours and allowed commitments."""
 
@@ -310,6 +322,7 @@ class Policy(_Config):
     )
     typing: TypingPolicy = Field(default_factory=TypingPolicy, description="Type and seniority vocabulary.")
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy, description="Approval rules.")
+    learning: LearningPolicy = Field(default_factory=LearningPolicy, description="Outcome and insight rules.")
     email: EmailPolicy = Field(default_factory=EmailPolicy, description="Promise hours and allowed commitments.")
 
     @field_validator("timeline")

@@ -3,7 +3,9 @@
 `open_escalations` is the one function behind the chat's "what is open / what is next", the agent's
 `list_open_escalations` tool and `escalation inbox`. It reads every open escalation of the customers
 in scope with one query (their customer, team, reporter and newest response joined in), then runs the
-policy's SLA clock on each in the customer's timezone and business calendar.
+policy's SLA clock on each in the customer's timezone and business calendar. An answered escalation
+carries the update clock its thread runs (`next_update_due` of its latest sent message, set by the
+post-send hook, workflow/followthrough/); `updates=True` lists only those, the soonest due first.
 
 Scopes: `mine` is the customers whose team names the actor (as CSM, the CSM's manager, account
 executive, support lead or executive sponsor); `team` is the customers whose CSM is the actor, reports
@@ -38,7 +40,7 @@ from ..store import Store
 from .context.context_rows import fetch_health
 from .context.gather import HEALTH_WINDOW_DAYS, health_trend
 from .policy import Policy
-from .strategy.sla import business_calendar, due_after, sla_clock
+from .strategy.sla import sla_clock, zone
 
 __all__ = ["Inbox", "OpenEscalation", "Scope", "open_escalations"]
 
@@ -49,7 +51,9 @@ _OPEN_SQL = """
 SELECT s.id AS signal_id, s.customer_id, s.signal_type, s.severity, s.escalation_type, s.title, s.detected_at,
        s.response_sent_at, c.name AS customer, c.arr, c.health_score, c.timezone, c.metadata ->> 'country' AS country,
        c.csm_id, m.manager_id AS csm_manager_id, c.account_executive_id, c.support_lead_id,
-       c.executive_sponsor_id, p.name AS reporter, r.id AS draft_id, r.status AS draft_status
+       c.executive_sponsor_id, p.name AS reporter, r.id AS draft_id, r.status AS draft_status,
+       (SELECT min(u.next_update_due) FROM escalation_responses u WHERE u.risk_signal_id = s.id
+         AND u.next_update_due IS NOT NULL) AS next_update_due
 FROM risk_signals s
 JOIN customers c ON c.id = s.customer_id
 LEFT JOIN staff m ON m.id = c.csm_id
@@ -94,8 +98,9 @@ class OpenEscalation(BaseModel):
     answered: bool = Field(description="True when a first response has been sent.")
     response_sent_at: datetime | None = Field(default=None, description="When the first response was sent.")
     next_update_due: datetime | None = Field(
-        default=None, description="Answered escalations: when the next update is due (update cadence after the response)."
+        default=None, description="When the thread's next status update is owed (None: no update clock runs)."
     )
+    minutes_to_next_update: int | None = Field(default=None, description="Minutes left to it; negative when overdue.")
     draft_id: str | None = Field(default=None, description="Newest response of this escalation that is not cancelled.")
     draft_status: str | None = Field(default=None, description="Its state: drafted, pending_approval, approved, sent, ...")
 
@@ -105,6 +110,7 @@ class Inbox(BaseModel):
 
     scope: Scope = Field(description="mine, team or all (every customer the actor may reach).")
     severities: list[Severity] = Field(default_factory=list, description="Severities listed; empty = all.")
+    updates: bool = Field(default=False, description="Only escalations whose thread runs an update clock.")
     total: int = Field(description="Open escalations in scope before the limit.")
     escalations: list[OpenEscalation] = Field(default_factory=list, description="Most urgent first.")
 
@@ -131,19 +137,19 @@ def _in_scope(actor: StaffMember | None, team: CustomerTeam, scope: Scope, team_
 def _clocked(row: dict[str, Any], health: list[HealthPoint], policy: Policy, now: datetime) -> OpenEscalation:
     timezone = row["timezone"] or "UTC"
     try:
-        calendar = business_calendar(timezone=timezone, country=row["country"], policy=policy)
+        zone(timezone)
     except ConfigurationError:  # an unknown zone in the data: count in UTC, as the strategy step does
-        timezone, calendar = "UTC", business_calendar(timezone="UTC", country=row["country"], policy=policy)
+        timezone = "UTC"
     clock = sla_clock(
         severity=row["severity"], started_at=row["detected_at"], timezone=timezone, country=row["country"],
         policy=policy, now=now,
     )
-    sent = row["response_sent_at"]
-    sla_row = policy.sla.row(row["severity"])
+    sent, due = row["response_sent_at"], row["next_update_due"]
     trend = health_trend(points=health, current=row["health_score"], now=now)
     return OpenEscalation(
         **{k: row[k] for k in ("signal_id", "customer_id", "customer", "severity", "escalation_type", "signal_type",
-                               "title", "reporter", "detected_at", "draft_id", "draft_status", "health_score")},
+                               "title", "reporter", "detected_at", "draft_id", "draft_status", "next_update_due",
+                               "health_score")},
         arr=float(row["arr"]),
         health_trend=trend.direction,
         health_change=trend.change,
@@ -152,7 +158,7 @@ def _clocked(row: dict[str, Any], health: list[HealthPoint], policy: Policy, now
         urgency=clock.urgency,
         answered=sent is not None,
         response_sent_at=sent,
-        next_update_due=due_after(sent, sla_row.update_every, row=sla_row, calendar=calendar) if sent else None,
+        minutes_to_next_update=int((due - now).total_seconds() // 60) if due else None,
     )
 
 
@@ -176,6 +182,7 @@ def open_escalations(
     scope: Scope = "all",
     severities: Sequence[Severity] = (),
     limit: int | None = None,
+    updates: bool = False,
     now: datetime | None = None,
 ) -> Inbox:
     """The open escalations in `scope` for `actor`, most urgent first, with their SLA clocks.
@@ -187,6 +194,7 @@ def open_escalations(
         scope: mine, team or all (see the module docstring).
         severities: Only these severities (empty: all).
         limit: At most this many (None: all); `total` still counts every one in scope.
+        updates: Only the escalations whose thread runs an update clock, the soonest due first.
         now: The moment the clocks are read at (default: the current time).
 
     Raises:
@@ -197,11 +205,13 @@ def open_escalations(
         rows = _rows(conn, actor=acting_staff(conn, actor), scope=scope, severities=severities)
         health = fetch_health(conn, sorted({row["customer_id"] for row in rows}),
                               moment - timedelta(days=HEALTH_WINDOW_DAYS))
-    items = sorted((_clocked(row, health.get(row["customer_id"], []), policy, moment) for row in rows),
+    items = sorted((_clocked(row, health.get(row["customer_id"], []), policy, moment)
+                    for row in rows if row["next_update_due"] or not updates),
                    key=_urgency_key)
     return Inbox(
         scope=scope,
         severities=list(severities),
+        updates=updates,
         total=len(items),
         escalations=items[:limit] if limit is not None else items,
     )

@@ -34,6 +34,7 @@ EXAMPLES: dict[ToolName, dict[str, Any]] = {
     ToolName.SEND_RESPONSE: {"response_id": "resp-1", "urgent": True},
     ToolName.CANCEL_RESPONSE: {"response_id": "resp-1"},
     ToolName.LIST_OPEN: {"scope": "mine", "severity": ["critical", "high"], "limit": 5},
+    ToolName.DRAFT_UPDATE: {"customer": "Nordlicht Café"},
 }
 
 

@@ -20,6 +20,7 @@ import pytest
 
 from communicator_escalation.agent.host import CommunicatorAgent
 from communicator_escalation.agent.runtime import open_runtime
+from communicator_escalation.agent.tool_args import ToolName
 from communicator_escalation.config import Settings
 from communicator_escalation.store.world import load_world
 from tests.support.openai_server import OpenAIServer, ReceivedRequest, Reply
@@ -115,7 +116,7 @@ def test_prd_flow_on_chatopenai_sends_once(
             assert [bool(r.body.get("stream")) for r in agent_calls] == [turn_mode == "astream"]
             assert draft["body"] in drafted.reply  # shown as stored, not re-typed by the model
             tools = {t["function"]["name"]: t["function"]["parameters"] for t in agent_calls[0].body["tools"]}
-            assert len(tools) == 11
+            assert set(tools) == {name.value for name in ToolName}
             assert set(tools["send_escalation_response"]["properties"]) == {"response_id", "urgent"}
             assert agent_calls[0].messages[0]["role"] == "system"
 

@@ -1,17 +1,23 @@
-"""Triage on the second vendor's world: scopes, reach, severity and limit, order, SLA clock, answered escalations."""
+"""Triage on the second vendor's world: scopes, reach, severity and limit, order, SLA clock, answered escalations
+and the update clock of a sent thread."""
 
 from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from communicator_escalation.auth.actor import ACCOUNT_CSM, Actor
+from communicator_escalation.config import Settings
 from communicator_escalation.errors import NotFound
+from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.store.world import load_world
+from communicator_escalation.workflow.delivery.sending import send_response
+from communicator_escalation.workflow.drafting.open import create_response
 from communicator_escalation.workflow.policy import Policy
 from communicator_escalation.workflow.triage import Scope, open_escalations
 from tests.support.phrasing_world import ACTOR, AS_OF, phrasing_world
@@ -58,10 +64,27 @@ def test_all_reachable_most_urgent_first_with_the_sla_clock(store: Store, world:
         assert (item.minutes_to_first_response_due < 0) == (item.urgency == "breached")
 
 
-def test_an_answered_escalation_has_its_next_update_due(store: Store, world: dict[str, Any]) -> None:
+def test_an_answered_escalation_carries_its_threads_update_clock(store: Store, world: dict[str, Any],
+                                                                  tmp_path: Path) -> None:
     (answered,) = [e for e in open_escalations(store, policy=Policy(), actor=Actor.of(ACTOR), now=NOW).escalations if e.answered]
     assert answered.signal_id == "NS-2" and answered.response_sent_at is not None
-    assert answered.next_update_due is not None and answered.next_update_due > answered.response_sent_at
+    assert answered.next_update_due is None  # answered before the product kept records: no update clock runs
+    signal = next(e for e in open_escalations(store, policy=Policy(), actor=Actor.of(ACTOR), now=NOW).escalations
+                  if not e.answered and e.severity == "high")
+    sent_at = NOW + timedelta(minutes=10)
+    draft = create_response(store, actor=ACCOUNT_CSM, signal_id=signal.signal_id, policy=Policy(), now=sent_at)
+    outcome = send_response(store, response_id=draft.response_id or "", mailer=OutboxMailer(tmp_path / "outbox"),
+                            urgent=True, settings=Settings(home=tmp_path), now=sent_at)
+    assert outcome.outcome == "sent"
+    with store.connection() as conn:
+        clock = conn.execute("SELECT next_update_due FROM escalation_responses WHERE id = %s",
+                             (draft.response_id,)).fetchone()["next_update_due"]
+    later = sent_at + timedelta(minutes=5)
+    updates = open_escalations(store, policy=Policy(), actor=Actor.of(ACTOR), updates=True, now=later)
+    [item] = updates.escalations
+    assert (item.signal_id, item.answered, item.next_update_due) == (signal.signal_id, True, clock)
+    assert clock > sent_at and item.minutes_to_next_update == int((clock - later).total_seconds() // 60)
+    assert updates.updates and updates.total == 1
 
 
 def test_another_csms_customer_is_never_listed_but_an_executive_sees_it(store: Store, world: dict[str, Any]) -> None:

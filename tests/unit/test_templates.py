@@ -239,7 +239,7 @@ def test_draft_json_has_the_documented_shape_with_offset_times() -> None:
     assert set(data["escalation"]) == {"risk_signal_id", "signal_type", "type", "severity", "source", "title",
                                        "reported_by", "detected_at", "unresolved_for_hours"}
     assert set(data["escalation"]["reported_by"]) == {"name", "title", "email"}
-    assert set(data["strategy"]) == {"template", "tone", "sla"}
+    assert set(data["strategy"]) == {"template", "tone", "reasons", "sla"}
     assert set(data["strategy"]["sla"]) == {"first_response_due", "update_every_hours", "resolution_due", "urgency",
                                             "minutes_to_first_response_due"}
     assert set(data["email"]) == {"to", "cc", "subject", "body", "in_reply_to", "thread_id"}

@@ -30,7 +30,7 @@ from .model import message_chunks
 
 __all__ = ["DraftCardMiddleware"]
 
-_CARD_ACTIONS = {"draft", "redraft", "show", "help"}
+_CARD_ACTIONS = {"draft", "redraft", "show", "update", "help"}
 """Requests the card answers in full; "help" is a message the offline reader does not know (another language)."""
 
 

@@ -23,10 +23,11 @@ from . import phrases as p
 
 ActionKind = Literal[
     "draft", "redraft", "send", "add_ccs", "remove_ccs", "edit", "show", "cancel", "suggest_ccs", "explain",
-    "inbox", "next", "edit_help", "hold", "help",
+    "inbox", "next", "update", "updates", "edit_help", "hold", "help",
 ]
 Topic = Literal["tone", "ccs", "sla", "strategy"]
-_ACTING = {"draft", "redraft", "send", "add_ccs", "remove_ccs", "edit", "show", "cancel", "suggest_ccs", "explain", "inbox", "next"}
+_ACTING = {"draft", "redraft", "send", "add_ccs", "remove_ccs", "edit", "show", "cancel", "suggest_ccs", "explain", "inbox", "next",
+           "update", "updates"}
 
 
 class Action(BaseModel):
@@ -110,7 +111,7 @@ def read_clause(clause: str) -> Action | None:
     cleaned = tidy(clause)
     if not cleaned:
         return None
-    for reader in (_edit, _ccs, _simple, _explain, _inbox, _draft):
+    for reader in (_edit, _ccs, _simple, _explain, _update, _inbox, _draft):
         if (action := reader(cleaned)) is not None:
             return action.model_copy(update={"text": cleaned})
     return Action(kind="help") if p.HELP.search(cleaned) or not _names_something(cleaned) else None
@@ -191,6 +192,16 @@ def _inbox(text: str) -> Action | None:
     limit_match = p.LIMIT.search(alpha2digit(text, "en", threshold=0))
     limit = int(limit_match.group(1) or limit_match.group(2)) if limit_match else None
     return Action(kind=kind, scope=scope, severities=severities, limit=limit)  # type: ignore[arg-type]
+
+
+def _update(text: str) -> Action | None:
+    """"Draft the next update for DataFlow", "closing email to Northwind"; "what updates are due"."""
+    if p.UPDATE.match(text):
+        return Action(kind="update", names_target=_names_something(text))
+    if p.UPDATES_DUE.search(text):
+        scope = "team" if p.SCOPE_TEAM.search(text) else "mine" if p.SCOPE_MINE.search(text) else "all"
+        return Action(kind="updates", scope=scope)  # type: ignore[arg-type]
+    return None
 
 
 def _draft(text: str) -> Action | None:

@@ -152,6 +152,18 @@ SCOPE_TEAM = re.compile(r"\b(?:my|our|the)\s+team(?:'?s)?\b|\bteam'?s\b", _F)
 SCOPE_MINE = re.compile(r"\b(?:my|mine|i\s+own|assigned\s+to\s+me)\b", _F)
 SEVERITY = re.compile(r"\b(critical|high|medium|low)\b(?!\s+priority)", _F)
 LIMIT = re.compile(r"\b(?:top|first|the)\s+(\d{1,2})\b|\b(\d{1,2})\s+(?:most\s+urgent|escalations|of\s+them)\b", _F)
+UPDATE = re.compile(
+    r"^(?:(?:draft|write|prepare|compose|create|make|do|get|start)\s+)?(?:(?:an?|the|my|our|new|next|another)\s+)*"
+    r"(?:status\s+update|progress\s+update|update|closing\s+(?:email|e-mail|note|message))"
+    r"(?:\s+(?:email|e-mail|message|note))?(?:\s+(?:for|to|on|about|with)\s+(?P<t>.+))?$",
+    _F,
+)
+UPDATES_DUE = re.compile(
+    r"\b(?:status\s+)?updates?\b.*\b(?:due|owed|overdue|pending|outstanding|next|coming\s+up)\b"
+    r"|\b(?:due|owed|overdue|pending|outstanding)\s+(?:status\s+)?updates?\b"
+    r"|\b(?:who|which\s+\w+)\s+(?:needs?|owes?|is\s+owed|am\s+i\s+owing)\s+(?:an?\s+)?(?:status\s+)?update\b",
+    _F,
+)
 HELP = re.compile(r"\b(?:help|what\s+can\s+you\s+do|how\s+does\s+this\s+work|what\s+do\s+you\s+do|commands?)\b", _F)
 
 DRAFT = re.compile(

@@ -202,7 +202,19 @@ def _explain(action: Action, state: _State) -> Steps:
     yield state.call(ToolName.PICK_STRATEGY, signal_id=state.signal_id)
 
 
+def _update(action: Action, state: _State) -> Steps:
+    """The next status update of the escalation the clause names, else of the conversation's escalation."""
+    target = {"request": action.text} if action.names_target else {"signal_id": state.signal_id}
+    if not action.names_target and state.signal_id is None:
+        yield Blocked(reason="no_target")
+        return
+    yield state.call(ToolName.DRAFT_UPDATE, **target)
+
+
 def _listing(action: Action, state: _State) -> Steps:
+    if action.kind == "updates":
+        yield state.call(ToolName.LIST_OPEN, scope=action.scope, updates=True)
+        return
     if action.kind == "help":
         if ToolName.LIST_OPEN.value in state.tools:
             yield state.call(ToolName.LIST_OPEN, limit=_HELP_EXAMPLES)
@@ -220,7 +232,9 @@ def _steps(action: Action, state: _State) -> Steps:
         return _redraft(action, state)
     if action.kind == "explain":
         return _explain(action, state)
-    if action.kind in ("inbox", "next", "help"):
+    if action.kind == "update":
+        return _update(action, state)
+    if action.kind in ("inbox", "next", "updates", "help"):
         return _listing(action, state)
     return _nothing()
 

@@ -15,6 +15,7 @@ import psycopg
 from pydantic import BaseModel
 
 from ...models import Contact, HealthPoint, RiskSignal, StaffMember
+from .target import SIGNAL_COLUMNS
 
 __all__ = [
     "CLOSED_SAVE_PLAY_STATUSES",
@@ -38,10 +39,6 @@ M = TypeVar("M", bound=BaseModel)
 Conn = psycopg.Connection[dict[str, Any]]
 Rows = dict[str, list[dict[str, Any]]]
 
-_SIGNAL_COLUMNS = (
-    "id, customer_id, signal_type, severity, source, escalation_type, title, description, detected_at, status,"
-    " reported_by_contact_id, ticket_id, communication_id, response_sent_at, response_email_id"
-)
 _STAFF_COLUMNS = "id, name, email, role, title, phone, timezone, manager_id"
 _COMMUNICATION_COLUMNS = (
     "id, customer_id, channel, direction, at, subject, body, contact_id, staff_id, thread_id, message_id"
@@ -62,7 +59,7 @@ def _grouped(rows: Iterable[dict[str, Any]], key: str = "customer_id") -> Rows:
 
 def fetch_signals_by_id(conn: Conn, ids: list[str]) -> dict[str, RiskSignal]:
     """Signals by id (missing ids are absent)."""
-    rows = conn.execute(f"SELECT {_SIGNAL_COLUMNS} FROM risk_signals WHERE id = ANY(%s)", (ids,)).fetchall()
+    rows = conn.execute(f"SELECT {SIGNAL_COLUMNS} FROM risk_signals WHERE id = ANY(%s)", (ids,)).fetchall()
     return {row["id"]: build(RiskSignal, row) for row in rows}
 
 
@@ -90,7 +87,7 @@ def fetch_health(conn: Conn, ids: list[str], since: datetime) -> dict[str, list[
 def fetch_signals(conn: Conn, ids: list[str], since: datetime) -> dict[str, list[RiskSignal]]:
     """Per customer, its open signals and every signal detected since `since`, newest first."""
     rows = conn.execute(
-        f"SELECT {_SIGNAL_COLUMNS} FROM risk_signals WHERE customer_id = ANY(%s)"
+        f"SELECT {SIGNAL_COLUMNS} FROM risk_signals WHERE customer_id = ANY(%s)"
         " AND (status = 'open' OR detected_at >= %s) ORDER BY detected_at DESC, id",
         (ids, since),
     ).fetchall()
@@ -133,7 +130,8 @@ def fetch_contacts(conn: Conn, ids: list[str]) -> dict[str, list[Contact]]:
 def fetch_save_plays(conn: Conn, ids: list[str]) -> Rows:
     """Per customer, its save plays that are not closed, newest first."""
     rows = conn.execute(
-        "SELECT id, customer_id, title, status, owner_id, created_at, actions FROM save_plays"
+        "SELECT id, customer_id, title, status, owner_id, created_at, actions, risk_signal_id, source_response_id, plan"
+        " FROM save_plays"
         " WHERE customer_id = ANY(%s) AND lower(status) <> ALL(%s) ORDER BY created_at DESC, id",
         (ids, list(CLOSED_SAVE_PLAY_STATUSES)),
     ).fetchall()

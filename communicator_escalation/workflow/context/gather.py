@@ -1,6 +1,6 @@
 """Step 1: find the open escalation and gather its EscalationContext in one consistent read.
 
-`gather_context` runs a fixed number of queries (at most ten, whatever the size of the customer's
+`gather_context` runs a fixed number of queries (at most eleven, whatever the size of the customer's
 history; two more when an actor is named), each an index lookup on the schema's indexes, inside one
 read-only repeatable-read transaction so every part of the context comes from the same snapshot.
 `gather_contexts_on` reads the contexts of many escalations with the same statements (`context_rows`).
@@ -54,6 +54,7 @@ from .context_rows import (
     fetch_tickets,
 )
 from .customers import resolve_customer_on
+from .history import fetch_histories, past_escalations
 from .target import EscalationSelection, is_escalation, reachable_signal, select_escalation
 
 __all__ = ["gather_context", "gather_contexts_on", "gather_on", "health_trend"]
@@ -150,6 +151,7 @@ class _Reads(BaseModel):
     contacts: dict[str, list[Contact]] = Field(default_factory=dict)
     communications: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     save_plays: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
+    history: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     staff: dict[str, StaffMember] = Field(default_factory=dict)
     specialists: dict[str, StaffMember] = Field(default_factory=dict)
 
@@ -185,6 +187,7 @@ def _read_all(conn: Conn, picks: list[_Pick], now: datetime) -> tuple[_Reads, li
     reply_ids = sorted({c.communication_id for c in chosen if c.communication_id})
     reads.communications = fetch_communications(conn, found, now - timedelta(days=RECENT_COMMUNICATION_DAYS), reply_ids)
     reads.save_plays = fetch_save_plays(conn, found)
+    reads.history = fetch_histories(conn, chosen, since=now - timedelta(days=PRIOR_ESCALATION_DAYS))
     teams = [reads.customers[cid] for cid in found]
     wanted = {row[f"{role}_id"] for row in teams for role in _TEAM_ROLES} | {
         r["owner_id"] for cid in found for r in reads.save_plays.get(cid, [])
@@ -221,6 +224,7 @@ def _assemble(selection: EscalationSelection, reads: _Reads, now: datetime) -> E
             events=[TicketEvent.model_validate(event) for event in ticket_row["events"]],
         )
     reply_row = next((r for r in communications if r["id"] == chosen.communication_id), None)
+    sponsor = staff.get(row["executive_sponsor_id"] or "")
     return EscalationContext(
         gathered_at=now,
         vendor=Vendor(name=row["vendor_name"], email_domain=row["vendor_email_domain"]),
@@ -238,10 +242,12 @@ def _assemble(selection: EscalationSelection, reads: _Reads, now: datetime) -> E
         ],
         other_open_escalations=selection.others,
         save_plays=[
-            build(SavePlay, r, owner=staff.get(r["owner_id"] or ""), actions=[str(a) for a in r["actions"]])
+            build(SavePlay, r, owner=staff.get(r["owner_id"] or ""), actions=[str(a) for a in r["actions"]],
+                  **r["plan"])
             for r in reads.save_plays.get(customer_id, [])
         ],
         contacts=contacts,
+        history=past_escalations(reads.history.get(chosen.id, []), sponsor_email=sponsor.email if sponsor else None),
         team=AccountTeam(
             csm=csm,
             csm_manager=staff.get(csm.manager_id) if csm and csm.manager_id else None,

@@ -25,7 +25,7 @@ Conn = psycopg.Connection[dict[str, Any]]
 
 SIGNAL_COLUMNS = (
     "id, customer_id, signal_type, severity, source, escalation_type, title, description, detected_at, status,"
-    " reported_by_contact_id, ticket_id, communication_id, response_sent_at, response_email_id"
+    " reported_by_contact_id, ticket_id, communication_id, response_sent_at, response_email_id, resolved_at"
 )
 
 

@@ -57,8 +57,10 @@ def _settle(store: Store, lease: Lease, status: Literal["failed", "unknown"], er
     return status
 
 
-def _sent(store: Store, lease: Lease, receipt: SendReceipt, *, policy: Policy, now: datetime | None) -> Delivered:
-    recorded = record_delivery(store, lease, receipt, actor=SYSTEM_ACTOR, policy=policy, now=now, sent_at=utcnow(now))
+def _sent(store: Store, lease: Lease, receipt: SendReceipt, *, policy: Policy, settings: Settings,
+          now: datetime | None) -> Delivered:
+    recorded = record_delivery(store, lease, receipt, actor=SYSTEM_ACTOR, policy=policy, settings=settings, now=now,
+                               sent_at=utcnow(now))
     return "sent" if recorded else "already_sent"
 
 
@@ -74,7 +76,7 @@ def deliver(store: Store, *, lease: Lease, email: OutgoingEmail, mailer: Mailer,
             except MailError as err:
                 return _settle(store, lease, "unknown", err.message, now)
             if receipt is not None:
-                record_delivery(store, lease, receipt, actor=SYSTEM_ACTOR, policy=policy, now=now)
+                record_delivery(store, lease, receipt, actor=SYSTEM_ACTOR, policy=policy, settings=settings, now=now)
                 return "already_sent"
         return _attempts(_Try(store=store, lease=lease, email=email, mailer=mailer, ttl=ttl, now=now),
                          policy=policy, settings=settings, sleep=sleep, rng=rng)
@@ -149,7 +151,7 @@ def _attempts(t: _Try, *, policy: Policy, settings: Settings, sleep: Callable[[f
             raise
         except DraftAlreadySent as err:  # delivered by an earlier try: record it, send nothing
             t.finish(attempt_id, "sent", error=err)
-            return _sent(t.store, t.lease, err.receipt, policy=policy, now=t.now)
+            return _sent(t.store, t.lease, err.receipt, policy=policy, settings=settings, now=t.now)
         except AmbiguousMailError as err:
             if t.step != "create_draft":
                 t.finish(attempt_id, "ambiguous", error=err)
@@ -168,7 +170,7 @@ def _attempts(t: _Try, *, policy: Policy, settings: Settings, sleep: Callable[[f
             raise
         else:
             t.finish(attempt_id, "sent")
-            return _sent(t.store, t.lease, receipt, policy=policy, now=t.now)
+            return _sent(t.store, t.lease, receipt, policy=policy, settings=settings, now=t.now)
         t.check_first = t.check_first or t.step == "send_draft"
         delay, reason = _retry_delay(n, transient, settings=settings, rng=rng)
         t.finish(attempt_id, "transient", error=transient, delay=delay)

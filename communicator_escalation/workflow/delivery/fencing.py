@@ -10,6 +10,7 @@ not found" means "not delivered, and it never will be".
 records its own; a late finisher (its attempt was taken over while its send went through) records
 what it delivered instead of dropping it: the response becomes `sent` with the content that went
 out, an edit made meanwhile is kept in the audit log, and any attempt running meanwhile is fenced.
+Whoever records the delivery then runs the post-send hook, once.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 
 from psycopg.types.json import Jsonb
 
+from ...config import Settings
 from ...errors import MailError
 from ...mail.base import Mailer, SendReceipt
 from ...store import Store
@@ -33,6 +35,7 @@ from ...store.responses import (
     load_response,
     utcnow,
 )
+from ..followthrough.hook import follow_through
 from ..policy import Policy
 from ._attempts import finish_attempt, start_attempt
 from .tracking import record_sent
@@ -98,12 +101,14 @@ def _last_send_call(conn: Conn, response_id: str) -> datetime | None:
 
 
 def record_delivery(store: Store, lease: Lease, receipt: SendReceipt, *, actor: str, policy: Policy,
-                    now: datetime | None, sent_at: datetime | None = None) -> bool:
+                    settings: Settings, now: datetime | None, sent_at: datetime | None = None) -> bool:
     """Record a delivery found or made under `lease`; False when the response was already recorded as sent.
 
     The content recorded is the content of the attempt that created the delivered draft: `lease`
     itself when it created one, else the latest attempt that did. `sent_at` defaults to the start
-    of the last send call (a delivery found by asking the provider), else now.
+    of the last send call (a delivery found by asking the provider), else now. Once recorded, the
+    post-send hook runs (`followthrough.hook.follow_through`: plan, update clock, brief, outcome;
+    idempotent, it never raises for an expected failure).
     """
     at = utcnow(now)
     with store.transaction() as conn:
@@ -123,4 +128,6 @@ def record_delivery(store: Store, lease: Lease, receipt: SendReceipt, *, actor: 
         record_sent(conn, row=row, receipt=receipt, sent_at=when, actor=actor, policy=policy,
                     detail={"lease_id": lease.id, "delivered_by": delivered.id, "late": not current})
         end_lease(conn, lease.id, "sent", now=at)
+    follow_through(store, response_id=lease.response_id, policy=policy, settings=settings, transport=receipt.transport,
+                   now=now)
     return True

@@ -120,12 +120,14 @@ def reconcile_response(store: Store, *, response_id: str, mailer: Mailer, policy
         response_id: The response.
         mailer: The transport to ask.
         policy: For the tracking written when it was delivered.
-        settings: The lease length (`send_lease_minutes`) of the reconcile attempt itself.
+        settings: The lease length (`send_lease_minutes`) of the reconcile attempt itself, and where the
+            post-send hook of a delivered response writes its brief.
         now: Clock override.
         stale_after: Also require this long without a heartbeat (never earlier than the lease's expiry).
     """
     policy = policy or Policy()
-    ttl = timedelta(minutes=(settings or Settings()).send_lease_minutes)
+    settings = settings or Settings()
+    ttl = timedelta(minutes=settings.send_lease_minutes)
     at = utcnow(now)
     with store.transaction() as conn:
         taken = _take_over(conn, response_id, now=at, ttl=ttl, stale_after=stale_after)
@@ -139,7 +141,7 @@ def reconcile_response(store: Store, *, response_id: str, mailer: Mailer, policy
             settle(store, lease, "unknown", error=err.message, actor=RECONCILE_ACTOR, now=utcnow(now))
             return _result(response_id, before, "unknown", "provider_error", error=err.message)
         if receipt is not None:
-            record_delivery(store, lease, receipt, actor=RECONCILE_ACTOR, policy=policy, now=now)
+            record_delivery(store, lease, receipt, actor=RECONCILE_ACTOR, policy=policy, settings=settings, now=now)
             return _result(response_id, before, "sent", "delivered", email_id=receipt.email_id)
         error = _result(response_id, before, "failed", "not_delivered")
         settle(store, lease, "failed", error=error.detail, actor=RECONCILE_ACTOR, now=utcnow(now), forget_draft=True)

@@ -9,13 +9,16 @@ State machine of `escalation_responses.status`:
    reclaimable); a response whose escalation is already answered (the signal's `response_sent_at`,
    e.g. from the world file) or being answered by another response of the same signal (`sending`,
    `unknown`, `sent`) is refused (`AlreadyAnswered`), so one escalation gets one first response
-   however many drafts it has; a draft gets its approval request (expedited or queued); an
+   however many drafts it has (a status update or closing email is checked against its thread
+   instead: `followthrough.thread.require_current_update`); a draft gets its approval request (expedited or queued); an
    approved row has its approval hash re-checked against the exact content, then moves to
    `sending` under a new **lease** (store/leases.py) carrying that content and the response's
    Message-ID, which is the same for every attempt (`<esc-RESPONSE_ID@sender domain>`).
 2. **Deliver** (deliver.py; no lock held, the lease is the lock): a resend first asks the provider
    by Message-ID; every step renews the lease and stops once it was taken over; the provider
    draft is recorded only under the current lease. A possibly delivered request leaves `unknown`.
+   Every recorded delivery (this attempt's, a late finisher's, one found by reconcile) runs the
+   post-send hook once (`fencing.record_delivery` -> `followthrough.hook.follow_through`).
 3. **Reconcile** (reconcile.py): `unknown` rows and `sending` rows whose lease expired are taken
    over, fenced at the provider and settled by asking it, before anything is sent again. A send
    of such a row reconciles it first.
@@ -56,6 +59,7 @@ from ...store.responses import (
 )
 from ..drafting.gate import require_sendable
 from ..drafting.voices import person_name
+from ..followthrough.thread import references_of, require_current_update
 from ..policy import Policy
 from .approval import ApprovalView, approval_status, request_approval
 from .notices import deliver_notifications
@@ -133,7 +137,7 @@ def _outgoing(conn: Conn, row: Row) -> OutgoingEmail:
         body=row["body"],
         message_id=message_id,
         in_reply_to=row["in_reply_to"],
-        references=[row["in_reply_to"]] if row["in_reply_to"] else [],
+        references=references_of(conn, row),
         thread_id=row["thread_id"],
     )
 
@@ -237,7 +241,10 @@ def _claim(store: Store, *, response_id: str, actor_id: str | None, urgent: bool
         answer = _in_progress(conn, row, now=now)
         if answer is not None:
             return answer, None, []
-        _require_unanswered(conn, row)
+        if row["kind"] == "first":
+            _require_unanswered(conn, row)
+        else:
+            require_current_update(conn, row)
         if expected_content_hash is not None and content_hash(row) != expected_content_hash:
             raise ContentChanged(
                 f"response {response_id} changed after it was put up for review (its To, CC, subject or body"

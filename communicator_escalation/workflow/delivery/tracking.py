@@ -42,6 +42,7 @@ class ResponseSummary(BaseModel):
     risk_signal_id: str = Field(description="Escalation answered.")
     severity: str = Field(description="Escalation severity.")
     status: str = Field(description="Response state.")
+    kind: str = Field(description="first response, update or closing email.")
     to: list[str] = Field(default_factory=list, description="To addresses.")
     subject: str = Field(description="Subject.")
     approval_status: str | None = Field(default=None, description="Latest approval: pending, approved, rejected, void.")
@@ -51,6 +52,9 @@ class ResponseSummary(BaseModel):
     email_id: str | None = Field(default=None, description="Provider id of the sent email.")
     response_minutes: int | None = Field(default=None, description="Minutes from the escalation's detection to sending.")
     sla: SlaAtSend | None = Field(default=None, description="SLA state at send time.")
+    next_update_due: datetime | None = Field(
+        default=None, description="When the next status update is owed (the latest sent message of an open thread)."
+    )
     attempts: int = Field(description="Delivery attempts made.")
     last_error: str | None = Field(default=None, description="Last delivery error, if any.")
 
@@ -80,13 +84,15 @@ def record_sent(conn: Conn, *, row: Row, receipt: SendReceipt, sent_at: datetime
     The caller decided, under the row lock, that this delivery is to be recorded (its attempt's lease
     is current, or it is a late delivery). Returns False (and writes nothing) when it is already sent.
     """
-    minutes = round((sent_at - row["detected_at"]).total_seconds() / 60)
-    sla = sla_at_send(row, sent_at=sent_at, policy=policy)
+    first = row["kind"] == "first"  # updates and closing emails do not restart the response time
+    minutes = round((sent_at - row["detected_at"]).total_seconds() / 60) if first else None
+    sla = sla_at_send(row, sent_at=sent_at, policy=policy) if first else None
     updated = conn.execute(
         "UPDATE escalation_responses SET status = 'sent', sent_at = %s, email_id = %s, response_minutes = %s,"
         " sla_at_send = %s, sent_thread_id = %s, last_error = NULL, updated_at = %s"
         " WHERE id = %s AND status <> 'sent' RETURNING id",
-        (sent_at, receipt.email_id, minutes, Jsonb(sla.model_dump(mode="json")), receipt.thread_id, sent_at, row["id"]),
+        (sent_at, receipt.email_id, minutes, Jsonb(sla.model_dump(mode="json")) if sla else None, receipt.thread_id,
+         sent_at, row["id"]),
     ).fetchone()
     if updated is None:
         return False
@@ -99,7 +105,7 @@ def record_sent(conn: Conn, *, row: Row, receipt: SendReceipt, sent_at: datetime
     audit(conn, actor=actor, entity=RESPONSE_ENTITY, entity_id=row["id"], action="sent", now=sent_at,
           detail={"from": row["status"], "to": "sent", "email_id": receipt.email_id,
                   "message_id": receipt.message_id, "transport": receipt.transport,
-                  "response_minutes": minutes, "sla": sla.model_dump(mode="json"),
+                  "response_minutes": minutes, "sla": sla.model_dump(mode="json") if sla else None,
                   "thread_id": receipt.thread_id, "new_thread": new_thread, **(detail or {})})
     row["status"] = "sent"
     return True

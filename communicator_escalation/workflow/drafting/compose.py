@@ -45,7 +45,7 @@ from .voices import screen_clause
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-__all__ = ["compose_email", "draft_email", "first_name", "recipient_of"]
+__all__ = ["compose_email", "draft_email", "first_name", "recipient_of", "short_name"]
 
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv|antw|vs|fw|fwd|wg|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _LEGAL_FORMS = re.compile(
@@ -59,7 +59,8 @@ _BREAK_BEFORE = frozenset({"for", "of", "in", "on", "at", "with", "from", "to", 
 _DANGLING = frozenset({"a", "an", "the", "and", "or", "of", "for", "to", "in", "on", "at", "by", "with", "from"})
 
 
-def _short_name(name: str) -> str:
+def short_name(name: str) -> str:
+    """The account name without its legal form, e.g. 'DataFlow' from 'DataFlow Inc.'."""
     return _LEGAL_FORMS.sub("", name).strip() or name
 
 
@@ -113,7 +114,7 @@ def _view(ctx: EscalationContext, strategy: Strategy, recipient: Contact | None,
     said = f"{summary or ''} {quote['text'] if quote else ''}"
     return {
         "vendor": ctx.vendor.name,
-        "customer": {"name": ctx.customer.name, "short_name": _short_name(ctx.customer.name)},
+        "customer": {"name": ctx.customer.name, "short_name": short_name(ctx.customer.name)},
         "recipient": {"name": recipient.name, "first_name": given} if recipient else None,
         "type": strategy.template,
         "tone": strategy.tone.name,
@@ -247,7 +248,8 @@ def draft_email(
             reported_by=DraftPerson(name=reporter.name, title=reporter.title, email=reporter.email) if reporter else None,
             detected_at=esc.detected_at, unresolved_for_hours=esc.unresolved_for_hours,
         ),
-        strategy=DraftStrategy(template=strategy.template, tone=strategy.tone.name, sla=_draft_sla(strategy, minutes_left)),
+        strategy=DraftStrategy(template=strategy.template, tone=strategy.tone.name, reasons=strategy.tone.reasons,
+                               sla=_draft_sla(strategy, minutes_left)),
         email=DraftEmail(
             to=[recipient.email] if recipient else [], cc=[], subject=email.subject, body=email.body,
             in_reply_to=ctx.reply_to.message_id if ctx.reply_to else None,
@@ -258,7 +260,9 @@ def draft_email(
         suggested_ccs=[DraftCc(name=c.name, email=c.email, role=c.role, reason=c.reason, staff_id=c.staff_id,
                                label=c.label) for c in ccs],
         action_items=[a.text for a in strategy.action_items],
-        timeline=[DraftMilestone(milestone=m.milestone, due=m.due, due_text=m.due_text) for m in strategy.timeline],
+        action_owners=[a.owner_id for a in strategy.action_items],
+        timeline=[DraftMilestone(key=m.key, milestone=m.milestone, due=m.due, due_text=m.due_text)
+                  for m in strategy.timeline],
         other_open_escalations=[
             DraftOtherEscalation(risk_signal_id=o.id, signal_type=o.signal_type, type=o.escalation_type,
                                  severity=o.severity, title=o.title, detected_at=o.detected_at)

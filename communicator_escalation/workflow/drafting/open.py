@@ -52,6 +52,7 @@ __all__ = [
     "ensure_draft",
     "open_or_create_draft",
     "predraft_batch",
+    "signal_lock",
 ]
 
 _LOCK_NAMESPACE = 29_029  # first key of the two-key advisory lock; the second is hashtext(signal id)
@@ -80,8 +81,9 @@ class PredraftOutcome(BaseModel):
 
 
 @contextmanager
-def _signal_lock(conn: Conn, signal_id: str) -> Iterator[None]:
-    """Hold the advisory lock of `signal_id` on `conn`, the connection that does the work under it."""
+def signal_lock(conn: Conn, signal_id: str) -> Iterator[None]:
+    """Hold the advisory lock of `signal_id` on `conn`, the connection that does the work under it (a first
+    response's draft and a status update's draft of one escalation take the same lock)."""
     conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (_LOCK_NAMESPACE, signal_id))
     try:
         yield
@@ -91,7 +93,7 @@ def _signal_lock(conn: Conn, signal_id: str) -> Iterator[None]:
 
 def _newest_response(conn: Conn, *, signal_id: str, status: str | None = None) -> str | None:
     row = conn.execute(
-        "SELECT id FROM escalation_responses WHERE risk_signal_id = %(signal)s"
+        "SELECT id FROM escalation_responses WHERE risk_signal_id = %(signal)s AND kind = 'first'"
         " AND (%(status)s::text IS NULL OR status = %(status)s) ORDER BY created_at DESC, id DESC LIMIT 1",
         {"signal": signal_id, "status": status},
     ).fetchone()
@@ -148,7 +150,7 @@ def open_or_create_draft(
     with store.connection() as conn:
         staff = acting_staff(conn, actor)
         chosen = choose_escalation(conn, actor=staff, customer=customer, signal_id=signal_id).id
-        with _signal_lock(conn, chosen):
+        with signal_lock(conn, chosen):
             reusable = None if predraft else "drafted"
             prepared = None if new or instructions else _newest_response(conn, signal_id=chosen, status=reusable)
             if prepared is not None:

@@ -61,11 +61,15 @@ def save_draft_on(conn: Conn, draft: Draft, *, actor: str, now: datetime | None 
     with conn.transaction():
         inserted = conn.execute(
             "INSERT INTO escalation_responses (id, risk_signal_id, customer_id, status, sender_id, to_addrs, cc_addrs,"
-            " subject, body, in_reply_to, thread_id, draft, created_by, created_at, updated_at)"
+            " subject, body, in_reply_to, thread_id, draft, created_by, created_at, updated_at, kind,"
+            " follows_response_id)"
             " SELECT %(id)s, %(signal)s, c.id, 'drafted', c.csm_id, %(to)s, %(cc)s, %(subject)s, %(body)s,"
-            " %(in_reply_to)s, %(thread_id)s, %(draft)s, %(actor)s, %(now)s, %(now)s FROM customers c WHERE c.id = %(customer)s"
+            " %(in_reply_to)s, %(thread_id)s, %(draft)s, %(actor)s, %(now)s, %(now)s, %(kind)s, %(follows)s"
+            " FROM customers c WHERE c.id = %(customer)s"
             " RETURNING id",
             {
+                "kind": saved.kind,
+                "follows": saved.follows_response_id,
                 "id": saved.response_id,
                 "signal": saved.escalation.risk_signal_id,
                 "customer": saved.customer.id,

@@ -45,6 +45,11 @@ def plan_of(play: SavePlay) -> tuple[str | None, list[str]]:
     return screen_clause(play.title, imperatives=True), steps
 
 
+def _standing_plays(ctx: EscalationContext) -> list[SavePlay]:
+    """Open save plays that are not the recorded action plan of an escalation response (those are context only)."""
+    return [play for play in ctx.save_plays if play.source_response_id is None]
+
+
 def _needed_owner(ctx: EscalationContext, escalation_type: EscalationType, *, now: datetime) -> list[str]:
     """Kinds of owner this type of escalation needs and the data does not name."""
     assigned = ctx.ticket is not None and ctx.ticket.assignee is not None
@@ -52,7 +57,7 @@ def _needed_owner(ctx: EscalationContext, escalation_type: EscalationType, *, no
         needed = [] if latest_event(ctx.ticket, "engineering_escalated", now=now) else ["needs_engineering_owner"]
         return needed + ([] if assigned else ["needs_support_engineer"])
     if escalation_type == "service":
-        return [] if any(play.owner for play in ctx.save_plays) else ["needs_service_owner"]
+        return [] if any(play.owner for play in _standing_plays(ctx)) else ["needs_service_owner"]
     if assigned:
         return []
     return ["needs_billing_owner"] if escalation_type == "billing" else ["needs_security_owner"]
@@ -85,7 +90,7 @@ def build_action_items(
         items.append(_item("assignee", source="assignee", owner_id=assignee.id,
                            role_words=phrase("role_words", role=assignee.role), person=assignee.name,
                            phone=assignee.phone))
-    for play in ctx.save_plays if escalation_type == "service" else []:
+    for play in _standing_plays(ctx) if escalation_type == "service" else []:
         title, steps = plan_of(play)
         if title is None:
             notes.append(review_note("plan_withheld", title=play.title))

@@ -4,7 +4,8 @@ Only people of the staff directory (`ctx.team`) are suggested, each once, never 
 Rules: the CSM's manager for high and critical severity or a repeat escalation; the support lead
 for technical and outage; the account executive for billing, strategic ARR or a near renewal; the
 executive sponsor for critical or a repeat escalation; the engineering manager for outages and
-critical technical issues; the security officer for security; the billing specialist for billing.
+critical technical issues; the security officer for security; the billing specialist for billing;
+the executive sponsor also when the account's history says so (strategy/history.py).
 A rule whose role has nobody in the directory is reported by `missing_cc_notes`
 (`pick_strategy` puts those lines in `Strategy.review_notes`).
 """
@@ -17,6 +18,7 @@ from ...models import CcSuggestion, EscalationContext, ReviewNote, Strategy
 from ..context.relationship import renewal_soon
 from ..policy import Policy
 from ._phrases import phrase, review_note
+from .history import RECENT, sponsor_advice
 
 __all__ = ["CcSlot", "cc_rules", "missing_cc_notes", "suggest_ccs"]
 
@@ -54,6 +56,9 @@ def cc_rules(ctx: EscalationContext, strategy: Strategy, *, policy: Policy | Non
         wanted["account_executive"].append({"rule": "renewal", "days": ctx.customer.days_to_renewal})
     if severity == "critical":
         wanted["executive_sponsor"].insert(0, {"rule": "critical"})
+    advice = sponsor_advice(ctx)
+    if advice is not None:
+        wanted["executive_sponsor"].append({"rule": f"history_{advice}", "count": RECENT})
     if kind == "outage":
         wanted["engineering_manager"].append({"rule": "outage_engineering"})
     elif kind == "technical" and severity == "critical":

@@ -12,6 +12,7 @@ from ._phrases import moment_text, phrase, review_note
 from .actions import build_action_items
 from .ccs import missing_cc_notes
 from .classify import escalation_texts, infer_escalation_type
+from .history import tone_advice
 from .sla import business_calendar, sla_clock, zone
 from .timeline import build_timeline, next_update
 
@@ -22,7 +23,8 @@ def choose_tone(ctx: EscalationContext, policy: Policy, *, severity: Severity, n
     """Tone from the reporter's seniority, the severity and the relationship history.
 
     executive (an executive recipient: shorter, ownership-first) > urgent (critical, high) >
-    formal (repeat escalation, declining health or renewal within the window) > warm.
+    formal (repeat escalation, declining health or renewal within the window) > warm; then the
+    account's history may change it (strategy/history.py), with its reasons.
     """
     rules = policy.relationship
     executive = is_executive(ctx.reporter, typing=policy.typing)
@@ -40,14 +42,16 @@ def choose_tone(ctx: EscalationContext, policy: Policy, *, severity: Severity, n
         reasons.append(phrase("tone_reason", reason="declining", score=ctx.health.score, change=ctx.health.change))
     if renewal:
         reasons.append(phrase("tone_reason", reason="renewal", days=ctx.customer.days_to_renewal))
-    if not reasons:
-        reasons.append(phrase("tone_reason", reason="calm", severity=severity))
     if executive:
         name = "executive"
     elif severity in ("critical", "high"):
         name = "urgent"
     else:
         name = "formal" if repeat or declining or renewal else "warm"
+    name, learned = tone_advice(ctx, tone=name, executive=executive)
+    if not reasons and name == "warm":
+        reasons.append(phrase("tone_reason", reason="calm", severity=severity))
+    reasons += learned
     return Tone(
         name=name,
         executive_recipient=executive,

@@ -34,7 +34,7 @@ from .sla import (
     next_business_moment,
 )
 
-__all__ = ["build_timeline", "next_update", "promise_calendar"]
+__all__ = ["build_timeline", "next_update", "promise_calendar", "restated_due_text"]
 
 # Milestone key -> ticket event that delivers it, and the status it then has.
 _DELIVERED_BY = {"interim_mitigation": ("workaround_identified", "identified"), "permanent_fix": ("fix_deployed", "done")}
@@ -94,6 +94,14 @@ def _planned(due: datetime | None, relative: bool, *, now: datetime, tz: ZoneInf
     return moment_text(due, now=now, tz=tz)
 
 
+def restated_due_text(due: datetime, *, now: datetime, calendar: BusinessCalendar, policy: Policy, tz: ZoneInfo) -> str:
+    """A promised moment said again later (a status update restating the plan), by the same rules:
+    relatively when it is near or outside the customer's promise hours, else by the clock."""
+    near = timedelta(hours=policy.email.relative_within_hours)
+    in_hours = last_business_moment(due, calendar=promise_calendar(calendar, policy)) == due
+    return _planned(due, due - now <= near or not in_hours, now=now, tz=tz)
+
+
 def build_timeline(
     ctx: EscalationContext,
     *,
@@ -122,7 +130,7 @@ def build_timeline(
         if event is not None and status is not None:
             label = phrase("milestone", key=step.key, status=status, mentions_invoice=invoice)
             text = moment_text(event.at, now=now, tz=tz, kind="at")
-            delivered.append((event.at, Milestone(milestone=label, due=None, due_text=text, status=status)))
+            delivered.append((event.at, Milestone(key=step.key, milestone=label, due=None, due_text=text, status=status)))
             continue
         due, relative = None, False
         if open_window:
@@ -131,8 +139,8 @@ def build_timeline(
                                     near=near)
             previous = max(previous, due)
         label = phrase("milestone", key=step.key, status="planned", mentions_invoice=invoice)
-        planned.append(Milestone(milestone=label, due=due, due_text=_planned(due, relative, now=now, tz=tz),
-                                 relative=relative))
+        planned.append(Milestone(key=step.key, milestone=label, due=due,
+                                 due_text=_planned(due, relative, now=now, tz=tz), relative=relative))
     return [m for _, m in sorted(delivered, key=lambda pair: pair[0])] + planned
 
 
@@ -151,4 +159,5 @@ def next_update(
     due, relative = _humane(due, previous=now, now=now, limit=limit, promise=promise_calendar(calendar, policy),
                             near=timedelta(hours=policy.email.relative_within_hours))
     label = phrase("milestone", key="next_update", status="planned", mentions_invoice=False)
-    return Milestone(milestone=label, due=due, due_text=_planned(due, relative, now=now, tz=tz), relative=relative)
+    return Milestone(key="next_update", milestone=label, due=due, due_text=_planned(due, relative, now=now, tz=tz),
+                     relative=relative)

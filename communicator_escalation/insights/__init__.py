@@ -1,0 +1,1 @@
+"""The learning loop: what happened after each response (outcomes) and what de-escalates (insights)."""

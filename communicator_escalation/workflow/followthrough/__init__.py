@@ -1,0 +1,1 @@
+"""After the send: the update clock, the action plan, the internal brief and status updates."""
