@@ -17,8 +17,10 @@ from typing import Any
 from playwright.sync_api import Locator, Page, expect
 
 from communicator_escalation.auth.actor import Actor
+from communicator_escalation.insights.report import build_insights
 from communicator_escalation.workflow.delivery.tracking import list_responses
 from communicator_escalation.workflow.drafting.responses import load_draft
+from communicator_escalation.workflow.policy import load_policy
 from communicator_escalation.workflow.review.edits import get_response
 from tests.support.web_ui import WebUI
 
@@ -103,11 +105,16 @@ def test_quick_action_to_response_time_by_clicks_only(web: WebUI, demo_world: di
     expect(answered.locator(".sla-result")).to_have_text("met" if sent.sla and sent.sla.state == "met" else "missed")
 
     page.get_by_role("link", name="Insights").click()
-    expect(page.locator("[data-figure=sent]")).to_have_text("1")
-    chart = page.locator("figure.chart img").first
-    expect(chart).to_have_js_property("complete", True)
-    assert chart.evaluate("img => img.naturalWidth") > 0
-    svg = page.request.get(web.url(chart.get_attribute("src") or ""))
+    report = build_insights(web.store, actor=jordan, policy=load_policy(None))
+    assert report.first_response.count >= 1
+    expect(page.locator("[data-figure=sent]")).to_have_text(str(report.first_response.count))
+    charts = page.locator("figure.chart img")
+    expect(charts.first).to_have_js_property("complete", True)
+    assert charts.count() >= 3
+    for i in range(charts.count()):
+        expect(charts.nth(i)).to_have_js_property("complete", True)
+        assert charts.nth(i).evaluate("img => img.naturalWidth") > 0
+    svg = page.request.get(web.url(charts.first.get_attribute("src") or ""))
     assert svg.headers["content-type"].startswith("image/svg+xml")
-    assert "DataFlow Inc." in svg.text() and f">{sent.response_minutes}<" in svg.text()
+    assert all(f">{severity}<" in svg.text() for severity in report.first_response.by_severity)
     assert web.csp_reports() == []

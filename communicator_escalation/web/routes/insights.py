@@ -1,4 +1,7 @@
-"""The insights page: figures of the responses the signed-in person may reach, with charts drawn on the server as SVG."""
+"""The insights page: the learning loop's figures for the signed-in person, with charts drawn on the server as SVG.
+
+The figures are `build_insights`, as `GET /api/insights` and `escalation insights` give them.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,13 @@ from typing import Annotated
 from fastapi import Path, Request
 from fastapi.responses import HTMLResponse, Response
 
+from ...api.auth import PolicyDep
 from ...api.deps import StoreDep
 from ...auth.actor import Actor
 from ...errors import NotFound
+from ...insights.tone import tone_reader
 from ..charts import CHART_POLICY, render_bar_chart
-from ..insights import insights_view
+from ..insights import InsightsView, insights_view
 from ..session import SignedInDep, page, web_router
 
 router = web_router()
@@ -19,16 +24,21 @@ router = web_router()
 ChartName = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,40}$")]
 
 
+def _view(request: Request, me: SignedInDep, store: StoreDep, policy: PolicyDep) -> InsightsView:
+    return insights_view(store, actor=Actor(staff_id=me.staff.id), policy=policy,
+                         tone=tone_reader(request.app.state.settings))
+
+
 @router.get("/insights", response_class=HTMLResponse)
-def insights(request: Request, me: SignedInDep, store: StoreDep) -> HTMLResponse:
+def insights(request: Request, me: SignedInDep, store: StoreDep, policy: PolicyDep) -> HTMLResponse:
     """The figures, each chart an image from `/insights/charts/NAME.svg`."""
-    return page(request, "insights.html.j2", me=me.staff, insights=insights_view(store, actor=Actor(staff_id=me.staff.id)))
+    return page(request, "insights.html.j2", me=me.staff, insights=_view(request, me, store, policy))
 
 
 @router.get("/insights/charts/{name}.svg")
-def chart(name: ChartName, me: SignedInDep, store: StoreDep) -> Response:
+def chart(name: ChartName, request: Request, me: SignedInDep, store: StoreDep, policy: PolicyDep) -> Response:
     """One chart as an SVG image, drawn from the same figures as the page."""
-    charts = insights_view(store, actor=Actor(staff_id=me.staff.id)).charts
+    charts = _view(request, me, store, policy).charts
     if name not in charts:
         raise NotFound(f"no chart '{name}'")
     return Response(render_bar_chart(charts[name]), media_type="image/svg+xml",
