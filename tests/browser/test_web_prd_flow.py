@@ -92,6 +92,13 @@ def test_quick_action_to_response_time_by_clicks_only(web: WebUI, demo_world: di
     expect(outcome).to_contain_text("expedited approval policy")
 
     (eml,) = web.outbox.glob("*.eml")
+    outcome.get_by_role("button", name="Draft the next update").click()
+    update = page.locator("section.card.draft")
+    expect(update.locator("h2")).to_be_visible()
+    update_id = update.get_attribute("data-response")
+    assert update_id and update_id != response_id
+    expect(update.locator(".subject")).to_have_text(get_response(web.store, response_id=update_id, actor=jordan).subject)
+    expect(update.locator(".to")).to_contain_text(executive["email"])
     email = message_from_bytes(eml.read_bytes())
     assert [a for _, a in getaddresses(email.get_all("To", []))] == [executive["email"]]
     assert {a for _, a in getaddresses(email.get_all("Cc", []))} == {c.email for c in draft.suggested_ccs}
