@@ -85,16 +85,18 @@ def blocking(notes: list[ReviewNote]) -> list[ReviewNote]:
     return [n for n in notes if n.kind == "blocking"]
 
 
-def final_notes(conn: Conn, row: Row, *, policy: EmailPolicy) -> list[ReviewNote]:
-    """The content notes of a stored response as it stands (its To, subject and body, the whole directory)."""
+def final_notes(conn: Conn, row: Row, *, policy: EmailPolicy, subject: str | None = None,
+                body: str | None = None) -> list[ReviewNote]:
+    """The gate's notes on the response's content as it stands, or with `subject` and `body` instead."""
     to = addresses(row["to_addrs"])
     contact = conn.execute(
         "SELECT name FROM contacts WHERE customer_id = %s AND lower(email) = lower(%s)",
         (row["customer_id"], to[0] if to else ""),
     ).fetchone()
     facts = directory_facts(conn, customer_id=row["customer_id"], policy=policy)
-    return content_notes(subject=row["subject"], body=row["body"], to_name=contact["name"] if contact else None,
-                         facts=facts)
+    return content_notes(subject=row["subject"] if subject is None else subject,
+                         body=row["body"] if body is None else body,
+                         to_name=contact["name"] if contact else None, facts=facts)
 
 
 def refreshed_notes(stored: list[ReviewNote], current: list[ReviewNote]) -> list[ReviewNote]:
