@@ -5,8 +5,9 @@ surrogate escape (`"\\ud800"`) in any string: the request is dropped unanswered 
 forever. Here a line is read by Python's `json`, as the HTTP transport reads a body, and validated as
 a JSON-RPC message, so the tool's argument model refuses the surrogate with a clear error. Bytes that
 are not UTF-8 become lone surrogates (refused the same way) instead of being replaced unseen; a line
-with an id that is not a JSON-RPC message is answered with a JSON-RPC error. Output is ASCII JSON, so
-nothing a client sent can break it.
+that is not JSON, or not a JSON-RPC message, is answered with a JSON-RPC error (id null when it has
+none) instead of an "Internal Server Error" log message. Output is ASCII JSON, so nothing a client
+sent can break it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import IO, Any
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.shared.message import SessionMessage
-from mcp.types import INVALID_REQUEST, ErrorData, JSONRPCError, JSONRPCMessage
+from mcp.types import INVALID_REQUEST, PARSE_ERROR, JSONRPCMessage
 from pydantic import ValidationError
 
 from ..safe_text import input_problems
@@ -31,20 +32,23 @@ __all__ = ["read_message", "stdio_transport"]
 Incoming = SessionMessage | Exception
 
 
-def read_message(line: str) -> Incoming | JSONRPCError:
-    """One line from the client: the message, the error to answer it with, or the exception mcp expects."""
+def _error(ident: Any, code: int, message: str) -> dict[str, Any]:
+    """A JSON-RPC error answer (id null when the request's id cannot be read)."""
+    known = isinstance(ident, str | int) and not isinstance(ident, bool)
+    return {"jsonrpc": "2.0", "id": ident if known else None, "error": {"code": code, "message": message}}
+
+
+def read_message(line: str) -> SessionMessage | dict[str, Any]:
+    """One line from the client: the message, or the JSON-RPC error to answer it with."""
     try:
         raw: Any = json.loads(line)
     except ValueError as err:
-        return err
+        return _error(None, PARSE_ERROR, f"Parse error: {err}")
     try:
         return SessionMessage(JSONRPCMessage.model_validate(raw))
     except ValidationError as err:
         ident = raw.get("id") if isinstance(raw, dict) else None
-        if isinstance(ident, str | int) and not isinstance(ident, bool):
-            problems = "; ".join(input_problems(err.errors()))
-            return JSONRPCError(jsonrpc="2.0", id=ident, error=ErrorData(code=INVALID_REQUEST, message=problems))
-        return err
+        return _error(ident, INVALID_REQUEST, "Invalid request: " + "; ".join(input_problems(err.errors())))
 
 
 @asynccontextmanager
@@ -57,25 +61,26 @@ async def stdio_transport(
     incoming_send, incoming = anyio.create_memory_object_stream[Incoming](0)
     outgoing, outgoing_receive = anyio.create_memory_object_stream[SessionMessage](0)
 
-    async def read_lines(answers: MemoryObjectSendStream[SessionMessage]) -> None:
-        async with incoming_send, answers:
+    writing = anyio.Lock()
+
+    async def write(data: dict[str, Any]) -> None:
+        async with writing:
+            await writer.write(json.dumps(data, ensure_ascii=True) + "\n")
+            await writer.flush()
+
+    async def read_lines() -> None:
+        async with incoming_send:
             async for line in reader:
-                if not line.strip():
-                    continue
-                message = read_message(line)
-                if isinstance(message, JSONRPCError):
-                    await answers.send(SessionMessage(JSONRPCMessage(message)))
-                else:
-                    await incoming_send.send(message)
+                if line.strip():
+                    message = read_message(line)
+                    await (write(message) if isinstance(message, dict) else incoming_send.send(message))
 
     async def write_lines() -> None:
         async with outgoing_receive:
             async for message in outgoing_receive:
-                data = message.message.model_dump(mode="json", by_alias=True, exclude_none=True)
-                await writer.write(json.dumps(data, ensure_ascii=True) + "\n")
-                await writer.flush()
+                await write(message.message.model_dump(mode="json", by_alias=True, exclude_none=True))
 
     async with anyio.create_task_group() as tasks:
-        tasks.start_soon(read_lines, outgoing.clone())
+        tasks.start_soon(read_lines)
         tasks.start_soon(write_lines)
         yield incoming, outgoing
