@@ -10,6 +10,8 @@
 - `strip_invisible`: bidi controls and zero-width characters removed, for header values as they are
   built (a reader cannot see them, and they can reorder what the reader sees).
 - `nested_text_problem`: `text_problem` over every key and string of a JSON value, however nested.
+- `encodable`: text (or JSON) with every lone surrogate written as its `\\uXXXX` escape, so it can be
+  sent on as UTF-8 (e.g. a model's refused tool call, back to the model) and still shows what was there.
 - `input_problems`: pydantic's validation errors as lines a person or a model can read, with the
   field names a caller made up escaped (an unknown field may be named with anything).
 - `SingleLine`, `MultiLine`, `HeaderLine`: pydantic string types that refuse what those rules refuse;
@@ -41,6 +43,7 @@ __all__ = [
     "MultiLine",
     "SingleLine",
     "WorldId",
+    "encodable",
     "header_problem",
     "input_problems",
     "nested_text_problem",
@@ -127,6 +130,20 @@ def nested_text_problem(value: Any) -> str | None:
         elif isinstance(item, str) and (problem := text_problem(item, multiline=True)) is not None:
             return f"a value {problem}"
     return None
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(value: Any) -> Any:
+    """`value` (a string, or lists and dicts of strings) with each lone surrogate as its `\\uXXXX` escape."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found[0]):04x}", value)
+    if isinstance(value, list):
+        return [encodable(item) for item in value]
+    if isinstance(value, dict):
+        return {encodable(key): encodable(item) for key, item in value.items()}
+    return value
 
 
 _SHOWN_NAME_MAX = 60
