@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from pydantic import ConfigDict, Field
 
 from ...agent.host import ReviewDecision, Turn
+from ...agent.turns import MAX_CHAT_CHARS, ChatText
 from ...safe_text import MultiLine
 from ..agent_dep import AgentDep, staff_thread
 from ..auth import CurrentStaff
@@ -25,7 +26,9 @@ class StrictDecision(ReviewDecision):
 
     model_config = ConfigDict(extra="forbid")
 
-    message: MultiLine | None = Field(default=None, max_length=4000, description="Reason given with a rejection.")
+    message: MultiLine | None = Field(
+        default=None, max_length=MAX_CHAT_CHARS, description="Reason given with a rejection."
+    )
     args: CleanJson | None = Field(default=None, description="Replacement arguments for an edit.")
 
 
@@ -33,7 +36,7 @@ class ChatRequest(StrictBody):
     """One chat turn: a message, or the decision on the review the thread is waiting for."""
 
     thread_id: Identifier | None = Field(default=None, description="Conversation to continue; omit to start one.")
-    message: MultiLine | None = Field(default=None, min_length=1, max_length=4000, description="What the CSM types.")
+    message: ChatText | None = Field(default=None, description="What the CSM types.")
     decision: StrictDecision | None = Field(default=None, description="Approve, edit or reject the pending send.")
 
 
