@@ -220,7 +220,7 @@ def test_streamable_http_refuses_hostile_input_oversize_and_bad_bytes_and_change
 
     command = [ESCALATION, "mcp", "--transport", "http", "--port", str(port)]
     with running(command, env=env, cwd=tmp_path, ready_url=url):
-        messages = asyncio.run(session())
+        messages = asyncio.run(asyncio.wait_for(session(), timeout=120))  # a hang is a failure, not a stuck suite
         response_id = made["response_id"]
         surrogate = httpx.post(url, headers=headers, content=_call(1, ToolName.EDIT_DRAFT, {
             "response_id": response_id, "subject": "Update \ud800"}))
