@@ -196,9 +196,7 @@ class ShowDraftArgs(_Args):
 class DraftUpdateArgs(_CustomerOrSignal):
     """Draft the next status update (the closing email once resolved) on a sent escalation's thread."""
 
-    response_id: str | None = Field(
-        default=None, max_length=_ID_MAX, description="A sent response of the thread; wins over the rest."
-    )
+    response_id: Identifier | None = Field(default=None, description="A sent response of the thread; wins over the rest.")
 
     @field_validator("response_id", mode="before")
     @classmethod
