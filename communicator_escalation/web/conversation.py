@@ -120,7 +120,7 @@ def _panel(store: Store, *, actor: Actor, policy: Policy, response_id: str) -> R
     sent = None
     if view.status == "sent":
         sent = next((s for s in list_responses(store, actor=actor, customer=view.customer_id) if s.id == view.id), None)
-    draft = load_draft(store, response_id=response_id, actor=actor)
+    draft = load_draft(store, response_id=response_id, actor=actor, policy=policy.email)
     on_cc = {r.email.casefold() for r in view.cc}
     due = draft.strategy.sla.first_response_due
     return ResponsePanel(

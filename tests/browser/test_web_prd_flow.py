@@ -58,7 +58,7 @@ def test_quick_action_to_response_time_by_clicks_only(web: WebUI, demo_world: di
     response_id = card.get_attribute("data-response")
     assert response_id
     jordan = Actor(staff_id="u-jordan")
-    draft = load_draft(web.store, response_id=response_id, actor=jordan)
+    draft = load_draft(web.store, response_id=response_id, actor=jordan, policy=load_policy(None).email)
     executive = _contact(demo_world, customer_id, "executive")
     expect(card.locator(".to")).to_contain_text(executive["name"])
     assert draft.suggested_ccs, "the demo's high-severity technical escalation has suggested CCs"
