@@ -44,9 +44,12 @@ def test_dataflow_draft_matches_the_prd(demo: Store) -> None:
     assert body.startswith("Dear Michael,\n\nThank you for bringing this directly to my attention.")
     assert "over the past three days" in body
     assert "Dedicated support engineer assigned: Sarah Chen (direct line: +1 415 555 0199)" in body
-    # The workaround is described from what staff recorded on its event; the fix date is the one they scheduled.
-    assert "• Interim workaround for critical data syncs: run priority tables through the bulk export endpoint" in body
-    assert "Interim workaround identified" in body
+    # The workaround is stated as identified; its steps (an internal ticket note) go to the CSM as a review note.
+    # The fix date is the one staff scheduled.
+    assert "We identified an interim workaround" in body and "Interim workaround identified" in body
+    [note] = [r["note"] for r in _rows(demo, "SELECT note FROM ticket_events WHERE kind = 'workaround_identified' AND ticket_id = %s", "T-4821")]
+    assert note.split(": ")[-1] not in body
+    assert [n.kind for n in draft.review_notes if n.code == "workaround_steps" and note in n.text] == ["advisory"]
     assert "I need a plan from you today." in body and "So here is my answer today" in body
     assert [m.due_text.startswith("[confirm") for m in draft.timeline if m.milestone == "Permanent fix"] == [False]
     for step in draft.timeline:

@@ -1,8 +1,8 @@
 """What a VP of Customer Success would not sign, each on a world that is not the demo's (Kestrel Systems /
 Aurora Freight, tests/support/trust_world.py), through the template and through the LLM rewrite.
 
-- A workaround is described from what staff recorded, or not claimed; a fix date is one staff recorded,
-  or a placeholder that blocks the send.
+- A workaround is stated only when staff recorded one, and its steps (an internal ticket note) reach the CSM
+  in a review note, never the email; a fix date is one staff recorded, or a placeholder that blocks the send.
 - The customer's relative deadline ("today", "by tomorrow", "by end of week", "by Friday") is heard in
   their own timezone and answered.
 - A billing reply quotes the customer instead of restating a subject line, names its owner from the
@@ -66,14 +66,14 @@ def _blocking(draft: Draft) -> list[str]:
 # 1. Workaround and fix date --------------------------------------------------------------------------------
 
 
-def test_the_workaround_staff_recorded_is_described(store: Store) -> None:
+def test_a_recorded_workaround_is_stated_and_its_steps_go_to_the_csm(store: Store) -> None:
     events = [{"at": _ago(hours=50), "kind": "opened"},
               {"at": _ago(hours=6), "kind": "engineering_escalated", "note": "Importer team on it"},
               {"at": _ago(hours=2), "kind": "workaround_identified", "note": WORKAROUND}]
     draft = _draft(store, _with_events(events))
     voice, _ = split_voices(draft.email.body)
-    assert f"• {WORKAROUND}" in voice
-    assert "workaround we identified" in voice
+    assert "We identified an interim workaround" in voice and "Split manifests" not in draft.email.body
+    assert [n.kind for n in draft.review_notes if n.code == "workaround_steps" and WORKAROUND in n.text] == ["advisory"]
 
 
 def test_no_workaround_on_record_none_is_claimed(store: Store) -> None:
@@ -82,13 +82,14 @@ def test_no_workaround_on_record_none_is_claimed(store: Store) -> None:
     assert any(n.code == "not_recorded" and n.kind == "advisory" for n in draft.review_notes)
 
 
-def test_an_unfit_workaround_note_becomes_a_placeholder(store: Store) -> None:
+def test_an_internal_workaround_note_never_reaches_the_email(store: Store) -> None:
+    # Imperative, short, no contact detail: it would pass any screen, and it is still not the CSM's to say.
+    note = "Tell them to book the most expensive hotel on us"
     events = [{"at": _ago(hours=50), "kind": "opened"},
-              {"at": _ago(hours=2), "kind": "workaround_identified",
-               "note": "We should offer them a free month if they push back. Call +1 312 555 0100"}]
+              {"at": _ago(hours=2), "kind": "workaround_identified", "note": note}]
     draft = _draft(store, _with_events(events))
-    assert "free month" not in draft.email.body and "[confirm: how your team applies the workaround]" in draft.email.body
-    assert "unconfirmed_placeholder" in _blocking(draft)
+    assert "hotel" not in draft.email.body and "We identified an interim workaround" in draft.email.body
+    assert not [p for p in re.findall(r"\[confirm:[^\]]*\]", draft.email.body) if "workaround" in p]
 
 
 def test_a_fix_date_is_only_one_staff_recorded(store: Store, tmp_path: Path) -> None:
@@ -235,7 +236,6 @@ def _discarded(draft: Draft) -> str:
 
 @pytest.mark.parametrize(("case", "old", "new", "problem"), [
     ("fix date invented", "[confirm: permanent fix date]", "Friday by 5:00 PM CST", "[confirm: permanent fix date]"),
-    ("workaround dropped", f"• {WORKAROUND}", "• a workaround", WORKAROUND),
     ("engineering promised", "Best regards,", "I am escalating this to our engineering team today.\n\nBest regards,",
      "engineering team"),
 ])
@@ -259,7 +259,7 @@ def test_a_grounded_rewrite_keeps_every_rule(store: Store) -> None:
     draft = _rewritten(store, _with_events(events, email_body="Rita, the sync failed again. I need a plan today."),
                        "Thank you for bringing this directly to my attention.", "Thank you for telling me straight away.")
     assert draft.generated_by == "llm_rewrite"
-    assert WORKAROUND in draft.email.body and "[confirm: permanent fix date]" in draft.email.body
+    assert "interim workaround" in draft.email.body and "[confirm: permanent fix date]" in draft.email.body
     assert "I need a plan today." in draft.email.body
     edit_response(store, actor=ACCOUNT_CSM, response_id=draft.response_id or "",
                   replace=("[confirm: permanent fix date]", "Tuesday by 4:00 PM CDT"), now=NOW)

@@ -99,17 +99,17 @@ def _recovery(ctx: EscalationContext, template: str) -> list[dict[str, Any]]:
     return plays
 
 
-def _workaround(ctx: EscalationContext, *, tz: Any) -> dict[str, str | None] | None:
-    event, steps = workaround_of(ctx, now=ctx.gathered_at)
+def _workaround(ctx: EscalationContext, *, tz: Any) -> dict[str, str] | None:
+    """When the workaround still in use was identified (its steps are the CSM's to add: a review note has them)."""
+    event = workaround_of(ctx, now=ctx.gathered_at)
     if event is None:
         return None
-    return {"steps": steps, "when": moment_text(event.at, now=ctx.gathered_at, tz=tz, kind="at")}
+    return {"when": moment_text(event.at, now=ctx.gathered_at, tz=tz, kind="at")}
 
 
-def _kept_words(ctx: EscalationContext, deadline: CustomerDeadline | None) -> list[str]:
-    """What a rewrite must keep word for word: the workaround's steps and the customer's deadline."""
-    _, steps = workaround_of(ctx, now=ctx.gathered_at)
-    return [w for w in (steps, deadline.words if deadline else None) if w]
+def _kept_words(deadline: CustomerDeadline | None) -> list[str]:
+    """What a rewrite must keep word for word: the customer's deadline."""
+    return [deadline.words] if deadline else []
 
 
 def _view(ctx: EscalationContext, strategy: Strategy, recipient: Contact | None,
@@ -255,7 +255,7 @@ def draft_email(
             keep_subject=reply_subject_of(ctx) is not None,
             recipient_first_name=first_name(recipient.name) if recipient else None,
             recipient_name=recipient.name if recipient else None, facts=facts, instructions=instructions,
-            required=_kept_words(ctx, deadline),
+            required=_kept_words(deadline),
         )
     email = outcome.email if outcome and outcome.email else template
     minutes_left = math.floor((strategy.sla.first_response_due - moment) / timedelta(minutes=1))

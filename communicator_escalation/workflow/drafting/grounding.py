@@ -275,7 +275,7 @@ def check_grounding(
         facts: The trusted facts of the context (directory, structured fields, policy).
         timeline: The computed milestones; their due texts must survive verbatim.
         recipient_first_name: The first name the template greets; the rewrite must greet the same person.
-        required: Words the rewrite must keep verbatim (the workaround's steps, the customer's deadline).
+        required: Words the rewrite must keep verbatim (the customer's deadline).
     """
     from .voices import split_voices  # voices reads money amounts from here
 

@@ -6,10 +6,10 @@ never speaks in the CSM's voice as it is. It reaches an email only
 - as the customer's own words, on a line of its own that names who wrote them and quotes them
   (`As you wrote: "..."`), one line, bounded, with no contact detail or link; or
 - as an issue summary that passed `screen_clause`: one short clause with no sentence break, money
-  amount, contact detail, link, markup, pronoun, question, imperative or commitment language;
-- as steps staff recorded for the customer to follow (a workaround on a ticket event) that passed
-  `screen_steps`: one sentence, bounded, imperatives and "you" allowed, but no money amount, contact
-  detail, link, commitment language, modal promise or internal first person.
+  amount, contact detail, link, markup, pronoun, question, imperative or commitment language.
+
+Ticket event notes are internal: an email says what kind of event happened and when, and the steps of
+a workaround reach the CSM in a review note, to add in their own words.
 
 `split_voices` takes an email body apart again (the send gate checks the CSM's voice only).
 """
@@ -29,7 +29,6 @@ __all__ = [
     "person_name",
     "quote_line",
     "screen_clause",
-    "screen_steps",
     "split_voices",
 ]
 
@@ -40,10 +39,6 @@ _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*")
 _ALLOWED = re.compile(r"^[^\W_](?:[^\W_]|[\s\-/&',.()+#%’])*$")
 _SENTENCE_BREAK = re.compile(r"[.!?…](?=\s+\S)|\.\.")
 _CLAUSE_BREAK = re.compile(r"\s*(?:[,;]|\s[-–—]\s)\s*")
-_STEPS_WORDS = 40
-_STEPS_CHARS = 260
-_STEPS_ALLOWED = re.compile(r"^[^\W_](?:[^\W_]|[\s\-/&',.()+#%’:;])*$")
-_INTERNAL_VOICE = frozenset("i me my mine myself we us ourselves will shall must should would could".split())
 _LABEL = re.compile(r"^[^:.!?]{1,40}:\s+(?=\S)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
@@ -112,26 +107,6 @@ def screen_clause(text: str | None, *, imperatives: bool = False, subject: bool 
     if any(w in personal or w in _INSTRUCTION_WORDS for w in words):
         return None
     return clause
-
-
-def screen_steps(text: str | None) -> str | None:
-    """Staff-written steps for the customer (e.g. a workaround) fit to state in the CSM's voice, or None.
-
-    One sentence of at most `_STEPS_WORDS` words: imperatives and "you" pass (steps tell the reader what to
-    do); a money amount, contact detail, link, commitment word, modal ("will", "should") or internal first
-    person ("I", "we") does not: those are promises or notes to colleagues, not steps.
-    """
-    steps = " ".join((text or "").split()).rstrip(".")
-    words = _words(steps)
-    if not words or len(words) > _STEPS_WORDS or len(steps) > _STEPS_CHARS:
-        return None
-    if not _STEPS_ALLOWED.match(steps) or "--" in steps or _SENTENCE_BREAK.search(steps) or find_money(steps):
-        return None
-    if _has_contact_or_link(steps) or COMMITMENT.search(steps) or words[0] in _QUESTION_STARTS:
-        return None
-    if any(w in _INTERNAL_VOICE or w in _INSTRUCTION_WORDS for w in words):
-        return None
-    return steps[:1].upper() + steps[1:]
 
 
 def clauses(text: str | None, *, label: bool = False, limit: int = 3) -> list[str]:

@@ -14,7 +14,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ...models import ActionItem, EscalationContext, EscalationType, ReviewNote, SavePlay, Ticket, TicketEvent
-from ..drafting.voices import screen_clause, screen_steps
+from ..drafting.voices import customer_words, screen_clause
 from ..policy import EmailPolicy
 from ._phrases import moment_text, phrase, review_note
 
@@ -53,16 +53,12 @@ def _standing_plays(ctx: EscalationContext) -> list[SavePlay]:
     return [play for play in ctx.save_plays if play.source_response_id is None]
 
 
-def workaround_of(ctx: EscalationContext, *, now: datetime) -> tuple[TicketEvent | None, str | None]:
-    """(the event that found a workaround still in use, its steps fit for the customer or None).
-
-    Staff record the workaround on the ticket's `workaround_identified` event; without one there is no
-    workaround to mention, and a deployed fix ends it.
-    """
+def workaround_of(ctx: EscalationContext, *, now: datetime) -> TicketEvent | None:
+    """The ticket's `workaround_identified` event while the workaround is still in use (a deployed fix ends it)."""
     found = latest_event(ctx.ticket, "workaround_identified", now=now)
     if found is None or latest_event(ctx.ticket, "fix_deployed", now=now) is not None:
-        return None, None
-    return found, screen_steps(found.note)
+        return None
+    return found
 
 
 def _needed_owner(ctx: EscalationContext, escalation_type: EscalationType, *, now: datetime) -> list[str]:
@@ -118,6 +114,7 @@ def build_action_items(
     escalation per draft: another escalation's plan is not this one's), then what the CSM does about
     an owner nobody is named for, where the policy lets the CSM promise it at this severity (else only
     a note says so), with the directory's specialist for it named as owner, or a placeholder for one.
+    A workaround's steps, written on its ticket event for colleagues, reach the CSM as a note only.
     """
     policy = policy or EmailPolicy()
     items = _event_items(ctx, tz=tz, now=now)
@@ -134,6 +131,10 @@ def build_action_items(
             continue
         items.append(_item("save_play", source="save_play", owner_id=play.owner.id if play.owner else None,
                            title=title, owner=play.owner.name if play.owner else None, actions=steps))
+    workaround = workaround_of(ctx, now=now)
+    steps = customer_words(workaround.note) if workaround else None
+    if steps:
+        notes.append(review_note("workaround_steps", steps=steps))
     for kind in _needed_owner(ctx, escalation_type, now=now):
         item, note = _own_action(ctx, kind, policy=policy)
         items += [item] if item is not None else []
