@@ -1,15 +1,20 @@
-"""The package's one Jinja2 environment: every text under prompts/ (emails, chat, CLI, errors), strictly."""
+"""The package's one Jinja2 environment: every text under prompts/ (emails, chat, CLI, errors, web pages).
+
+Text templates render as written; HTML templates (`*.html.j2`, the web UI's pages) are autoescaped, so
+every value a page shows is escaped unless a template marks it safe. Undefined variables raise.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-__all__ = ["phrases", "prompts_dir", "render", "sentence", "usd_short"]
+__all__ = ["local_time", "phrases", "prompts_dir", "render", "sentence", "usd_short"]
 
 
 def prompts_dir() -> Path:
@@ -35,12 +40,22 @@ def sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?", "…")) else f"{text}."
 
 
+def local_time(moment: datetime, zone: str | None = None) -> str:
+    """A moment as a person reads it in their timezone (UTC when none or unknown): 'Tue 1 Dec, 11:33 PST'."""
+    try:
+        tz = ZoneInfo(zone) if zone else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = UTC
+    local = moment.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M} {local.tzname()}"
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(prompts_dir()),
         undefined=StrictUndefined,
-        autoescape=False,
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
@@ -48,6 +63,7 @@ def _environment() -> Environment:
     )
     env.filters["usd_short"] = usd_short
     env.filters["sentence"] = sentence
+    env.filters["local_time"] = local_time
     env.globals["utc"] = UTC  # catalogue macros (`phrases`) see globals only, not render() variables
     return env
 

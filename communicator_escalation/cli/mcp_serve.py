@@ -43,4 +43,5 @@ def mcp(
         if transport is Transport.STDIO:
             server.run("stdio")
         else:
-            uvicorn.run(http_app(server, runtime.store), host=host, port=port, log_level="warning")
+            app = http_app(server, runtime.store, max_body_bytes=runtime.settings.max_request_bytes)
+            uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -13,6 +13,7 @@ from communicator_escalation.errors import WorldFileError
 from communicator_escalation.store import Store, world, world_stage, world_writer
 from communicator_escalation.store.synthetic import generate_world, write_world
 from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world_format import SECTIONS
 from tests.integration.test_world_hardening import snapshot
 from tests.integration.test_world_loader import NOW
 
@@ -43,6 +44,13 @@ def test_generated_worlds_are_deterministic_and_valid(store: Store) -> None:
     assert emails == {data["vendor"]["email_domain"]}
     report = load_world(store, data, now=NOW)
     assert sum(report.counts.values()) == count
+
+
+def test_sections_refer_only_to_themselves_and_earlier_sections() -> None:
+    # the writer checks a section's foreign keys as soon as it is written, before the later sections
+    order = [key for key, _model, _refs in SECTIONS]
+    for position, (key, _model, refs) in enumerate(SECTIONS):
+        assert {order.index(target) for target in refs.values()} <= set(range(position + 1)), key
 
 
 def _foreign_keys(store: Store) -> list[str]:

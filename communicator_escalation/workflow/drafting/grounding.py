@@ -108,6 +108,9 @@ _COMMON_WORDS = frozenset(
     """.split()
 )
 _SENTENCE_ENDS = ".!?:\n•*-–\"“("
+# Our own teams: bringing one in ("escalating to our engineering team") is a promise only the data may make.
+_TEAM = re.compile(r"\b(engineering|billing|security|legal|finance|product|development|devops|sre)\b(?=\s+(?:team|"
+                   r"department|group|colleagues|specialists?|experts?|engineers?|lead|manager|owner))", re.IGNORECASE)
 
 
 def find_money(text: str) -> list[str]:
@@ -249,6 +252,13 @@ def _missing(required: Iterable[str], text: str) -> list[str]:
     return [item for item in required if " ".join(item.casefold().split()) not in folded]
 
 
+def _added_teams(rewrite_voice: str, template_voice: str) -> list[str]:
+    """Our teams the rewrite brings in that the template does not (bringing one in is a promise)."""
+    def teams(text: str) -> set[str]:
+        return {m.group(1).lower() for m in _TEAM.finditer(text)}
+    return sorted(teams(rewrite_voice) - teams(template_voice))
+
+
 def check_grounding(
     *,
     rewrite: EmailText,
@@ -256,6 +266,7 @@ def check_grounding(
     facts: TrustedFacts,
     timeline: list[Milestone],
     recipient_first_name: str | None = None,
+    required: list[str] | None = None,
 ) -> list[str]:
     """The problems that make `rewrite` unsafe to use instead of `template`; empty when it is grounded.
 
@@ -265,6 +276,7 @@ def check_grounding(
         facts: The trusted facts of the context (directory, structured fields, policy).
         timeline: The computed milestones; their due texts must survive verbatim.
         recipient_first_name: The first name the template greets; the rewrite must greet the same person.
+        required: Words the rewrite must keep verbatim (the customer's deadline).
     """
     from .voices import split_voices  # voices reads money amounts from here
 
@@ -309,6 +321,11 @@ def check_grounding(
         problems += [error_text("drafting.exposure_claim", value=m.group(0))
                      for m in _EXPOSURE_CLAIM.finditer(text)]
 
+    problems += [error_text("drafting.adds_team", team=team) for team in _added_teams(rewrite_voice, template_voice)]
+    staff_named = [n for n in facts.names if n not in facts.recipient_names and len(n.split()) > 1
+                   and n in template_voice]
+    problems += [error_text("drafting.drops_person", name=name) for name in _missing(staff_named, rewrite.body)]
+    problems += [error_text("drafting.drops_words", value=words) for words in _missing(required or [], rewrite.body)]
     problems += [error_text("drafting.drops_time", value=due) for due in _missing([m.due_text for m in timeline], rewrite.body)]
     problems += [error_text("drafting.drops_placeholder", value=p) for p in _missing(_PLACEHOLDER.findall(template.body), rewrite.body)]
     kept_facts = [*find_ids(template_voice), *find_money(template_voice), *_EMAIL.findall(template_voice)]

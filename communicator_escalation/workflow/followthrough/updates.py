@@ -119,7 +119,7 @@ def draft_update(
                 (latest["id"],),
             ).fetchone()
             if waiting is not None:
-                return OpenedDraft(draft=load_draft_on(conn, response_id=waiting["id"]), created=False)
+                return OpenedDraft(draft=load_draft_on(conn, response_id=waiting["id"], policy=policy.email), created=False)
             first = _first_of(conn, latest["risk_signal_id"])
             if first is None:
                 raise Refused("delivery.no_first_sent", signal_id=latest["risk_signal_id"])
