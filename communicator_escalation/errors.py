@@ -32,6 +32,7 @@ class EscalationError(Exception):
         message = error_text(reason, **facts)
         super().__init__(message)
         self.reason = reason
+        self.facts = facts
         self.message = message
         self.candidates = list(candidates or [])
         self.notes: list[dict[str, str]] = []

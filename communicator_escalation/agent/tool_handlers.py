@@ -273,7 +273,7 @@ def _cc_change(
         except Refused as err:
             refused.append(RefusedItem(item=person, reason=err.message))
     if refused and len(refused) == len(who) and who:
-        raise Refused("; ".join(f"{r.item}: {r.reason}" for r in refused))
+        raise Refused("review.every_cc_refused", refused=refused)
     labels = _labels(stored)
     old = {r.email.casefold() for r in before.cc}
     new = {r.email.casefold() for r in after.cc}

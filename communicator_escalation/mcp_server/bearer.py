@@ -40,5 +40,5 @@ class BearerTokens(AuthenticationBackend):
 
 def on_auth_error(conn: HTTPConnection, exc: AuthenticationError) -> JSONResponse:
     """401 with the error body the HTTP API uses and the RFC 6750 challenge."""
-    error = exc.error if isinstance(exc, _Refused) else Unauthorized(str(exc))
+    error = exc.error if isinstance(exc, _Refused) else Unauthorized("requests.as_given", detail=str(exc))
     return JSONResponse(error.to_dict(), status_code=401, headers=bearer_challenge(error))

@@ -157,7 +157,7 @@ def _attempts(t: _Try, *, policy: Policy, settings: Settings, sleep: Callable[[f
             if t.step != "create_draft":
                 t.finish(attempt_id, "ambiguous", error=err)
                 return _settle(t.store, t.lease, "unknown", err.message, t.now)
-            transient = TransientMailError(err.message)  # nothing can have been delivered: retry
+            transient = TransientMailError(err.reason, **err.facts)  # nothing can have been delivered: retry
         except TransientMailError as err:
             transient = err
         except MailError as err:
