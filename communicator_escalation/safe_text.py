@@ -73,10 +73,8 @@ ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:@+=~-]{0,127}$"
 LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
 """One line of text as a world file may hold it: no control character, line or paragraph separator or bidi override."""
 WORLD_ID_MAX_LENGTH = 200
-_PATTERN_PROBLEMS = {
-    ID_PATTERN: "is not an id (ASCII letters, digits and _.:@+=~- only)",
-    LINE_PATTERN: "contains a control character, line break or bidi override",
-}
+_PATTERN_PROBLEMS = {ID_PATTERN: "text.not_an_id", LINE_PATTERN: "text.not_a_line"}
+"""The reason (prompts/errors/text.j2) a string that misses each pattern is refused with."""
 
 
 def _said(reason: str, char: str) -> str:
@@ -130,7 +128,7 @@ def nested_text_problem(value: Any) -> str | None:
         elif isinstance(item, list | tuple):
             pending.extend(item)
         elif isinstance(item, str) and (problem := text_problem(item, multiline=True)) is not None:
-            return f"a value {problem}"
+            return error_text("system.bad_value", problem=problem)
     return None
 
 
@@ -162,12 +160,12 @@ def input_problems(errors: Iterable[Mapping[str, Any]]) -> list[str]:
     lines = []
     for error in errors:
         message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "string_pattern_mismatch":
-            message = _PATTERN_PROBLEMS.get(error["ctx"]["pattern"], message)
+        if error["type"] == "string_pattern_mismatch" and error["ctx"]["pattern"] in _PATTERN_PROBLEMS:
+            message = error_text(_PATTERN_PROBLEMS[error["ctx"]["pattern"]])
         elif error["type"] == "string_unicode":
-            message = "is not text (a lone surrogate or an invalid byte)"
+            message = error_text("text.not_text")
         elif error["type"] == "too_long" and error["ctx"].get("field_type") == "Value":  # text checked by a validator
-            message = f"String should have at most {error['ctx']['max_length']} characters"
+            message = error_text("text.at_most", limit=error["ctx"]["max_length"])
         where = ".".join(map(_shown, error["loc"]))
         lines.append(f"{where}: {message}" if where else message)
     return lines

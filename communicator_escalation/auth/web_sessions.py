@@ -86,7 +86,7 @@ def issue_sign_in_link(store: Store, *, staff_id: str, minutes: float, now: date
     expires = now + timedelta(minutes=minutes)
     with store.transaction() as conn:
         if conn.execute("SELECT 1 FROM staff WHERE id = %s", (staff_id,)).fetchone() is None:
-            raise NotFound(f"no staff member '{staff_id}' in the directory")
+            raise NotFound("access.no_staff", staff_id=staff_id)
         conn.execute(
             "INSERT INTO web_sign_in_links (code_hash, staff_id, created_at, expires_at) VALUES (%s, %s, %s, %s)",
             (hash_token(code), staff_id, now, expires),
@@ -125,8 +125,7 @@ def sign_in_with_link(store: Store, *, code: str, hours: float, now: datetime | 
             (now, hash_token(code), now),
         ).fetchone()
         if row is None:
-            raise Unauthorized("this sign-in link is not valid: it was used already, has expired, or never existed",
-                               invalid_token=True)
+            raise Unauthorized("access.bad_sign_in_link", invalid_token=True)
         return _start(conn, staff_id=row["staff_id"], hours=hours, method="sign_in_link", now=now)
 
 
@@ -154,7 +153,7 @@ def session_owner(store: Store, *, token: str, now: datetime | None = None) -> S
             (hash_token(token), _utc(now)),
         ).fetchone()
     if row is None:
-        raise Unauthorized("your session has ended; sign in again")
+        raise Unauthorized("access.session_ended")
     session_id = row.pop("session_id")
     return SignedIn(session_id=session_id, staff=StaffMember(**row))
 

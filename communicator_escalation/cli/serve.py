@@ -11,6 +11,7 @@ import typer
 from ..auth.web_sessions import issue_sign_in_link, sign_in_url
 from ..config import Settings
 from ..errors import ConfigurationError
+from ..rendering import phrases
 from ..store import Store
 from ._app import app, call, guarded
 
@@ -31,7 +32,7 @@ def _listen(host: str, port: int) -> socket.socket:
     try:
         return socket.create_server((host, port))
     except OSError as err:
-        raise ConfigurationError(f"cannot listen on {host}:{port}: {err.strerror or err}") from err
+        raise ConfigurationError("system.cannot_listen", host=host, port=port, detail=err.strerror or str(err)) from err
 
 
 @contextmanager
@@ -72,8 +73,8 @@ def serve(
     with guarded(), listener, _served_store(Settings(), demo=demo) as (settings, store):
         for staff_id in sign_in or (DEMO_SIGN_IN if demo else ()):
             link = issue_sign_in_link(store, staff_id=staff_id, minutes=settings.web_link_minutes)
-            typer.echo(f"Sign in as {staff_id}: {sign_in_url(base_url, link.code)}")
-        typer.echo(f"Web UI at {base_url}/ (API docs at {base_url}/docs)", err=True)
+            typer.echo(phrases("cli/messages.j2").sign_in_as(staff_id, sign_in_url(base_url, link.code)))
+        typer.echo(phrases("cli/messages.j2").web_ui_at(base_url), err=True)
         server = uvicorn.Server(uvicorn.Config(create_app(store, settings), log_level="info"))
         server.run(sockets=[listener])
 
@@ -86,5 +87,5 @@ def web_login(
     """Print a one-time link that signs STAFF in to the web UI; it works once, within ESCALATION_WEB_LINK_MINUTES."""
     settings = Settings()
     link = call(lambda store: issue_sign_in_link(store, staff_id=staff, minutes=settings.web_link_minutes))
-    typer.echo(f"One-time sign-in link for {link.staff_id}, valid until {link.expires_at:%Y-%m-%d %H:%M %Z}:")
+    typer.echo(phrases("cli/messages.j2").sign_in_link_for(link))
     typer.echo(sign_in_url(url or settings.web_base_url, link.code))

@@ -64,9 +64,7 @@ async def own_threads(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> dic
 async def update_own_threads(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> dict[str, str]:
     """The caller's own threads' metadata may change (or a run be cancelled); their state only by a run (403)."""
     if "metadata" not in value and value.get("action") is None:
-        raise Auth.exceptions.HTTPException(
-            status_code=403, detail="a thread's state changes only by a run (a message or a review answer)"
-        )
+        raise Auth.exceptions.HTTPException(status_code=403, detail=error_text("access.state_by_runs_only"))
     return _owned(ctx, value)
 
 

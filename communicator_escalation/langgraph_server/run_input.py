@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..agent.review_gate import read_review_answer
 from ..agent.turns import MAX_CHAT_CHARS, ChatText
-from ..errors import InvalidRequest
+from ..errors import InvalidRequest, error_text
 from ..safe_text import Identifier, MultiLine, input_problems, nested_text_problem
 
 __all__ = ["check_run"]
@@ -46,9 +46,9 @@ class _UserMessage(_Strict):
     @model_validator(mode="after")
     def _said(self) -> _UserMessage:
         if self.role is None and self.type is None:
-            raise ValueError("a message needs role 'user' (or type 'human')")
+            raise ValueError(error_text("requests.run_message_role"))
         if isinstance(self.content, list) and not 0 < sum(len(b.text) for b in self.content) <= MAX_CHAT_CHARS:
-            raise ValueError(f"a message has 1 to {MAX_CHAT_CHARS} characters")
+            raise ValueError(error_text("requests.run_message_length", limit=MAX_CHAT_CHARS))
         return self
 
 
@@ -64,7 +64,7 @@ def _checked(model: type[BaseModel], value: Any, what: str) -> BaseModel:
     try:
         return model.model_validate(value)
     except ValidationError as err:
-        raise InvalidRequest(f"invalid run {what}: " + "; ".join(input_problems(err.errors()))) from err
+        raise InvalidRequest("requests.invalid_run", part=what, problems=input_problems(err.errors())) from err
 
 
 def check_run(kwargs: Mapping[str, Any]) -> None:
@@ -81,5 +81,5 @@ def check_run(kwargs: Mapping[str, Any]) -> None:
     if kwargs.get("command") is not None:
         resume = _checked(_Resume, kwargs["command"], "command")
         if (problem := nested_text_problem(resume.resume)) is not None:  # type: ignore[attr-defined]
-            raise InvalidRequest(f"invalid review answer: {problem}")
+            raise InvalidRequest("requests.invalid_review_answer", problem=problem)
         read_review_answer(resume.resume)  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..api.limits import replay
+from ..errors import error_text
 
 __all__ = ["Utf8Bodies"]
 
@@ -29,7 +30,7 @@ class Utf8Bodies:
         try:
             bytes(first.get("body", b"")).decode("utf-8")
         except UnicodeDecodeError:
-            error = {"code": _PARSE_ERROR, "message": "Parse error: the request body is not UTF-8 text"}
+            error = {"code": _PARSE_ERROR, "message": error_text("mcp.body_not_utf8")}
             await JSONResponse({"jsonrpc": "2.0", "id": None, "error": error}, status_code=400)(scope, receive, send)
             return
         await self.app(scope, replay([first], receive), send)

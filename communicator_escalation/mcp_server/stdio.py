@@ -25,6 +25,7 @@ from mcp.shared.message import SessionMessage
 from mcp.types import INVALID_REQUEST, PARSE_ERROR, JSONRPCMessage
 from pydantic import ValidationError
 
+from ..errors import error_text
 from ..safe_text import input_problems
 
 __all__ = ["read_message", "stdio_transport"]
@@ -43,12 +44,12 @@ def read_message(line: str) -> SessionMessage | dict[str, Any]:
     try:
         raw: Any = json.loads(line)
     except ValueError as err:
-        return _error(None, PARSE_ERROR, f"Parse error: {err}")
+        return _error(None, PARSE_ERROR, error_text("mcp.parse_error", detail=str(err)))
     try:
         return SessionMessage(JSONRPCMessage.model_validate(raw))
     except ValidationError as err:
         ident = raw.get("id") if isinstance(raw, dict) else None
-        return _error(ident, INVALID_REQUEST, "Invalid request: " + "; ".join(input_problems(err.errors())))
+        return _error(ident, INVALID_REQUEST, error_text("mcp.invalid_request", problems=input_problems(err.errors())))
 
 
 @asynccontextmanager

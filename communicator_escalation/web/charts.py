@@ -12,7 +12,7 @@ from pygal.style import Style
 
 __all__ = ["CHART_POLICY", "BarChart", "render_bar_chart"]
 
-CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+CHART_POLICY = "; ".join(("default-src 'none'", "style-src 'unsafe-inline'"))
 """The Content-Security-Policy of a chart image: its own inline styles, nothing else."""
 
 _STYLE = Style(

@@ -20,16 +20,13 @@ from starlette.responses import RedirectResponse, Response
 
 from ..api.errors import status_of
 from ..auth.tokens import Unauthorized
-from ..errors import EscalationError
+from ..errors import EscalationError, error_text
 from .session import page
 
 __all__ = ["install_page_errors"]
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[Request, Exception], Awaitable[Response] | Response]
-
-_HTTP_TITLES = {404: "Not found", 405: "Not allowed", 413: "Too large"}
-
 
 def _status_and_message(err: Exception) -> tuple[int, str]:
     if isinstance(err, EscalationError):
@@ -40,9 +37,9 @@ def _status_and_message(err: Exception) -> tuple[int, str]:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in err.errors())
         return 422, problems
     if isinstance(err, psycopg.OperationalError):
-        return 503, "the database is unavailable; try again in a moment"
+        return 503, error_text("web.database_unavailable")
     logger.error("unexpected error answering a page", exc_info=err)
-    return 500, "something went wrong on our side; see the server log"
+    return 500, error_text("web.internal")
 
 
 def _page_error(request: Request, err: Exception) -> Response:
@@ -50,7 +47,7 @@ def _page_error(request: Request, err: Exception) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
     status, message = _status_and_message(err)
-    title = _HTTP_TITLES.get(status, "Not found" if status == 404 else "Something stopped this")
+    title = error_text("web.title", status=status)
     return page(request, "error.html.j2", me=None, status_code=status, title=title, message=message,
                 signed_out=isinstance(err, Unauthorized))
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from ..auth.actor import Actor
 from ..insights.report import Approach, Insights, ResponseTimes, build_insights
 from ..insights.tone import ToneReader
+from ..rendering import phrases
 from ..store import Store
 from ..workflow.policy import Policy
 from .charts import BarChart
@@ -24,26 +27,26 @@ class InsightsView(BaseModel):
     charts: dict[str, BarChart] = Field(default_factory=dict, description="Chart name -> its data.")
 
 
-def _times(title: str, groups: dict[str, ResponseTimes]) -> BarChart:
-    return BarChart(title=title, y_title="minutes", labels=list(groups),
-                    series={"median (p50)": [g.p50_minutes for g in groups.values()],
-                            "p90": [g.p90_minutes for g in groups.values()]})
+def _words() -> Any:
+    return phrases("web/charts.j2")
+
+
+def _times(name: str, groups: dict[str, ResponseTimes]) -> BarChart:
+    series = _words().series
+    return BarChart(**_words().charts[name], labels=list(groups),
+                    series={series["p50"]: [g.p50_minutes for g in groups.values()],
+                            series["p90"]: [g.p90_minutes for g in groups.values()]})
 
 
 def _sla(groups: dict[str, ResponseTimes]) -> BarChart:
-    return BarChart(title="First-response SLA met, by severity", y_title="share met", labels=list(groups),
-                    series={"SLA met": [g.sla_met_rate for g in groups.values()]}, percent=True)
-
-
-def _approach_label(a: Approach) -> str:
-    return f"{a.template} · {a.tone}{' · expedited' if a.expedited else ''} · CC {a.cc_pattern.replace('_', ' ')}"
+    return BarChart(**_words().charts["sla-by-severity"], labels=list(groups),
+                    series={_words().series["sla_met"]: [g.sla_met_rate for g in groups.values()]}, percent=True)
 
 
 def _approaches(approaches: list[Approach]) -> BarChart:
     judged = [a for a in approaches if a.judged]
-    return BarChart(title="De-escalated, by approach (judged responses)", y_title="share de-escalated",
-                    labels=[_approach_label(a) for a in judged],
-                    series={"de-escalated": [a.de_escalated_rate for a in judged]}, percent=True)
+    return BarChart(**_words().charts["approaches"], labels=[str(_words().approach(a)) for a in judged],
+                    series={_words().series["de_escalated"]: [a.de_escalated_rate for a in judged]}, percent=True)
 
 
 def insights_view(store: Store, *, actor: Actor, policy: Policy, tone: ToneReader | None) -> InsightsView:
@@ -53,9 +56,9 @@ def insights_view(store: Store, *, actor: Actor, policy: Policy, tone: ToneReade
     charts: dict[str, BarChart] = {}
     if first.count:
         weeks = dict(sorted(first.by_week.items())[-WEEKS_CHARTED:])
-        charts["by-severity"] = _times("Minutes to first response, by severity", first.by_severity)
+        charts["by-severity"] = _times("by-severity", first.by_severity)
         charts["sla-by-severity"] = _sla(first.by_severity)
-        charts["by-week"] = _times("Minutes to first response, by week", weeks)
+        charts["by-week"] = _times("by-week", weeks)
     if any(a.judged for a in report.approaches):
         charts["approaches"] = _approaches(report.approaches)
     return InsightsView(report=report, charts=charts)

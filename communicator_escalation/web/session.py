@@ -62,7 +62,7 @@ async def csrf_protect(request: Request, jar: CookieJarDep) -> None:
         value = (await request.form()).get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
     if not csrf_matches(jar.csrf_for(request), given):
-        raise CsrfRefused("this form has expired or did not come from this site; reload the page and try again")
+        raise CsrfRefused("web.csrf_refused")
 
 
 def web_router() -> APIRouter:
@@ -78,7 +78,7 @@ def signed_in(request: Request, store: StoreDep, jar: CookieJarDep) -> SignedIn:
     """
     token = jar.session_token(request)
     if token is None:
-        raise Unauthorized("sign in to continue")
+        raise Unauthorized("web.sign_in")
     return session_owner(store, token=token)
 
 

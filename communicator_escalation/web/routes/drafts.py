@@ -30,7 +30,7 @@ def add_ccs(response_id: ResponseId, me: SignedInDep, store: StoreDep,
             form: Annotated[CcForm, Form()]) -> RedirectResponse:
     """Add the ticked suggested CCs, in order; the first refusal stops and is shown."""
     if not form.staff_id:
-        raise InvalidRequest("tick at least one suggested CC to add")
+        raise InvalidRequest("web.no_cc_ticked")
     actor = Actor(staff_id=me.staff.id)
     views = [add_cc(store, response_id=response_id, who=staff_id, actor=actor) for staff_id in form.staff_id]
     return _to_card(views[-1])

@@ -40,6 +40,6 @@ def chart(name: ChartName, request: Request, me: SignedInDep, store: StoreDep, p
     """One chart as an SVG image, drawn from the same figures as the page."""
     charts = _view(request, me, store, policy).charts
     if name not in charts:
-        raise NotFound(f"no chart '{name}'")
+        raise NotFound("web.no_chart", name=name)
     return Response(render_bar_chart(charts[name]), media_type="image/svg+xml",
                     headers={"content-security-policy": CHART_POLICY})

@@ -98,7 +98,7 @@ def _own_action(ctx: EscalationContext, kind: str, *, policy: EmailPolicy) -> tu
                                  role_words=role_words)
     owner = None
     if slot is not None:
-        owner = f"{specialist.name}, our {role_words}" if specialist else f"[confirm: {role_words} who owns this]"
+        owner = phrase("action_owner", person=specialist.name if specialist else None, role_words=role_words)
     text = phrase("action_item", kind=kind, owner=owner)
     return ActionItem(text=text, kind="own_action", owner_id=specialist.id if specialist else None, owner=owner,
                       placeholder=specialist is None and slot is not None), None
