@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.progress import Progress as RichProgress
 
-from ..store.synthetic import write_world
-from ..store.world import Progress, load_world
+from ..store.world.synthetic import write_world
+from ..store.world.loader import Progress, load_world
 from ._app import app, call, print_json
 
 _BAR_BYTES = 8 << 20  # files smaller than this load in a moment

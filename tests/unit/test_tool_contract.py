@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from communicator_escalation.agent.tool_args import (
+from communicator_escalation.agent.tools.args import (
     TOOL_ARGS,
     AddCcsArgs,
     DraftResponseArgs,
@@ -18,7 +18,7 @@ from communicator_escalation.agent.tool_args import (
     SendResponseArgs,
     ToolName,
 )
-from communicator_escalation.agent.tool_results import (
+from communicator_escalation.agent.tools.results import (
     CancelResult,
     CcSuggestionsResult,
     ContextResult,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
-from ..models import EscalationType, Severity, StaffRole, Tier
+from ...models import EscalationType, Severity, StaffRole, Tier
 
 WORLD_FORMAT = "escalation-world/1"
 

@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from .world_format import PAST_RESPONSES, SECTIONS, PastResponseRecord
+from .format import PAST_RESPONSES, SECTIONS, PastResponseRecord
 
 __all__ = [
     "BULK_ROWS", "CHUNK_ROWS", "COLUMNS", "FIELDS", "Staging", "find_broken_references", "find_duplicates", "find_rule_breaks",

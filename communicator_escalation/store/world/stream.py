@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-from ..errors import WorldFileError
+from ...errors import WorldFileError
 
 __all__ = ["Item", "stream_world"]
 

@@ -1,7 +1,7 @@
 """What each escalation tool does: one workflow call, then a compact result model.
 
 Every handler takes the skill's dependencies, the validated `*Args` model, the `Actor` of the turn and
-the pinned clock, and returns a result of agent/tool_results.py. Expected failures propagate as
+the pinned clock, and returns a result of agent/tools/results.py. Expected failures propagate as
 `EscalationError` and are turned into an `ErrorResult` by the skill.
 """
 
@@ -14,32 +14,32 @@ from typing import TypeVar
 
 from langchain_core.language_models import BaseChatModel
 
-from ..auth.actor import Actor
-from ..config import Settings
-from ..errors import Refused
-from ..mail.base import Mailer
-from ..mail.factory import Transport
-from ..models import CcSuggestion, Draft, EscalationContext
-from ..rendering import render
-from ..store import Store
-from ..workflow.context.gather import gather_context
-from ..workflow.context.locate import Located, Target, on_named
-from ..workflow.delivery.approval import EXPEDITED_ACTOR, ApprovalView
-from ..workflow.delivery.send_with_approval import request_approval_only, send_with_approval
-from ..workflow.delivery.sending import SendOutcome
-from ..workflow.drafting.open import OpenedDraft, open_or_create_draft
-from ..workflow.drafting.responses import cancel_response, load_draft
-from ..workflow.followthrough.updates import draft_update
-from ..workflow.policy import Policy
-from ..workflow.review.edits import Recipient as ViewRecipient
-from ..workflow.review.edits import ResponseView, add_cc, get_response, remove_cc, revise_response
-from ..workflow.strategy.pick import pick_strategy
-from ..workflow.triage import open_escalations
-from .tool_args import (
+from ...auth.actor import Actor
+from ...config import Settings
+from ...errors import Refused
+from ...mail.base import Mailer
+from ...mail.factory import Transport
+from ...models import CcSuggestion, Draft, EscalationContext
+from ...rendering import render
+from ...store import Store
+from ...workflow.context.gather import gather_context
+from ...workflow.context.locate import Located, Target, on_named
+from ...workflow.delivery.approval import EXPEDITED_ACTOR, ApprovalView
+from ...workflow.delivery.send_with_approval import request_approval_only, send_with_approval
+from ...workflow.delivery.sending import SendOutcome
+from ...workflow.drafting.open import OpenedDraft, open_or_create_draft
+from ...workflow.drafting.responses import cancel_response, load_draft
+from ...workflow.followthrough.updates import draft_update
+from ...workflow.policy import Policy
+from ...workflow.review.edits import Recipient as ViewRecipient
+from ...workflow.review.edits import ResponseView, add_cc, get_response, remove_cc, revise_response
+from ...workflow.strategy.pick import pick_strategy
+from ...workflow.triage import open_escalations
+from .args import (
     AddCcsArgs, CancelResponseArgs, DraftResponseArgs, DraftUpdateArgs, EditDraftArgs, GatherContextArgs,
     ListOpenEscalationsArgs, PickStrategyArgs, RemoveCcsArgs, SendResponseArgs, ShowDraftArgs, SuggestCcsArgs,
 )
-from .tool_results import (
+from .results import (
     ApprovalSummary, CancelResult, CcSuggestionsResult, ContextResult, CustomerRef, DraftResult, EscalationRef,
     InboxResult, Recipient, RefusedItem, ReviewResult, SendResult, SlaSummary, StrategyResult, SuggestedCc,
 )

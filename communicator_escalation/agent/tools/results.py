@@ -8,7 +8,7 @@ Contract for the tools:
 - Results hold ids, names and short facts, never whole context dumps; the full objects live in the
   store. The draft body is the one long field, and only the draft and show tools return it in full.
 
-Each result class says which tool returns it; any tool may return an `ErrorResult` (tool_errors.py).
+Each result class says which tool returns it; any tool may return an `ErrorResult` (errors.py).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from communicator_escalation.models import (
 )
 from communicator_escalation.workflow.triage import Inbox, OpenEscalation
 
-from .tool_errors import Candidate, ErrorDetail, ErrorResult, Part, Result
+from .errors import Candidate, ErrorDetail, ErrorResult, Part, Result
 
 __all__ = [
     "ApprovalSummary", "CancelResult", "Candidate", "CcSuggestionsResult", "ContextResult", "CustomerRef", "DraftResult",
