@@ -108,6 +108,10 @@ def render(ctx: EscalationContext) -> Group:
         lines += [(_when(event.at), f"{event.kind}: {event.note or ''}") for event in ticket.events]
         parts.append(Panel(facts_grid(lines), title="Ticket", title_align="left"))
 
+    return Group(*parts, *_history_and_team(ctx))
+
+
+def _history_and_team(ctx: EscalationContext) -> list[Panel]:
     listed: list[tuple[str, str]] = []
     listed += [("Other open escalation", f"{s.id} ({s.severity}) {s.title}") for s in ctx.other_open_escalations]
     listed += [("Related signal", f"{s.id} ({s.severity}) {s.title}") for s in ctx.related_signals]
@@ -118,11 +122,9 @@ def render(ctx: EscalationContext) -> Group:
         listed.append(("Prior escalation", f"{prior.id} ({prior.severity}, {prior.status}) {prior.title}; {answered}"))
     listed += [("Save play", f"{p.title} ({p.status})") for p in ctx.save_plays]
     listed.append(("Communications", f"{len(ctx.recent_communications)} in the last 90 days"))
-    parts.append(Panel(facts_grid(listed), title="History", title_align="left"))
-
     team = [(label, _person(member)) for key, label in _TEAM_LABELS.items() if (member := getattr(ctx.team, key))]
-    parts.append(Panel(facts_grid(team or [("Team", "nobody in the directory")]), title="Team", title_align="left"))
-    return Group(*parts)
+    return [Panel(facts_grid(listed), title="History", title_align="left"),
+            Panel(facts_grid(team or [("Team", "nobody in the directory")]), title="Team", title_align="left")]
 
 
 @app.command("context")

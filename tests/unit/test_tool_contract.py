@@ -247,6 +247,6 @@ def test_suggested_cc_from_a_cc_suggestion() -> None:
     suggestion = CcSuggestion(
         staff_id="s1", name="Ana", email="ana@vendor.example", role="support_lead", label="Support Lead", reason="Owns the ticket"
     )
-    assert SuggestedCc.from_suggestion(suggestion).model_dump() == {
+    assert SuggestedCc.of(suggestion).model_dump() == {
         "name": "Ana", "label": "Support Lead", "reason": "Owns the ticket", "email": "ana@vendor.example"
     }

@@ -19,7 +19,7 @@ from ...config import Settings
 from ...errors import Refused
 from ...mail.base import Mailer
 from ...mail.factory import Transport
-from ...models import CcSuggestion, Draft, EscalationContext
+from ...models import Draft, DraftCc, EscalationContext
 from ...rendering import render
 from ...store import Store
 from ...workflow.context.gather import gather_context
@@ -31,7 +31,6 @@ from ...workflow.drafting.open import OpenedDraft, open_or_create_draft
 from ...workflow.drafting.responses import cancel_response, load_draft
 from ...workflow.followthrough.updates import draft_update
 from ...workflow.policy import Policy
-from ...workflow.review.edits import Recipient as ViewRecipient
 from ...workflow.review.edits import ResponseView, add_cc, get_response, remove_cc, revise_response
 from ...workflow.strategy.pick import pick_strategy
 from ...workflow.triage import open_escalations
@@ -77,25 +76,28 @@ def load_view(store: Store, *, response_id: str, actor: Actor) -> ResponseView:
     return get_response(store, response_id=response_id, actor=actor)
 
 
-def _recipient(person: ViewRecipient, labels: dict[str, CcSuggestion]) -> Recipient:
+def _recipient(person: Recipient, labels: dict[str, DraftCc]) -> Recipient:
     suggestion = labels.get(person.staff_id or "")
-    label, reason = (suggestion.label, suggestion.reason) if suggestion else (None, None)
-    return Recipient(name=person.name, email=person.email, label=label, reason=reason)
+    return person.model_copy(update={"label": suggestion.label, "reason": suggestion.reason}) if suggestion else person
 
 
-def _labels(stored: Draft) -> dict[str, CcSuggestion]:
+def _labels(stored: Draft) -> dict[str, DraftCc]:
     return {c.staff_id: c for c in stored.suggested_ccs}
+
+
+def _customer(view: ResponseView) -> CustomerRef:
+    return CustomerRef(id=view.customer_id, name=view.customer_name)
 
 
 def _to(view: ResponseView) -> Recipient:
     first = view.to[0] if view.to else None
-    return Recipient(name=first.name, email=first.email) if first else Recipient(email="")
+    return first or Recipient(email="")
 
 
 def _open_suggestions(stored: Draft, view: ResponseView) -> list[SuggestedCc]:
     on_cc = {r.email.casefold() for r in view.cc}
     return [
-        SuggestedCc(name=c.name, label=c.label, reason=c.reason, email=c.email)
+        SuggestedCc.of(c)
         for c in stored.suggested_ccs
         if c.email.casefold() not in on_cc
     ]
@@ -115,7 +117,7 @@ def _draft_result(view: ResponseView, stored: Draft, now: datetime | None) -> Dr
         response_id=view.id,
         signal_id=view.risk_signal_id,
         status=view.status,
-        customer=CustomerRef(id=view.customer_id, name=view.customer_name),
+        customer=_customer(view),
         to=_to(view),
         cc=[_recipient(r, labels) for r in view.cc],
         subject=view.subject,
@@ -308,12 +310,7 @@ def _approval(view: ApprovalView | None) -> ApprovalSummary | None:
     decided_by = view.decided_by
     if decided_by and decided_by != EXPEDITED_ACTOR and decided_by == view.approver_id and view.approver_name:
         decided_by = view.approver_name
-    return ApprovalSummary(
-        id=view.id,
-        status="voided" if view.status == "void" else view.status,
-        decided_by=decided_by,
-        expedited=view.expedited,
-    )
+    return ApprovalSummary.of(view, decided_by=decided_by)
 
 
 def _send_result(outcome: SendOutcome, view: ResponseView, *, urgent: bool) -> SendResult:
@@ -322,7 +319,7 @@ def _send_result(outcome: SendOutcome, view: ResponseView, *, urgent: bool) -> S
         response_id=outcome.response_id,
         status=status,  # type: ignore[arg-type]
         urgent=urgent,
-        customer=CustomerRef(id=view.customer_id, name=view.customer_name),
+        customer=_customer(view),
         to=_to(view),
         approval=_approval(outcome.approval),
         email_id=outcome.email_id,
@@ -367,7 +364,7 @@ def request_send(deps: Deps, args: SendResponseArgs, *, actor: Actor, now: datet
         response_id=view.id,
         status="approved" if status.response_status == "approved" else "pending_approval",
         urgent=args.urgent,
-        customer=CustomerRef(id=view.customer_id, name=view.customer_name),
+        customer=_customer(view),
         to=_to(view),
         approval=_approval(status.approval),
         message=render("mcp/send_requested.j2", response_id=view.id, approved=status.response_status == "approved").strip(),
@@ -378,7 +375,7 @@ def cancel(deps: Deps, args: CancelResponseArgs, *, actor: Actor, now: datetime 
     """cancel_escalation_response."""
     view = load_view(deps.store, response_id=args.response_id, actor=actor)
     cancel_response(deps.store, response_id=args.response_id, actor=actor, now=now)
-    return CancelResult(response_id=view.id, customer=CustomerRef(id=view.customer_id, name=view.customer_name))
+    return CancelResult(response_id=view.id, customer=_customer(view))
 
 
 def inbox(deps: Deps, args: ListOpenEscalationsArgs, *, actor: Actor, now: datetime | None) -> InboxResult:

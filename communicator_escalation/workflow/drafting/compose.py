@@ -16,9 +16,9 @@ from ...models import (
     CcSuggestion,
     Contact,
     CustomerDeadline,
+    CustomerRef,
     Draft,
     DraftCc,
-    DraftCustomer,
     DraftEmail,
     DraftEscalation,
     DraftMilestone,
@@ -187,11 +187,25 @@ def compose_email(ctx: EscalationContext, strategy: Strategy, *, recipient: Cont
     return EmailText(subject=" ".join(subject.split()), body=_tidy(render(f"emails/{strategy.template}.j2", **view)))
 
 
-def _draft_sla(strategy: Strategy, minutes_left: int) -> DraftSla:
-    sla = strategy.sla
-    return DraftSla(first_response_due=sla.first_response_due, update_every_hours=sla.update_every_hours,
-                    resolution_due=sla.resolution_due, urgency="breached" if minutes_left < 0 else sla.urgency,
-                    minutes_to_first_response_due=minutes_left)
+def _draft_strategy(strategy: Strategy, minutes_left: int) -> DraftStrategy:
+    urgency = "breached" if minutes_left < 0 else strategy.sla.urgency
+    sla = DraftSla.of(strategy.sla, urgency=urgency, minutes_to_first_response_due=minutes_left)
+    return DraftStrategy(template=strategy.template, tone=strategy.tone.name, reasons=strategy.tone.reasons, sla=sla)
+
+
+def _deadline(ctx: EscalationContext, strategy: Strategy, *, now: datetime) -> CustomerDeadline | None:
+    """The deadline the customer stated, with whether the timeline meets it."""
+    deadline = find_deadline(ctx, now=now)
+    if deadline is not None:
+        deadline.met = deadline_met(deadline, strategy.timeline)
+    return deadline
+
+
+def _draft_email(ctx: EscalationContext, email: EmailText, recipient: Contact | None) -> DraftEmail:
+    reply_to = ctx.reply_to
+    return DraftEmail(to=[recipient.email] if recipient else [], cc=[], subject=email.subject, body=email.body,
+                      in_reply_to=reply_to.message_id if reply_to else None,
+                      thread_id=reply_to.thread_id if reply_to else None)
 
 
 def draft_email(
@@ -221,53 +235,32 @@ def draft_email(
         The draft, not yet saved (`response_id` is None).
     """
     moment = now or ctx.gathered_at
-    policy = policy or Policy()
     esc = ctx.escalation
     recipient, recipient_kind = (recipient, "chosen") if recipient is not None else recipient_of(ctx)
-    deadline = find_deadline(ctx, now=moment)
-    if deadline is not None:
-        deadline.met = deadline_met(deadline, strategy.timeline)
-    facts = trusted_facts(ctx, policy.email)
+    deadline = _deadline(ctx, strategy, now=moment)
+    facts = trusted_facts(ctx, (policy or Policy()).email)
     template = compose_email(ctx, strategy, recipient=recipient, deadline=deadline)
-    outcome = None
-    if llm is not None:
-        outcome = rewrite_email(
-            llm, ctx=ctx, strategy=strategy, template=template,
-            keep_subject=reply_subject_of(ctx) is not None,
-            recipient_first_name=first_name(recipient.name) if recipient else None,
-            recipient_name=recipient.name if recipient else None, facts=facts, instructions=instructions,
-        )
+    outcome = None if llm is None else rewrite_email(
+        llm, ctx=ctx, strategy=strategy, template=template, keep_subject=reply_subject_of(ctx) is not None,
+        recipient_first_name=first_name(recipient.name) if recipient else None,
+        recipient_name=recipient.name if recipient else None, facts=facts, instructions=instructions,
+    )
     email = outcome.email if outcome and outcome.email else template
     minutes_left = math.floor((strategy.sla.first_response_due - moment) / timedelta(minutes=1))
-    reporter, csm = ctx.reporter, ctx.team.csm
     return Draft(
-        customer=DraftCustomer(id=ctx.customer.id, name=ctx.customer.name),
-        escalation=DraftEscalation(
-            risk_signal_id=esc.id, signal_type=esc.signal_type, type=strategy.template, severity=esc.severity,
-            source=esc.source, title=esc.title,
-            reported_by=DraftPerson(name=reporter.name, title=reporter.title, email=reporter.email) if reporter else None,
-            detected_at=esc.detected_at, unresolved_for_hours=esc.unresolved_for_hours,
-        ),
-        strategy=DraftStrategy(template=strategy.template, tone=strategy.tone.name, reasons=strategy.tone.reasons,
-                               sla=_draft_sla(strategy, minutes_left)),
-        email=DraftEmail(
-            to=[recipient.email] if recipient else [], cc=[], subject=email.subject, body=email.body,
-            in_reply_to=ctx.reply_to.message_id if ctx.reply_to else None,
-            thread_id=ctx.reply_to.thread_id if ctx.reply_to else None,
-        ),
-        sender=DraftPerson(name=csm.name, title=csm.title, email=csm.email) if csm else None,
+        customer=CustomerRef.of(ctx.customer),
+        escalation=DraftEscalation.of(esc, risk_signal_id=esc.id, type=strategy.template,
+                                      reported_by=DraftPerson.of(ctx.reporter) if ctx.reporter else None),
+        strategy=_draft_strategy(strategy, minutes_left),
+        email=_draft_email(ctx, email, recipient),
+        sender=DraftPerson.of(ctx.team.csm) if ctx.team.csm else None,
         generated_by="llm_rewrite" if outcome and outcome.email else "template",
-        suggested_ccs=[DraftCc(name=c.name, email=c.email, role=c.role, reason=c.reason, staff_id=c.staff_id,
-                               label=c.label) for c in ccs],
+        suggested_ccs=[DraftCc.of(c) for c in ccs],
         action_items=[a.text for a in strategy.action_items],
         action_owners=[a.owner_id for a in strategy.action_items],
-        timeline=[DraftMilestone(key=m.key, milestone=m.milestone, due=m.due, due_text=m.due_text)
-                  for m in strategy.timeline],
-        other_open_escalations=[
-            DraftOtherEscalation(risk_signal_id=o.id, signal_type=o.signal_type, type=o.escalation_type,
-                                 severity=o.severity, title=o.title, detected_at=o.detected_at)
-            for o in ctx.other_open_escalations
-        ],
+        timeline=[DraftMilestone.of(m) for m in strategy.timeline],
+        other_open_escalations=[DraftOtherEscalation.of(o, risk_signal_id=o.id, type=o.escalation_type)
+                                for o in ctx.other_open_escalations],
         customer_deadline=deadline,
         review_notes=draft_notes(
             ctx=ctx, strategy=strategy, email=email, recipient=recipient, recipient_kind=recipient_kind,

@@ -248,6 +248,61 @@ def _missing(required: Iterable[str], text: str) -> list[str]:
     return [item for item in required if " ".join(item.casefold().split()) not in folded]
 
 
+def _new_values(source: str, text: str, text_wo_emails: str) -> list[str]:
+    """Addresses, phones, ids, money, times, dates, durations and names in `text` that `source` lacks."""
+    known_emails = {e.casefold() for e in _EMAIL.findall(source)}
+    problems = [f"new email address {e}" for e in _EMAIL.findall(text) if e.casefold() not in known_emails]
+
+    known_phones = _phones(_EMAIL.sub(" ", source))
+    problems += [f"new phone number {p}" for p in sorted(_phones(text_wo_emails)) if not _phone_known(p, known_phones)]
+
+    known_ids = {i.casefold() for i in find_ids(source)}
+    problems += [f"new ticket or invoice id {i}" for i in find_ids(text) if i.casefold() not in known_ids]
+
+    known_money = _money_values(source)
+    problems += [
+        f"new money amount {m.group(0).strip()}"
+        for m in _MONEY.finditer(text)
+        if (value := _money_value(m)) is not None and value not in known_money
+    ]
+
+    known_times, known_dates, known_durations = _clock_times(source), _dates(source), _durations(source)
+    problems += [f"new time {t // 60:02d}:{t % 60:02d}" for t in sorted(_clock_times(text) - known_times)]
+    problems += [f"new date '{d}'" for d in sorted(_dates(text) - known_dates)]
+    problems += [f"new duration '{d}'" for d in sorted(_durations(text) - known_durations)]
+
+    problems += [f"unknown name '{n}'" for n in _unknown_names(text_wo_emails, _vocabulary(source))]
+    return problems
+
+
+def _new_claims(template_voice: str, text: str) -> list[str]:
+    """Commitments and findings `text` states that the template's own voice does not."""
+    template_commitments = {c.casefold()[:6] for c in _COMMITMENT.findall(template_voice)}
+    problems = [
+        f"adds a commitment the data does not support: '{c}'"
+        for c in dict.fromkeys(m.lower() for m in _COMMITMENT.findall(text))
+        if c[:6] not in template_commitments
+    ]
+    if not _EXPOSURE_CLAIM.search(template_voice):
+        problems += [f"claims something the investigation has not established: '{m.group(0)}'"
+                     for m in _EXPOSURE_CLAIM.finditer(text)]
+    return problems
+
+
+def _dropped(template: EmailText, template_voice: str, body: str, timeline: list[Milestone],
+             text_wo_emails: str) -> list[str]:
+    """Timeline times, placeholders, facts and phone numbers of the template that `body` leaves out."""
+    problems = [f"drops the timeline time '{due}'" for due in _missing([m.due_text for m in timeline], body)]
+    problems += [f"drops the placeholder {p}" for p in _missing(_PLACEHOLDER.findall(template.body), body)]
+    kept_facts = [*find_ids(template_voice), *find_money(template_voice), *_EMAIL.findall(template_voice)]
+    problems += [f"drops the fact '{fact}'" for fact in _missing(dict.fromkeys(kept_facts), body)]
+    template_phones = _phones(_EMAIL.sub(" ", template.body))
+    rewrite_phones = _phones(text_wo_emails)
+    problems += [f"drops the phone number {p}" for p in sorted(template_phones)
+                 if not _phone_known(p, rewrite_phones)]
+    return problems
+
+
 def check_grounding(
     *,
     rewrite: EmailText,
@@ -274,49 +329,10 @@ def check_grounding(
     problems: list[str] = [f'quotes words the template does not: "{q}"' for q in rewrite_quotes
                            if not any(q.strip(" .…") in t for t in template_quotes)]
 
-    known_emails = {e.casefold() for e in _EMAIL.findall(source)}
-    problems += [f"new email address {e}" for e in _EMAIL.findall(text) if e.casefold() not in known_emails]
     text_wo_emails = _EMAIL.sub(" ", text)
-
-    known_phones = _phones(_EMAIL.sub(" ", source))
-    problems += [f"new phone number {p}" for p in sorted(_phones(text_wo_emails)) if not _phone_known(p, known_phones)]
-
-    known_ids = {i.casefold() for i in find_ids(source)}
-    problems += [f"new ticket or invoice id {i}" for i in find_ids(text) if i.casefold() not in known_ids]
-
-    known_money = _money_values(source)
-    problems += [
-        f"new money amount {m.group(0).strip()}"
-        for m in _MONEY.finditer(text)
-        if (value := _money_value(m)) is not None and value not in known_money
-    ]
-
-    known_times, known_dates, known_durations = _clock_times(source), _dates(source), _durations(source)
-    problems += [f"new time {t // 60:02d}:{t % 60:02d}" for t in sorted(_clock_times(text) - known_times)]
-    problems += [f"new date '{d}'" for d in sorted(_dates(text) - known_dates)]
-    problems += [f"new duration '{d}'" for d in sorted(_durations(text) - known_durations)]
-
-    problems += [f"unknown name '{n}'" for n in _unknown_names(text_wo_emails, _vocabulary(source))]
-
-    template_commitments = {c.casefold()[:6] for c in _COMMITMENT.findall(template_voice)}
-    problems += [
-        f"adds a commitment the data does not support: '{c}'"
-        for c in dict.fromkeys(m.lower() for m in _COMMITMENT.findall(text))
-        if c[:6] not in template_commitments
-    ]
-    if not _EXPOSURE_CLAIM.search(template_voice):
-        problems += [f"claims something the investigation has not established: '{m.group(0)}'"
-                     for m in _EXPOSURE_CLAIM.finditer(text)]
-
-    problems += [f"drops the timeline time '{due}'" for due in _missing([m.due_text for m in timeline], rewrite.body)]
-    problems += [f"drops the placeholder {p}" for p in _missing(_PLACEHOLDER.findall(template.body), rewrite.body)]
-    kept_facts = [*find_ids(template_voice), *find_money(template_voice), *_EMAIL.findall(template_voice)]
-    problems += [f"drops the fact '{fact}'" for fact in _missing(dict.fromkeys(kept_facts), rewrite.body)]
-    template_phones = _phones(_EMAIL.sub(" ", template.body))
-    rewrite_phones = _phones(text_wo_emails)
-    problems += [f"drops the phone number {p}" for p in sorted(template_phones)
-                 if not _phone_known(p, rewrite_phones)]
-
+    problems += _new_values(source, text, text_wo_emails)
+    problems += _new_claims(template_voice, text)
+    problems += _dropped(template, template_voice, rewrite.body, timeline, text_wo_emails)
     if recipient_first_name:
         first_line = next((line for line in rewrite.body.splitlines() if line.strip()), "")
         if recipient_first_name.casefold() not in first_line.casefold():

@@ -20,8 +20,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ...models import (
+    CustomerRef,
     Draft,
-    DraftCustomer,
     DraftEmail,
     DraftEscalation,
     DraftMilestone,
@@ -146,21 +146,19 @@ def compose_update(ctx: EscalationContext, *, first: Draft, last: Row, policy: P
              for code in ["follows", *(["closing"] if view["closing"] else []), *(["missed"] if missed else [])]]
     notes += content_notes(subject=subject, body=body, to_name=view["recipient"]["name"] if view["recipient"] else None,
                            facts=trusted_facts(ctx, policy.email))
-    csm, sla = ctx.team.csm, strategy.sla
+    csm = ctx.team.csm
     return Draft(
         kind="closing" if view["closing"] else "update",
         follows_response_id=last["id"],
-        customer=DraftCustomer(id=ctx.customer.id, name=ctx.customer.name),
+        customer=CustomerRef.of(ctx.customer),
         escalation=first.escalation.model_copy(update={"unresolved_for_hours": ctx.escalation.unresolved_for_hours}),
         strategy=DraftStrategy(
             template=first.strategy.template, tone=first.strategy.tone,
-            sla=DraftSla(first_response_due=sla.first_response_due, update_every_hours=sla.update_every_hours,
-                         resolution_due=sla.resolution_due, urgency=sla.urgency,
-                         minutes_to_first_response_due=sla.minutes_to_first_response_due),
+            sla=DraftSla.of(strategy.sla),
         ),
         email=DraftEmail(to=to, cc=cc, subject=subject, body=body, in_reply_to=last["message_id"],
                          thread_id=last["sent_thread_id"] or last["thread_id"]),
-        sender=DraftPerson(name=csm.name, title=csm.title, email=csm.email) if csm else None,
+        sender=DraftPerson.of(csm) if csm else None,
         action_items=view["events"],
         timeline=[DraftMilestone(milestone=m["milestone"], due=m["due"], due_text=m["text"]) for m in view["milestones"]],
         review_notes=sorted(notes, key=lambda n: n.kind != "blocking"),

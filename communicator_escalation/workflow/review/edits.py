@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from ...auth.access import require_response_access, require_response_reach
 from ...auth.actor import Actor
 from ...errors import InvalidRequest, NotFound, Refused
-from ...models import EscalationContext, StaffMember
+from ...models import EscalationContext, Recipient, StaffMember
 from ...safe_text import MAX_SUBJECT_LENGTH, header_problem, text_problem
 from ...store import Store
 from ...store.responses import (
@@ -54,15 +54,6 @@ __all__ = [
 ]
 
 EDITABLE_STATES = ("drafted", "pending_approval", "approved", "failed", "rejected")
-
-
-class Recipient(BaseModel):
-    """One address on the response, with who it is."""
-
-    name: str | None = Field(default=None, description="Display name from the contacts or the staff directory.")
-    email: str = Field(description="Address.")
-    contact_id: str | None = Field(default=None, description="Customer contact id (To).")
-    staff_id: str | None = Field(default=None, description="Staff id (CC).")
 
 
 class ResponseView(BaseModel):
