@@ -17,7 +17,7 @@ the CLI without `--as`, a library caller) reaches every account: every customer 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 import psycopg
@@ -28,6 +28,7 @@ from ..auth.actor import Actor
 from ..errors import ConfigurationError
 from ..models import ESCALATION_SIGNAL_TYPES, SEVERITY_RANK, EscalationType, Severity, StaffMember, Urgency
 from ..store import Store
+from ..utc import utcnow
 from .policy import Policy
 from .strategy.sla import sla_clock, zone
 
@@ -180,7 +181,7 @@ def open_escalations(
     Raises:
         NotFound: The actor's staff id is not in the staff directory.
     """
-    moment = now or datetime.now(UTC)
+    moment = utcnow(now)
     with store.connection() as conn:
         rows = _rows(conn, actor=acting_staff(conn, actor), scope=scope, severities=severities)
     items = sorted((_clocked(row, policy, moment) for row in rows if row["next_update_due"] or not updates),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 
 from langchain_core.language_models import BaseChatModel
@@ -34,6 +34,7 @@ from ...workflow.policy import Policy
 from ...workflow.review.edits import ResponseView, add_cc, get_response, remove_cc, revise_response
 from ...workflow.strategy.pick import pick_strategy
 from ...workflow.triage import open_escalations
+from ...utc import utcnow
 from .args import (
     AddCcsArgs, CancelResponseArgs, DraftResponseArgs, DraftUpdateArgs, EditDraftArgs, GatherContextArgs,
     ListOpenEscalationsArgs, PickStrategyArgs, RemoveCcsArgs, SendResponseArgs, ShowDraftArgs, SuggestCcsArgs,
@@ -105,7 +106,7 @@ def _open_suggestions(stored: Draft, view: ResponseView) -> list[SuggestedCc]:
 
 def _sla(stored: Draft, now: datetime | None) -> SlaSummary:
     sla = stored.strategy.sla
-    moment = now or datetime.now(UTC)
+    moment = utcnow(now)
     minutes = int((sla.first_response_due - moment).total_seconds() // 60)
     urgency = "breached" if minutes < 0 else sla.urgency
     return SlaSummary(urgency=urgency, first_response_due=sla.first_response_due, minutes_to_first_response_due=minutes)

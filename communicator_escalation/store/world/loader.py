@@ -41,6 +41,7 @@ from .stage import (
 )
 from .writer import SectionWriter
 from .stream import Item, stream_world
+from ...utc import utcnow
 
 __all__ = ["LoadReport", "Progress", "load_world"]
 
@@ -309,7 +310,7 @@ def load_world(store: Store, source: Path | dict[str, Any], *, now: datetime | N
                 conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 conn.execute("SET LOCAL TIME ZONE 'UTC'")
                 staging.create(feeder)
-                loader = _Loader(feeder, staging, SectionWriter(conn, staging, now=now or datetime.now(timezone.utc)), name)
+                loader = _Loader(feeder, staging, SectionWriter(conn, staging, now=utcnow(now)), name)
                 _read(loader, source, progress)
                 _write(conn, loader)
         finally:

@@ -40,6 +40,7 @@ from ...models import (
     Vendor,
 )
 from ...store import Store
+from ...utc import utcnow
 from .context_rows import (
     SPECIALIST_ROLES,
     build,
@@ -292,7 +293,7 @@ def gather_contexts_on(
     Returns:
         Per signal id, its context, or the error `gather_on(signal_id=...)` would raise for it.
     """
-    moment = now or datetime.now(timezone.utc)
+    moment = utcnow(now)
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL TIME ZONE 'UTC'")
         found = fetch_signals_by_id(conn, list(signal_ids))
@@ -340,8 +341,6 @@ def gather_on(
     """`gather_context` on a connection the caller holds (its own read-only transaction on it)."""
     if (customer is None) == (signal_id is None):
         raise InvalidRequest("give exactly one of: a customer, a risk signal id")
-    moment = now or datetime.now(timezone.utc)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+    moment = utcnow(now)
     with conn.transaction():
         return _gather(conn, customer=customer, signal_id=signal_id, actor=actor, now=moment)

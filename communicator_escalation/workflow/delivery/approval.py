@@ -36,8 +36,9 @@ from ...store.responses import (
     sender_of,
     set_status,
     staff_member,
-    utcnow,
+    void_approvals,
 )
+from ...utc import utcnow
 from ..drafting.gate import require_sendable
 from ..policy import ApprovalPolicy, EmailPolicy
 from .expedite import expedite_refusal
@@ -150,15 +151,8 @@ def _designated_approver(conn: Conn, sender: StaffMember, policy: ApprovalPolicy
 
 def _void_stale(conn: Conn, *, row: Row, actor: StaffMember, digest: str, now: datetime) -> None:
     """Void pending requests bound to content the response no longer has."""
-    stale = conn.execute(
-        "UPDATE approval_requests SET status = 'void', decided_at = %s, decided_by = %s,"
-        " reason = 'content changed after the request' WHERE response_id = %s AND status = 'pending'"
-        " AND content_hash <> %s RETURNING id",
-        (now, actor.id, row["id"], digest),
-    ).fetchall()
-    for old in stale:
-        audit(conn, actor=actor.id, entity=APPROVAL_ENTITY, entity_id=old["id"], action="void",
-              detail={"reason": "content changed after the request"}, now=now)
+    void_approvals(conn, response_id=row["id"], actor=actor.id, now=now, states=("pending",), unless_hash=digest,
+                   reason="content changed after the request")
 
 
 def _new_request(conn: Conn, *, row: Row, actor: StaffMember, approver: StaffMember, digest: str, urgent: bool,

@@ -21,7 +21,8 @@ from ...errors import MailError
 from ...mail.base import AmbiguousMailError, DraftAlreadySent, Mailer, OutgoingEmail, SendReceipt, TransientMailError
 from ...store import Store
 from ...store.leases import Lease
-from ...store.responses import load_response, utcnow
+from ...store.responses import load_response
+from ...utc import utcnow
 from ..policy import Policy
 from ._attempts import LeaseLost, finish_attempt, record_draft, settle, start_attempt
 from .fencing import ask_provider, record_delivery

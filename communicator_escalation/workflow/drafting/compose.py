@@ -29,6 +29,7 @@ from ...models import (
     EscalationContext,
     Strategy,
 )
+from ...patterns import REPLY_AND_FORWARD_PREFIXES
 from ...rendering import render
 from ..policy import Policy
 from ..strategy._phrases import moment_text
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
 
 __all__ = ["compose_email", "draft_email", "first_name", "recipient_of", "short_name"]
 
-_REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv|antw|vs|fw|fwd|wg|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _LEGAL_FORMS = re.compile(
     r"[\s,]+(?:inc|incorporated|llc|ltd|limited|plc|corp|corporation|co|gmbh|ag|sa|sas|bv|nv|oy|ab|pty|k\.k|s\.a|b\.v)\.?$",
     re.IGNORECASE,
@@ -168,7 +168,7 @@ def reply_subject_of(ctx: EscalationContext) -> str | None:
     mail = ctx.reply_to
     if mail is None or not mail.subject:
         return None
-    original = _REPLY_PREFIX.sub("", mail.subject).strip()
+    original = REPLY_AND_FORWARD_PREFIXES.sub("", mail.subject).strip()
     return original if screen_clause(original, subject=True) else None
 
 

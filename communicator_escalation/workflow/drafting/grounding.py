@@ -20,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from pydantic import BaseModel, Field
 
 from ...models import Milestone, TrustedFacts
+from ...patterns import MONEY
 
 __all__ = ["EmailText", "check_grounding", "find_emails", "find_ids", "find_money", "phones_in", "unknown_phones"]
 
@@ -35,13 +36,6 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _PHONE = re.compile(r"(?<![\w.])\+?\(?\d[\d\s().-]{5,}\d(?![\w])")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _ID = re.compile(r"\b[A-Z][A-Z0-9]{0,9}(?:-[A-Z0-9]{1,10})*-\d{2,}\b|#\d{3,}\b")
-_CURRENCIES = "USD|EUR|GBP|CAD|AUD|NZD|CHF|JPY|SEK|NOK|DKK|PLN|INR|SGD|HKD|CNY|BRL|MXN|ZAR"
-_AMOUNT = r"(\d+(?:,\d{3})*(?:\.\d+)?)(?:\s?(k|m|thousand|million)\b)?"
-_MONEY = re.compile(
-    rf"(?:(?<!\w)[A-Z]{{0,2}}\$|[€£¥₹]|\b(?:{_CURRENCIES})\s?)\s?{_AMOUNT}"
-    rf"|\b{_AMOUNT}\s?(?:{_CURRENCIES}|dollars|euros|pounds)\b",
-    re.IGNORECASE,
-)
 _CLOCK_12 = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s?m\b\.?", re.IGNORECASE)
 _CLOCK_24 = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -111,7 +105,7 @@ _SENTENCE_ENDS = ".!?:\n•*-–\"“("
 
 def find_money(text: str) -> list[str]:
     """Money amounts as written, e.g. ``$24,000`` or ``1,200 EUR``."""
-    return [match.group(0).strip() for match in _MONEY.finditer(text)]
+    return [match.group(0).strip() for match in MONEY.finditer(text)]
 
 
 def find_emails(text: str) -> list[str]:
@@ -146,7 +140,7 @@ def _money_value(match: re.Match[str]) -> Decimal | None:
 
 
 def _money_values(text: str) -> set[Decimal]:
-    return {value for match in _MONEY.finditer(text) if (value := _money_value(match)) is not None}
+    return {value for match in MONEY.finditer(text) if (value := _money_value(match)) is not None}
 
 
 def _phones(text: str) -> set[str]:
@@ -262,7 +256,7 @@ def _new_values(source: str, text: str, text_wo_emails: str) -> list[str]:
     known_money = _money_values(source)
     problems += [
         f"new money amount {m.group(0).strip()}"
-        for m in _MONEY.finditer(text)
+        for m in MONEY.finditer(text)
         if (value := _money_value(m)) is not None and value not in known_money
     ]
 

@@ -23,7 +23,6 @@ from ...models import (
     CustomerRef,
     Draft,
     DraftEmail,
-    DraftEscalation,
     DraftMilestone,
     DraftPerson,
     DraftSla,
@@ -33,6 +32,7 @@ from ...models import (
     ReviewNote,
     Strategy,
 )
+from ...patterns import is_reply
 from ...rendering import render
 from ...store.responses import Row, addresses
 from ..drafting.compose import short_name
@@ -48,7 +48,6 @@ from .clock import next_update_at
 
 __all__ = ["compose_update"]
 
-_REPLY = re.compile(r"^\s*(?:re|aw|sv|antw|vs)\s*:", re.IGNORECASE)
 _NOTE_CODES = {"follows": "update_follows", "closing": "closing_email", "missed": "milestone_missed"}
 
 
@@ -89,7 +88,7 @@ def _recipient(ctx: EscalationContext, to: list[str]) -> dict[str, str | None] |
 
 
 def _subject(subject: str) -> str:
-    return subject if _REPLY.match(subject) else f"RE: {subject}"
+    return subject if is_reply(subject) else f"RE: {subject}"
 
 
 def _note(code: str, **variables: Any) -> ReviewNote:
