@@ -79,7 +79,8 @@ def load_view(store: Store, *, response_id: str, actor: Actor) -> ResponseView:
 
 def _recipient(person: Recipient, labels: dict[str, DraftCc]) -> Recipient:
     suggestion = labels.get(person.staff_id or "")
-    return person.model_copy(update={"label": suggestion.label, "reason": suggestion.reason}) if suggestion else person
+    label, reason = (suggestion.label, suggestion.reason) if suggestion else (None, None)
+    return Recipient(name=person.name, email=person.email, label=label, reason=reason)  # the tools show no ids
 
 
 def _labels(stored: Draft) -> dict[str, DraftCc]:
@@ -92,7 +93,7 @@ def _customer(view: ResponseView) -> CustomerRef:
 
 def _to(view: ResponseView) -> Recipient:
     first = view.to[0] if view.to else None
-    return first or Recipient(email="")
+    return Recipient(name=first.name, email=first.email) if first else Recipient(email="")
 
 
 def _open_suggestions(stored: Draft, view: ResponseView) -> list[SuggestedCc]:
