@@ -202,7 +202,7 @@ def test_draft_request_without_a_customer_asks_which_one() -> None:
 def test_draft_request_without_a_customer_lists_the_open_escalations_to_choose_from() -> None:
     messages: list[BaseMessage] = [HumanMessage("Escalation Response")]
     ai = bound_model().invoke(messages)
-    assert _call(ai) == ("list_open_escalations", {"scope": "all", "severity": [], "limit": 5})
+    assert _call(ai) == ("list_open_escalations", {"scope": "all", "severity": [], "limit": 5, "updates": False})
     answer_tool_call(messages, ai, inbox_result().to_content())
     final = bound_model().invoke(messages).content
     _in_order(
@@ -605,7 +605,7 @@ def test_anything_else_gets_what_it_can_do(text: str) -> None:
 def test_what_it_can_do_is_shown_with_examples_from_the_open_escalations() -> None:
     messages: list[BaseMessage] = [HumanMessage("hello?")]
     ai = bound_model().invoke(messages)
-    assert _call(ai) == ("list_open_escalations", {"scope": "all", "severity": [], "limit": 3})
+    assert _call(ai) == ("list_open_escalations", {"scope": "all", "severity": [], "limit": 3, "updates": False})
     answer_tool_call(messages, ai, inbox_result().to_content())
     final = bound_model().invoke(messages).content
     assert final.startswith("I draft, review and send responses to customer escalations. You can say:")

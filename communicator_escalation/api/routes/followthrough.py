@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 
@@ -23,9 +24,10 @@ router = APIRouter(prefix="/api", tags=["follow-through"])
 
 @router.get("/updates", response_model=list[DueUpdate], responses=ERROR_RESPONSES, summary="Status updates owed")
 def updates(store: StoreDep, actor: CurrentActor,
-            every: bool = Query(False, alias="all", description="Also clocks still running.")) -> list[DueUpdate]:
+            every: Literal["true", "false"] = Query("false", alias="all",
+                                                    description="true: also clocks still running.")) -> list[DueUpdate]:
     """Threads of the caller's customers whose next status update (or closing email) is due or overdue."""
-    return list_due_updates(store, actor=actor, include_upcoming=every)
+    return list_due_updates(store, actor=actor, include_upcoming=every == "true")
 
 
 @router.post("/escalation-responses/{response_id}/update", response_model=Draft, responses=ERROR_RESPONSES,
