@@ -35,6 +35,7 @@ __all__ = [
     "build_message",
     "make_message_id",
     "message_bytes",
+    "message_token",
     "reply_subject",
 ]
 
@@ -126,15 +127,19 @@ def _check_body(body: str) -> None:
 _TOKEN_UNSAFE = re.compile(r"[^A-Za-z0-9-]+")
 
 
+def message_token(*parts: object) -> str:
+    """A Message-ID left-hand side from `parts` joined by `-`; other unsafe runs also become one `-`."""
+    return _TOKEN_UNSAFE.sub("-", "-".join(str(part) for part in parts))
+
+
 def make_message_id(*, domain: str, token: str) -> str:
-    """A Message-ID `<token@domain>`; the domain must be dot-atom text.
+    """A Message-ID `<token@domain>`; both parts must be dot-atom text.
 
     Args:
         domain: Right-hand side, usually the sender's domain.
-        token: Unique left-hand side, e.g. derived from the response id; each run of characters other than
-            ASCII letters, digits and `-` becomes one `-`.
+        token: Unique left-hand side, e.g. `message_token("esc", response_id)`.
     """
-    message_id = f"<{_TOKEN_UNSAFE.sub('-', token)}@{domain}>"
+    message_id = f"<{token}@{domain}>"
     _check_msg_id("Message-ID", message_id)
     return message_id
 

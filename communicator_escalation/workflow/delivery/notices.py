@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from ...errors import MailError, Refused
 from ...mail.base import Address, Mailer, OutgoingEmail
-from ...mail.message import make_message_id
+from ...mail.message import make_message_id, message_token
 from ...models import StaffMember
 from ...rendering import render
 from ...store import Store
@@ -95,7 +95,7 @@ def deliver_notifications(store: Store, *, ids: list[int], mailer: Mailer | None
                     body=note["body"],
                     message_id=make_message_id(
                         domain=sender.email.rpartition("@")[2],
-                        token=f"notice-{note['approval_id']}-{note['id']}",
+                        token=message_token("notice", note["approval_id"], note["id"]),
                     ),
                 )
                 receipt = mailer.send_draft(mailer.create_draft(email))

@@ -39,7 +39,7 @@ from ...auth.access import require_response_access
 from ...config import Settings
 from ...errors import AlreadyAnswered, ContentChanged, Refused
 from ...mail.base import Address, Mailer, OutgoingEmail
-from ...mail.message import build_message, make_message_id
+from ...mail.message import build_message, make_message_id, message_token
 from ...store import Store
 from ...store.leases import Lease, current_lease, open_lease, reclaimable_at
 from ...store.responses import (
@@ -125,7 +125,7 @@ def _outgoing(conn: Conn, row: Row) -> OutgoingEmail:
         return Address(name=person_name(known.get(email.casefold(), (None,))[0]), email=email)
 
     message_id = row["message_id"] or make_message_id(  # one Message-ID per response, for every attempt
-        domain=sender.email.rpartition("@")[2], token=f"esc-{row['id']}"
+        domain=sender.email.rpartition("@")[2], token=message_token("esc", row["id"])
     )
     return OutgoingEmail(
         sender=Address(name=sender.name, email=sender.email),
