@@ -19,7 +19,7 @@ from ...workflow.followthrough.clock import list_due_updates
 from ...workflow.policy import Policy
 from .._app import app, guarded
 
-DEMO_WORLD = Path(__file__).resolve().parents[1] / "worlds" / "demo-world.json"
+DEMO_WORLD = Path(__file__).resolve().parents[2] / "worlds" / "demo-world.json"
 DEMO_SCRIPT = ("Draft escalation response for DataFlow", "Send Urgently", "approve")
 
 
