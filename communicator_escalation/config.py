@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"), description="OpenAI-compatible server URL."
     )
+    web_session_hours: float = Field(
+        default=12.0, gt=0, le=720, description="How long a web UI sign-in lasts (sign-out ends it sooner)."
+    )
+    web_link_minutes: float = Field(
+        default=15.0, gt=0, le=1440, description="How long a one-time web sign-in link works (once)."
+    )
+    web_base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Address of `escalation serve` that sign-in links point to."
+    )
     llm_model: str = Field(default="gpt-4o-mini", description="Chat model name for ChatOpenAI.")
     llm_timeout_seconds: float = Field(default=20.0, gt=0, description="Timeout of one LLM call.")
 

@@ -1,14 +1,20 @@
-"""Jinja2 rendering of everything under prompts/ (email templates, LLM prompts), strictly."""
+"""Jinja2 rendering of everything under prompts/ (email templates, LLM prompts, web pages), strictly.
+
+One environment: text templates render as written; HTML templates (`*.html.j2`, the web UI's pages)
+are autoescaped, so every value a page shows is escaped unless a template marks it safe.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-__all__ = ["prompts_dir", "render"]
+__all__ = ["local_time", "prompts_dir", "render", "usd_short"]
 
 
 def prompts_dir() -> Path:
@@ -17,17 +23,41 @@ def prompts_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[1] / "prompts"
 
 
+def usd_short(amount: float) -> str:
+    """Dollar amount as a CSM reads it: $340K, $1.2M, $4,500."""
+    sign, value = ("-" if amount < 0 else ""), abs(amount)
+    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M")):
+        if value >= size * 0.9995:
+            return f"{sign}${f'{value / size:.1f}'.removesuffix('.0')}{suffix}"
+    if value >= 10_000:
+        return f"{sign}${round(value / 1000)}K"
+    return f"{sign}${value:,.0f}"
+
+
+def local_time(moment: datetime, zone: str | None = None) -> str:
+    """A moment as a person reads it in their timezone (UTC when none or unknown): 'Tue 1 Dec, 11:33 PST'."""
+    try:
+        tz = ZoneInfo(zone) if zone else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = UTC
+    local = moment.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M} {local.tzname()}"
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(prompts_dir()),
         undefined=StrictUndefined,
-        autoescape=False,
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
         auto_reload=False,  # templates ship with the package: no stat() of the file on every render
     )
+    env.filters["usd_short"] = usd_short
+    env.filters["local_time"] = local_time
+    return env
 
 
 def render(name: str, **variables: Any) -> str:

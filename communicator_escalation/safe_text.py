@@ -9,24 +9,44 @@
   character; multi-line text may hold tabs and line breaks.
 - `strip_invisible`: bidi controls and zero-width characters removed, for header values as they are
   built (a reader cannot see them, and they can reorder what the reader sees).
-- `SingleLine`, `MultiLine`, `HeaderLine`: pydantic string types that refuse what those rules refuse.
+- `nested_text_problem`: `text_problem` over every key and string of a JSON value, however nested.
+- `encodable`: text (or JSON) with every lone surrogate written as its `\\uXXXX` escape, so it can be
+  sent on as UTF-8 (e.g. a model's refused tool call, back to the model) and still shows what was there.
+- `input_problems`: pydantic's validation errors as lines a person or a model can read, with the
+  field names a caller made up escaped (an unknown field may be named with anything).
+- `SingleLine`, `MultiLine`, `HeaderLine`: pydantic string types that refuse what those rules refuse;
+  `Identifier` (ids the product makes) and `WorldId` (ids a world file gives): an id's shape and
+  length, checked before the id reaches SQL.
+
+Every door applies these same types: the HTTP API's bodies, paths and queries, the tools' argument
+models (the agent, MCP), the LangGraph server's run input and resume value, and the CLI's arguments.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field, StringConstraints
 
 __all__ = [
+    "ID_MAX_LENGTH",
+    "ID_PATTERN",
     "INVISIBLE",
+    "LINE_PATTERN",
     "MAX_SUBJECT_LENGTH",
+    "WORLD_ID_MAX_LENGTH",
     "HeaderLine",
+    "Identifier",
     "MultiLine",
     "SingleLine",
+    "WorldId",
+    "encodable",
     "header_problem",
+    "input_problems",
+    "nested_text_problem",
     "strip_invisible",
     "text_problem",
 ]
@@ -44,6 +64,17 @@ _ENCODED_WORD = re.compile(r"=\?.*\?=", re.DOTALL)
 _LINE_BREAKS = frozenset("\t\n\r")
 MAX_SUBJECT_LENGTH = 998
 """Most characters of an edited subject: RFC 5322's limit for one header line."""
+ID_MAX_LENGTH = 128
+ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:@+=~-]{0,127}$"
+"""An id the product makes (response, approval, thread): ASCII letters, digits and `_.:@+=~-`, at most 128."""
+# Checked by pydantic-core, not Python, so a world of 4 million records stays cheap to load.
+LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
+"""One line of text as a world file may hold it: no control character, line or paragraph separator or bidi override."""
+WORLD_ID_MAX_LENGTH = 200
+_PATTERN_PROBLEMS = {
+    ID_PATTERN: "is not an id (ASCII letters, digits and _.:@+=~- only)",
+    LINE_PATTERN: "contains a control character, line break or bidi override",
+}
 
 
 def _describe(char: str) -> str:
@@ -87,6 +118,59 @@ def text_problem(value: str, *, multiline: bool) -> str | None:
     return None
 
 
+def nested_text_problem(value: Any) -> str | None:
+    """Why a JSON value may not be request data (a key or string, however nested, `text_problem`), or None."""
+    pending: list[Any] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend([*item.keys(), *item.values()])
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+        elif isinstance(item, str) and (problem := text_problem(item, multiline=True)) is not None:
+            return f"a value {problem}"
+    return None
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(value: Any) -> Any:
+    """`value` (a string, or lists and dicts of strings) with each lone surrogate as its `\\uXXXX` escape."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found[0]):04x}", value)
+    if isinstance(value, list):
+        return [encodable(item) for item in value]
+    if isinstance(value, dict):
+        return {encodable(key): encodable(item) for key, item in value.items()}
+    return value
+
+
+_SHOWN_NAME_MAX = 60
+
+
+def _shown(part: object) -> str:
+    """A field name or index as it may be shown: printable, short, else escaped (`ascii`)."""
+    text = str(part)
+    return text if text.isprintable() and len(text) <= _SHOWN_NAME_MAX else ascii(text[:_SHOWN_NAME_MAX])
+
+
+def input_problems(errors: Iterable[Mapping[str, Any]]) -> list[str]:
+    """`ValidationError.errors()` as lines 'field: what is wrong' (never the refused value itself)."""
+    lines = []
+    for error in errors:
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "string_pattern_mismatch":
+            message = _PATTERN_PROBLEMS.get(error["ctx"]["pattern"], message)
+        elif error["type"] == "string_unicode":
+            message = "is not text (a lone surrogate or an invalid byte)"
+        elif error["type"] == "too_long" and error["ctx"].get("field_type") == "Value":  # text checked by a validator
+            message = f"String should have at most {error['ctx']['max_length']} characters"
+        where = ".".join(map(_shown, error["loc"]))
+        lines.append(f"{where}: {message}" if where else message)
+    return lines
+
+
 def strip_invisible(value: str) -> str:
     """`value` without bidi controls and zero-width characters."""
     return _INVISIBLE_RE.sub("", value)
@@ -106,3 +190,9 @@ MultiLine = Annotated[str, AfterValidator(lambda v: _refuse(text_problem(v, mult
 
 HeaderLine = Annotated[str, AfterValidator(lambda v: _refuse(header_problem(v), v))]
 """A header value (a subject): `header_problem`'s rule."""
+
+Identifier = Annotated[str, Field(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
+"""An id given from outside (signal, response, thread): `ID_PATTERN`'s shape."""
+
+WorldId = Annotated[str, StringConstraints(min_length=1, max_length=WORLD_ID_MAX_LENGTH, pattern=LINE_PATTERN)]
+"""An id a world file gives (staff, customer, signal, ...): one line of text, at most 200 characters."""

@@ -16,7 +16,7 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from langchain.agents import create_agent
-from langchain.agents.middleware import AgentMiddleware, InterruptOnConfig
+from langchain.agents.middleware import AgentMiddleware, InterruptOnConfig, ModelRequest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
@@ -26,6 +26,7 @@ from langgraph.types import Command, StateSnapshot
 
 from ..errors import ConfigurationError, InvalidRequest
 from ..rendering import render
+from ..safe_text import encodable
 from .review_gate import ReviewMiddleware
 from .review_pins import ReviewPin, ReviewPinMiddleware, pins_of_last_turn
 from .turns import ChatMessage, ReviewDecision, ReviewRequest, Turn, TurnToken, chat_message, decision_from_text
@@ -50,6 +51,32 @@ SKILL_ENTRY_POINT_GROUP = "communicator.skills"
 ACTOR_KEY = "actor_id"
 MODEL_NODE = "model"
 """Name of create_agent's model node: streamed text comes from it."""
+
+
+_MESSAGE_TEXT = ("content", "tool_calls", "invalid_tool_calls", "additional_kwargs")
+
+
+def _encodable_request(request: ModelRequest[Any]) -> ModelRequest[Any]:
+    """`request` with every lone surrogate in its messages as its `\\uXXXX` escape (`safe_text.encodable`)."""
+    messages = []
+    for message in request.messages:
+        parts = {name: getattr(message, name) for name in _MESSAGE_TEXT if hasattr(message, name)}
+        cleaned = encodable(parts)
+        messages.append(message if cleaned == parts else message.model_copy(update=cleaned))
+    return request.override(messages=messages)
+
+
+class EncodableHistory(AgentMiddleware[Any, Any]):
+    """The model is sent UTF-8 text: a lone surrogate a model wrote into a tool call (which the tool refused)
+    goes back to it as its escape, instead of failing this and every later call on the thread."""
+
+    def wrap_model_call(self, request: ModelRequest[Any], handler: Any) -> Any:
+        """Call the model with the encodable request."""
+        return handler(_encodable_request(request))
+
+    async def awrap_model_call(self, request: ModelRequest[Any], handler: Any) -> Any:
+        """Call the model with the encodable request."""
+        return await handler(_encodable_request(request))
 
 
 @runtime_checkable
@@ -170,7 +197,7 @@ class CommunicatorAgent:
             tools,
             system_prompt=self.system_prompt,
             # Order matters: see ReviewPinMiddleware (pins recorded before the interrupt, applied inside edits).
-            middleware=[ReviewMiddleware(interrupt_on=interrupt_on), ReviewPinMiddleware(pins), *extra],
+            middleware=[ReviewMiddleware(interrupt_on=interrupt_on), ReviewPinMiddleware(pins), *extra, EncodableHistory()],
             checkpointer=checkpointer,
             name=name,
         )

@@ -37,6 +37,7 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InvalidRequest
+from ..safe_text import input_problems
 
 __all__ = [
     "EDITED_CALLS_KEY",
@@ -106,9 +107,7 @@ def answer_schema(allowed: Sequence[Sequence[str]] | None = None) -> type[Review
 
 
 def _problems(err: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else str(e["msg"]) for e in err.errors()
-    ).replace("Value error, ", "")
+    return "; ".join(input_problems(err.errors()))
 
 
 def read_review_answer(value: Any, allowed: Sequence[Sequence[str]] | None = None) -> HITLResponse:

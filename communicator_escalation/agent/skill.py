@@ -31,6 +31,7 @@ from ..config import Settings
 from ..errors import EscalationError
 from ..mail.base import Mailer
 from ..rendering import render
+from ..safe_text import input_problems
 from ..store import Store
 from ..workflow.policy import Policy
 from .tools import handlers as ops
@@ -49,7 +50,7 @@ REVIEW_DECISIONS: list[str] = ["approve", "edit", "reject"]
 
 
 def _invalid_arguments(err: ValidationError) -> str:
-    problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in err.errors())
+    problems = "; ".join(input_problems(err.errors()))
     return ErrorResult(error=ErrorDetail(code="invalid_arguments", message=problems)).to_content()
 
 

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from pydantic import BaseModel, Field, computed_field
 
+from ..safe_text import MultiLine
+
 __all__ = [
+    "MAX_CHAT_CHARS",
     "ChatMessage",
+    "ChatText",
     "ReviewDecision",
     "ReviewRequest",
     "Turn",
@@ -22,6 +26,10 @@ __all__ = [
     "chat_message",
     "decision_from_text",
 ]
+
+MAX_CHAT_CHARS = 4000
+ChatText = Annotated[MultiLine, Field(min_length=1, max_length=MAX_CHAT_CHARS)]
+"""What a person types in one chat message, at every door (HTTP API, LangGraph server)."""
 
 _APPROVE_WORDS = frozenset({"approve", "approved", "yes", "y", "ok", "okay", "send", "send it", "confirm", "go ahead"})
 _REJECT_WORDS = frozenset({"reject", "rejected", "no", "n", "cancel", "stop", "dont send", "do not send"})

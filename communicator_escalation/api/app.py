@@ -1,4 +1,4 @@
-"""The FastAPI application: `create_app()` wires the store, the error handlers and every router."""
+"""The FastAPI application: `create_app()` wires the store, the error handlers, every router and the web UI."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..config import Settings
 from ..store import Store
+from ..web import install_web
 from . import routes
 from .errors import install_error_handlers
 from .limits import RequestLimits, fit_workers, worker_slots
@@ -64,4 +65,5 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
                        wait_seconds=config.pool_timeout_seconds)
     for router in discover_routers():
         app.include_router(router)
+    install_web(app)
     return app

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..auth.tokens import Unauthorized, bearer_challenge
 from ..errors import EscalationError, InvalidRequest, StoreUnavailable
+from ..safe_text import input_problems
 
 __all__ = [
     "ERROR_RESPONSES",
@@ -171,7 +172,7 @@ async def _unexpected_error(_: Request, err: Exception) -> JSONResponse:
 
 async def _validation_error(_: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, RequestValidationError)
-    problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+    problems = "; ".join(input_problems(err.errors()))
     return error_response(InvalidRequest(problems))
 
 

@@ -1,11 +1,12 @@
 """Request limits at the API's door: body size (413) and admission under overload (503 + Retry-After).
 
-`RequestLimits` is plain ASGI middleware:
+Both are plain ASGI middleware, so any ASGI app can have them (the MCP server's HTTP app has `BodyLimit`):
 
-- A body declared larger than `max_body_bytes` (Content-Length) is refused before a byte of it is
-  read; a body without a declared length is counted as it streams in and refused with 413 as soon as
-  it passes the limit, so a request is never read whole before it is judged.
-- At most `slots` requests are served at once (the server's worker threads, no more than the database
+- `BodyLimit`: a body declared larger than `max_body_bytes` (Content-Length) is refused before a byte
+  of it is read; a body without a declared length is counted as it streams in and refused with 413 as
+  soon as it passes the limit. The app is given the body only once it is known to fit, so no app's own
+  error handling decides what an oversized body becomes.
+- `RequestLimits`: the body limit, and at most `slots` requests are served at once (the server's worker threads, no more than the database
   pool has connections, so a request never waits for a connection behind another request); a request
   that finds no free slot within `wait_seconds` is answered with 503 and `Retry-After`, instead of
   queueing until a client or proxy gives up.
@@ -20,14 +21,13 @@ import os
 
 import anyio
 from anyio import to_thread
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import ConfigurationError
 from ..store import Store
 from .errors import Overloaded, RequestTooLarge, error_response, retry_after_seconds
 
-__all__ = ["RequestLimits", "check_pool_fits", "fit_workers", "worker_slots"]
+__all__ = ["BodyLimit", "RequestLimits", "check_pool_fits", "fit_workers", "replay", "worker_slots"]
 
 
 def _declared_length(scope: Scope) -> int | None:
@@ -40,24 +40,68 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
-class RequestLimits:
-    """ASGI middleware refusing oversized bodies (413) and requests beyond the served slots (503)."""
+class BodyLimit:
+    """ASGI middleware refusing a request body over `max_body_bytes` with 413 and the error body."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, slots: int, wait_seconds: float) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
-        self.slots = slots
-        self.wait_seconds = wait_seconds
-        self._slots: anyio.Semaphore | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = _declared_length(scope)
+        too_large = RequestTooLarge(f"the request body is larger than {self.max_body_bytes} bytes")
         if declared is not None and declared > self.max_body_bytes:
-            await self._refuse(scope, receive, send, RequestTooLarge(self._too_large()))
+            await error_response(too_large)(scope, receive, send)
             return
+        body: list[bytes] = []
+        received = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away: the app sees it
+                await self.app(scope, replay([message], receive), send)
+                return
+            body.append(message.get("body", b""))
+            received += len(body[-1])
+            if received > self.max_body_bytes:
+                await error_response(too_large)(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        whole: Message = {"type": "http.request", "body": b"".join(body), "more_body": False}
+        await self.app(scope, replay([whole], receive), send)
+
+
+def replay(messages: list[Message], receive: Receive) -> Receive:
+    """`receive` that first gives `messages`, then what `receive` gives."""
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replayed
+
+
+class RequestLimits:
+    """ASGI middleware refusing oversized bodies (413, `BodyLimit`) and requests beyond the served slots (503)."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, slots: int, wait_seconds: float) -> None:
+        self.app = app
+        self.slots = slots
+        self.wait_seconds = wait_seconds
+        self._slots: anyio.Semaphore | None = None
+        self._limited = BodyLimit(self._admitted, max_body_bytes=max_body_bytes)  # a body is read before a slot is taken
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self._limited(scope, receive, send)
+
+    async def _admitted(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve the request in a free slot, or answer 503 when none frees up in time."""
         if self._slots is None:  # created on the server's event loop, at the first request
             self._slots = anyio.Semaphore(self.slots)
         slots = self._slots
@@ -70,37 +114,13 @@ class RequestLimits:
                 f"the server is serving {self.slots} requests and none finished within {self.wait_seconds:g}s; "
                 "retry shortly"
             )
-            await self._refuse(scope, receive, send, overloaded,
-                               headers={"Retry-After": str(retry_after_seconds(self.wait_seconds))})
+            retry_after = {"Retry-After": str(retry_after_seconds(self.wait_seconds))}
+            await error_response(overloaded, headers=retry_after)(scope, receive, send)
             return
         try:
-            await self.app(scope, self._counted(receive), send)
+            await self.app(scope, receive, send)
         finally:
             slots.release()
-
-    def _too_large(self) -> str:
-        return f"the request body is larger than {self.max_body_bytes} bytes"
-
-    def _counted(self, receive: Receive) -> Receive:
-        """`receive`, refusing with 413 once the body passes the limit."""
-        received = 0
-
-        async def counted() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    # FastAPI re-raises an HTTPException from body reading; the app's handler answers it.
-                    raise HTTPException(413, detail=self._too_large())
-            return message
-
-        return counted
-
-    @staticmethod
-    async def _refuse(scope: Scope, receive: Receive, send: Send, err: RequestTooLarge | Overloaded,
-                      headers: dict[str, str] | None = None) -> None:
-        await error_response(err, headers=headers)(scope, receive, send)
 
 
 def worker_slots(configured: int | None, *, pool_size: int) -> int:

@@ -12,7 +12,9 @@ from typing import Annotated, Any, Literal
 from fastapi import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from ..safe_text import SingleLine, text_problem
+from ..safe_text import (
+    ID_MAX_LENGTH, ID_PATTERN, LINE_PATTERN, WORLD_ID_MAX_LENGTH, Identifier, SingleLine, WorldId, nested_text_problem,
+)
 
 __all__ = [
     "ID_PATTERN",
@@ -25,11 +27,8 @@ __all__ = [
     "ResponseId",
     "SignalId",
     "StrictBody",
+    "WorldId",
 ]
-
-ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:@+=~-]{0,127}$"
-"""An id as worlds and the product write them: ASCII letters, digits and `_.:@+=~-`, at most 128 characters."""
-
 
 class StrictBody(BaseModel):
     """A request body: a field the API does not know is an error, not silently ignored."""
@@ -38,31 +37,21 @@ class StrictBody(BaseModel):
 
 
 def _clean_nested(value: dict[str, Any]) -> dict[str, Any]:
-    """`value` if every key and string in it, however nested, is text (`safe_text.text_problem`)."""
-    pending: list[Any] = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            pending.extend([*item.keys(), *item.values()])
-        elif isinstance(item, list):
-            pending.extend(item)
-        elif isinstance(item, str) and (problem := text_problem(item, multiline=True)) is not None:
-            raise ValueError(f"a value {problem}")
+    """`value` if every key and string in it, however nested, is text (`safe_text.nested_text_problem`)."""
+    if (problem := nested_text_problem(value)) is not None:
+        raise ValueError(problem)
     return value
 
 
 CleanJson = Annotated[dict[str, Any], AfterValidator(_clean_nested)]
 """A free-form JSON object whose keys and strings are text (no NUL, lone surrogate or control character)."""
 
-Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=ID_PATTERN)]
-"""An id in a request body (signal, thread)."""
-
 _ID_RULE = f"matches {ID_PATTERN}"
-ResponseId = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN,
+ResponseId = Annotated[str, Path(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN,
                                  description=f"Escalation response id (e.g. resp-3f2a...); {_ID_RULE}.")]
-SignalId = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN,
-                               description=f"Risk signal id; {_ID_RULE}.")]
-ApprovalId = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN,
+SignalId = Annotated[str, Path(min_length=1, max_length=WORLD_ID_MAX_LENGTH, pattern=LINE_PATTERN,
+                               description="Risk signal id, as the world gives it (one line, at most 200 characters).")]
+ApprovalId = Annotated[str, Path(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN,
                                  description=f"Approval request id; {_ID_RULE}.")]
 CustomerRef = Annotated[SingleLine, Path(min_length=1, max_length=200,
                                           description="Customer id, or a name as the CLI and the chat resolve it.")]

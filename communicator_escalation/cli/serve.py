@@ -1,40 +1,95 @@
-"""CLI commands that serve the skill: `escalation serve` (the HTTP API) and `escalation mcp` (the tools over MCP)."""
+"""CLI commands that serve the skill: `escalation serve` (the web UI and the HTTP API), `escalation web-login`
+and `escalation mcp` (the tools over MCP)."""
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from enum import StrEnum
 
 import typer
 
+from ..auth.web_sessions import issue_sign_in_link, sign_in_url
 from ..config import Settings
-from ..errors import InvalidRequest
+from ..errors import ConfigurationError, InvalidRequest
 from ..store import Store
-from ._app import app, fail, guarded
+from ._app import app, call, fail, guarded
+
+DEMO_SIGN_IN = ("u-jordan",)
+"""Who `serve --demo` prints a sign-in link for unless --sign-in names others: the demo world's CSM."""
+
+
+def _display_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else (f"[{host}]" if ":" in host else host)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket (bound before start-up so that --port 0 can print the port it got).
+
+    Raises:
+        ConfigurationError: The address is taken or cannot be bound.
+    """
+    try:
+        return socket.create_server((host, port))
+    except OSError as err:
+        raise ConfigurationError(f"cannot listen on {host}:{port}: {err.strerror or err}") from err
+
+
+@contextmanager
+def _served_store(settings: Settings, *, demo: bool) -> Iterator[tuple[Settings, Store]]:
+    """The store to serve: the configured one, or with --demo a throw-away home with the demo world."""
+    from ..api.limits import check_pool_fits
+
+    with ExitStack() as stack:
+        if demo:
+            from ..store.world.loader import load_world
+            from .chat.commands import DEMO_WORLD, throwaway_home
+
+            settings = stack.enter_context(throwaway_home())
+        store = stack.enter_context(Store.from_settings(settings))
+        check_pool_fits(store)
+        if demo:
+            load_world(store, DEMO_WORLD)
+        yield settings, store
 
 
 @app.command("serve")
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="TCP port (0 picks a free one)."),
+    demo: bool = typer.Option(False, "--demo", help="Serve the demo world from a throw-away home (removed on exit)."),
+    sign_in: list[str] = typer.Option(  # noqa: B008
+        [], "--sign-in", help="Print a one-time web sign-in link for this staff id (repeatable; --demo: u-jordan)."
+    ),
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    """Serve the web UI at / and the HTTP API under /api (OpenAPI docs at /docs)."""
     import uvicorn  # the web stack loads only for this command
 
     from ..api.app import create_app
-    from ..api.limits import check_pool_fits
 
-    settings = Settings()
     with guarded():
-        store = Store.from_settings(settings)
-        try:
-            check_pool_fits(store)
-        except BaseException:
-            store.close()
-            raise
-    try:
-        uvicorn.run(create_app(store, settings), host=host, port=port)
-    finally:
-        store.close()
+        listener = _listen(host, port)
+    base_url = f"http://{_display_host(host)}:{listener.getsockname()[1]}"
+    with guarded(), listener, _served_store(Settings(), demo=demo) as (settings, store):
+        for staff_id in sign_in or (DEMO_SIGN_IN if demo else ()):
+            link = issue_sign_in_link(store, staff_id=staff_id, minutes=settings.web_link_minutes)
+            typer.echo(f"Sign in as {staff_id}: {sign_in_url(base_url, link.code)}")
+        typer.echo(f"Web UI at {base_url}/ (API docs at {base_url}/docs)", err=True)
+        server = uvicorn.Server(uvicorn.Config(create_app(store, settings), log_level="info"))
+        server.run(sockets=[listener])
+
+
+@app.command("web-login")
+def web_login(
+    staff: str = typer.Option(..., "--staff", help="Staff id to sign in as."),
+    url: str | None = typer.Option(None, "--url", help="Address of `escalation serve` (default: ESCALATION_WEB_BASE_URL)."),
+) -> None:
+    """Print a one-time link that signs STAFF in to the web UI; it works once, within ESCALATION_WEB_LINK_MINUTES."""
+    settings = Settings()
+    link = call(lambda store: issue_sign_in_link(store, staff_id=staff, minutes=settings.web_link_minutes))
+    typer.echo(f"One-time sign-in link for {link.staff_id}, valid until {link.expires_at:%Y-%m-%d %H:%M %Z}:")
+    typer.echo(sign_in_url(url or settings.web_base_url, link.code))
 
 
 class Transport(StrEnum):
@@ -70,4 +125,5 @@ def mcp(
         if transport is Transport.STDIO:
             server.run("stdio")
         else:
-            uvicorn.run(http_app(server, runtime.store), host=host, port=port, log_level="warning")
+            app = http_app(server, runtime.store, max_body_bytes=runtime.settings.max_request_bytes)
+            uvicorn.run(app, host=host, port=port, log_level="warning")

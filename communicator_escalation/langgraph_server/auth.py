@@ -3,9 +3,10 @@
 `Authorization: Bearer <token>` (from `escalation token create --staff ID`) authenticates a request
 as that staff member; the graph factory acts as them. Every thread is stamped with its owner on
 creation and every read, search, update, delete and run is filtered to the caller's own threads,
-so another staff member's thread reads as missing (404). A run that resumes a review with a value
-that is not a review answer (e.g. Agent Inbox's bare list) is refused (422) before it starts, so the
-thread keeps waiting for a valid answer.
+so another staff member's thread reads as missing (404). A run whose input or command breaks the
+door's rules (`run_input.check_run`: only the CSM's messages, only a review answer as a resume, e.g.
+not Agent Inbox's bare list) is refused (422) before it starts, so the thread keeps waiting for a
+valid answer; the thread's state is never written directly (`update_state`: 403), only by runs.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any
 
 from langgraph_sdk import Auth
 
-from ..agent.review_gate import InvalidReviewAnswer, read_review_answer
 from ..auth.tokens import Unauthorized, bearer_challenge, verify_token
+from ..errors import InvalidRequest
+from .run_input import check_run
 from .shared import shared_runtime
 
 __all__ = ["OWNER_KEY", "auth"]
@@ -58,15 +60,23 @@ async def own_threads(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> dic
     return _owned(ctx, value)
 
 
+@auth.on.threads.update
+async def update_own_threads(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> dict[str, str]:
+    """The caller's own threads' metadata may change (or a run be cancelled); their state only by a run (403)."""
+    if "metadata" not in value and value.get("action") is None:
+        raise Auth.exceptions.HTTPException(
+            status_code=403, detail="a thread's state changes only by a run (a message or a review answer)"
+        )
+    return _owned(ctx, value)
+
+
 @auth.on.threads.create_run
 async def own_runs(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> dict[str, str]:
-    """Runs go on the caller's own threads; a resume must be a review answer (422 otherwise)."""
-    command = (value.get("kwargs") or {}).get("command") or {}
-    if isinstance(command, dict) and command.get("resume") is not None:
-        try:
-            read_review_answer(command["resume"])
-        except InvalidReviewAnswer as err:
-            raise Auth.exceptions.HTTPException(status_code=422, detail=err.message) from err
+    """Runs go on the caller's own threads, with a message or a review answer (`check_run`; 422 otherwise)."""
+    try:
+        check_run(value.get("kwargs") or {})
+    except InvalidRequest as err:
+        raise Auth.exceptions.HTTPException(status_code=422, detail=err.message) from err
     return _owned(ctx, value)
 
 

@@ -107,7 +107,8 @@ class Customer(Model):
 class TicketEvent(Model):
     at: datetime = Field(description="When it happened.")
     kind: str = Field(description="opened, customer_followup, engineering_escalated, workaround_identified, fix_deployed, resolved, ...")
-    note: str | None = Field(default=None, description="What happened, in words.")
+    note: str | None = Field(default=None, description="What happened, in words (staff-recorded).")
+    due: datetime | None = Field(default=None, description="A date staff committed to with it, e.g. a fix's ETA.")
 
 
 class Ticket(Model):
@@ -298,6 +299,7 @@ class Milestone(Model):
         default="planned", description="planned, identified (a workaround found) or done (a fix deployed)."
     )
     relative: bool = Field(default=False, description="Said relatively ('within the next 2 hours'), no clock time.")
+    recorded: bool = Field(default=False, description="Dated by a date staff recorded on the ticket (not by the SLA).")
 
 
 class ActionItem(Model):
@@ -306,6 +308,7 @@ class ActionItem(Model):
     text: str = Field(description="Sentence for the email.")
     kind: str = Field(description="Source: ticket_event, assignee, save_play, placeholder, ...")
     owner_id: str | None = Field(default=None, description="Staff id of the owner, when known.")
+    owner: str | None = Field(default=None, description="The owner as the email names them, or a [confirm: ...] placeholder.")
     placeholder: bool = Field(default=False, description="True when the CSM must fill something in.")
 
 

@@ -143,7 +143,12 @@ class CustomerDeadline(Model):
     words: str = Field(description="The customer's words for it, e.g. 'before our month-end close'.")
     sentence: str = Field(description="The customer's sentence it was found in (quoted in the email).")
     due: datetime | None = Field(default=None, description="When it falls (end of that day, customer's zone).")
-    met: bool | None = Field(default=None, description="Whether the timeline's last planned step is due by then.")
+    met: bool | None = Field(default=None, description="Whether every planned step is dated and due by then.")
+    answer: Literal["met", "today", "update"] | None = Field(
+        default=None,
+        description="How the email answers it: met (the timeline meets it), today (it falls today: this email is "
+        "the answer, with the next update), update (the next update comes before it); None: it does not.",
+    )
 
 
 class TrustedFacts(Model):

@@ -189,10 +189,16 @@ class BusinessHours(_Config):
 
 
 class MilestoneStep(_Config):
-    """A milestone of the timeline, placed at a fraction of the time left until resolution."""
+    """A milestone of the timeline, placed at a fraction of the time left until resolution, or at a date staff recorded."""
 
     key: MilestoneKey = Field(description="Which milestone (its label comes from prompts/strategy/).")
     at: float = Field(gt=0, le=1, description="Fraction of the window from now to resolution_due (1 = resolution_due).")
+    dated_by: Literal["sla", "record"] = Field(
+        default="sla",
+        description="sla: dated at its fraction of the SLA window; record: only a date staff recorded on the ticket "
+        "(an event's `due`) dates it, else the email holds a [confirm: ...] placeholder the CSM fills.",
+    )
+    optional: bool = Field(default=False, description="dated_by=record: left out (not promised) when nothing records it.")
 
 
 def _steps(*pairs: tuple[MilestoneKey, float]) -> list[MilestoneStep]:
@@ -200,7 +206,11 @@ def _steps(*pairs: tuple[MilestoneKey, float]) -> list[MilestoneStep]:
 
 
 def _default_timeline() -> dict[EscalationType, list[MilestoneStep]]:
-    engineering = _steps(("root_cause_analysis", 0.25), ("interim_mitigation", 0.5), ("permanent_fix", 1.0))
+    engineering = [
+        MilestoneStep(key="root_cause_analysis", at=0.25),
+        MilestoneStep(key="interim_mitigation", at=0.5, dated_by="record", optional=True),
+        MilestoneStep(key="permanent_fix", at=1.0, dated_by="record"),
+    ]
     return {
         "technical": engineering,
         "outage": list(engineering),
@@ -304,6 +314,20 @@ class EmailPolicy(_Config):
     )
     allowed_commitments: list[str] = Field(
         default_factory=list, description="Commitment words the CSM may use (refund, credit, ...); none by default."
+    )
+    promised_actions: dict[str, list[Severity]] = Field(
+        default_factory=lambda: {
+            "engineering_owner": ["critical", "high"],
+            "support_engineer": ["critical", "high", "medium"],
+            "billing_owner": ["critical", "high", "medium", "low"],
+            "service_owner": ["critical", "high", "medium", "low"],
+            "security_owner": ["critical", "high", "medium", "low"],
+        },
+        description="What the CSM may promise without a record of it, by severity: engineering_owner (escalating "
+        "to engineering), support_engineer, billing_owner, service_owner, security_owner.",
+    )
+    min_step_gap_hours: float = Field(
+        default=2, ge=0, description="Least promise-hours time between two planned timeline steps dated by the SLA."
     )
 
 

@@ -17,7 +17,7 @@ the CLI without `--as`, a library caller) reaches every account: every customer 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import psycopg
@@ -26,9 +26,20 @@ from pydantic import BaseModel, Field
 from ..auth.access import CustomerTeam, acting_staff, may_reach
 from ..auth.actor import Actor
 from ..errors import ConfigurationError
-from ..models import ESCALATION_SIGNAL_TYPES, SEVERITY_RANK, EscalationType, Severity, StaffMember, Urgency
+from ..models import (
+    ESCALATION_SIGNAL_TYPES,
+    SEVERITY_RANK,
+    EscalationType,
+    HealthPoint,
+    Severity,
+    StaffMember,
+    TrendDirection,
+    Urgency,
+)
 from ..store import Store
 from ..utc import utcnow
+from .context.context_rows import fetch_health
+from .context.gather import HEALTH_WINDOW_DAYS, health_trend
 from .policy import Policy
 from .strategy.sla import sla_clock, zone
 
@@ -39,7 +50,7 @@ Conn = psycopg.Connection[dict[str, Any]]
 
 _OPEN_SQL = """
 SELECT s.id AS signal_id, s.customer_id, s.signal_type, s.severity, s.escalation_type, s.title, s.detected_at,
-       s.response_sent_at, c.name AS customer, c.timezone, c.metadata ->> 'country' AS country,
+       s.response_sent_at, c.name AS customer, c.arr, c.health_score, c.timezone, c.metadata ->> 'country' AS country,
        c.csm_id, m.manager_id AS csm_manager_id, c.account_executive_id, c.support_lead_id,
        c.executive_sponsor_id, p.name AS reporter, r.id AS draft_id, r.status AS draft_status,
        (SELECT min(u.next_update_due) FROM escalation_responses u WHERE u.risk_signal_id = s.id
@@ -77,6 +88,10 @@ class OpenEscalation(BaseModel):
     signal_type: str = Field(description="ticket_escalated, executive_complaint or critical_issue.")
     title: str = Field(description="Signal title.")
     reporter: str | None = Field(default=None, description="Name of the contact who raised it.")
+    arr: float = Field(description="The customer's annual recurring revenue, USD.")
+    health_score: int = Field(description="The customer's current health score, 0-100.")
+    health_trend: TrendDirection = Field(description="declining, stable or improving over the health window.")
+    health_change: int = Field(description="Points the health score moved over the window (negative = fell).")
     detected_at: datetime = Field(description="When it was detected (the SLA clock's start).")
     first_response_due: datetime = Field(description="When the first response is due.")
     minutes_to_first_response_due: int = Field(description="Minutes left to the first response; negative when breached.")
@@ -120,7 +135,7 @@ def _in_scope(actor: StaffMember | None, team: CustomerTeam, scope: Scope, team_
     return True
 
 
-def _clocked(row: dict[str, Any], policy: Policy, now: datetime) -> OpenEscalation:
+def _clocked(row: dict[str, Any], health: list[HealthPoint], policy: Policy, now: datetime) -> OpenEscalation:
     timezone = row["timezone"] or "UTC"
     try:
         zone(timezone)
@@ -131,9 +146,14 @@ def _clocked(row: dict[str, Any], policy: Policy, now: datetime) -> OpenEscalati
         policy=policy, now=now,
     )
     sent, due = row["response_sent_at"], row["next_update_due"]
+    trend = health_trend(points=health, current=row["health_score"], now=now)
     return OpenEscalation(
         **{k: row[k] for k in ("signal_id", "customer_id", "customer", "severity", "escalation_type", "signal_type",
-                               "title", "reporter", "detected_at", "draft_id", "draft_status", "next_update_due")},
+                               "title", "reporter", "detected_at", "draft_id", "draft_status", "next_update_due",
+                               "health_score")},
+        arr=float(row["arr"]),
+        health_trend=trend.direction,
+        health_change=trend.change,
         first_response_due=clock.first_response_due,
         minutes_to_first_response_due=clock.minutes_to_first_response_due,
         urgency=clock.urgency,
@@ -184,7 +204,10 @@ def open_escalations(
     moment = utcnow(now)
     with store.connection() as conn:
         rows = _rows(conn, actor=acting_staff(conn, actor), scope=scope, severities=severities)
-    items = sorted((_clocked(row, policy, moment) for row in rows if row["next_update_due"] or not updates),
+        health = fetch_health(conn, sorted({row["customer_id"] for row in rows}),
+                              moment - timedelta(days=HEALTH_WINDOW_DAYS))
+    items = sorted((_clocked(row, health.get(row["customer_id"], []), policy, moment)
+                    for row in rows if row["next_update_due"] or not updates),
                    key=_urgency_key)
     return Inbox(
         scope=scope,

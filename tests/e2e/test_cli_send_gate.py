@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def test_send_refuses_a_placeholder_until_the_edit_fills_it(db_url: str, store: 
     assert refused.exit_code != 0
     error = json.loads(refused.stderr)["error"]
     assert error["code"] == "unconfirmed_placeholder"
-    assert [n["code"] for n in error["notes"]] == ["unconfirmed_placeholder"]
+    assert {n["code"] for n in error["notes"]} == {"unconfirmed_placeholder"}
     plain = run("send", draft["response_id"], "--urgent")
     assert plain.exit_code != 0 and "[confirm: date]" in plain.stderr and "Traceback" not in plain.stderr
     with store.connection() as conn:
@@ -45,8 +46,12 @@ def test_send_refuses_a_placeholder_until_the_edit_fills_it(db_url: str, store: 
     assert not list((tmp_path / "outbox").glob("*.eml"))
 
     friday = (datetime.now(UTC) + timedelta(days=7)).strftime("%A, %B %-d")
-    edited = run("edit", draft["response_id"], "--replace", "[confirm: date]", "--with", f"{friday} by 5:00 PM CST")
-    assert edited.exit_code == 0, edited.output
+    for placeholder in sorted(set(re.findall(r"\[confirm:[^\]]*\]", draft["email"]["body"]))):
+        edited = run("edit", draft["response_id"], "--replace", placeholder, "--with", f"{friday} by 5:00 PM CST")
+        assert edited.exit_code == 0, edited.output
+    reopened = json.loads(run("draft", "Aurora", "--json").stdout)  # the stored draft, its notes on the edited text
+    assert reopened["response_id"] == draft["response_id"]
+    assert not [n for n in reopened["review_notes"] if n["kind"] == "blocking"]
     sent = run("send", draft["response_id"], "--urgent")
     assert sent.exit_code == 0, sent.output
     assert "Escalation response sent to Aurora Freight LLC" in sent.stdout

@@ -28,6 +28,7 @@ from communicator_escalation.agent.tools.args import ToolName
 from communicator_escalation.models import EscalationContext
 from communicator_escalation.store import Store
 from communicator_escalation.auth.tokens import create_token
+from tests.support.plain_install import optional_modules, plain_python
 from tests.support.servers import child_env, free_port, running
 
 ESCALATION = str(Path(sys.executable).with_name("escalation"))
@@ -39,9 +40,10 @@ def env(db_url: str, tmp_path: Path) -> dict[str, str]:
     return child_env(db_url, tmp_path / "home")
 
 
-def _stdio(env: dict[str, str], use: Callable[[ClientSession], Awaitable[T]]) -> T:
+def _stdio(env: dict[str, str], use: Callable[[ClientSession], Awaitable[T]], command: list[str] | None = None) -> T:
     async def session() -> T:
-        params = StdioServerParameters(command=ESCALATION, args=["mcp"], env=env)
+        program, *args = command or [ESCALATION, "mcp"]
+        params = StdioServerParameters(command=program, args=args, env=env)
         async with stdio_client(params) as (read, write), ClientSession(read, write) as client:
             await client.initialize()
             return await use(client)
@@ -134,3 +136,18 @@ def test_streamable_http_acts_as_the_tokens_staff_member(
     assert own["kind"] == "context" and own["customer"]["id"] == dataflow["id"]
     assert other["error"]["code"] == "customer_not_found" and dataflow["name"] not in json.dumps(other)
     assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "unauthorized"
+
+
+def test_escalation_mcp_runs_on_a_plain_install_without_the_extras(
+    env: dict[str, str], demo_world: dict[str, Any]
+) -> None:
+    assert "langchain_mcp_adapters" in optional_modules() and "pytest" in optional_modules()
+    plain = plain_python("import sys\nfrom communicator_escalation.cli import main\nsys.argv = ['escalation', 'mcp']\nmain()")
+
+    async def use(client: ClientSession) -> tuple[int, dict[str, Any]]:
+        listed = await client.list_tools()
+        return len(listed.tools), _json(await client.call_tool(ToolName.GATHER_CONTEXT.value, {"customer": "DataFlow"}))
+
+    count, context = _stdio(env, use, command=plain)
+    dataflow = next(c for c in demo_world["customers"] if c["name"].startswith("DataFlow"))
+    assert count == len(ToolName) and context["customer"]["id"] == dataflow["id"]

@@ -46,7 +46,7 @@ def processes(db_url: str, tmp_path: Path) -> Iterator[tuple[list[Started], list
 
 
 def _port(server: Started) -> int:
-    [match] = server.wait_for(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+    [match] = server.wait_for(r"Web UI at http://127\.0\.0\.1:(\d+)/")
     return int(match.group(1))
 
 

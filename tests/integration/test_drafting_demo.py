@@ -44,8 +44,14 @@ def test_dataflow_draft_matches_the_prd(demo: Store) -> None:
     assert body.startswith("Dear Michael,\n\nThank you for bringing this directly to my attention.")
     assert "over the past three days" in body
     assert "Dedicated support engineer assigned: Sarah Chen (direct line: +1 415 555 0199)" in body
-    assert "bulk export endpoint" not in body  # the ticket's event note is an internal note
-    assert "Interim workaround identified" in body
+    # The workaround is stated as identified; its steps (an internal ticket note) go to the CSM as a review note.
+    # The fix date is the one staff scheduled.
+    assert "We identified an interim workaround" in body and "Interim workaround identified" in body
+    [note] = [r["note"] for r in _rows(demo, "SELECT note FROM ticket_events WHERE kind = 'workaround_identified' AND ticket_id = %s", "T-4821")]
+    assert note.split(": ")[-1] not in body
+    assert [n.kind for n in draft.review_notes if n.code == "workaround_steps" and note in n.text] == ["advisory"]
+    assert "I need a plan from you today." in body and "So here is my answer today" in body
+    assert [m.due_text.startswith("[confirm") for m in draft.timeline if m.milestone == "Permanent fix"] == [False]
     for step in draft.timeline:
         assert f"• {step.milestone}: {step.due_text}" in body
     assert "update every 4 hours" in body
@@ -70,7 +76,7 @@ def test_the_draft_is_saved_as_drafted_with_its_json_and_audited(demo: Store) ->
     assert row["created_by"] == "u-jordan" and row["created_at"] == NOW
     (audit,) = _rows(demo, "SELECT * FROM audit_log WHERE entity_id = %s", draft.response_id)
     assert (audit["actor"], audit["entity"], audit["action"]) == ("u-jordan", "escalation_response", "drafted")
-    assert load_draft(demo, actor=ACCOUNT_CSM, response_id=draft.response_id) == draft
+    assert load_draft(demo, actor=ACCOUNT_CSM, response_id=draft.response_id, policy=Policy().email) == draft
 
 
 def test_northwind_names_both_invoices_and_promises_no_refund(demo: Store) -> None:
@@ -95,7 +101,9 @@ def test_brightpath_answers_the_critical_service_escalation_and_lists_the_other(
     assert "David Okafor" in body  # executive sponsor, critical
     assert draft.strategy.sla.urgency == "breached"
     assert any(n.startswith("SLA: the first response is 4 h 25 min late") for n in [_n.text for _n in draft.review_notes])
-    assert draft.email.subject == "Brightpath Retail West region onboarding slipped twice - Executive Response"
+    assert draft.email.subject == "Following up on our Executive check-in: West region onboarding slipped twice"
+    assert "• West region onboarding slipped twice\n• Promised dedicated onboarding manager not assigned" in body
+    assert "  - Assign named onboarding manager (owner: me, by [confirm: date])" in body
     assert draft.email.in_reply_to is None and draft.email.thread_id is None
 
 
@@ -189,7 +197,7 @@ def test_a_security_escalation_in_another_world(store: Store) -> None:
     draft = create_response(store, actor=ACCOUNT_CSM, customer="Sakura", policy=Policy(), now=NOW)
     body = draft.email.body
     assert draft.email.to == ["soren@sakura.example"]
-    assert draft.email.subject == "Sakura Foods Suspicious admin logins on production tenant - Executive Response"
+    assert draft.email.subject == "Sakura Foods: Suspicious admin logins on production tenant"
     assert body.startswith("Dear Søren,\n")
     assert "Your security contact: Mateus Oliveira, Security Officer, mateus@polaris.example, +351 21 555 0100" in body
     assert "including whether any of your data was affected" in body

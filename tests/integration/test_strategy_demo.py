@@ -52,7 +52,8 @@ def test_dataflow_high_technical(store: Store, demo_world_path: Path, loaded: da
 
     interim = next(m for m in strategy.timeline if m.status == "identified")
     assert interim.due is None and interim.due_text.startswith("today at")
-    assert all(m.due is None or loaded < m.due <= clock.resolution_due for m in strategy.timeline)
+    assert all(m.due is None or m.recorded or loaded < m.due <= clock.resolution_due for m in strategy.timeline)
+    assert [m.recorded for m in strategy.timeline if m.milestone == "Permanent fix"] == [True]  # staff scheduled it
     assert strategy.next_update.due <= loaded + timedelta(hours=4)
     assert strategy.tone.executive_recipient and strategy.tone.name == "executive"
 
@@ -109,4 +110,4 @@ def test_northwind_medium_billing_business_hours(store: Store, demo_world_path: 
     assert by_role["account_executive"].staff_id == ctx.team.account_executive.id
     assert "security_officer" not in by_role and "engineering_manager" not in by_role
     assert not any(item.placeholder for item in strategy.action_items)
-    assert any(ctx.team.billing_specialist.name in note for note in [_n.text for _n in strategy.review_notes])
+    assert any(item.owner_id == ctx.team.billing_specialist.id for item in strategy.action_items)

@@ -112,7 +112,8 @@ def test_4_a_new_recipient_gets_their_own_greeting_and_attribution(store: Store,
     _load(store)
     draft = create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW)
     assert draft.email.body.startswith("Dear Dana,")
-    view = change_recipient(store, actor=ACCOUNT_CSM, response_id=draft.response_id or "", contact="Sam Ortiz")
+    view = change_recipient(store, actor=ACCOUNT_CSM, response_id=draft.response_id or "", contact="Sam Ortiz",
+                            now=NOW)
     assert view.body.startswith(("Dear Sam,", "Hi Sam,")) and "Dana," not in view.body.splitlines()[0]
     assert "As you wrote" not in view.body  # Dana's words are no longer quoted back as Sam's
     assert _send(store, draft.response_id or "", tmp_path).outcome == "sent"
@@ -126,7 +127,7 @@ def test_4b_a_hand_edited_body_keeps_its_text_but_not_the_old_greeting(store: St
     view = change_recipient(store, actor=ACCOUNT_CSM, response_id=draft.response_id or "", contact="Sam Ortiz")
     assert view.body.splitlines()[0] in ("Dear Sam,", "Hi Sam,")
     assert "Thanks a lot, truly," in view.body
-    stored = load_draft(store, actor=ACCOUNT_CSM, response_id=draft.response_id or "")
+    stored = load_draft(store, actor=ACCOUNT_CSM, response_id=draft.response_id or "", policy=Policy().email)
     assert any(n.code == "recipient_changed_after_edit" for n in stored.review_notes)
 
 

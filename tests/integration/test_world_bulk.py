@@ -14,6 +14,7 @@ from communicator_escalation.store import Store
 from communicator_escalation.store.world import loader, stage, writer
 from communicator_escalation.store.world.synthetic import generate_world, write_world
 from communicator_escalation.store.world.loader import load_world
+from communicator_escalation.store.world.format import SECTIONS
 from tests.integration.test_world_hardening import snapshot
 from tests.integration.test_world_loader import NOW
 
@@ -44,6 +45,13 @@ def test_generated_worlds_are_deterministic_and_valid(store: Store) -> None:
     assert emails == {data["vendor"]["email_domain"]}
     report = load_world(store, data, now=NOW)
     assert sum(report.counts.values()) == count
+
+
+def test_sections_refer_only_to_themselves_and_earlier_sections() -> None:
+    # the writer checks a section's foreign keys as soon as it is written, before the later sections
+    order = [key for key, _model, _refs in SECTIONS]
+    for position, (key, _model, refs) in enumerate(SECTIONS):
+        assert {order.index(target) for target in refs.values()} <= set(range(position + 1)), key
 
 
 def _foreign_keys(store: Store) -> list[str]:

@@ -61,7 +61,9 @@ def api_world(now: datetime | None = None) -> dict[str, Any]:
              "status": "escalated", "opened_at": ago(days=2), "requester_contact_id": "p-jorge",
              "assignee_id": "v-ewa",
              "events": [{"at": ago(days=2), "kind": "opened", "note": "Export timeouts reported"},
-                        {"at": ago(hours=5), "kind": "engineering_escalated", "note": "Escalated to engineering"}]},
+                        {"at": ago(hours=5), "kind": "engineering_escalated", "note": "Escalated to engineering"},
+                        {"at": ago(hours=4), "kind": "fix_scheduled", "note": "Fix planned for the next release",
+                         "due": ago(days=-3)}]},
         ],
         "risk_signals": [
             {"id": "sig-h1", "customer_id": "k-horizonte", "signal_type": "ticket_escalated", "severity": "high",

@@ -123,7 +123,8 @@ def _customer(target: Target, now: datetime) -> dict[str, list[dict[str, Any]]]:
             "opened_at": ago(days=2), "requester_contact_id": pid, "assignee_id": "o-farid",
             "events": [{"at": ago(days=2), "kind": "opened", "note": "Ticket opened"},
                        {"at": ago(hours=6), "kind": "engineering_escalated", "note": "Escalated to engineering"},
-                       {"at": ago(hours=2), "kind": "workaround_identified", "note": text["event_note"]}]})
+                       {"at": ago(hours=2), "kind": "workaround_identified", "note": text["event_note"]},
+                       {"at": ago(hours=1), "kind": "fix_scheduled", "note": "Fix planned", "due": ago(days=-3)}]})
     if with_email:
         records["communications"].append({
             "id": f"m-{i:05d}", "customer_id": cid, "channel": "email", "direction": "inbound", "at": ago(hours=1),

@@ -34,6 +34,8 @@ def _staff(csms: int) -> list[dict[str, Any]]:
         {"id": "h-lead", "name": "Mirela Popescu", "email": "mirela@harbor.example", "role": "csm_manager"},
         {"id": "h-support", "name": "Kofi Mensah", "email": "kofi@harbor.example", "role": "support_lead"},
         {"id": "h-eng", "name": "Yuki Tanaka", "email": "yuki@harbor.example", "role": "support_engineer"},
+        {"id": "h-billing", "name": "Amara Okafor", "email": "amara@harbor.example", "role": "billing_specialist"},
+        {"id": "h-engman", "name": "Lucas Fontaine", "email": "lucas@harbor.example", "role": "engineering_manager"},
     ]
     for n in range(csms):
         first, last = _FIRST[(n * 7) % len(_FIRST)], _LAST[(n * 3) % len(_LAST)]
@@ -43,7 +45,7 @@ def _staff(csms: int) -> list[dict[str, Any]]:
 
 
 def _customer(index: int, csms: int, now: datetime) -> dict[str, list[dict[str, Any]]]:
-    """The records of customer `index`: the account, two contacts, a ticket and its escalation."""
+    """The records of customer `index`: the account, two contacts, a ticket (its fix scheduled) and its escalation."""
     kind, signal_type, title, description = _TYPES[index % len(_TYPES)]
     name = f"{_LAST[index % len(_LAST)]} {_TRADES[index % len(_TRADES)]} {index}"
     domain = f"cust{index}.example"
@@ -60,7 +62,10 @@ def _customer(index: int, csms: int, now: datetime) -> dict[str, list[dict[str, 
         "tickets": [{"id": f"T-{index}", "customer_id": f"k-{index}", "subject": title, "description": description,
                      "priority": "urgent", "status": "escalated", "opened_at": opened.isoformat(),
                      "requester_contact_id": f"p-{index}-1", "assignee_id": "h-eng",
-                     "events": [{"at": opened.isoformat(), "kind": "opened", "note": "Reported by the customer"}]}],
+                     "events": [{"at": opened.isoformat(), "kind": "opened", "note": "Reported by the customer"},
+                                {"at": (opened + timedelta(hours=1)).isoformat(), "kind": "fix_scheduled",
+                                 "note": "Fix planned for the next release",
+                                 "due": (now + timedelta(days=3)).isoformat()}]}],
         "risk_signals": [{"id": f"sig-{index}", "customer_id": f"k-{index}", "signal_type": signal_type,
                           "severity": _SEVERITIES[index % len(_SEVERITIES)], "source": "support_ticket",
                           "escalation_type": kind, "title": title, "description": description,

@@ -42,6 +42,7 @@ def world() -> dict[str, Any]:
             {"id": "l-mia", "name": "Mia Schulz", "email": "mia@lumen.example", "role": "support_engineer",
              "manager_id": "l-raj"},
             {"id": "l-ken", "name": "Ken Ito", "email": "ken@lumen.example", "role": "executive", "title": "COO"},
+            {"id": "l-oda", "name": "Oda Lindqvist", "email": "oda@lumen.example", "role": "billing_specialist"},
         ],
         "customers": [
             {"id": "k-spree", "name": "Spreewerk Logistik GmbH", "domain": "spreewerk.de", "arr": 180000,
@@ -66,6 +67,8 @@ def world() -> dict[str, Any]:
              "events": [
                  {"at": at(days=-2), "kind": "opened", "note": "Opened by Jonas"},
                  {"at": at(hours=-3), "kind": "engineering_escalated", "note": "Platform team investigating"},
+                 {"at": at(hours=-2), "kind": "fix_scheduled", "note": "Fix planned for the next release",
+                  "due": at(days=3)},
              ]},
         ],
         "communications": [

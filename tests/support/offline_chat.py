@@ -166,6 +166,7 @@ def inbox_result() -> InboxResult:
             escalation_type=kind, signal_type="ticket_escalated", title=title, detected_at=NOW,  # type: ignore[arg-type]
             first_response_due=NOW, minutes_to_first_response_due=minutes,
             urgency="breached" if minutes < 0 else "on_track", answered=False,
+            arr=120_000.0, health_score=55, health_trend="declining", health_change=-12,
         )
 
     return InboxResult(scope="all", total=2, escalations=[

@@ -36,11 +36,12 @@ def world(now: datetime, *, ticket_subject: str = "Shipment sync fails for large
           signal: dict[str, Any] | None = None, extra_signals: list[dict[str, Any]] | None = None,
           save_plays: list[dict[str, Any]] | None = None, timezone: str = "America/Chicago",
           detected_minutes_ago: float = 30) -> dict[str, Any]:
-    """The world as of `now`; `events` are (kind, hours ago) with `event_note` as every note."""
+    """The world as of `now`; `events` are (kind, hours ago) with `event_note` as every note (a `*_scheduled`
+    event records a date 52 hours ahead: by default engineering has scheduled the fix)."""
     def ago(**delta: float) -> str:
         return (now - timedelta(**delta)).isoformat()
 
-    kinds = events if events is not None else [("opened", 50), ("engineering_escalated", 6)]
+    kinds = events if events is not None else [("opened", 50), ("engineering_escalated", 6), ("fix_scheduled", 5)]
     return {
         "format": "escalation-world/1",
         "vendor": {"name": "Kestrel Systems", "email_domain": "kestrel.example"},
@@ -52,7 +53,9 @@ def world(now: datetime, *, ticket_subject: str = "Shipment sync fails for large
         "tickets": [{"id": "AF-3107", "customer_id": "c-aurora", "subject": ticket_subject,
                      "description": ticket_description, "priority": "urgent", "status": "escalated",
                      "opened_at": ago(hours=50), "requester_contact_id": "a-sam", "assignee_id": "k-tariq",
-                     "events": [{"at": ago(hours=h), "kind": k, "note": event_note} for k, h in kinds]}],
+                     "events": [{"at": ago(hours=h), "kind": k, "note": event_note,
+                                 **({"due": ago(hours=-52)} if k.endswith("_scheduled") else {})}
+                                for k, h in kinds]}],
         "communications": [{"id": "m-aurora-1", "customer_id": "c-aurora", "channel": "email", "direction": "inbound",
                             "at": ago(minutes=detected_minutes_ago + 2), "subject": email_subject, "body": email_body,
                             "contact_id": "a-dana", "thread_id": "thr-aurora-1",

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from communicator_escalation.workflow.policy import Policy, TypingPolicy
+from communicator_escalation.models import TicketEvent
+from communicator_escalation.workflow.policy import EmailPolicy, Policy, TypingPolicy
 from communicator_escalation.workflow.strategy._phrases import moment_text, phrase
 from communicator_escalation.workflow.strategy.classify import infer_escalation_type
 from communicator_escalation.workflow.strategy.pick import pick_strategy
@@ -175,11 +176,23 @@ def test_cached_phrases_depend_on_their_arguments_exactly() -> None:
 def test_technical_timeline_is_ordered_and_never_after_resolution() -> None:
     ctx = context(severity="critical", detected_at=NOW - timedelta(hours=3))
     strategy = pick_strategy(ctx, POLICY)
-    dues = [m.due for m in strategy.timeline]
-    assert [m.milestone for m in strategy.timeline] == ["Root cause analysis", "Interim mitigation", "Permanent fix"]
-    assert all(NOW < due <= strategy.sla.resolution_due for due in dues)
-    assert dues == sorted(dues) and dues[-1] == strategy.sla.resolution_due
-    assert all(m.due_text.endswith(("CET", "CEST")) for m in strategy.timeline)
+    # No workaround and no fix date on record: none is promised, and the fix date is the CSM's to confirm.
+    assert [m.milestone for m in strategy.timeline] == ["Root cause analysis", "Permanent fix"]
+    root_cause, fix = strategy.timeline
+    assert root_cause.due is not None and NOW < root_cause.due <= strategy.sla.resolution_due
+    assert root_cause.due_text.endswith(("CET", "CEST"))
+    assert fix.due is None and fix.due_text == "[confirm: permanent fix date]" and not fix.recorded
+    assert any("No workaround is recorded" in note for note in _texts(strategy.review_notes))
+
+
+def test_a_fix_or_workaround_date_comes_only_from_what_staff_recorded() -> None:
+    eta, later = NOW + timedelta(days=2), NOW + timedelta(days=6)
+    scheduled = [TicketEvent(at=NOW - timedelta(hours=1), kind="workaround_scheduled", note="ETA", due=eta),
+                 TicketEvent(at=NOW - timedelta(minutes=30), kind="fix_scheduled", note="Release train", due=later)]
+    ctx = context(severity="critical", detected_at=NOW - timedelta(hours=3), ticket=ticket(events=scheduled))
+    timeline = pick_strategy(ctx, POLICY).timeline
+    assert [(m.milestone, m.due, m.recorded) for m in timeline[1:]] == [
+        ("Interim mitigation", eta, True), ("Permanent fix", later, True)]
 
 
 def test_around_the_clock_milestones_prefer_the_working_day() -> None:
@@ -212,13 +225,13 @@ def test_events_mark_milestones_identified_and_done() -> None:
         ("billing", ["Billing account review", "Confirmation that your account is correct"]),
         ("service", ["Named owner for the recovery", "Recovery plan", "First progress checkpoint"]),
         ("security", ["Initial findings", "Update on scope and impact", "Full incident report"]),
-        ("outage", ["Root cause analysis", "Interim mitigation", "Permanent fix"]),
+        ("outage", ["Root cause analysis", "Permanent fix"]),
     ],
 )
 def test_milestones_by_type(kind: str, labels: list[str]) -> None:
     strategy = pick_strategy(context(escalation_type=kind, severity="medium"), POLICY)
     assert [m.milestone for m in strategy.timeline] == labels
-    assert all(m.due <= strategy.sla.resolution_due for m in strategy.timeline)
+    assert all(m.due <= strategy.sla.resolution_due for m in strategy.timeline if m.due is not None)
 
 
 def test_billing_about_an_invoice_promises_a_corrected_invoice() -> None:
@@ -245,7 +258,8 @@ def test_next_update_follows_the_cadence() -> None:
 def test_passed_resolution_target_leaves_dates_to_the_csm() -> None:
     ctx = context(severity="critical", detected_at=NOW - timedelta(hours=30))
     strategy = pick_strategy(ctx, POLICY)
-    assert all(m.due is None and m.due_text == "[confirm: date]" for m in strategy.timeline)
+    assert [m.due_text for m in strategy.timeline] == ["[confirm: date]", "[confirm: permanent fix date]"]
+    assert all(m.due is None for m in strategy.timeline)
     assert any("resolution target passed" in note for note in _texts(strategy.review_notes))
 
 
@@ -274,17 +288,33 @@ def test_action_items_come_from_ticket_facts() -> None:
     assert not any(item.placeholder for item in strategy.action_items)
 
 
-def test_missing_owners_become_the_csms_own_actions_never_people() -> None:
+def test_missing_owners_become_the_csms_own_actions_owned_from_the_directory() -> None:
     strategy = pick_strategy(context(escalation_type="technical"), Policy(), now=NOW)
     owned = [item for item in strategy.action_items if item.kind == "own_action"]
     assert [item.text for item in owned] == [
-        "Escalating the issue to our engineering team today",
-        "Assigning a dedicated support engineer to work with your team",
+        "Escalating the issue to our engineering team today (owner: Piotr Nowak, our engineering manager)",
+        "Assigning a dedicated support engineer to work with your team (owner: Hiroshi Tanaka, our support lead)",
     ]
-    assert all(item.owner_id is None and not item.placeholder and "[confirm" not in item.text for item in owned)
-    notes = [n for n in strategy.review_notes if n.code == "owner_to_name"]
+    assert all(item.owner_id is not None and not item.placeholder for item in owned)
+    assert not [n for n in strategy.review_notes if n.code in ("owner_to_name", "not_promised")]
+
+
+def test_without_a_directory_owner_the_email_holds_a_placeholder() -> None:
+    ctx = context(escalation_type="billing", account_team=team(without=("billing_specialist",)))
+    [item] = [i for i in pick_strategy(ctx, Policy(), now=NOW).action_items if i.kind == "own_action"]
+    assert item.placeholder and item.owner == "[confirm: billing specialist who owns this]"
+
+
+def test_the_csm_promises_only_what_the_policy_allows_at_the_severity() -> None:
+    strategy = pick_strategy(context(escalation_type="technical", severity="low"), Policy(), now=NOW)
+    texts = [item.text for item in strategy.action_items]
+    assert not any("engineering" in text for text in texts) and not any("support engineer" in text for text in texts)
+    notes = [n for n in strategy.review_notes if n.code == "not_promised"]
     assert len(notes) == 2 and all(n.kind == "advisory" for n in notes)
-    assert any("Piotr Nowak is the engineering manager in the directory" in n.text for n in notes)
+    assert any("Piotr Nowak is the engineering manager" in n.text and "low-severity" in n.text for n in notes)
+    anything = Policy(email=EmailPolicy(promised_actions={"engineering_owner": ["low"], "support_engineer": ["low"]}))
+    allowed = pick_strategy(context(escalation_type="technical", severity="low"), anything, now=NOW)
+    assert len([i for i in allowed.action_items if i.kind == "own_action"]) == 2
 
 
 def test_assignee_without_phone_and_a_workaround_note_is_never_used() -> None:
@@ -306,8 +336,8 @@ def test_assignee_without_phone_and_a_workaround_note_is_never_used() -> None:
 )
 def test_missing_owner_by_type(kind: str, action: str, hint: str | None) -> None:
     strategy = pick_strategy(context(escalation_type=kind), Policy(), now=NOW)
-    assert [i.text for i in strategy.action_items if i.kind == "own_action"] == [action]
-    assert (hint is None) or any(hint in note for note in _texts(strategy.review_notes))
+    owner = f" (owner: {hint}, our {'billing specialist' if kind == 'billing' else 'security officer'})" if hint else ""
+    assert [i.text for i in strategy.action_items if i.kind == "own_action"] == [action + owner]
 
 
 def test_save_plays_only_for_a_service_escalation_and_never_an_invented_owner() -> None:
@@ -332,7 +362,7 @@ def test_sla_notes() -> None:
 def test_unknown_timezone_falls_back_to_utc_with_a_note() -> None:
     strategy = pick_strategy(context(customer_fields={"timezone": "Atlantis/Capital"}), POLICY)
     assert any('"Atlantis/Capital"' in note for note in _texts(strategy.review_notes))
-    assert all(m.due_text.endswith("UTC") for m in strategy.timeline if not m.relative)
+    assert all(m.due_text.endswith("UTC") for m in strategy.timeline if not m.relative and m.due is not None)
 
 
 def test_business_clock_without_a_holiday_calendar_says_so() -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from communicator_escalation.models import CcSuggestion, Contact, PriorEscalation, SavePlay
+from communicator_escalation.models import CcSuggestion, Communication, Contact, PriorEscalation, SavePlay
 from communicator_escalation.workflow.drafting.voices import split_voices
 from communicator_escalation.workflow.drafting.compose import compose_email, draft_email, first_name
 from communicator_escalation.workflow.policy import Policy
@@ -66,9 +66,20 @@ def test_no_email_to_reply_to_gives_a_descriptive_subject(escalation_type: str) 
     ctx = make_context(escalation_type, with_email=False)
     executive = compose_email(ctx, make_strategy(ctx, tone="executive"))
     warm = compose_email(ctx, make_strategy(ctx, tone="warm"))
-    assert executive.subject == f"Fjord Logistik {ctx.ticket.subject} - Executive Response"
-    assert warm.subject == f"Fjord Logistik {ctx.ticket.subject} - Update"
+    assert executive.subject == warm.subject == f"{ctx.ticket.subject} (ticket {ctx.ticket.id})"
     assert warm.body.startswith("Hi Zoë,")
+    no_ticket = make_context(escalation_type, with_email=False, with_ticket=False)
+    assert compose_email(no_ticket, make_strategy(no_ticket)).subject.startswith("Fjord Logistik: ")
+
+
+def test_a_new_thread_after_a_meeting_follows_up_on_it() -> None:
+    ctx = make_context("service", with_email=False, with_ticket=False)
+    meeting = Communication(id="m-2", channel="meeting", direction="inbound", at=NOW - timedelta(hours=5),
+                            subject="Quarterly steering call", contact_id=REPORTER.id)
+    ctx = ctx.model_copy(update={"recent_communications": [meeting],
+                                 "escalation": ctx.escalation.model_copy(update={"communication_id": "m-2"})})
+    subject = compose_email(ctx, make_strategy(ctx)).subject
+    assert subject == "Following up on our Quarterly steering call: Two onboarding workshops were cancelled without notice"
 
 
 @pytest.mark.parametrize("original", ["Re: RE: Shipment webhooks failing", "RE: Shipment webhooks failing",
@@ -160,13 +171,15 @@ def test_service_owns_the_miss_and_names_the_owner_and_recovery_plan() -> None:
     body = draft.email.body
     assert "We did not deliver what we committed to. That is our failure" in body
     assert "• Recovery plan: Workshop recovery plan, owned by Ana Lima (me)" in body
-    assert "  - Reschedule both workshops\n  - Weekly check-in" in body
+    # Every step has a person and a date: the plan's owner, and a date the CSM confirms.
+    assert ("  - Reschedule both workshops (owner: me, by [confirm: date])\n"
+            "  - Weekly check-in (owner: me, by [confirm: date])") in body
+    assert [n.code for n in draft.review_notes if n.kind == "blocking"] == ["unconfirmed_placeholder"]
 
 
 def test_service_without_a_plan_says_what_the_csm_does() -> None:
     _, _, draft = _draft("service", "high")
     assert "• Naming an owner for the recovery, who will contact you directly" in draft.email.body
-    assert any(note.code == "owner_to_name" for note in draft.review_notes)
 
 
 def test_repeat_escalation_is_admitted_plainly() -> None:

@@ -105,8 +105,42 @@ def test_edit_rules() -> None:
     with pytest.raises(ValidationError, match="give subject, body, to"):
         EditDraftArgs(response_id="r", subject="")
     assert EditDraftArgs(response_id="r", to=" Rachel Kim ").to == "Rachel Kim"
-    with pytest.raises(ValidationError, match="one line"):
+    with pytest.raises(ValidationError, match="no control characters or line breaks"):
         EditDraftArgs(response_id="r", subject="Hello\r\nBcc: x@evil.example")
+
+
+_ANY_TEXT = {"NUL": "a\x00b", "lone surrogate": "a\ud800b", "escape": "a\x1b[2Jb", "bell": "a\x07b"}
+_ONE_LINE = {**_ANY_TEXT, "line separator": "a\u2028b", "paragraph separator": "a\u2029b", "line feed": "a\nb"}
+_FIELDS = [  # (model, other required arguments, field, refused values)
+    (GatherContextArgs, {}, "customer", _ONE_LINE),
+    (GatherContextArgs, {}, "signal_id", _ONE_LINE),
+    (GatherContextArgs, {}, "request", _ANY_TEXT),
+    (DraftResponseArgs, {"customer": "Acme"}, "instructions", _ANY_TEXT),
+    (EditDraftArgs, {"response_id": "r"}, "subject", {**_ONE_LINE, "encoded word": "=?utf-8?q?=0D=0ABcc:_x?="}),
+    (EditDraftArgs, {"response_id": "r"}, "body", _ANY_TEXT),
+    (EditDraftArgs, {"response_id": "r", "with_text": "b"}, "replace", _ANY_TEXT),
+    (EditDraftArgs, {"response_id": "r", "replace": "a"}, "with_text", _ANY_TEXT),
+    (EditDraftArgs, {"response_id": "r"}, "to", _ONE_LINE),
+    (SendResponseArgs, {}, "response_id", {**_ONE_LINE, "slash": "../r", "space": "r 1", "long": "r" * 129}),
+]
+
+
+@pytest.mark.parametrize(("model", "given", "field", "refused"), _FIELDS, ids=lambda v: getattr(v, "__name__", None))
+def test_every_text_argument_follows_the_doors_text_rules(
+    model: type[BaseModel], given: dict[str, Any], field: str, refused: dict[str, str]
+) -> None:
+    for what, value in refused.items():
+        with pytest.raises(ValidationError) as err:
+            model.model_validate({**given, field: value})
+        assert [e["loc"] for e in err.value.errors()] == [(field,)], what
+
+
+def test_who_items_follow_the_one_line_rule() -> None:
+    for value in _ONE_LINE.values():
+        with pytest.raises(ValidationError):
+            AddCcsArgs(response_id="r", who=["Leila", value])
+        with pytest.raises(ValidationError):
+            RemoveCcsArgs(response_id="r", who=[value])
 
 
 def test_who_lists_are_cleaned() -> None:

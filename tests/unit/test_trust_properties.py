@@ -35,6 +35,7 @@ from communicator_escalation.workflow.drafting.gate import blocking, content_not
 from communicator_escalation.workflow.drafting.summary import first_name
 from communicator_escalation.workflow.drafting.voices import split_voices
 from communicator_escalation.workflow.policy import EmailPolicy, Policy
+from communicator_escalation.workflow.strategy._phrases import phrase
 from communicator_escalation.workflow.strategy.pick import pick_strategy
 
 MARK = "zqxmarker"
@@ -158,4 +159,20 @@ def test_every_draft_keeps_the_trust_rules(world: tuple[EscalationContext, datet
     gate = blocking(content_notes(subject=subject, body=body, to_name=ctx.reporter.name if ctx.reporter else None,
                                   facts=trusted_facts(ctx, EmailPolicy())))
     assert [n.code for n in gate] == [n.code for n in draft.review_notes if n.kind == "blocking"]
-    assert all(n.code == "unconfirmed_placeholder" and "[confirm: date]" in body for n in gate), gate
+    assert all(n.code == "unconfirmed_placeholder" for n in gate), gate
+    assert all(p in body for p in re.findall(r"\[confirm:[^\]]*\]", " ".join(n.text for n in gate)))
+
+    # A fix or workaround date only from what staff recorded; otherwise a placeholder (fix) or nothing (workaround).
+    for milestone in strategy.timeline:
+        if milestone.status == "planned" and milestone.milestone in ("Permanent fix", "Interim mitigation"):
+            assert milestone.recorded or (milestone.due is None and milestone.due_text.startswith("[confirm:"))
+    # Steps dated by the SLA are spaced (two hours of promise time at least), unless squeezed at the target.
+    sla_dues = [m.due for m in planned if not m.recorded]
+    assert all(b - a >= timedelta(hours=2) or b == strategy.sla.resolution_due for a, b in zip(sla_dues, sla_dues[1:]))
+    # Nothing promised that the policy does not allow at this severity, and every owner is named or asked for.
+    for action, severities in Policy().email.promised_actions.items():
+        if ctx.escalation.severity not in severities:
+            assert phrase("action_item", kind=f"needs_{action}") not in body
+    for item in strategy.action_items:
+        if item.kind == "own_action" and strategy.template != "service":
+            assert item.owner is not None and (item.owner in body or item.owner.startswith("[confirm:"))

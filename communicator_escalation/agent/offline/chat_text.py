@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from communicator_escalation.errors import ConfigurationError
+from communicator_escalation.rendering import usd_short
 
 _PACKAGE_DIR = Path(__file__).resolve().parents[2]
 _BLANK_RUNS = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
@@ -21,17 +22,6 @@ def prompts_dir() -> Path:
         if (candidate / "chat").is_dir():
             return candidate
     raise ConfigurationError(f"prompts/chat not found next to {_PACKAGE_DIR}")
-
-
-def usd_short(amount: float) -> str:
-    """Dollar amount as a CSM reads it: $340K, $1.2M, $4,500."""
-    sign, value = ("-" if amount < 0 else ""), abs(amount)
-    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M")):
-        if value >= size * 0.9995:
-            return f"{sign}${f'{value / size:.1f}'.removesuffix('.0')}{suffix}"
-    if value >= 10_000:
-        return f"{sign}${round(value / 1000)}K"
-    return f"{sign}${value:,.0f}"
 
 
 def sentence(text: str) -> str:

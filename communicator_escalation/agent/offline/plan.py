@@ -18,6 +18,7 @@ from rapidfuzz import fuzz
 from communicator_escalation.workflow.context.customers import name_key
 from communicator_escalation.workflow.context.mentions import is_weak, words
 
+from ...safe_text import input_problems
 from ..tools.args import TOOL_ARGS, ToolName
 from ..tools.results import (
     CancelResult, ContextResult, DraftResult, ErrorResult, InboxResult, ReviewResult, StrategyResult,
@@ -125,8 +126,7 @@ class _State:
         try:
             validated = TOOL_ARGS[tool].model_validate(args)
         except ValidationError as err:
-            problems = [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" if e["loc"] else e["msg"] for e in err.errors()]
-            return Invalid(tool=tool, problems=problems)
+            return Invalid(tool=tool, problems=input_problems(err.errors()))
         return Call(tool=tool, args=validated.model_dump(exclude_none=True))
 
 

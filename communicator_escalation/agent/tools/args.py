@@ -4,7 +4,10 @@ Every tool takes one of the `*Args` models below as its `args_schema`; `model_js
 what an LLM sees, so every field is described. All models forbid unknown fields: in particular the
 send tool cannot be given addresses or text, only a response id and the urgency (plus the host-only
 content hash the host pins at review time, hidden from the model's schema).
-Blank optional strings (`""`) are read as "not given", because LLMs often send them.
+Blank optional strings (`""`) are read as "not given", because LLMs often send them. Strings follow
+the rules every door applies (`safe_text`): ids have an id's shape before they reach SQL, one-line
+fields refuse control characters and line breaks, the subject the send path's header rule, and any
+text NUL, lone surrogates and control characters other than tab and line breaks.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.json_schema import SkipJsonSchema
 
 from communicator_escalation.models import Severity
+from communicator_escalation.safe_text import HeaderLine, Identifier, MultiLine, SingleLine, WorldId
 
 
 class ToolName(StrEnum):
@@ -36,7 +40,6 @@ class ToolName(StrEnum):
     DRAFT_UPDATE = "draft_escalation_update"
 
 
-_ID_MAX = 100
 _NAME_MAX = 200
 _WHO_MAX_ITEMS = 20
 _SUBJECT_MAX = 250
@@ -45,8 +48,10 @@ _INSTRUCTIONS_MAX = 2_000
 _REQUEST_MAX = 2_000
 _LIMIT_MAX = 50
 
-_RESPONSE_ID = Field(min_length=1, max_length=_ID_MAX, description="The draft's response_id.")
-_SCHEMA_LIMITS = frozenset({"title", "maxLength", "minLength", "maxItems", "minItems", "maximum", "minimum"})
+_RESPONSE_ID = Field(description="The draft's response_id.")
+_SCHEMA_LIMITS = frozenset(
+    {"title", "maxLength", "minLength", "maxItems", "minItems", "maximum", "minimum", "pattern"}
+)
 
 
 class _Args(BaseModel):
@@ -60,13 +65,13 @@ def _blank_to_none(value: Any) -> Any:
 
 
 class _CustomerOrSignal(_Args):
-    customer: str | None = Field(
+    customer: SingleLine | None = Field(
         default=None,
         max_length=_NAME_MAX,
         description="Customer name (any language, typos ok) or id; a contact's name also works.",
     )
-    signal_id: str | None = Field(default=None, max_length=_ID_MAX, description="Risk signal id; wins over the rest.")
-    request: str | None = Field(
+    signal_id: WorldId | None = Field(default=None, description="Risk signal id; wins over the rest.")
+    request: MultiLine | None = Field(
         default=None,
         max_length=_REQUEST_MAX,
         description="The CSM's sentence naming the escalation (customer, contact or signal id in it).",
@@ -91,13 +96,13 @@ class GatherContextArgs(_CustomerOrSignal):
 class PickStrategyArgs(_Args):
     """Type, tone (with reasons), SLA clock and timeline of an escalation."""
 
-    signal_id: str = Field(min_length=1, max_length=_ID_MAX, description="The escalation's signal_id.")
+    signal_id: WorldId = Field(description="The escalation's signal_id.")
 
 
 class DraftResponseArgs(_CustomerOrSignal):
     """Draft the response email (stored; nothing is sent). The CSM sees the draft card; don't repeat it."""
 
-    instructions: str | None = Field(
+    instructions: MultiLine | None = Field(
         default=None,
         max_length=_INSTRUCTIONS_MAX,
         description="The CSM's wishes for tone or content, e.g. 'softer tone'.",
@@ -112,32 +117,27 @@ class DraftResponseArgs(_CustomerOrSignal):
 class SuggestCcsArgs(_Args):
     """Suggested and current CCs of a draft, with reasons."""
 
-    response_id: str = _RESPONSE_ID
+    response_id: Identifier = _RESPONSE_ID
 
 
 class EditDraftArgs(_Args):
     """Edit a draft: subject, body, a replacement, or the recipient."""
 
-    response_id: str = _RESPONSE_ID
-    subject: str | None = Field(default=None, max_length=_SUBJECT_MAX, description="New subject (one line).")
-    body: str | None = Field(default=None, max_length=_BODY_MAX, description="New full body.")
-    replace: str | None = Field(default=None, max_length=_BODY_MAX, description="Exact text to replace.")
-    with_text: str | None = Field(
+    response_id: Identifier = _RESPONSE_ID
+    subject: HeaderLine | None = Field(default=None, max_length=_SUBJECT_MAX, description="New subject (one line).")
+    body: MultiLine | None = Field(default=None, max_length=_BODY_MAX, description="New full body.")
+    replace: MultiLine | None = Field(default=None, max_length=_BODY_MAX, description="Exact text to replace.")
+    with_text: MultiLine | None = Field(
         default=None, max_length=_BODY_MAX, description="Replacement for `replace` ('' deletes it)."
     )
-    to: str | None = Field(default=None, max_length=_NAME_MAX, description="New recipient: a contact of the customer.")
+    to: SingleLine | None = Field(
+        default=None, max_length=_NAME_MAX, description="New recipient: a contact of the customer."
+    )
 
     @field_validator("subject", "body", "replace", "to", mode="before")
     @classmethod
     def _blank(cls, value: Any) -> Any:
         return _blank_to_none(value)
-
-    @field_validator("subject")
-    @classmethod
-    def _one_line(cls, value: str | None) -> str | None:
-        if value is not None and any(ch in value for ch in "\r\n\x00"):
-            raise ValueError("the subject must be one line (no CR, LF or NUL)")
-        return value
 
     @model_validator(mode="after")
     def _some_change(self) -> EditDraftArgs:
@@ -155,8 +155,8 @@ class EditDraftArgs(_Args):
 class AddCcsArgs(_Args):
     """Add internal CCs (staff only) to a draft."""
 
-    response_id: str = _RESPONSE_ID
-    who: list[str] = Field(
+    response_id: Identifier = _RESPONSE_ID
+    who: list[SingleLine] = Field(
         default_factory=list,
         max_length=_WHO_MAX_ITEMS,
         description="Staff names, emails or roles ('my manager', 'support lead'); empty adds the suggested CCs.",
@@ -171,8 +171,8 @@ class AddCcsArgs(_Args):
 class RemoveCcsArgs(_Args):
     """Remove CCs from a draft."""
 
-    response_id: str = _RESPONSE_ID
-    who: list[str] = Field(
+    response_id: Identifier = _RESPONSE_ID
+    who: list[SingleLine] = Field(
         min_length=1,
         max_length=_WHO_MAX_ITEMS,
         description="Names, emails or roles of current CCs.",
@@ -190,15 +190,13 @@ class RemoveCcsArgs(_Args):
 class ShowDraftArgs(_Args):
     """Show a draft as it stands (the CSM sees the card)."""
 
-    response_id: str = _RESPONSE_ID
+    response_id: Identifier = _RESPONSE_ID
 
 
 class DraftUpdateArgs(_CustomerOrSignal):
     """Draft the next status update (the closing email once resolved) on a sent escalation's thread."""
 
-    response_id: str | None = Field(
-        default=None, max_length=_ID_MAX, description="A sent response of the thread; wins over the rest."
-    )
+    response_id: Identifier | None = Field(default=None, description="A sent response of the thread; wins over the rest.")
 
     @field_validator("response_id", mode="before")
     @classmethod
@@ -215,7 +213,7 @@ class DraftUpdateArgs(_CustomerOrSignal):
 class SendResponseArgs(_Args):
     """Send a draft after the CSM's review and approval (exactly once)."""
 
-    response_id: str = _RESPONSE_ID
+    response_id: Identifier = _RESPONSE_ID
     urgent: bool = Field(
         default=False,
         description="True for 'Send Urgently' (expedited approval).",
@@ -235,7 +233,7 @@ class SendResponseArgs(_Args):
 class CancelResponseArgs(_Args):
     """Discard a draft that has not been sent."""
 
-    response_id: str = _RESPONSE_ID
+    response_id: Identifier = _RESPONSE_ID
 
 
 class ListOpenEscalationsArgs(_Args):

@@ -27,6 +27,7 @@ from ...workflow.context.locate import Located, Target, on_named
 from ...workflow.delivery.approval import EXPEDITED_ACTOR, ApprovalView
 from ...workflow.delivery.send_with_approval import request_approval_only, send_with_approval
 from ...workflow.delivery.sending import SendOutcome
+from ...workflow.drafting.gate import CONTENT_CODES
 from ...workflow.drafting.open import OpenedDraft, open_or_create_draft
 from ...workflow.drafting.responses import cancel_response, load_draft
 from ...workflow.followthrough.updates import draft_update
@@ -111,6 +112,11 @@ def _sla(stored: Draft, now: datetime | None) -> SlaSummary:
     minutes = int((sla.first_response_due - moment).total_seconds() // 60)
     urgency = "breached" if minutes < 0 else sla.urgency
     return SlaSummary(urgency=urgency, first_response_due=sla.first_response_due, minutes_to_first_response_due=minutes)
+
+
+def _stored(deps: Deps, response_id: str, actor: Actor) -> Draft:
+    """The stored draft, its content notes computed on the content as it stands."""
+    return load_draft(deps.store, response_id=response_id, actor=actor, policy=deps.policy.email)
 
 
 def _draft_result(view: ResponseView, stored: Draft, now: datetime | None) -> DraftResult:
@@ -202,13 +208,13 @@ def update(deps: Deps, args: DraftUpdateArgs, *, actor: Actor, now: datetime | N
 def show(deps: Deps, args: ShowDraftArgs, *, actor: Actor, now: datetime | None) -> DraftResult:
     """show_escalation_draft."""
     view = load_view(deps.store, response_id=args.response_id, actor=actor)
-    return _draft_result(view, load_draft(deps.store, response_id=args.response_id, actor=actor), now)
+    return _draft_result(view, _stored(deps, args.response_id, actor), now)
 
 
 def suggest(deps: Deps, args: SuggestCcsArgs, *, actor: Actor, now: datetime | None) -> CcSuggestionsResult:
     """suggest_escalation_ccs."""
     view = load_view(deps.store, response_id=args.response_id, actor=actor)
-    stored = load_draft(deps.store, response_id=args.response_id, actor=actor)
+    stored = _stored(deps, args.response_id, actor)
     labels = _labels(stored)
     return CcSuggestionsResult(
         response_id=view.id, cc=[_recipient(r, labels) for r in view.cc], suggested_ccs=_open_suggestions(stored, view)
@@ -246,15 +252,16 @@ def edit(deps: Deps, args: EditDraftArgs, *, actor: Actor, now: datetime | None)
     replacements = None
     if replace is not None:
         replacements = before.subject.count(replace[0]) + before.body.count(replace[0])
-    stored = load_draft(deps.store, response_id=args.response_id, actor=actor)
-    return _review_result(before, after, stored, action="edit", replacements=replacements)
+    stored = _stored(deps, args.response_id, actor)
+    current = [n for n in stored.review_notes if n.code in CONTENT_CODES]
+    return _review_result(before, after, stored, action="edit", replacements=replacements, review_notes=current)
 
 
 def _cc_change(
     deps: Deps, response_id: str, who: list[str], *, adding: bool, actor: Actor, now: datetime | None
 ) -> ReviewResult:
     before = load_view(deps.store, response_id=response_id, actor=actor)
-    stored = load_draft(deps.store, response_id=response_id, actor=actor)
+    stored = _stored(deps, response_id, actor)
     change = add_cc if adding else remove_cc
     refused: list[RefusedItem] = []
     after = before
@@ -295,7 +302,7 @@ def add_ccs(deps: Deps, args: AddCcsArgs, *, actor: Actor, now: datetime | None)
     who = list(args.who)
     if not who:
         view = load_view(deps.store, response_id=args.response_id, actor=actor)
-        who = _suggested_ids(load_draft(deps.store, response_id=args.response_id, actor=actor), view)
+        who = _suggested_ids(_stored(deps, args.response_id, actor), view)
         if not who:
             raise Refused("every suggested CC is already on the draft")
     return _cc_change(deps, args.response_id, who, adding=True, actor=actor, now=now)

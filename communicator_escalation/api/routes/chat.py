@@ -1,30 +1,24 @@
 """The Chat UI over HTTP: one turn of the Communicator agent per request, acting as the token's owner.
 
-Threads are private to the staff member who started them: the agent's thread id is the caller's
-`thread_id` namespaced by their staff id, so another token sending the same `thread_id` reaches a
-different (empty) conversation and can never read or resume someone else's review. A thread waiting
-for review survives a restart of the server (PostgreSQL checkpoints) and resumes by the same id.
+Threads are private to the caller (`staff_thread`, api/agent_dep.py) and resumable by the same id.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import ConfigDict, Field
 
-from ...agent.host import CommunicatorAgent, ReviewDecision, Turn
-from ...agent.runtime import build_runtime
+from ...agent.host import ReviewDecision, Turn
+from ...agent.turns import MAX_CHAT_CHARS, ChatText
 from ...safe_text import MultiLine
-from ..auth import CurrentStaff, PolicyDep
-from ..deps import StoreDep
+from ..agent_dep import AgentDep, staff_thread
+from ..auth import CurrentStaff
 from ..errors import ERROR_RESPONSES
 from ..strict import CleanJson, Identifier, StrictBody
 
 router = APIRouter(prefix="/api", tags=["chat"])
-
-_build_lock = threading.Lock()
 
 
 class StrictDecision(ReviewDecision):
@@ -32,7 +26,9 @@ class StrictDecision(ReviewDecision):
 
     model_config = ConfigDict(extra="forbid")
 
-    message: MultiLine | None = Field(default=None, max_length=4000, description="Reason given with a rejection.")
+    message: MultiLine | None = Field(
+        default=None, max_length=MAX_CHAT_CHARS, description="Reason given with a rejection."
+    )
     args: CleanJson | None = Field(default=None, description="Replacement arguments for an edit.")
 
 
@@ -40,19 +36,8 @@ class ChatRequest(StrictBody):
     """One chat turn: a message, or the decision on the review the thread is waiting for."""
 
     thread_id: Identifier | None = Field(default=None, description="Conversation to continue; omit to start one.")
-    message: MultiLine | None = Field(default=None, min_length=1, max_length=4000, description="What the CSM types.")
+    message: ChatText | None = Field(default=None, description="What the CSM types.")
     decision: StrictDecision | None = Field(default=None, description="Approve, edit or reject the pending send.")
-
-
-def _agent(request: Request, store: StoreDep, policy: PolicyDep) -> CommunicatorAgent:
-    """The app's Communicator agent (every registered skill), built on first use."""
-    with _build_lock:
-        agent: CommunicatorAgent | None = getattr(request.app.state, "agent", None)
-        if agent is None:
-            runtime = build_runtime(request.app.state.settings, store=store, policy=policy)
-            agent = CommunicatorAgent.from_runtime(runtime)
-            request.app.state.agent = agent
-    return agent
 
 
 @router.post(
@@ -61,10 +46,9 @@ def _agent(request: Request, store: StoreDep, policy: PolicyDep) -> Communicator
     responses=ERROR_RESPONSES,
     summary="One chat turn with the Communicator agent",
 )
-def chat(turn: ChatRequest, request: Request, store: StoreDep, policy: PolicyDep, actor: CurrentStaff) -> Turn:
+def chat(turn: ChatRequest, agent: AgentDep, actor: CurrentStaff) -> Turn:
     """Run one turn as the caller; the transcript of the turn and any send waiting for review come back."""
     thread_id = turn.thread_id or uuid.uuid4().hex
-    result = _agent(request, store, policy).run_turn(
-        f"api:{actor.id}:{thread_id}", message=turn.message, decision=turn.decision, actor=actor.id
-    )
+    result = agent.run_turn(staff_thread(actor.id, thread_id), message=turn.message, decision=turn.decision,
+                            actor=actor.id)
     return result.model_copy(update={"thread_id": thread_id})

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from pydantic import Field
 
 from ...config import Settings
 from ...insights.report import Insights, build_insights
@@ -17,17 +18,28 @@ from ...workflow.followthrough.updates import draft_update
 from ..auth import CurrentActor, PolicyDep
 from ..deps import StoreDep
 from ..errors import ERROR_RESPONSES
-from ..strict import ResponseId
+from ..strict import ResponseId, StrictBody
 
 router = APIRouter(prefix="/api", tags=["follow-through"])
 
 
+class UpdatesQuery(StrictBody):
+    """The updates list's query (another query parameter is an error)."""
+
+    all: Literal["true", "false"] = Field(default="false", description="true: also clocks still running.")
+
+
+class InsightsQuery(StrictBody):
+    """The insights query (another query parameter is an error)."""
+
+    customer: SingleLine | None = Field(default=None, max_length=200, description="Only this customer (id or name).")
+    since: date | None = Field(default=None, description="Only responses sent since this day (UTC).")
+
+
 @router.get("/updates", response_model=list[DueUpdate], responses=ERROR_RESPONSES, summary="Status updates owed")
-def updates(store: StoreDep, actor: CurrentActor,
-            every: Literal["true", "false"] = Query("false", alias="all",
-                                                    description="true: also clocks still running.")) -> list[DueUpdate]:
+def updates(store: StoreDep, actor: CurrentActor, query: Annotated[UpdatesQuery, Query()]) -> list[DueUpdate]:
     """Threads of the caller's customers whose next status update (or closing email) is due or overdue."""
-    return list_due_updates(store, actor=actor, include_upcoming=every == "true")
+    return list_due_updates(store, actor=actor, include_upcoming=query.all == "true")
 
 
 @router.post("/escalation-responses/{response_id}/update", response_model=Draft, responses=ERROR_RESPONSES,
@@ -40,9 +52,8 @@ def next_update(response_id: ResponseId, store: StoreDep, policy: PolicyDep, act
 
 @router.get("/insights", response_model=Insights, responses=ERROR_RESPONSES, summary="Escalation insights")
 def insights(request: Request, store: StoreDep, policy: PolicyDep, actor: CurrentActor,
-             customer: SingleLine | None = Query(None, max_length=200, description="Only this customer (id or name)."),
-             since: date | None = Query(None, description="Only responses sent since this day (UTC).")) -> Insights:
+             query: Annotated[InsightsQuery, Query()]) -> Insights:
     """Time to first acknowledgment, approaches that de-escalate (Wilson intervals), edit ratio by
     template, over the caller's customers."""
     settings: Settings = request.app.state.settings
-    return build_insights(store, actor=actor, policy=policy, customer=customer, since=since, tone=tone_reader(settings))
+    return build_insights(store, actor=actor, policy=policy, customer=query.customer, since=query.since, tone=tone_reader(settings))

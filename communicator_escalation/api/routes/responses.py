@@ -32,7 +32,7 @@ from ...workflow.review.edits import ResponseView, add_cc, get_response, remove_
 from ..auth import CurrentActor, PolicyDep
 from ..deps import StoreDep
 from ..errors import ERROR_RESPONSES, ErrorBody
-from ..strict import ApprovalFilter, ApprovalId, CustomerRef, Identifier, ResponseId, StrictBody
+from ..strict import ApprovalFilter, ApprovalId, CustomerRef, ResponseId, StrictBody, WorldId
 
 router = APIRouter(prefix="/api", tags=["escalation responses"])
 
@@ -43,7 +43,7 @@ _MAX_WHO = 320
 class DraftRequest(StrictBody):
     """Optional choices for a draft."""
 
-    signal_id: Identifier | None = Field(
+    signal_id: WorldId | None = Field(
         default=None, description="Escalation to answer; default: the most urgent open one."
     )
     instructions: MultiLine | None = Field(

@@ -9,18 +9,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from ...models import EscalationType, Severity, StaffRole, Tier
+from ...safe_text import LINE_PATTERN, WorldId
 
 WORLD_FORMAT = "escalation-world/1"
 
 # Patterns (checked by pydantic-core, not Python, so 4 million records stay cheap). A line of text has
 # no control characters, line or paragraph separators or bidi overrides; free text may have tabs and
 # line breaks but no other C0 control; addresses and message ids have no whitespace at all.
-LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
 TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 Line = Annotated[str, StringConstraints(pattern=LINE_PATTERN)]
 NAME_MAX_LENGTH = 300
 Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX_LENGTH, pattern=LINE_PATTERN)]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=LINE_PATTERN)]
+Id = WorldId
 Text = Annotated[str, StringConstraints(pattern=TEXT_PATTERN)]
 Email = Annotated[str, StringConstraints(max_length=320, pattern=r"^[^@\s\x00-\x1f\x7f-\x9f<>,;]+@[^@\s\x00-\x1f\x7f-\x9f<>,;]+$")]
 MessageId = Annotated[str, StringConstraints(min_length=1, max_length=998, pattern=r"^<?[^\s\x00-\x1f\x7f-\x9f<>]+>?$")]
@@ -114,6 +114,7 @@ class TicketEventRecord(Record):
     at: datetime
     kind: Annotated[Line, Field(min_length=1)]
     note: Text | None = None
+    due: datetime | None = None
 
 
 class TicketRecord(Record):

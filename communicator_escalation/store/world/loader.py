@@ -113,7 +113,8 @@ def _row(key: str, record: Record) -> tuple[Any, ...]:
         points = [{"at": p.at.isoformat(), "score": p.score} for p in record.health_history]  # type: ignore[attr-defined]
         computed += (keys.key, keys.base, keys.grams, json.dumps(points))
     elif key == "tickets":
-        events = [{**(e.__pydantic_extra__ or {}), "at": e.at.isoformat(), "kind": e.kind, "note": e.note}
+        events = [{**(e.__pydantic_extra__ or {}), "at": e.at.isoformat(), "kind": e.kind, "note": e.note,
+                   "due": e.due.isoformat() if e.due else None}
                   for e in record.events]  # type: ignore[attr-defined]
         computed += (json.dumps(events),)
     elif key == "save_plays":

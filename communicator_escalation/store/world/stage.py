@@ -140,9 +140,10 @@ def _replace_nested(conn: Conn, key: str, stage: str, chunk: tuple[int, int], sh
         conn.execute(f"DELETE FROM ticket_events e USING {stage} s WHERE e.ticket_id = s.id"
                      " AND s.ord >= %(lo)s AND s.ord < %(hi)s", params)
         conn.execute(
-            "INSERT INTO ticket_events (ticket_id, seq, at, kind, note, metadata)"
+            "INSERT INTO ticket_events (ticket_id, seq, at, kind, note, due, metadata)"
             " SELECT s.id, e.seq - 1, (e.ev->>'at')::timestamptz + %(shift)s, e.ev->>'kind', e.ev->>'note',"
-            f" e.ev - 'at' - 'kind' - 'note' FROM {stage} s CROSS JOIN LATERAL"
+            " (e.ev->>'due')::timestamptz + %(shift)s,"
+            f" e.ev - 'at' - 'kind' - 'note' - 'due' FROM {stage} s CROSS JOIN LATERAL"
             " jsonb_array_elements(s.nested) WITH ORDINALITY e(ev, seq) WHERE s.ord >= %(lo)s AND s.ord < %(hi)s",
             params,
         )

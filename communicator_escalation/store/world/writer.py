@@ -88,9 +88,9 @@ class SectionWriter:
             return
         as_of = None if self._as_of is _UNKNOWN else self._as_of
         self.shift = _shift(self.conn, as_of, self.now)
-        dropped: list[tuple[str, str, str]] = []
         with self.conn.transaction():  # a savepoint: a foreign-key error undoes the upserts only
             for key, _model, _refs in SECTIONS:
+                dropped: list[tuple[str, str, str]] = []
                 done = 0
                 while True:
                     if not self._wait(lambda key=key, done=done: len(self._chunks[key]) > done or key in self._complete):
@@ -101,6 +101,8 @@ class SectionWriter:
                     dropped += upsert_chunk(self.conn, key, (lo, hi), staging=self.staging, shift=self.shift,
                                             bulk=done == 0 and hi - lo >= BULK_ROWS)
                     done += 1
-            restore_foreign_keys(self.conn, dropped)
-            for table in sorted({table for table, _name, _definition in dropped}):
-                self.conn.execute(f"ANALYZE {table}")  # fresh statistics after a bulk write
+                # A section refers only to itself and the sections before it, all written by now: its keys are
+                # checked (and its statistics refreshed) at once, while the reader parses the next sections.
+                restore_foreign_keys(self.conn, dropped)
+                for table in sorted({table for table, _name, _definition in dropped}):
+                    self.conn.execute(f"ANALYZE {table}")  # fresh statistics after a bulk write

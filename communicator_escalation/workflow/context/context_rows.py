@@ -99,7 +99,7 @@ def fetch_tickets(conn: Conn, ids: list[str]) -> dict[str, dict[str, Any]]:
     if not ids:
         return {}
     rows = conn.execute(
-        "SELECT t.*, (SELECT coalesce(json_agg(json_build_object('at', e.at, 'kind', e.kind, 'note', e.note)"
+        "SELECT t.*, (SELECT coalesce(json_agg(json_build_object('at', e.at, 'kind', e.kind, 'note', e.note, 'due', e.due)"
         "   ORDER BY e.at, e.seq), '[]'::json) FROM ticket_events e WHERE e.ticket_id = t.id) AS events"
         " FROM tickets t WHERE t.id = ANY(%s)",
         (ids,),
@@ -139,12 +139,13 @@ def fetch_save_plays(conn: Conn, ids: list[str]) -> Rows:
 
 
 def fetch_staff(conn: Conn, ids: set[str], csm_ids: set[str]) -> tuple[dict[str, StaffMember], dict[str, StaffMember]]:
-    """Staff by id (the given ids and the CSMs' managers) and, per specialist role, the first by id."""
+    """Staff by id (the given ids and the CSMs' managers) and, per specialist role, the first by id (one
+    probe of the (role, id) index per role, not a sort of everyone holding the role)."""
     rows = conn.execute(
         f"SELECT 'id' AS via, {_STAFF_COLUMNS} FROM staff"
         " WHERE id = ANY(%(ids)s::text[] || ARRAY(SELECT manager_id FROM staff WHERE id = ANY(%(csms)s::text[])))"
-        f" UNION ALL (SELECT DISTINCT ON (role) 'role' AS via, {_STAFF_COLUMNS} FROM staff"
-        " WHERE role = ANY(%(roles)s) ORDER BY role, id)",
+        f" UNION ALL SELECT 'role' AS via, first.* FROM unnest(%(roles)s::text[]) AS wanted(role)"
+        f" CROSS JOIN LATERAL (SELECT {_STAFF_COLUMNS} FROM staff WHERE staff.role = wanted.role ORDER BY id LIMIT 1) first",
         {"ids": sorted(ids), "csms": sorted(csm_ids), "roles": list(SPECIALIST_ROLES)},
     ).fetchall()
     by_id = {row["id"]: build(StaffMember, row) for row in rows if row["via"] == "id"}

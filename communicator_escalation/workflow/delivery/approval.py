@@ -232,9 +232,11 @@ def request_approval(conn: Conn, *, row: Row, actor: StaffMember, urgent: bool, 
 
 
 def submit_for_approval(store: Store, *, response_id: str, actor_id: str | None = None, urgent: bool = False,
-                        policy: ApprovalPolicy | None = None, mailer: Mailer | None = None,
-                        now: datetime | None = None) -> ApprovalStatus:
+                        policy: ApprovalPolicy | None = None, email: EmailPolicy | None = None,
+                        mailer: Mailer | None = None, now: datetime | None = None) -> ApprovalStatus:
     """Ask for approval of a drafted response (what `send` does first; usable on its own).
+
+    The send gate reads the content with `email` (the policy's allowed commitments; default the product's).
 
     Raises:
         Refused: Wrong state (only drafted or pending_approval), no To, actor not on the account.
@@ -249,7 +251,7 @@ def submit_for_approval(store: Store, *, response_id: str, actor_id: str | None 
             raise Refused(f"response {response_id} is {row['status']}; only a drafted response is submitted")
         if not addresses(row["to_addrs"]):
             raise Refused(f"response {response_id} has no To recipient; choose a contact with edit --to first")
-        require_sendable(conn, row, policy=EmailPolicy())
+        require_sendable(conn, row, policy=email or EmailPolicy())
         _, notify = request_approval(conn, row=row, actor=actor, urgent=urgent, policy=policy, now=at)
     deliver_notifications(store, ids=notify, mailer=mailer, now=at)
     return approval_status(store, response_id=response_id)

@@ -89,7 +89,7 @@ def request_approval_only(
         Refused: Wrong state or no To recipient.
     """
     return submit_for_approval(store, response_id=response_id, actor_id=actor.staff_id, urgent=urgent,
-                               policy=policy.approval, mailer=transport.notifier, now=now)
+                               policy=policy.approval, email=policy.email, mailer=transport.notifier, now=now)
 
 
 def decide_approval(

@@ -33,9 +33,9 @@ from ...patterns import REPLY_AND_FORWARD_PREFIXES
 from ...rendering import render
 from ..policy import Policy
 from ..strategy._phrases import moment_text
-from ..strategy.actions import plan_of
+from ..strategy.actions import plan_of, workaround_of
 from ..strategy.sla import zone
-from .deadline import deadline_met, find_deadline
+from .deadline import deadline_answer, deadline_met, find_deadline
 from .facts import trusted_facts
 from .grounding import EmailText
 from .notes import draft_notes
@@ -99,6 +99,19 @@ def _recovery(ctx: EscalationContext, template: str) -> list[dict[str, Any]]:
     return plays
 
 
+def _workaround(ctx: EscalationContext, *, tz: Any) -> dict[str, str] | None:
+    """When the workaround still in use was identified (its steps are the CSM's to add: a review note has them)."""
+    event = workaround_of(ctx, now=ctx.gathered_at)
+    if event is None:
+        return None
+    return {"when": moment_text(event.at, now=ctx.gathered_at, tz=tz, kind="at")}
+
+
+def _kept_words(deadline: CustomerDeadline | None) -> list[str]:
+    """What a rewrite must keep word for word: the customer's deadline."""
+    return [deadline.words] if deadline else []
+
+
 def _view(ctx: EscalationContext, strategy: Strategy, recipient: Contact | None,
           deadline: CustomerDeadline | None) -> dict[str, Any]:
     """Everything the email templates may say, from structured facts, screened clauses and quotes."""
@@ -107,11 +120,12 @@ def _view(ctx: EscalationContext, strategy: Strategy, recipient: Contact | None,
     esc, ticket, team = ctx.escalation, ctx.ticket, ctx.team
     latest = max(ticket.events, key=lambda e: e.at).kind if ticket and ticket.events else None
     cadence = strategy.sla.update_every_hours
-    summary, _, _ = issue_summary(ctx, strategy.template)
+    points, _, _ = issue_summary(ctx, strategy.template)
+    summary = points[0] if points else None
     given = first_name(recipient.name) if recipient else None
     quote = impact_quote(ctx, recipient)
     invoices = _invoices(ctx)
-    said = f"{summary or ''} {quote['text'] if quote else ''}"
+    said = f"{' '.join(points)} {quote['text'] if quote else ''}"
     return {
         "vendor": ctx.vendor.name,
         "customer": {"name": ctx.customer.name, "short_name": short_name(ctx.customer.name)},
@@ -126,6 +140,7 @@ def _view(ctx: EscalationContext, strategy: Strategy, recipient: Contact | None,
         "raised": raised(ctx),
         "issue": {
             "summary": summary,
+            "points": points,
             "ticket_id": ticket.id if ticket else None,
             "opened_on": moment_text(ticket.opened_at, now=now, tz=tz, kind="at") if ticket else None,
         },
@@ -142,6 +157,7 @@ def _view(ctx: EscalationContext, strategy: Strategy, recipient: Contact | None,
         "invoices_named": any(invoice in said for invoice in invoices),
         "incident": {"started": moment_text(esc.unresolved_since, now=now, tz=tz, kind="at"), "status": latest},
         "recovery": _recovery(ctx, strategy.template),
+        "workaround": _workaround(ctx, tz=tz),
     }
 
 
@@ -182,7 +198,8 @@ def compose_email(ctx: EscalationContext, strategy: Strategy, *, recipient: Cont
         reply_subject=reply_subject_of(ctx),
         customer_short_name=view["customer"]["short_name"],
         issue_words=_issue_words(view["issue"]["summary"], strategy.template),
-        executive=strategy.tone.executive_recipient or ctx.escalation.severity == "critical",
+        raised_in=view["raised"]["subject"] if view["raised"]["channel"] in ("meeting", "call") else None,
+        ticket_id=view["issue"]["ticket_id"],
     )
     return EmailText(subject=" ".join(subject.split()), body=_tidy(render(f"emails/{strategy.template}.j2", **view)))
 
@@ -198,6 +215,8 @@ def _deadline(ctx: EscalationContext, strategy: Strategy, *, now: datetime) -> C
     deadline = find_deadline(ctx, now=now)
     if deadline is not None:
         deadline.met = deadline_met(deadline, strategy.timeline)
+        deadline.answer = deadline_answer(deadline, strategy.timeline, strategy.next_update, now=now,  # type: ignore[assignment]
+                                          tz=zone(ctx.customer.timezone))
     return deadline
 
 
@@ -244,6 +263,7 @@ def draft_email(
         llm, ctx=ctx, strategy=strategy, template=template, keep_subject=reply_subject_of(ctx) is not None,
         recipient_first_name=first_name(recipient.name) if recipient else None,
         recipient_name=recipient.name if recipient else None, facts=facts, instructions=instructions,
+        required=_kept_words(deadline),
     )
     email = outcome.email if outcome and outcome.email else template
     minutes_left = math.floor((strategy.sla.first_response_due - moment) / timedelta(minutes=1))

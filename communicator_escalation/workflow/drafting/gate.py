@@ -7,7 +7,8 @@ customer's quoted words), an address, phone number or amount no trusted source h
 language the policy does not allow. Advisory: a clock time between 21:00 and 07:00.
 
 `require_sendable` runs it under the send's row lock, so every door (CLI, API, agent, approvals)
-refuses the same content the same way, after every edit.
+refuses the same content the same way, after every edit; `refreshed_notes` puts the same notes on a
+stored draft when it is loaded, so a card never shows a note the current content no longer earns.
 """
 
 from __future__ import annotations
@@ -25,9 +26,12 @@ from .grounding import find_emails, find_money, unknown_phones
 from .summary import first_name
 from .voices import COMMITMENT, split_voices
 
-__all__ = ["MAX_SUBJECT", "blocking", "content_notes", "require_sendable"]
+__all__ = ["CONTENT_CODES", "MAX_SUBJECT", "blocking", "content_notes", "final_notes", "refreshed_notes", "require_sendable"]
 
 MAX_SUBJECT = 200
+# The codes `content_notes` gives: notes about the content itself, recomputed whenever it is read.
+CONTENT_CODES = frozenset({"unconfirmed_placeholder", "empty_body", "subject_too_long", "greeting_mismatch",
+                           "ungrounded_fact", "commitment_language", "night_time"})
 _PLACEHOLDER = re.compile(r"\[confirm:[^\]]*\]")
 _CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([AaPp])\.?\s?[Mm]\b")
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -81,20 +85,34 @@ def blocking(notes: list[ReviewNote]) -> list[ReviewNote]:
     return [n for n in notes if n.kind == "blocking"]
 
 
-def require_sendable(conn: Conn, row: Row, *, policy: EmailPolicy) -> None:
-    """Refuse (SendBlocked, nothing queued or sent) while the response's final content has a blocking note.
-
-    Raises:
-        SendBlocked: With the first blocking note's code (e.g. `unconfirmed_placeholder`) and all of them.
-    """
+def final_notes(conn: Conn, row: Row, *, policy: EmailPolicy, subject: str | None = None,
+                body: str | None = None) -> list[ReviewNote]:
+    """The gate's notes on the response's content as it stands, or with `subject` and `body` instead."""
     to = addresses(row["to_addrs"])
     contact = conn.execute(
         "SELECT name FROM contacts WHERE customer_id = %s AND lower(email) = lower(%s)",
         (row["customer_id"], to[0] if to else ""),
     ).fetchone()
     facts = directory_facts(conn, customer_id=row["customer_id"], policy=policy)
-    stops = blocking(content_notes(subject=row["subject"], body=row["body"], to_name=contact["name"] if contact else None,
-                                   facts=facts))
+    return content_notes(subject=row["subject"] if subject is None else subject,
+                         body=row["body"] if body is None else body,
+                         to_name=contact["name"] if contact else None, facts=facts)
+
+
+def refreshed_notes(stored: list[ReviewNote], current: list[ReviewNote]) -> list[ReviewNote]:
+    """`stored` notes with the content notes replaced by `current` ones, blocking ones first (as a draft has them)."""
+    kept = [n for n in stored if n.code not in CONTENT_CODES]
+    unique = list({(n.kind, n.code, n.text): n for n in [*kept, *current]}.values())
+    return sorted(unique, key=lambda n: n.kind != "blocking")
+
+
+def require_sendable(conn: Conn, row: Row, *, policy: EmailPolicy) -> None:
+    """Refuse (SendBlocked, nothing queued or sent) while the response's final content has a blocking note.
+
+    Raises:
+        SendBlocked: With the first blocking note's code (e.g. `unconfirmed_placeholder`) and all of them.
+    """
+    stops = blocking(final_notes(conn, row, policy=policy))
     if stops:
         message = render("drafting/send_blocked.j2", response_id=row["id"], notes=stops)
         raise SendBlocked(" ".join(message.split()), notes=[n.model_dump() for n in stops])

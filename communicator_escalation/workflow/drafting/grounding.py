@@ -101,6 +101,9 @@ _COMMON_WORDS = frozenset(
     """.split()
 )
 _SENTENCE_ENDS = ".!?:\n•*-–\"“("
+# Our own teams: bringing one in ("escalating to our engineering team") is a promise only the data may make.
+_TEAM = re.compile(r"\b(engineering|billing|security|legal|finance|product|development|devops|sre)\b(?=\s+(?:team|"
+                   r"department|group|colleagues|specialists?|experts?|engineers?|lead|manager|owner))", re.IGNORECASE)
 
 
 def find_money(text: str) -> list[str]:
@@ -297,6 +300,13 @@ def _dropped(template: EmailText, template_voice: str, body: str, timeline: list
     return problems
 
 
+def _added_teams(rewrite_voice: str, template_voice: str) -> list[str]:
+    """Our teams the rewrite brings in that the template does not (bringing one in is a promise)."""
+    def teams(text: str) -> set[str]:
+        return {m.group(1).lower() for m in _TEAM.finditer(text)}
+    return sorted(teams(rewrite_voice) - teams(template_voice))
+
+
 def check_grounding(
     *,
     rewrite: EmailText,
@@ -304,6 +314,7 @@ def check_grounding(
     facts: TrustedFacts,
     timeline: list[Milestone],
     recipient_first_name: str | None = None,
+    required: list[str] | None = None,
 ) -> list[str]:
     """The problems that make `rewrite` unsafe to use instead of `template`; empty when it is grounded.
 
@@ -313,6 +324,7 @@ def check_grounding(
         facts: The trusted facts of the context (directory, structured fields, policy).
         timeline: The computed milestones; their due texts must survive verbatim.
         recipient_first_name: The first name the template greets; the rewrite must greet the same person.
+        required: Words the rewrite must keep verbatim (the customer's deadline).
     """
     from .voices import split_voices  # voices reads money amounts from here
 
@@ -326,6 +338,12 @@ def check_grounding(
     text_wo_emails = _EMAIL.sub(" ", text)
     problems += _new_values(source, text, text_wo_emails)
     problems += _new_claims(template_voice, text)
+    problems += [f"brings in our {team} team, which the draft does not"
+                 for team in _added_teams(rewrite_voice, template_voice)]
+    staff_named = [n for n in facts.names if n not in facts.recipient_names and len(n.split()) > 1
+                   and n in template_voice]
+    problems += [f"drops the person '{name}'" for name in _missing(staff_named, rewrite.body)]
+    problems += [f"drops '{words}'" for words in _missing(required or [], rewrite.body)]
     problems += _dropped(template, template_voice, rewrite.body, timeline, text_wo_emails)
     if recipient_first_name:
         first_line = next((line for line in rewrite.body.splitlines() if line.strip()), "")

@@ -13,6 +13,7 @@ from ...patterns import is_reply
 from ...rendering import render
 from ..strategy._phrases import moment_text
 from ..strategy.sla import zone
+from .deadline import deadline_missed
 from .gate import content_notes
 from .grounding import EmailText
 from .rewrite import RewriteOutcome
@@ -43,7 +44,7 @@ def _context_notes(ctx: EscalationContext, strategy: Strategy, *, recipient: Con
     mail = ctx.reply_to
     if mail is not None and mail.subject and not is_reply(email.subject):
         notes.append(draft_note("subject_not_reused", subject=" ".join(mail.subject.split())[:120]))
-    if deadline is not None and not deadline.met:
+    if deadline is not None and deadline_missed(deadline, strategy.timeline):
         dues = [m.due for m in strategy.timeline if m.due is not None]
         due = moment_text(max(dues), now=ctx.gathered_at, tz=zone(ctx.customer.timezone)) if dues else None
         notes.append(draft_note("deadline_missed", words=deadline.words, due=due))

@@ -155,7 +155,7 @@ def open_or_create_draft(
             reusable = None if predraft else "drafted"
             prepared = None if new or instructions else _newest_response(conn, signal_id=chosen, status=reusable)
             if prepared is not None:
-                return OpenedDraft(draft=load_draft_on(conn, response_id=prepared), created=False)
+                return OpenedDraft(draft=load_draft_on(conn, response_id=prepared, policy=policy.email), created=False)
             if predraft:
                 _require_open(conn, signal_id=chosen)
             draft = compose_and_save(

@@ -29,10 +29,11 @@ from ...store.responses import (
 )
 from ...utc import utcnow
 from ..context.gather import gather_on
-from ..policy import Policy
+from ..policy import EmailPolicy, Policy
 from ..strategy.ccs import suggest_ccs
 from ..strategy.pick import pick_strategy
 from .compose import draft_email
+from .gate import final_notes, refreshed_notes
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -140,8 +141,9 @@ def compose_draft(
     return draft_email(ctx, strategy, ccs, llm=llm, instructions=instructions, now=ctx.gathered_at, policy=policy)
 
 
-def load_draft_on(conn: Conn, *, response_id: str) -> Draft:
-    """The stored draft with its current To, CC, subject, body and threading (edits included).
+def load_draft_on(conn: Conn, *, response_id: str, policy: EmailPolicy) -> Draft:
+    """The stored draft with its current To, CC, subject, body and threading (edits included), and its
+    content notes (placeholders, greeting, ungrounded facts, ...) computed again on that content.
 
     Raises:
         NotFound: No response with that id.
@@ -156,10 +158,11 @@ def load_draft_on(conn: Conn, *, response_id: str) -> Draft:
         in_reply_to=row["in_reply_to"],
         thread_id=row["thread_id"],
     )
-    return draft.model_copy(update={"response_id": response_id, "email": email})
+    notes = refreshed_notes(draft.review_notes, final_notes(conn, row, policy=policy))
+    return draft.model_copy(update={"response_id": response_id, "email": email, "review_notes": notes})
 
 
-def load_draft(store: Store, *, response_id: str, actor: Actor) -> Draft:
+def load_draft(store: Store, *, response_id: str, actor: Actor, policy: EmailPolicy) -> Draft:
     """The stored draft as `load_draft_on` reads it, for an actor who reaches its customer.
 
     Raises:
@@ -167,7 +170,7 @@ def load_draft(store: Store, *, response_id: str, actor: Actor) -> Draft:
     """
     with store.connection() as conn:
         require_response_reach(conn, actor=actor, response_id=response_id)
-        return load_draft_on(conn, response_id=response_id)
+        return load_draft_on(conn, response_id=response_id, policy=policy)
 
 
 def cancel_response(store: Store, *, response_id: str, actor: Actor, now: datetime | None = None) -> None:

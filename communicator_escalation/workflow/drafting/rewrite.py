@@ -94,6 +94,7 @@ def rewrite_email(
     recipient_name: str | None,
     facts: TrustedFacts,
     instructions: str | None = None,
+    required: list[str] | None = None,
 ) -> RewriteOutcome:
     """Ask `llm` once for a rewrite of `template` and keep it only if it passes the grounding check.
 
@@ -115,6 +116,6 @@ def rewrite_email(
     )
     problems = check_grounding(
         rewrite=rewrite, template=template, facts=facts, timeline=[*strategy.timeline, strategy.next_update],
-        recipient_first_name=recipient_first_name,
+        recipient_first_name=recipient_first_name, required=required,
     )
     return RewriteOutcome(email=None if problems else rewrite, problems=problems)

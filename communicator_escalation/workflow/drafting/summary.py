@@ -12,7 +12,7 @@ from typing import Any
 
 from ...models import Contact, EscalationContext
 from ..strategy.sla import zone
-from .voices import customer_words, first_clause, person_name, screen_clause
+from .voices import clauses, customer_words, first_clause, person_name, screen_clause
 
 __all__ = ["first_name", "impact_quote", "issue_summary", "prior_of_recipient", "raised", "recipient_of"]
 
@@ -45,25 +45,38 @@ def recipient_of(ctx: EscalationContext) -> tuple[Contact | None, str]:
     return None, "none"
 
 
-def issue_summary(ctx: EscalationContext, template: str) -> tuple[str | None, str | None, list[str]]:
-    """(a screened one-clause summary or None for the neutral wording, the field used, the fields withheld before it)."""
+def issue_summary(ctx: EscalationContext, template: str) -> tuple[list[str], str | None, list[str]]:
+    """(the screened clauses of the summary, or [] for the neutral wording; the field used; the fields withheld).
+
+    A headline (the email's subject, the signal's title) is no summary when the customer's own words
+    can be quoted: the email then quotes them instead of restating a subject line. Every clause of the
+    field used is kept (up to three), so a complaint of two parts is not cut to its first.
+    """
     esc, ticket, mail = ctx.escalation, ctx.ticket, ctx.reply_to
-    sources: list[tuple[str, str | None, bool]] = []
+    quoted = impact_quote(ctx, None) is not None
+    sources: list[tuple[str, str | None, bool, bool]] = []
     if ticket is not None:
-        sources.append(("ticket subject", ticket.subject, False))
+        sources.append(("ticket subject", ticket.subject, False, False))
     if template == "service":
-        sources.append(("signal description", esc.description, False))
+        sources.append(("signal description", esc.description, False, False))
     if mail is not None and mail.direction == "inbound":
-        sources.append(("email subject", re.sub(r"^(?:\s*\w{2,4}\s*:\s*)+", "", mail.subject or ""), False))
-    sources += [("signal title", esc.title, True), ("signal description", esc.description, False)]
+        sources.append(("email subject", re.sub(r"^(?:\s*\w{2,4}\s*:\s*)+", "", mail.subject or ""), False, True))
+    sources += [("signal title", esc.title, True, True), ("signal description", esc.description, False, False)]
     withheld: list[str] = []
-    for field, text, label in sources:
-        clause = first_clause(text, label=label)
-        if clause:
-            return clause, field, withheld
+    for field, text, label, headline in sources:
+        if headline and quoted:
+            continue
+        found = clauses(text, label=label)
+        if found:
+            return [_sentence_case(c) for c in found], field, withheld
         if text and text.strip() and field not in withheld:
             withheld.append(field)
-    return None, None, withheld
+    return [], None, [] if quoted else withheld  # the customer's words, quoted, say what the issue is
+
+
+def _sentence_case(clause: str) -> str:
+    """`clause` with its first letter capitalised (an acronym or a name stays as written)."""
+    return clause[:1].upper() + clause[1:]
 
 
 def _impact_sentence(text: str | None, *, vocative: str | None) -> tuple[int, str] | None:

@@ -8,6 +8,9 @@ never speaks in the CSM's voice as it is. It reaches an email only
 - as an issue summary that passed `screen_clause`: one short clause with no sentence break, money
   amount, contact detail, link, markup, pronoun, question, imperative or commitment language.
 
+Ticket event notes are internal: an email says what kind of event happened and when, and the steps of
+a workaround reach the CSM in a review note, to add in their own words.
+
 `split_voices` takes an email body apart again (the send gate checks the CSM's voice only).
 """
 
@@ -21,6 +24,7 @@ __all__ = [
     "COMMITMENT",
     "QUOTE_MAX",
     "customer_words",
+    "clauses",
     "first_clause",
     "person_name",
     "quote_line",
@@ -105,19 +109,28 @@ def screen_clause(text: str | None, *, imperatives: bool = False, subject: bool 
     return clause
 
 
-def first_clause(text: str | None, *, label: bool = False) -> str | None:
-    """The first clause of `text` (after an internal 'Label: ' prefix when `label`), when every clause passes.
+def clauses(text: str | None, *, label: bool = False, limit: int = 3) -> list[str]:
+    """The clauses of `text` (after an internal 'Label: ' prefix when `label`), when every one passes the screen.
 
-    A text with a sentence break, or with any clause that fails `screen_clause`, yields nothing: it is
-    not a summary (the rest of it could be an instruction or a promise).
+    A text with a sentence break, with any clause that fails `screen_clause`, or with more than `limit`
+    clauses yields nothing: it is not a summary (the rest of it could be an instruction or a promise).
     """
     flat = " ".join((text or "").split()).rstrip(".")
     if label:
         flat = _LABEL.sub("", flat, count=1)
     if not flat or _SENTENCE_BREAK.search(flat):
-        return None
-    clauses = [screen_clause(part) for part in _CLAUSE_BREAK.split(flat)]
-    return clauses[0] if all(clauses) else None
+        return []
+    parts = [part for part in _CLAUSE_BREAK.split(flat) if part]
+    screened = [screen_clause(part) for part in parts]
+    if not screened or len(screened) > limit or not all(screened):
+        return []
+    return [clause for clause in screened if clause]
+
+
+def first_clause(text: str | None, *, label: bool = False) -> str | None:
+    """The first of `clauses(text)`, or None."""
+    found = clauses(text, label=label)
+    return found[0] if found else None
 
 
 def person_name(name: str | None) -> str | None:

@@ -120,7 +120,7 @@ def draft_update(
                 (latest["id"],),
             ).fetchone()
             if waiting is not None:
-                return OpenedDraft(draft=load_draft_on(conn, response_id=waiting["id"]), created=False)
+                return OpenedDraft(draft=load_draft_on(conn, response_id=waiting["id"], policy=policy.email), created=False)
             first = _first_of(conn, latest["risk_signal_id"])
             if first is None:
                 raise Refused(f"escalation {latest['risk_signal_id']} has no sent first response to follow up on")

@@ -124,7 +124,7 @@ def pick_strategy(ctx: EscalationContext, policy: Policy, *, now: datetime | Non
         when = moment_text(detected, now=current, tz=tz, kind="at")
         notes.append(review_note("repeat", title=title, when=when))
 
-    timeline = build_timeline(
+    timeline, left_out = build_timeline(
         ctx,
         escalation_type=decision.type,
         clock=clock,
@@ -134,10 +134,12 @@ def pick_strategy(ctx: EscalationContext, policy: Policy, *, now: datetime | Non
         texts=texts,
         now=current,
     )
-    if clock.resolution_due <= current and any(m.status == "planned" for m in timeline):
+    notes += [review_note("not_recorded", key=key) for key in left_out]
+    if clock.resolution_due <= current and any(m.status == "planned" and not m.recorded for m in timeline):
         due = moment_text(clock.resolution_due, now=current, tz=tz, kind="at")
         notes.append(review_note("resolution_passed", due=due))
-    actions, action_notes = build_action_items(ctx, escalation_type=decision.type, tz=tz, now=current)
+    actions, action_notes = build_action_items(ctx, escalation_type=decision.type, tz=tz, now=current,
+                                               policy=policy.email)
     strategy = Strategy(
         escalation_type=decision,
         template=decision.type,

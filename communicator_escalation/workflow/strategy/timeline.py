@@ -13,15 +13,23 @@ Ticket events decide what is already delivered, with the verb the event earns: a
 identified is "identified" (not "in place"); a deployed fix is "deployed" and drops the pending
 interim step. Delivered steps come first, in the order they happened. When the resolution target
 has passed, planned milestones get no date ("[confirm: date]") and the CSM is told.
+
+A fix or a workaround is not the CSM's to date: such a step (`dated_by = "record"`) takes the date
+staff recorded on the ticket (a `fix_scheduled` / `workaround_scheduled` event's `due`), else it is
+left out (an optional one: no workaround is promised) or holds "[confirm: permanent fix date]",
+which blocks the send until the CSM fills it. A recorded date outside promise hours is said as the
+next promise-hours moment after it (later than recorded, never earlier). Planned steps are spaced at least the policy's
+`min_step_gap_hours` of promise-hours time apart (a recovery plan and its checkpoint are not
+promised for 9:00 and 9:30).
 """
 
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ...models import EscalationContext, EscalationType, Milestone, SlaClock
+from ...models import EscalationContext, EscalationType, Milestone, SlaClock, TicketEvent
 from ..policy import BusinessHours, MilestoneStep, Policy
 from ._phrases import moment_text, phrase
 from .actions import latest_event
@@ -38,6 +46,8 @@ __all__ = ["build_timeline", "next_update", "promise_calendar", "restated_due_te
 
 # Milestone key -> ticket event that delivers it, and the status it then has.
 _DELIVERED_BY = {"interim_mitigation": ("workaround_identified", "identified"), "permanent_fix": ("fix_deployed", "done")}
+# Milestone key -> ticket event whose `due` is the date staff committed to for it.
+_SCHEDULED_BY = {"interim_mitigation": "workaround_scheduled", "permanent_fix": "fix_scheduled"}
 
 
 def promise_calendar(calendar: BusinessCalendar, policy: Policy) -> BusinessCalendar:
@@ -102,6 +112,35 @@ def restated_due_text(due: datetime, *, now: datetime, calendar: BusinessCalenda
     return _planned(due, due - now <= near or not in_hours, now=now, tz=tz)
 
 
+def _recorded(ctx: EscalationContext, step: MilestoneStep, *, now: datetime) -> TicketEvent | None:
+    """The latest ticket event that records a date for `step` (staff scheduled it), if any."""
+    kind = _SCHEDULED_BY.get(step.key)
+    if ctx.ticket is None or kind is None:
+        return None
+    events = [e for e in ctx.ticket.events if e.kind == kind and e.due is not None and e.at <= now]
+    return max(events, key=lambda e: e.at, default=None)
+
+
+def _recorded_milestone(ctx: EscalationContext, step: MilestoneStep, *, label: str, promise: BusinessCalendar,
+                        tz: ZoneInfo, now: datetime) -> Milestone | None:
+    """A step dated by a record: at the recorded date (the next promise-hours moment from it, never earlier),
+    else a `[confirm: ...]` placeholder, or None (left out) when the step is optional."""
+    record = _recorded(ctx, step, now=now)
+    if record is None and step.optional:
+        return None
+    due = record.due if record is not None and record.due and record.due > now else None
+    due = next_business_moment(due, calendar=promise) if due else None
+    text = moment_text(due, now=now, tz=tz) if due else phrase("due_text", kind="unknown", what=label)
+    return Milestone(key=step.key, milestone=label, due=due, due_text=text, recorded=due is not None)
+
+
+def _gap_floor(previous: datetime | None, *, gap: timedelta, promise: BusinessCalendar, limit: datetime) -> datetime:
+    """The earliest a step may be promised after the previous planned one: `gap` of promise-hours time later."""
+    if previous is None:
+        return datetime.min.replace(tzinfo=UTC)
+    return min(add_business_time(previous, gap, calendar=promise), max(limit, previous))
+
+
 def build_timeline(
     ctx: EscalationContext,
     *,
@@ -112,36 +151,52 @@ def build_timeline(
     tz: ZoneInfo,
     texts: list[str],
     now: datetime,
-) -> list[Milestone]:
-    """Delivered milestones (in the order they happened), then planned ones, in order, by `resolution_due`."""
+) -> tuple[list[Milestone], list[str]]:
+    """(delivered milestones in the order they happened, then planned ones in order; keys left out for want of a record).
+
+    A step dated by a record takes the date staff recorded on the ticket; without one it is left out
+    when optional (nothing is promised) or holds a `[confirm: ...]` placeholder for the CSM. Steps dated
+    by the SLA are at least `min_step_gap_hours` of promise-hours time apart.
+    """
     open_window = clock.resolution_due > now
     promise = promise_calendar(calendar, policy)
     near = timedelta(hours=policy.email.relative_within_hours)
+    gap = timedelta(hours=policy.email.min_step_gap_hours)
     fixed = latest_event(ctx.ticket, "fix_deployed", now=now)
     invoice = any("invoice" in text.lower() for text in texts)
     delivered: list[tuple[datetime, Milestone]] = []
     planned: list[Milestone] = []
-    previous = now
+    left_out: list[str] = []
+    previous, last_planned = now, None
     for step in policy.timeline.get(escalation_type, []):
         event_kind, status = _DELIVERED_BY.get(step.key, (None, None))
         event = latest_event(ctx.ticket, event_kind, now=now) if event_kind else None
         if step.key == "interim_mitigation" and fixed is not None:
             continue  # a deployed fix supersedes any interim step
+        if step.key == "named_owner" and any(play.owner for play in ctx.save_plays):
+            continue  # the recovery already has an owner, named in the email
         if event is not None and status is not None:
             label = phrase("milestone", key=step.key, status=status, mentions_invoice=invoice)
             text = moment_text(event.at, now=now, tz=tz, kind="at")
             delivered.append((event.at, Milestone(key=step.key, milestone=label, due=None, due_text=text, status=status)))
             continue
+        label = phrase("milestone", key=step.key, status="planned", mentions_invoice=invoice)
+        if step.dated_by == "record":
+            recorded = _recorded_milestone(ctx, step, label=label, promise=promise, tz=tz, now=now)
+            left_out += [step.key] if recorded is None else []
+            planned += [recorded] if recorded is not None else []
+            previous = max(previous, recorded.due) if recorded is not None and recorded.due else previous
+            continue
         due, relative = None, False
         if open_window:
-            point = _raw_point(step, clock=clock, calendar=calendar, now=now)
-            due, relative = _humane(point, previous=previous, now=now, limit=clock.resolution_due, promise=promise,
-                                    near=near)
-            previous = max(previous, due)
-        label = phrase("milestone", key=step.key, status="planned", mentions_invoice=invoice)
-        planned.append(Milestone(key=step.key, milestone=label, due=due,
-                                 due_text=_planned(due, relative, now=now, tz=tz), relative=relative))
-    return [m for _, m in sorted(delivered, key=lambda pair: pair[0])] + planned
+            floor = _gap_floor(last_planned, gap=gap, promise=promise, limit=clock.resolution_due)
+            point = max(_raw_point(step, clock=clock, calendar=calendar, now=now), floor)
+            due, relative = _humane(point, previous=max(previous, floor), now=now, limit=clock.resolution_due,
+                                    promise=promise, near=near)
+            previous = last_planned = max(previous, due)
+        planned.append(Milestone(key=step.key, milestone=label, due=due, due_text=_planned(due, relative, now=now, tz=tz),
+                                 relative=relative))
+    return [m for _, m in sorted(delivered, key=lambda pair: pair[0])] + planned, left_out
 
 
 def next_update(
