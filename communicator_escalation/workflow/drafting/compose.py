@@ -28,6 +28,7 @@ from ...models import (
     DraftStrategy,
     EscalationContext,
     Strategy,
+    TrustedFacts,
 )
 from ...patterns import REPLY_AND_FORWARD_PREFIXES
 from ...rendering import render
@@ -39,7 +40,7 @@ from .deadline import deadline_answer, deadline_met, find_deadline
 from .facts import trusted_facts
 from .grounding import EmailText
 from .notes import draft_notes
-from .rewrite import rewrite_email
+from .rewrite import RewriteOutcome, rewrite_email
 from .summary import first_name, impact_quote, issue_summary, prior_of_recipient, raised, recipient_of
 from .voices import screen_clause
 
@@ -227,6 +228,18 @@ def _draft_email(ctx: EscalationContext, email: EmailText, recipient: Contact | 
                       thread_id=reply_to.thread_id if reply_to else None)
 
 
+def _rewrite(llm: BaseChatModel, ctx: EscalationContext, strategy: Strategy, template: EmailText, *,
+             recipient: Contact | None, facts: TrustedFacts, instructions: str | None,
+             deadline: CustomerDeadline | None) -> RewriteOutcome:
+    """The model's rewrite of `template` for `recipient`, kept to the facts and the customer's deadline words."""
+    return rewrite_email(
+        llm, ctx=ctx, strategy=strategy, template=template, keep_subject=reply_subject_of(ctx) is not None,
+        recipient_first_name=first_name(recipient.name) if recipient else None,
+        recipient_name=recipient.name if recipient else None, facts=facts, instructions=instructions,
+        required=_kept_words(deadline),
+    )
+
+
 def draft_email(
     ctx: EscalationContext,
     strategy: Strategy,
@@ -259,12 +272,8 @@ def draft_email(
     deadline = _deadline(ctx, strategy, now=moment)
     facts = trusted_facts(ctx, (policy or Policy()).email)
     template = compose_email(ctx, strategy, recipient=recipient, deadline=deadline)
-    outcome = None if llm is None else rewrite_email(
-        llm, ctx=ctx, strategy=strategy, template=template, keep_subject=reply_subject_of(ctx) is not None,
-        recipient_first_name=first_name(recipient.name) if recipient else None,
-        recipient_name=recipient.name if recipient else None, facts=facts, instructions=instructions,
-        required=_kept_words(deadline),
-    )
+    outcome = None if llm is None else _rewrite(llm, ctx, strategy, template, recipient=recipient, facts=facts,
+                                                instructions=instructions, deadline=deadline)
     email = outcome.email if outcome and outcome.email else template
     minutes_left = math.floor((strategy.sla.first_response_due - moment) / timedelta(minutes=1))
     return Draft(

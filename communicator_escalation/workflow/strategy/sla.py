@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import ConfigurationError
 from ...models import Severity, SlaClock, Urgency
-from ..policy import BusinessHours, Duration, Policy, SlaRow
+from ..duration import Duration
+from ..policy import BusinessHours, Policy, SlaRow
 from ...utc import utcnow
 
 __all__ = [
