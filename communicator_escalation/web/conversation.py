@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -23,6 +22,7 @@ from ..agent.tools.results import ToolResult, parse_tool_result
 from ..auth.actor import Actor
 from ..models import Draft, DraftCc, ReviewNote
 from ..store import Store
+from ..utc import utcnow
 from ..workflow.delivery.approval import ApprovalStatus
 from ..workflow.delivery.send_with_approval import approval_status_for
 from ..workflow.delivery.tracking import ResponseSummary, list_responses
@@ -127,7 +127,7 @@ def _panel(store: Store, *, actor: Actor, policy: Policy, response_id: str) -> R
         draft=draft,
         view=view,
         open_suggestions=[c for c in draft.suggested_ccs if c.email.casefold() not in on_cc],
-        minutes_to_first_response_due=math.floor((due - datetime.now(UTC)).total_seconds() / 60),
+        minutes_to_first_response_due=math.floor((due - utcnow()).total_seconds() / 60),
         notes=review_notes_now(store, actor=actor, response_id=response_id, policy=policy),
         approval=approval_status_for(store, actor=actor, response_id=response_id),
         summary=sent,
