@@ -85,11 +85,16 @@ class HealthTrend(Model):
     history: list[HealthPoint] = Field(default_factory=list, description="Points, oldest first.")
 
 
-class Customer(Model):
-    """An account, with derived relationship facts."""
+class CustomerRef(Model):
+    """A customer by id and name (the account a draft is for)."""
 
     id: str = Field(description="Customer id.")
     name: str = Field(description="Account name.")
+
+
+class Customer(CustomerRef):
+    """An account, with derived relationship facts."""
+
     domain: str | None = Field(default=None, description="Email domain of the customer.")
     arr: float = Field(description="Annual recurring revenue, USD.")
     tier: Tier = Field(description="enterprise, mid_market or smb.")
@@ -182,12 +187,14 @@ class PlanAction(Model):
 
 
 class PlanMilestone(Model):
-    """A milestone a sent response promised."""
+    """A milestone a response promises, as its email states it (the draft's timeline and the recorded plan's)."""
 
-    key: str | None = Field(default=None, description="The policy's step key, when recorded.")
+    key: str | None = Field(
+        default=None, description="The policy's step key, so a status update finds the step again (null: unknown)."
+    )
     milestone: str = Field(description="What will be delivered.")
-    due: datetime | None = Field(default=None, description="Promised due time; None when already in place.")
-    due_text: str = Field(description="The due time as the email stated it.")
+    due: datetime | None = Field(default=None, description="Computed due time; null when already in place.")
+    due_text: str = Field(description="The due time as the email states it, in the customer's timezone.")
 
 
 class PastEscalation(Model):
@@ -267,17 +274,27 @@ class EscalationContext(Model):
     team: AccountTeam = Field(description="Account team and directory specialists.")
 
 
-class SlaClock(Model):
-    """The escalation clock, started at the signal's detected_at."""
+class SlaSummary(Model):
+    """Where the escalation stands against its first-response SLA."""
+
+    first_response_due: datetime = Field(description="When the first response is due.")
+    urgency: Urgency = Field(description="on_track, due_soon or breached.")
+    minutes_to_first_response_due: int = Field(description="Minutes left; negative when late.")
+
+
+class DraftSla(SlaSummary):
+    """The SLA clock as a draft reports it: the summary, the update cadence and the resolution target."""
+
+    update_every_hours: float = Field(description="Update cadence in hours.")
+    resolution_due: datetime = Field(description="Resolution target.")
+
+
+class SlaClock(DraftSla):
+    """The escalation clock, started at the signal's detected_at: what a draft reports, and how it was set."""
 
     severity: Severity = Field(description="Severity the policy row was chosen by.")
     clock: Literal["around_the_clock", "business_hours"] = Field(description="How time is counted.")
     started_at: datetime = Field(description="detected_at of the signal.")
-    first_response_due: datetime = Field(description="When the first response is due.")
-    update_every_hours: float = Field(description="Update cadence in hours.")
-    resolution_due: datetime = Field(description="Resolution target.")
-    minutes_to_first_response_due: int = Field(description="Minutes left to the first-response deadline; negative when late.")
-    urgency: Urgency = Field(description="on_track, due_soon or breached.")
 
 
 class ReviewNote(Model):
@@ -288,13 +305,9 @@ class ReviewNote(Model):
     text: str = Field(description="The note, for the CSM.")
 
 
-class Milestone(Model):
-    """A step of the timeline the email promises."""
+class Milestone(PlanMilestone):
+    """A step of the timeline Step 2 plans: the promise, with its state and how it was dated."""
 
-    key: str | None = Field(default=None, description="The policy's step key (e.g. permanent_fix, next_update).")
-    milestone: str = Field(description="What will be delivered.")
-    due: datetime | None = Field(default=None, description="Computed due time; None when already delivered.")
-    due_text: str = Field(description="Due time as the recipient reads it, in the customer's timezone.")
     status: Literal["planned", "identified", "done"] = Field(
         default="planned", description="planned, identified (a workaround found) or done (a fix deployed)."
     )
@@ -357,17 +370,12 @@ class CcSuggestion(Model):
 # The draft models live in models/drafts.py (the escalation models above are what they refer to).
 from .drafts import (  # noqa: E402 - re-exported after the names drafts.py imports from here
     CustomerDeadline,
-    CustomerRef,
     Draft,
-    DraftCc,
     DraftEmail,
     DraftEscalation,
-    DraftMilestone,
     DraftOtherEscalation,
     DraftPerson,
-    DraftSla,
     DraftStrategy,
     Recipient,
-    SlaSummary,
     TrustedFacts,
 )

@@ -7,31 +7,20 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from . import EscalationType, ReviewNote, Severity, Urgency, Model
+from . import CcSuggestion, CustomerRef, DraftSla, EscalationType, Model, PlanMilestone, ReviewNote, Severity
 
 __all__ = [
     "CustomerDeadline",
-    "CustomerRef",
     "Draft",
-    "DraftCc",
     "DraftEmail",
     "DraftEscalation",
-    "DraftMilestone",
     "DraftOtherEscalation",
     "DraftPerson",
-    "DraftSla",
     "DraftStrategy",
     "Recipient",
-    "SlaSummary",
     "TrustedFacts",
 ]
 
-
-class CustomerRef(Model):
-    """A customer by id and name (the account a draft is for)."""
-
-    id: str = Field(description="Customer id.")
-    name: str = Field(description="Account name.")
 
 
 class Recipient(Model):
@@ -67,19 +56,6 @@ class DraftEscalation(Model):
     unresolved_for_hours: float = Field(description="Hours the underlying issue has been open.")
 
 
-class SlaSummary(Model):
-    """Where the escalation stands against its first-response SLA."""
-
-    first_response_due: datetime = Field(description="When the first response is due.")
-    urgency: Urgency = Field(description="on_track, due_soon or breached.")
-    minutes_to_first_response_due: int = Field(description="Minutes left; negative when late.")
-
-
-class DraftSla(SlaSummary):
-    """The SLA clock as a draft reports it: the summary, the update cadence and the resolution target."""
-
-    update_every_hours: float = Field(description="Update cadence in hours.")
-    resolution_due: datetime = Field(description="Resolution target.")
 
 
 class DraftStrategy(Model):
@@ -104,26 +80,6 @@ class DraftEmail(Model):
     thread_id: str | None = Field(default=None, description="Thread of the email replied to.")
 
 
-class DraftCc(Model):
-    """A suggested internal CC, not yet on the email."""
-
-    name: str = Field(description="Name.")
-    email: str = Field(description="Email address.")
-    role: str = Field(description="Directory role.")
-    reason: str = Field(description="Why this person is suggested.")
-    staff_id: str = Field(description="Staff id, to add the CC by id.")
-    label: str = Field(description="How the CSM sees the role, e.g. 'Your manager'.")
-
-
-class DraftMilestone(Model):
-    """A timeline step of the draft."""
-
-    key: str | None = Field(
-        default=None, description="The policy's step key, so a status update finds the step again (null: unknown)."
-    )
-    milestone: str = Field(description="What will be delivered.")
-    due: datetime | None = Field(default=None, description="Computed due time; null when already in place.")
-    due_text: str = Field(description="The due time as the email states it, in the customer's timezone.")
 
 
 class DraftOtherEscalation(Model):
@@ -181,12 +137,12 @@ class Draft(Model):
     generated_by: Literal["template", "llm_rewrite"] = Field(
         default="template", description="template, or llm_rewrite when a grounded LLM rewrite was accepted."
     )
-    suggested_ccs: list[DraftCc] = Field(default_factory=list, description="Internal CCs the CSM may add.")
+    suggested_ccs: list[CcSuggestion] = Field(default_factory=list, description="Internal CCs the CSM may add.")
     action_items: list[str] = Field(default_factory=list, description="Immediate actions stated in the email.")
     action_owners: list[str | None] = Field(
         default_factory=list, description="Staff id owning each action item, in the same order (null: none named)."
     )
-    timeline: list[DraftMilestone] = Field(default_factory=list, description="Milestones stated in the email.")
+    timeline: list[PlanMilestone] = Field(default_factory=list, description="Milestones stated in the email.")
     other_open_escalations: list[DraftOtherEscalation] = Field(
         default_factory=list, description="Other open escalations of the customer."
     )

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from ..agent.host import ChatMessage, ReviewRequest
 from ..agent.tools.results import ToolResult, parse_tool_result
 from ..auth.actor import Actor
-from ..models import Draft, DraftCc, ReviewNote
+from ..models import CcSuggestion, Draft, ReviewNote
 from ..store import Store
 from ..utc import utcnow
 from ..workflow.delivery.approval import ApprovalStatus
@@ -62,7 +62,7 @@ class ResponsePanel(BaseModel):
     notes: list[ReviewNote] = Field(description="Review notes on the current content, blocking first.")
     approval: ApprovalStatus = Field(description="Its approval request and notifications.")
     summary: ResponseSummary | None = Field(default=None, description="Response time and SLA, once sent.")
-    open_suggestions: list[DraftCc] = Field(default_factory=list, description="Suggested CCs not on the CC yet.")
+    open_suggestions: list[CcSuggestion] = Field(default_factory=list, description="Suggested CCs not on the CC yet.")
     minutes_to_first_response_due: int = Field(description="Minutes to the first-response deadline; negative when late.")
 
 

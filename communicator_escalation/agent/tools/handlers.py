@@ -19,7 +19,7 @@ from ...config import Settings
 from ...errors import Refused
 from ...mail.base import Mailer
 from ...mail.factory import Transport
-from ...models import Draft, DraftCc, EscalationContext
+from ...models import CcSuggestion, Draft, EscalationContext
 from ...rendering import render
 from ...store import Store
 from ...workflow.context.gather import gather_context
@@ -78,13 +78,13 @@ def load_view(store: Store, *, response_id: str, actor: Actor) -> ResponseView:
     return get_response(store, response_id=response_id, actor=actor)
 
 
-def _recipient(person: Recipient, labels: dict[str, DraftCc]) -> Recipient:
+def _recipient(person: Recipient, labels: dict[str, CcSuggestion]) -> Recipient:
     suggestion = labels.get(person.staff_id or "")
     label, reason = (suggestion.label, suggestion.reason) if suggestion else (None, None)
     return Recipient(name=person.name, email=person.email, label=label, reason=reason)  # the tools show no ids
 
 
-def _labels(stored: Draft) -> dict[str, DraftCc]:
+def _labels(stored: Draft) -> dict[str, CcSuggestion]:
     return {c.staff_id: c for c in stored.suggested_ccs}
 
 

@@ -23,12 +23,12 @@ from ...models import (
     CustomerRef,
     Draft,
     DraftEmail,
-    DraftMilestone,
     DraftPerson,
     DraftSla,
     DraftStrategy,
     EscalationContext,
     Milestone,
+    PlanMilestone,
     ReviewNote,
     Strategy,
 )
@@ -61,7 +61,7 @@ def _events(ctx: EscalationContext, *, since: datetime, now: datetime, tz: ZoneI
             for e in sorted(events, key=lambda e: e.at)]
 
 
-def _milestones(promised: list[DraftMilestone], current: list[Milestone], *, now: datetime, tz: ZoneInfo,
+def _milestones(promised: list[PlanMilestone], current: list[Milestone], *, now: datetime, tz: ZoneInfo,
                 restate: Any) -> list[dict[str, Any]]:
     """Each promised milestone with its state now: reached, missed or due (found again by its policy key)."""
     by_key = {m.key: m for m in current if m.key}
@@ -159,6 +159,6 @@ def compose_update(ctx: EscalationContext, *, first: Draft, last: Row, policy: P
                          thread_id=last["sent_thread_id"] or last["thread_id"]),
         sender=DraftPerson.of(csm) if csm else None,
         action_items=view["events"],
-        timeline=[DraftMilestone(milestone=m["milestone"], due=m["due"], due_text=m["text"]) for m in view["milestones"]],
+        timeline=[PlanMilestone(milestone=m["milestone"], due=m["due"], due_text=m["text"]) for m in view["milestones"]],
         review_notes=sorted(notes, key=lambda n: n.kind != "blocking"),
     )
