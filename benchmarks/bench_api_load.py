@@ -29,7 +29,7 @@ from bench_drafting import _drop, _scratch_database  # noqa: E402
 from communicator_escalation.auth.tokens import create_token  # noqa: E402
 from communicator_escalation.config import Settings  # noqa: E402
 from communicator_escalation.store import Store, database_url  # noqa: E402
-from communicator_escalation.store.world import load_world  # noqa: E402
+from communicator_escalation.store.world.loader import load_world  # noqa: E402
 from tests.support.api_load import Client, Tally, run_clients, served_api  # noqa: E402
 from tests.support.crowd_world import crowd_world, csm_of  # noqa: E402
 

@@ -20,7 +20,7 @@ from _scratch import scratch_database
 from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.config import Settings
 from communicator_escalation.store import Store, database_url
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.context.gather import gather_context
 from communicator_escalation.workflow.drafting.compose import draft_email
 from communicator_escalation.workflow.policy import Policy

@@ -24,7 +24,7 @@ from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.config import Settings
 from communicator_escalation.insights.report import build_insights
 from communicator_escalation.store import Store, database_url
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.policy import Policy
 
 NOW = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)

@@ -31,8 +31,8 @@ from _scratch import scratch_database
 from communicator_escalation.auth.actor import ACCOUNT_CSM, WORKER
 from communicator_escalation.config import Settings
 from communicator_escalation.store import Store, database_url
-from communicator_escalation.store.synthetic import write_world
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.synthetic import write_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.worker import run_worker
 from communicator_escalation.workflow.context.gather import gather_context
 from communicator_escalation.workflow.drafting.open import BATCH_SIZE, PredraftOutcome, create_response

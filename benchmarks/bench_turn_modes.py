@@ -27,7 +27,7 @@ from communicator_escalation.agent.skill import EscalationSkill
 from communicator_escalation.config import Settings
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store, database_url
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.policy import Policy
 
 TURNS = ("Draft escalation response for DataFlow", "Send Urgently")

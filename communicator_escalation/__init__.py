@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .mail.factory import make_mailer
     from .models import CcSuggestion, Draft, EscalationContext, Strategy
     from .store import Store
-    from .store.world import load_world
+    from .store.world.loader import load_world
     from .workflow.context.customers import resolve_customer
     from .workflow.context.gather import gather_context
     from .workflow.delivery.approval import approve_send, reject_send, submit_for_approval
@@ -62,7 +62,7 @@ _MODULES = {
     "EscalationContext": ".models",
     "Strategy": ".models",
     "Store": ".store",
-    "load_world": ".store.world",
+    "load_world": ".store.world.loader",
     "approve_send": ".workflow.delivery.approval",
     "reject_send": ".workflow.delivery.approval",
     "submit_for_approval": ".workflow.delivery.approval",

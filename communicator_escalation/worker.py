@@ -106,6 +106,16 @@ class _Run:
         return _POLL_SECONDS if self.deadline is None else min(_POLL_SECONDS, self.deadline - time.monotonic())
 
 
+def _connect_listener(store: Store, run: _Run, stop: threading.Event) -> psycopg.Connection[Any] | None:
+    """LISTEN on the channel (before catching up: nothing slips in between); None after a wait when it fails."""
+    try:
+        return _listen(store.url)
+    except psycopg.OperationalError as err:
+        logger.error("cannot listen on %s: %s; retrying", CHANNEL, err)
+        stop.wait(min(_RECONNECT_DELAY_SECONDS, max(run.remaining(), 0)))
+        return None
+
+
 def run_worker(
     store: Store,
     *,
@@ -142,11 +152,8 @@ def run_worker(
     try:
         while not stop.is_set() and run.remaining() > 0:
             if listener is None:
-                try:
-                    listener = _listen(store.url)  # LISTEN before catching up: nothing slips in between
-                except psycopg.OperationalError as err:
-                    logger.error("cannot listen on %s: %s; retrying", CHANNEL, err)
-                    stop.wait(min(_RECONNECT_DELAY_SECONDS, max(run.remaining(), 0)))
+                listener = _connect_listener(store, run, stop)
+                if listener is None:
                     continue
                 if on_listening is not None:
                     on_listening()

@@ -102,7 +102,7 @@ def demo_world_path() -> Path:
 @pytest.fixture
 def demo_world(store: Store, demo_world_path: Path) -> dict[str, Any]:
     """The demo world, loaded into the test's store; returns the world file's records."""
-    from communicator_escalation.store.world import load_world
+    from communicator_escalation.store.world.loader import load_world
 
     load_world(store, demo_world_path)
     world: dict[str, Any] = json.loads(demo_world_path.read_text())

@@ -1,7 +1,7 @@
 """EscalationSkill: the escalation workflow as LangChain tools, with its prompt and review config.
 
-Each tool is a thin shell: it validates its `*Args` model (agent/tool_args.py), calls one workflow
-function, and returns a compact result model (agent/tool_results.py) as JSON. Async runs call the same
+Each tool is a thin shell: it validates its `*Args` model (agent/tools/args.py), calls one workflow
+function, and returns a compact result model (agent/tools/results.py) as JSON. Async runs call the same
 function in a worker thread (the workflow is sync over a thread-safe connection pool). Expected
 failures come back as an `ErrorResult` the model can explain, never as an exception. The send tool
 takes only a response id and the urgency; the host's review middleware shows the CSM the exact To,
@@ -34,12 +34,12 @@ from ..rendering import render
 from ..safe_text import input_problems
 from ..store import Store
 from ..workflow.policy import Policy
-from . import tool_handlers as ops
+from .tools import handlers as ops
 from .host import ACTOR_KEY
 from .offline.cards import DraftCardMiddleware
 from .review_pins import PINS_KEY
-from .tool_args import TOOL_ARGS, ToolName, model_facing
-from .tool_errors import ErrorDetail, ErrorResult
+from .tools.args import TOOL_ARGS, ToolName, model_facing
+from .tools.errors import ErrorDetail, ErrorResult
 
 if TYPE_CHECKING:
     from .runtime import AgentRuntime

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from ..errors import EscalationError, NotFound
 from ..models import StaffMember
+from ..utc import utcnow
 from ..store import Store
 
 __all__ = [
@@ -69,10 +70,6 @@ class IssuedToken(TokenInfo):
     token: str = Field(description="The bearer token (esc_...). Store it now: it cannot be shown again.")
 
 
-def _utc(now: datetime | None) -> datetime:
-    return datetime.now(UTC) if now is None else now
-
-
 def hash_token(token: str) -> str:
     """sha256 hex digest of a token, as stored."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -84,7 +81,7 @@ def create_token(store: Store, *, staff_id: str, label: str | None = None, now: 
     Raises:
         NotFound: No such staff member.
     """
-    now = _utc(now)
+    now = utcnow(now)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = _ID_PREFIX + secrets.token_hex(6)
     with store.transaction() as conn:
@@ -107,7 +104,7 @@ def verify_token(store: Store, *, token: str | None, now: datetime | None = None
         raise Unauthorized("access.no_token")
     if not token.startswith(TOKEN_PREFIX):
         raise Unauthorized("access.bad_token", invalid_token=True)
-    now = _utc(now)
+    now = utcnow(now)
     with store.connection() as conn:
         row: dict[str, Any] | None = conn.execute(
             f"SELECT t.id AS token_id, t.last_used_at, {_STAFF_COLUMNS} FROM api_tokens t"
@@ -129,7 +126,7 @@ def revoke_token(store: Store, *, token_or_id: str, now: datetime | None = None)
     Raises:
         NotFound: No such token.
     """
-    now = _utc(now)
+    now = utcnow(now)
     with store.transaction() as conn:
         row = conn.execute(
             "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, %s) WHERE id = %s OR token_hash = %s"

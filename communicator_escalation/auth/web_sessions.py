@@ -10,7 +10,7 @@ process on one PostgreSQL accepts the cookies the others set.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from ..errors import NotFound
 from ..models import StaffMember
 from ..store import Store
+from ..utc import utcnow
 from .tokens import Unauthorized, hash_token, verify_token
 
 __all__ = [
@@ -61,10 +62,6 @@ class SignedIn(BaseModel):
     staff: StaffMember = Field(description="The signed-in staff member.")
 
 
-def _utc(now: datetime | None) -> datetime:
-    return datetime.now(UTC) if now is None else now
-
-
 def signing_key(store: Store) -> str:
     """The database's cookie-signing key, made on first use (the same for every process)."""
     with store.transaction() as conn:
@@ -81,7 +78,7 @@ def issue_sign_in_link(store: Store, *, staff_id: str, minutes: float, now: date
     Raises:
         NotFound: No such staff member.
     """
-    now = _utc(now)
+    now = utcnow(now)
     code = secrets.token_urlsafe(32)
     expires = now + timedelta(minutes=minutes)
     with store.transaction() as conn:
@@ -117,7 +114,7 @@ def sign_in_with_link(store: Store, *, code: str, hours: float, now: datetime | 
     Raises:
         Unauthorized: Unknown, used or expired code (all read the same).
     """
-    now = _utc(now)
+    now = utcnow(now)
     with store.transaction() as conn:
         row = conn.execute(
             "UPDATE web_sign_in_links SET used_at = %s WHERE code_hash = %s AND used_at IS NULL AND expires_at > %s"
@@ -137,7 +134,7 @@ def sign_in_with_access_token(store: Store, *, token: str, hours: float, now: da
     """
     staff = verify_token(store, token=token.strip(), now=now)
     with store.transaction() as conn:
-        return _start(conn, staff_id=staff.id, hours=hours, method="access_token", now=_utc(now))
+        return _start(conn, staff_id=staff.id, hours=hours, method="access_token", now=utcnow(now))
 
 
 def session_owner(store: Store, *, token: str, now: datetime | None = None) -> SignedIn:
@@ -150,7 +147,7 @@ def session_owner(store: Store, *, token: str, now: datetime | None = None) -> S
         row = conn.execute(
             f"SELECT w.id AS session_id, {_STAFF_COLUMNS} FROM web_sessions w JOIN staff s ON s.id = w.staff_id"
             " WHERE w.token_hash = %s AND w.ended_at IS NULL AND w.expires_at > %s",
-            (hash_token(token), _utc(now)),
+            (hash_token(token), utcnow(now)),
         ).fetchone()
     if row is None:
         raise Unauthorized("access.session_ended")
@@ -163,5 +160,5 @@ def end_session(store: Store, *, token: str, now: datetime | None = None) -> Non
     with store.transaction() as conn:
         conn.execute(
             "UPDATE web_sessions SET ended_at = COALESCE(ended_at, %s) WHERE token_hash = %s",
-            (_utc(now), hash_token(token)),
+            (utcnow(now), hash_token(token)),
         )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from . import admin, chat, context, drafting, followthrough, inbox, mcp_serve, review, serve, world  # noqa: F401  (each registers its commands)
+from . import admin, context, drafting, followthrough, inbox, review, serve, world  # noqa: F401  (each registers its commands)
+from .chat import commands  # noqa: F401  (registers chat and demo)
 from ._app import app
 
 __all__ = ["app", "main"]

@@ -17,7 +17,7 @@ from ..config import Settings
 from ..errors import InvalidRequest
 from ..mail.factory import make_mailer, make_transport
 from ..rendering import phrases, render
-from ..store.responses import utcnow
+from ..utc import utcnow
 from ..workflow.delivery.reconcile import in_flight, reconcile
 from ..workflow.delivery.send_with_approval import (
     approval_status_for,

@@ -1,19 +1,21 @@
-"""CLI commands: `escalation serve` (the web UI and the HTTP API under uvicorn) and `escalation web-login`."""
+"""CLI commands that serve the skill: `escalation serve` (the web UI and the HTTP API), `escalation web-login`
+and `escalation mcp` (the tools over MCP)."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from enum import StrEnum
 
 import typer
 
 from ..auth.web_sessions import issue_sign_in_link, sign_in_url
 from ..config import Settings
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, InvalidRequest
 from ..rendering import phrases
 from ..store import Store
-from ._app import app, call, guarded
+from ._app import app, call, fail, guarded
 
 DEMO_SIGN_IN = ("u-jordan",)
 """Who `serve --demo` prints a sign-in link for unless --sign-in names others: the demo world's CSM."""
@@ -42,8 +44,8 @@ def _served_store(settings: Settings, *, demo: bool) -> Iterator[tuple[Settings,
 
     with ExitStack() as stack:
         if demo:
-            from ..store.world import load_world
-            from .chat import DEMO_WORLD, throwaway_home
+            from ..store.world.loader import load_world
+            from .chat.commands import DEMO_WORLD, throwaway_home
 
             settings = stack.enter_context(throwaway_home())
         store = stack.enter_context(Store.from_settings(settings))
@@ -89,3 +91,39 @@ def web_login(
     link = call(lambda store: issue_sign_in_link(store, staff_id=staff, minutes=settings.web_link_minutes))
     typer.echo(phrases("cli/messages.j2").sign_in_link_for(link))
     typer.echo(sign_in_url(url or settings.web_base_url, link.code))
+
+
+class Transport(StrEnum):
+    """How the MCP server talks to its clients."""
+
+    STDIO = "stdio"
+    HTTP = "http"
+
+
+@app.command("mcp")
+def mcp(
+    transport: Transport = typer.Option(
+        Transport.STDIO, "--transport", help="stdio (the client starts this command), or http (streamable HTTP at /mcp)."
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (http)."),
+    port: int = typer.Option(8001, "--port", min=0, max=65535, help="TCP port (http)."),
+    actor: str | None = typer.Option(
+        None, "--as", help="Staff id the tools act as over stdio (default: the account's CSM); over http the token says."
+    ),
+) -> None:
+    """Serve the escalation tools over MCP. The send tool only requests approval; a person sends after review."""
+    if transport is Transport.HTTP and actor is not None:
+        fail(InvalidRequest("requests.as_over_http"), as_json=False)
+    import uvicorn  # the MCP and web stacks load only for this command
+
+    from ..agent.runtime import open_runtime
+    from ..agent.skill import EscalationSkill
+    from ..mcp_server.server import build_server, http_app
+
+    with guarded(), open_runtime(actor=actor) as runtime:
+        server = build_server(EscalationSkill.from_runtime(runtime), actor=actor, over_http=transport is Transport.HTTP)
+        if transport is Transport.STDIO:
+            server.run("stdio")
+        else:
+            app = http_app(server, runtime.store, max_body_bytes=runtime.settings.max_request_bytes)
+            uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.progress import Progress as RichProgress
 
 from ..rendering import phrases
-from ..store.synthetic import write_world
-from ..store.world import Progress, load_world
+from ..store.world.loader import Progress, load_world
+from ..store.world.synthetic import write_world
 from ._app import app, call, print_json
 
 _BAR_BYTES = 8 << 20  # files smaller than this load in a moment

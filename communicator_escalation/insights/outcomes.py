@@ -27,7 +27,8 @@ from rapidfuzz import fuzz
 
 from ..models import ESCALATION_SIGNAL_TYPES
 from ..store import Store
-from ..store.responses import Conn, addresses, utcnow
+from ..store.responses import Conn, addresses
+from ..utc import utcnow
 from ..workflow.policy import LearningPolicy
 from .tone import LexiconTone, ToneReader
 

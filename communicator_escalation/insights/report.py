@@ -24,7 +24,8 @@ from pydantic import BaseModel, Field
 from ..auth.access import acting_staff, visible_customer_ids
 from ..auth.actor import Actor
 from ..store import Store
-from ..store.responses import Conn, utcnow
+from ..store.responses import Conn
+from ..utc import utcnow
 from ..workflow.context.customers import resolve_customer_on
 from ..workflow.policy import Policy
 from ..workflow.strategy.sla import sla_clock

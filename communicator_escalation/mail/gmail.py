@@ -37,6 +37,7 @@ from ..config import Settings
 from ..errors import ConfigurationError, MailError
 from .base import AmbiguousMailError, DraftGone, DraftStatus, OutgoingEmail, SendReceipt, TransientMailError
 from .message import build_message, message_bytes
+from ..utc import utcnow
 
 __all__ = [
     "GMAIL_SCOPES",
@@ -105,7 +106,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+    return max(0.0, (when - utcnow(now)).total_seconds())
 
 
 def _error_detail(err: HttpError) -> tuple[str, set[str]]:

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from .gmail import GmailMailer, _header
+from ..utc import utcnow
 
 __all__ = ["ThreadMessage", "thread_of"]
 
@@ -47,7 +48,7 @@ def _when(message: dict[str, Any], date_header: str | None) -> datetime:
     if date_header:
         parsed = parsedate_to_datetime(date_header)
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return datetime.now(UTC)
+    return utcnow()
 
 
 def _message(item: dict[str, Any]) -> ThreadMessage:

@@ -14,7 +14,7 @@ parsed back and refused unless it says exactly what was asked. Serialize with `m
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from email import policy
 from email.charset import Charset
 from email.header import Header
@@ -23,8 +23,10 @@ from email.parser import BytesParser
 from email.utils import format_datetime, formataddr
 
 from ..errors import MailError
+from ..patterns import is_reply
 from ..safe_text import header_problem, strip_invisible
 from .base import Address, OutgoingEmail
+from ..utc import utcnow
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -33,6 +35,7 @@ __all__ = [
     "build_message",
     "make_message_id",
     "message_bytes",
+    "message_token",
     "reply_subject",
 ]
 
@@ -48,7 +51,6 @@ _UTF8 = Charset("utf-8")
 # encoded name) but stay well under RFC 5322's hard limit of 998, so nothing gets refolded.
 _POLICY = policy.default.clone(max_line_length=998)
 _WIRE_POLICY = _POLICY.clone(linesep="\r\n")
-_REPLY_PREFIX = re.compile(r"^\s*re\s*:", re.IGNORECASE)
 
 
 class InvalidHeaderError(MailError):
@@ -120,12 +122,20 @@ def _check_body(body: str) -> None:
         raise InvalidHeaderError("mail.body_nul")
 
 
+_TOKEN_UNSAFE = re.compile(r"[^A-Za-z0-9-]+")
+
+
+def message_token(*parts: object) -> str:
+    """A Message-ID left-hand side from `parts` joined by `-`; other unsafe runs also become one `-`."""
+    return _TOKEN_UNSAFE.sub("-", "-".join(str(part) for part in parts))
+
+
 def make_message_id(*, domain: str, token: str) -> str:
     """A Message-ID `<token@domain>`; both parts must be dot-atom text.
 
     Args:
         domain: Right-hand side, usually the sender's domain.
-        token: Unique left-hand side, e.g. derived from the response id.
+        token: Unique left-hand side, e.g. `message_token("esc", response_id)`.
     """
     message_id = f"<{token}@{domain}>"
     _check_msg_id("Message-ID", message_id)
@@ -134,7 +144,7 @@ def make_message_id(*, domain: str, token: str) -> str:
 
 def reply_subject(subject: str) -> str:
     """`subject` with one `Re: ` prefix, as mail clients thread replies."""
-    return subject if _REPLY_PREFIX.match(subject) else f"Re: {subject}"
+    return subject if is_reply(subject) else f"Re: {subject}"
 
 
 def build_message(email: OutgoingEmail, *, now: datetime | None = None) -> EmailMessage:
@@ -177,7 +187,7 @@ def build_message(email: OutgoingEmail, *, now: datetime | None = None) -> Email
     if email.cc:
         _set_addresses(message, "Cc", email.cc)
     _set_subject(message, email.subject)
-    message["Date"] = format_datetime(now or datetime.now(timezone.utc))
+    message["Date"] = format_datetime(utcnow(now))
     message["Message-ID"] = email.message_id
     if email.in_reply_to is not None:
         message["In-Reply-To"] = email.in_reply_to

@@ -29,8 +29,8 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from ..agent.host import ACTOR_KEY
 from ..api.limits import BodyLimit
 from ..agent.skill import EscalationSkill
-from ..agent.tool_errors import ErrorResult
-from ..agent.tool_results import parse_tool_result
+from ..agent.tools.errors import ErrorResult
+from ..agent.tools.results import parse_tool_result
 from ..rendering import render
 from ..store import Store
 from .bearer import BearerTokens, on_auth_error

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,18 +29,24 @@ ESCALATION_SIGNAL_TYPES: tuple[str, ...] = ("ticket_escalated", "executive_compl
 SEVERITY_RANK: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 
 
-class _Model(BaseModel):
+class Model(BaseModel):
     model_config = ConfigDict(frozen=False, extra="forbid")
 
+    @classmethod
+    def of(cls, source: BaseModel, /, **values: Any) -> Self:
+        """This model as a view of `source`: the fields both declare, then `values` (renamed or derived ones)."""
+        shared = {name: getattr(source, name) for name in cls.model_fields.keys() & type(source).model_fields.keys()}
+        return cls.model_validate({**shared, **values})
 
-class Vendor(_Model):
+
+class Vendor(Model):
     """Our own company."""
 
     name: str = Field(description="Vendor (our company) name.")
     email_domain: str = Field(description="Domain of internal staff addresses.")
 
 
-class StaffMember(_Model):
+class StaffMember(Model):
     """An internal person from the staff directory."""
 
     id: str = Field(description="Staff id.")
@@ -53,7 +59,7 @@ class StaffMember(_Model):
     manager_id: str | None = Field(default=None, description="Staff id of the manager.")
 
 
-class Contact(_Model):
+class Contact(Model):
     """A person at a customer."""
 
     id: str = Field(description="Contact id.")
@@ -64,12 +70,12 @@ class Contact(_Model):
     role: str | None = Field(default=None, description="Relationship role, e.g. executive, technical, billing.")
 
 
-class HealthPoint(_Model):
+class HealthPoint(Model):
     at: datetime = Field(description="When the score was measured.")
     score: int = Field(description="Health score 0-100.")
 
 
-class HealthTrend(_Model):
+class HealthTrend(Model):
     """Current health and its direction, computed from history."""
 
     score: int = Field(description="Current health score 0-100.")
@@ -79,11 +85,16 @@ class HealthTrend(_Model):
     history: list[HealthPoint] = Field(default_factory=list, description="Points, oldest first.")
 
 
-class Customer(_Model):
-    """An account, with derived relationship facts."""
+class CustomerRef(Model):
+    """A customer by id and name (the account a draft is for)."""
 
     id: str = Field(description="Customer id.")
     name: str = Field(description="Account name.")
+
+
+class Customer(CustomerRef):
+    """An account, with derived relationship facts."""
+
     domain: str | None = Field(default=None, description="Email domain of the customer.")
     arr: float = Field(description="Annual recurring revenue, USD.")
     tier: Tier = Field(description="enterprise, mid_market or smb.")
@@ -98,14 +109,14 @@ class Customer(_Model):
     tenure_months: int | None = Field(default=None, description="Whole months since customer_since.")
 
 
-class TicketEvent(_Model):
+class TicketEvent(Model):
     at: datetime = Field(description="When it happened.")
     kind: str = Field(description="opened, customer_followup, engineering_escalated, workaround_identified, fix_deployed, resolved, ...")
     note: str | None = Field(default=None, description="What happened, in words (staff-recorded).")
     due: datetime | None = Field(default=None, description="A date staff committed to with it, e.g. a fix's ETA.")
 
 
-class Ticket(_Model):
+class Ticket(Model):
     id: str = Field(description="Ticket id.")
     subject: str = Field(description="Ticket subject.")
     description: str | None = Field(default=None, description="Ticket description (customer-written).")
@@ -117,7 +128,7 @@ class Ticket(_Model):
     events: list[TicketEvent] = Field(default_factory=list, description="Events, oldest first.")
 
 
-class Communication(_Model):
+class Communication(Model):
     id: str = Field(description="Communication id.")
     channel: Literal["email", "meeting", "call", "ticket_comment"] = Field(description="Channel.")
     direction: Literal["inbound", "outbound"] = Field(description="inbound (from customer) or outbound.")
@@ -131,7 +142,7 @@ class Communication(_Model):
     message_id: str | None = Field(default=None, description="RFC 5322 Message-ID to reply to.")
 
 
-class RiskSignal(_Model):
+class RiskSignal(Model):
     """A risk signal row; escalations are the ones of ESCALATION_SIGNAL_TYPES."""
 
     id: str = Field(description="Signal id.")
@@ -152,7 +163,7 @@ class RiskSignal(_Model):
     resolved_at: datetime | None = Field(default=None, description="When the escalation was resolved, if known.")
 
 
-class PriorEscalation(_Model):
+class PriorEscalation(Model):
     """An earlier escalation of the same customer (last 12 months)."""
 
     id: str = Field(description="Signal id.")
@@ -168,23 +179,25 @@ class PriorEscalation(_Model):
     reported_by_contact_id: str | None = Field(default=None, description="Contact who raised it.")
 
 
-class PlanAction(_Model):
+class PlanAction(Model):
     """One action item of a recorded escalation plan."""
 
     text: str = Field(description="The action, as the email stated it.")
     owner_id: str | None = Field(default=None, description="Staff id of its owner, when the data names one.")
 
 
-class PlanMilestone(_Model):
-    """A milestone a sent response promised."""
+class PlanMilestone(Model):
+    """A milestone a response promises, as its email states it (the draft's timeline and the recorded plan's)."""
 
-    key: str | None = Field(default=None, description="The policy's step key, when recorded.")
+    key: str | None = Field(
+        default=None, description="The policy's step key, so a status update finds the step again (null: unknown)."
+    )
     milestone: str = Field(description="What will be delivered.")
-    due: datetime | None = Field(default=None, description="Promised due time; None when already in place.")
-    due_text: str = Field(description="The due time as the email stated it.")
+    due: datetime | None = Field(default=None, description="Computed due time; null when already in place.")
+    due_text: str = Field(description="The due time as the email states it, in the customer's timezone.")
 
 
-class PastEscalation(_Model):
+class PastEscalation(Model):
     """An earlier escalation of the customer, how it was answered and how it ended (last 12 months)."""
 
     id: str = Field(description="Signal id.")
@@ -205,7 +218,7 @@ class PastEscalation(_Model):
     sponsor_on_first_response: bool = Field(default=False, description="The sponsor was on CC from the first response.")
 
 
-class SavePlay(_Model):
+class SavePlay(Model):
     id: str = Field(description="Save play id.")
     title: str = Field(description="Plan title.")
     status: str = Field(description="Plan status.")
@@ -218,7 +231,7 @@ class SavePlay(_Model):
     milestones: list[PlanMilestone] = Field(default_factory=list, description="Promised milestones (recorded plans).")
 
 
-class AccountTeam(_Model):
+class AccountTeam(Model):
     """Who on our side is attached to the account, and the specialists the directory has."""
 
     csm: StaffMember | None = Field(default=None, description="The account's CSM (the sender).")
@@ -238,7 +251,7 @@ class Escalation(RiskSignal):
     unresolved_for_hours: float = Field(description="Hours from unresolved_since to now.")
 
 
-class EscalationContext(_Model):
+class EscalationContext(Model):
     """Everything Step 1 gathers for one escalation (PRD 'Escalation Context Gathering')."""
 
     gathered_at: datetime = Field(description="The 'now' the context was computed at.")
@@ -261,20 +274,30 @@ class EscalationContext(_Model):
     team: AccountTeam = Field(description="Account team and directory specialists.")
 
 
-class SlaClock(_Model):
-    """The escalation clock, started at the signal's detected_at."""
+class SlaSummary(Model):
+    """Where the escalation stands against its first-response SLA."""
+
+    first_response_due: datetime = Field(description="When the first response is due.")
+    urgency: Urgency = Field(description="on_track, due_soon or breached.")
+    minutes_to_first_response_due: int = Field(description="Minutes left; negative when late.")
+
+
+class DraftSla(SlaSummary):
+    """The SLA clock as a draft reports it: the summary, the update cadence and the resolution target."""
+
+    update_every_hours: float = Field(description="Update cadence in hours.")
+    resolution_due: datetime = Field(description="Resolution target.")
+
+
+class SlaClock(DraftSla):
+    """The escalation clock, started at the signal's detected_at: what a draft reports, and how it was set."""
 
     severity: Severity = Field(description="Severity the policy row was chosen by.")
     clock: Literal["around_the_clock", "business_hours"] = Field(description="How time is counted.")
     started_at: datetime = Field(description="detected_at of the signal.")
-    first_response_due: datetime = Field(description="When the first response is due.")
-    update_every_hours: float = Field(description="Update cadence in hours.")
-    resolution_due: datetime = Field(description="Resolution target.")
-    minutes_to_first_response_due: int = Field(description="Minutes left to the first-response deadline; negative when late.")
-    urgency: Urgency = Field(description="on_track, due_soon or breached.")
 
 
-class ReviewNote(_Model):
+class ReviewNote(Model):
     """Something for the CSM to check: `blocking` notes stop a send at every door, `advisory` ones inform."""
 
     kind: NoteKind = Field(description="blocking (the send is refused while it stands) or advisory.")
@@ -282,13 +305,9 @@ class ReviewNote(_Model):
     text: str = Field(description="The note, for the CSM.")
 
 
-class Milestone(_Model):
-    """A step of the timeline the email promises."""
+class Milestone(PlanMilestone):
+    """A step of the timeline Step 2 plans: the promise, with its state and how it was dated."""
 
-    key: str | None = Field(default=None, description="The policy's step key (e.g. permanent_fix, next_update).")
-    milestone: str = Field(description="What will be delivered.")
-    due: datetime | None = Field(default=None, description="Computed due time; None when already delivered.")
-    due_text: str = Field(description="Due time as the recipient reads it, in the customer's timezone.")
     status: Literal["planned", "identified", "done"] = Field(
         default="planned", description="planned, identified (a workaround found) or done (a fix deployed)."
     )
@@ -296,7 +315,7 @@ class Milestone(_Model):
     recorded: bool = Field(default=False, description="Dated by a date staff recorded on the ticket (not by the SLA).")
 
 
-class ActionItem(_Model):
+class ActionItem(Model):
     """Something already being done, or to be done, built from facts in the context."""
 
     text: str = Field(description="Sentence for the email.")
@@ -306,7 +325,7 @@ class ActionItem(_Model):
     placeholder: bool = Field(default=False, description="True when the CSM must fill something in.")
 
 
-class TypeDecision(_Model):
+class TypeDecision(Model):
     """The escalation type and why."""
 
     type: EscalationType = Field(description="Chosen escalation type.")
@@ -314,7 +333,7 @@ class TypeDecision(_Model):
     evidence: list[str] = Field(default_factory=list, description="Words matched, or 'given on the signal'.")
 
 
-class Tone(_Model):
+class Tone(Model):
     """How the message should sound, and why."""
 
     name: Literal["executive", "urgent", "formal", "warm"] = Field(description="Tone label.")
@@ -324,7 +343,7 @@ class Tone(_Model):
     reasons: list[str] = Field(default_factory=list, description="Why this tone.")
 
 
-class Strategy(_Model):
+class Strategy(Model):
     """Step 2's decision: type, template, tone, SLA clock, timeline, actions."""
 
     escalation_type: TypeDecision = Field(description="Type and evidence.")
@@ -337,7 +356,7 @@ class Strategy(_Model):
     review_notes: list[ReviewNote] = Field(default_factory=list, description="Assumptions and gaps for the CSM.")
 
 
-class CcSuggestion(_Model):
+class CcSuggestion(Model):
     """An internal CC the CSM may add, with the reason shown to them."""
 
     staff_id: str = Field(description="Staff id.")
@@ -352,14 +371,11 @@ class CcSuggestion(_Model):
 from .drafts import (  # noqa: E402 - re-exported after the names drafts.py imports from here
     CustomerDeadline,
     Draft,
-    DraftCc,
-    DraftCustomer,
     DraftEmail,
     DraftEscalation,
-    DraftMilestone,
     DraftOtherEscalation,
     DraftPerson,
-    DraftSla,
     DraftStrategy,
+    Recipient,
     TrustedFacts,
 )

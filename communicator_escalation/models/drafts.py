@@ -7,32 +7,34 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from . import EscalationType, ReviewNote, Severity, Urgency, _Model
+from . import CcSuggestion, CustomerRef, DraftSla, EscalationType, Model, PlanMilestone, ReviewNote, Severity
 
 __all__ = [
     "CustomerDeadline",
     "Draft",
-    "DraftCc",
-    "DraftCustomer",
     "DraftEmail",
     "DraftEscalation",
-    "DraftMilestone",
     "DraftOtherEscalation",
     "DraftPerson",
-    "DraftSla",
     "DraftStrategy",
+    "Recipient",
     "TrustedFacts",
 ]
 
 
-class DraftCustomer(_Model):
-    """The account a draft is for."""
 
-    id: str = Field(description="Customer id.")
-    name: str = Field(description="Account name.")
+class Recipient(Model):
+    """One address on a response, with who it is."""
+
+    name: str | None = Field(default=None, description="Display name from the contacts or the staff directory.")
+    email: str = Field(description="Email address.")
+    contact_id: str | None = Field(default=None, description="Customer contact id (To).")
+    staff_id: str | None = Field(default=None, description="Staff id (CC).")
+    label: str | None = Field(default=None, description="For internal CCs: how the CSM sees the role, e.g. 'Your manager'.")
+    reason: str | None = Field(default=None, description="For suggested internal CCs: why they were suggested.")
 
 
-class DraftPerson(_Model):
+class DraftPerson(Model):
     """A person named on a draft (reporter or sender)."""
 
     name: str = Field(description="Full name.")
@@ -40,7 +42,7 @@ class DraftPerson(_Model):
     email: str = Field(description="Email address.")
 
 
-class DraftEscalation(_Model):
+class DraftEscalation(Model):
     """The escalation a draft answers."""
 
     risk_signal_id: str = Field(description="Risk signal id.")
@@ -54,17 +56,9 @@ class DraftEscalation(_Model):
     unresolved_for_hours: float = Field(description="Hours the underlying issue has been open.")
 
 
-class DraftSla(_Model):
-    """The SLA clock as a draft reports it."""
-
-    first_response_due: datetime = Field(description="When the first response is due.")
-    update_every_hours: float = Field(description="Update cadence in hours.")
-    resolution_due: datetime = Field(description="Resolution target.")
-    urgency: Urgency = Field(description="on_track, due_soon or breached.")
-    minutes_to_first_response_due: int = Field(description="Minutes left; negative when late.")
 
 
-class DraftStrategy(_Model):
+class DraftStrategy(Model):
     """Template, tone and clock the draft was written with."""
 
     template: EscalationType = Field(description="Email template used.")
@@ -75,7 +69,7 @@ class DraftStrategy(_Model):
     sla: DraftSla = Field(description="SLA clock.")
 
 
-class DraftEmail(_Model):
+class DraftEmail(Model):
     """The message itself. CC is empty in a fresh draft; suggestions are separate."""
 
     to: list[str] = Field(default_factory=list, description="Recipient addresses (the reporter, else the ticket requester).")
@@ -86,29 +80,9 @@ class DraftEmail(_Model):
     thread_id: str | None = Field(default=None, description="Thread of the email replied to.")
 
 
-class DraftCc(_Model):
-    """A suggested internal CC, not yet on the email."""
-
-    name: str = Field(description="Name.")
-    email: str = Field(description="Email address.")
-    role: str = Field(description="Directory role.")
-    reason: str = Field(description="Why this person is suggested.")
-    staff_id: str = Field(description="Staff id, to add the CC by id.")
-    label: str = Field(description="How the CSM sees the role, e.g. 'Your manager'.")
 
 
-class DraftMilestone(_Model):
-    """A timeline step of the draft."""
-
-    key: str | None = Field(
-        default=None, description="The policy's step key, so a status update finds the step again (null: unknown)."
-    )
-    milestone: str = Field(description="What will be delivered.")
-    due: datetime | None = Field(default=None, description="Computed due time; null when already in place.")
-    due_text: str = Field(description="The due time as the email states it, in the customer's timezone.")
-
-
-class DraftOtherEscalation(_Model):
+class DraftOtherEscalation(Model):
     """Another open escalation of the same customer, not answered by this draft."""
 
     risk_signal_id: str = Field(description="Risk signal id.")
@@ -119,7 +93,7 @@ class DraftOtherEscalation(_Model):
     detected_at: datetime = Field(description="When it was detected.")
 
 
-class CustomerDeadline(_Model):
+class CustomerDeadline(Model):
     """A deadline the customer stated, in their words, and when it falls."""
 
     words: str = Field(description="The customer's words for it, e.g. 'before our month-end close'.")
@@ -133,7 +107,7 @@ class CustomerDeadline(_Model):
     )
 
 
-class TrustedFacts(_Model):
+class TrustedFacts(Model):
     """The values the CSM's voice may state: staff directory, structured fields, policy; never customer text alone."""
 
     names: list[str] = Field(default_factory=list, description="People and organisations from structured records.")
@@ -145,7 +119,7 @@ class TrustedFacts(_Model):
     recipient_names: list[str] = Field(default_factory=list, description="Contacts the greeting may address.")
 
 
-class Draft(_Model):
+class Draft(Model):
     """A drafted escalation response (Step 3), as stored, shown and returned by every front door."""
 
     response_id: str | None = Field(default=None, description="escalation_responses id; null until saved.")
@@ -155,7 +129,7 @@ class Draft(_Model):
     follows_response_id: str | None = Field(
         default=None, description="For an update or closing email: the sent message it replies to."
     )
-    customer: DraftCustomer = Field(description="The account.")
+    customer: CustomerRef = Field(description="The account.")
     escalation: DraftEscalation = Field(description="The escalation answered.")
     strategy: DraftStrategy = Field(description="Template, tone and SLA clock.")
     email: DraftEmail = Field(description="To, CC, subject, body and threading.")
@@ -163,12 +137,12 @@ class Draft(_Model):
     generated_by: Literal["template", "llm_rewrite"] = Field(
         default="template", description="template, or llm_rewrite when a grounded LLM rewrite was accepted."
     )
-    suggested_ccs: list[DraftCc] = Field(default_factory=list, description="Internal CCs the CSM may add.")
+    suggested_ccs: list[CcSuggestion] = Field(default_factory=list, description="Internal CCs the CSM may add.")
     action_items: list[str] = Field(default_factory=list, description="Immediate actions stated in the email.")
     action_owners: list[str | None] = Field(
         default_factory=list, description="Staff id owning each action item, in the same order (null: none named)."
     )
-    timeline: list[DraftMilestone] = Field(default_factory=list, description="Milestones stated in the email.")
+    timeline: list[PlanMilestone] = Field(default_factory=list, description="Milestones stated in the email.")
     other_open_escalations: list[DraftOtherEscalation] = Field(
         default_factory=list, description="Other open escalations of the customer."
     )

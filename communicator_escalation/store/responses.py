@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -20,13 +20,6 @@ Row = dict[str, Any]
 RESPONSE_ENTITY = "escalation_response"
 APPROVAL_ENTITY = "approval_request"
 _STAFF_COLUMNS = "id, name, email, role, title, phone, timezone, manager_id"
-
-
-def utcnow(now: datetime | None = None) -> datetime:
-    """`now` when given (made timezone-aware), else the current UTC time."""
-    if now is None:
-        return datetime.now(UTC)
-    return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
 
 
 def addresses(value: Any) -> list[str]:
@@ -130,6 +123,26 @@ def audit(conn: Conn, *, actor: str, entity: str, entity_id: str, action: str, d
         "INSERT INTO audit_log (at, actor, entity, entity_id, action, detail) VALUES (%s, %s, %s, %s, %s, %s)",
         (now, actor, entity, entity_id, action, Jsonb(detail)),
     )
+
+
+def void_approvals(conn: Conn, *, response_id: str, actor: str, now: datetime, reason: str,
+                   states: tuple[str, ...] = ("pending", "approved"), unless_hash: str | None = None,
+                   audit_detail: dict[str, Any] | None = None) -> list[str]:
+    """Void the response's approval requests in `states` (those bound to `unless_hash` stay), audited one by one.
+
+    Returns:
+        The ids voided.
+    """
+    voided = [row["id"] for row in conn.execute(
+        "UPDATE approval_requests SET status = 'void', decided_at = %(now)s, decided_by = %(actor)s, reason = %(reason)s"
+        " WHERE response_id = %(id)s AND status = ANY(%(states)s)"
+        " AND (%(keep)s::text IS NULL OR content_hash <> %(keep)s) RETURNING id",
+        {"now": now, "actor": actor, "reason": reason, "id": response_id, "states": list(states), "keep": unless_hash},
+    )]
+    for approval_id in voided:
+        audit(conn, actor=actor, entity=APPROVAL_ENTITY, entity_id=approval_id, action="void",
+              detail=audit_detail or {"reason": reason}, now=now)
+    return voided
 
 
 def set_status(conn: Conn, row: Row, status: str, *, actor: str, now: datetime, action: str | None = None,

@@ -13,16 +13,16 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from ..agent.host import ChatMessage, ReviewRequest
-from ..agent.tool_results import ToolResult, parse_tool_result
+from ..agent.tools.results import ToolResult, parse_tool_result
 from ..auth.actor import Actor
-from ..models import Draft, DraftCc, ReviewNote
+from ..models import CcSuggestion, Draft, ReviewNote
 from ..store import Store
+from ..utc import utcnow
 from ..workflow.delivery.approval import ApprovalStatus
 from ..workflow.delivery.send_with_approval import approval_status_for
 from ..workflow.delivery.tracking import ResponseSummary, list_responses
@@ -62,7 +62,7 @@ class ResponsePanel(BaseModel):
     notes: list[ReviewNote] = Field(description="Review notes on the current content, blocking first.")
     approval: ApprovalStatus = Field(description="Its approval request and notifications.")
     summary: ResponseSummary | None = Field(default=None, description="Response time and SLA, once sent.")
-    open_suggestions: list[DraftCc] = Field(default_factory=list, description="Suggested CCs not on the CC yet.")
+    open_suggestions: list[CcSuggestion] = Field(default_factory=list, description="Suggested CCs not on the CC yet.")
     minutes_to_first_response_due: int = Field(description="Minutes to the first-response deadline; negative when late.")
 
 
@@ -127,7 +127,7 @@ def _panel(store: Store, *, actor: Actor, policy: Policy, response_id: str) -> R
         draft=draft,
         view=view,
         open_suggestions=[c for c in draft.suggested_ccs if c.email.casefold() not in on_cc],
-        minutes_to_first_response_due=math.floor((due - datetime.now(UTC)).total_seconds() / 60),
+        minutes_to_first_response_due=math.floor((due - utcnow()).total_seconds() / 60),
         notes=review_notes_now(store, actor=actor, response_id=response_id, policy=policy),
         approval=approval_status_for(store, actor=actor, response_id=response_id),
         summary=sent,

@@ -1,28 +1,26 @@
 """The escalation policy: SLA table, business hours, timeline plan, CC thresholds, approval rules.
 
 Defaults are the product's policy; `load_policy` merges a TOML or JSON file over them
-(`ESCALATION_POLICY_FILE`). A duration is written as text, e.g. ``"30 minutes"``, ``"4 hours"``,
-``"4 business hours"`` or ``"5 business days"`` (one business day is one full business-hours day).
+(`ESCALATION_POLICY_FILE`). Durations are written as text, e.g. ``"4 business hours"`` (duration.py).
 """
 
 from __future__ import annotations
 
 import json
-import re
 import tomllib
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import ConfigurationError, error_text
 from ..models import EscalationType, Severity, StaffRole
+from .duration import Duration
 
 __all__ = [
     "ApprovalPolicy",
     "BusinessHours",
-    "Duration",
     "EmailPolicy",
     "LearningPolicy",
     "MilestoneKey",
@@ -35,7 +33,6 @@ __all__ = [
     "load_policy",
 ]
 
-DurationUnit = Literal["minutes", "hours", "days", "business_hours", "business_days"]
 ClockKind = Literal["around_the_clock", "business_hours"]
 MilestoneKey = Literal[
     "root_cause_analysis",
@@ -51,64 +48,9 @@ MilestoneKey = Literal[
     "full_report",
 ]
 
-_UNIT_WORDS: dict[str, DurationUnit] = {
-    "minute": "minutes",
-    "min": "minutes",
-    "hour": "hours",
-    "h": "hours",
-    "day": "days",
-    "business hour": "business_hours",
-    "business day": "business_days",
-}
-_DURATION_TEXT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z ]+?)s?\s*$")
-_WALL_SECONDS = {"minutes": 60, "hours": 3600, "days": 86400}
-
 
 class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Duration(_Config):
-    """An amount of wall-clock or business time; written as text such as ``"4 business hours"``."""
-
-    amount: float = Field(gt=0, description="How many units.")
-    unit: DurationUnit = Field(description="minutes, hours, days, business_hours or business_days.")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _parse_text(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        match = _DURATION_TEXT.match(value.lower().replace("_", " "))
-        unit = _UNIT_WORDS.get(match.group(2).strip()) if match else None
-        if not match or unit is None:
-            raise ValueError(error_text("policy.not_duration", value=value))
-        return {"amount": float(match.group(1)), "unit": unit}
-
-    @model_serializer
-    def _as_text(self) -> str:
-        amount = int(self.amount) if self.amount.is_integer() else self.amount
-        unit = self.unit.replace("_", " ")
-        return f"{amount} {unit[:-1] if amount == 1 else unit}"
-
-    @property
-    def is_business(self) -> bool:
-        """True when counted in business time."""
-        return self.unit.startswith("business_")
-
-    def wall(self) -> timedelta:
-        """The duration as wall-clock time (only for minutes, hours and days)."""
-        if self.is_business:
-            raise ConfigurationError("policy.business_not_wall", duration=self._as_text())
-        return timedelta(seconds=self.amount * _WALL_SECONDS[self.unit])
-
-    def business(self, hours: BusinessHours) -> timedelta:
-        """The amount of open business time this duration stands for (business units only)."""
-        if self.unit == "business_hours":
-            return timedelta(hours=self.amount)
-        if self.unit == "business_days":
-            return self.amount * hours.day_length()
-        raise ConfigurationError("policy.wall_not_business", duration=self._as_text())
 
 
 class SlaRow(_Config):

@@ -17,7 +17,7 @@ the CLI without `--as`, a library caller) reaches every account: every customer 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import psycopg
@@ -37,6 +37,7 @@ from ..models import (
     Urgency,
 )
 from ..store import Store
+from ..utc import utcnow
 from .context.context_rows import fetch_health
 from .context.gather import HEALTH_WINDOW_DAYS, health_trend
 from .policy import Policy
@@ -200,7 +201,7 @@ def open_escalations(
     Raises:
         NotFound: The actor's staff id is not in the staff directory.
     """
-    moment = now or datetime.now(UTC)
+    moment = utcnow(now)
     with store.connection() as conn:
         rows = _rows(conn, actor=acting_staff(conn, actor), scope=scope, severities=severities)
         health = fetch_health(conn, sorted({row["customer_id"] for row in rows}),

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from tests.support.web_ui import WebUI
 
 SCRIPT_TITLE = "<script>window.pwned = 'title'</script> escalated"

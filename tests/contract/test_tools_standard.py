@@ -17,7 +17,7 @@ from langchain_tests.unit_tests import ToolsUnitTests
 from psycopg_pool import ConnectionPool
 
 from communicator_escalation.agent.skill import EscalationSkill
-from communicator_escalation.agent.tool_args import TOOL_ARGS, ToolName
+from communicator_escalation.agent.tools.args import TOOL_ARGS, ToolName
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.workflow.policy import Policy

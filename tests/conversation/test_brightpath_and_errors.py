@@ -18,7 +18,7 @@ from communicator_escalation.agent.skill import EscalationSkill
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.models import ESCALATION_SIGNAL_TYPES, SEVERITY_RANK
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.policy import Policy
 from tests.support.step1_worlds import NOW, nordlicht_world
 from tests.support.trust_world import world as trust_world

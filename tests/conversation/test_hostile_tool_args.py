@@ -20,7 +20,7 @@ from langchain_openai import ChatOpenAI
 from communicator_escalation.agent.checkpoint import postgres_checkpointer
 from communicator_escalation.agent.host import CommunicatorAgent
 from communicator_escalation.agent.skill import EscalationSkill
-from communicator_escalation.agent.tool_args import ToolName
+from communicator_escalation.agent.tools.args import ToolName
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.safe_text import text_problem
 from communicator_escalation.store import Store

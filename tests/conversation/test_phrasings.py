@@ -28,7 +28,7 @@ from communicator_escalation.agent.skill import EscalationSkill
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.models import SEVERITY_RANK
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.policy import Policy
 from tests.conftest import DEMO_WORLD, fresh_database
 from tests.support.openai_server import OpenAIServer

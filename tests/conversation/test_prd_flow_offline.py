@@ -21,7 +21,7 @@ from communicator_escalation.agent.skill import EscalationSkill
 from communicator_escalation.cli import app
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.policy import Policy
 from tests.support.turn_modes import TurnDriver
 

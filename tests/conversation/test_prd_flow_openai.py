@@ -20,9 +20,9 @@ import pytest
 
 from communicator_escalation.agent.host import CommunicatorAgent
 from communicator_escalation.agent.runtime import open_runtime
-from communicator_escalation.agent.tool_args import ToolName
+from communicator_escalation.agent.tools.args import ToolName
 from communicator_escalation.config import Settings
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from tests.support.openai_server import OpenAIServer, ReceivedRequest, Reply
 from tests.support.turn_modes import TurnDriver, TurnMode
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 
 
 def _chat(db_url: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:

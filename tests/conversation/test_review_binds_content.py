@@ -21,10 +21,10 @@ from communicator_escalation.agent.checkpoint import postgres_checkpointer
 from communicator_escalation.agent.host import CommunicatorAgent, ReviewDecision, Turn
 from communicator_escalation.agent.offline.model import OfflineChatModel
 from communicator_escalation.agent.skill import EscalationSkill
-from communicator_escalation.agent.tool_results import ErrorResult, parse_tool_result
+from communicator_escalation.agent.tools.results import ErrorResult, parse_tool_result
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.policy import Policy
 from communicator_escalation.workflow.review.edits import add_cc, edit_response, get_response
 from tests.support.turn_modes import TurnDriver

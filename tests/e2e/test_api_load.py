@@ -27,7 +27,7 @@ import pytest
 
 from communicator_escalation.auth.tokens import create_token
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from tests.support.api_load import ESCALATION, Client, Tally, run_clients, served_api
 from tests.support.api_worlds import load_api_world
 from tests.support.crowd_world import crowd_world, csm_of

@@ -31,7 +31,7 @@ from communicator_escalation.api.app import create_app
 from communicator_escalation.cli import app as cli
 from communicator_escalation.config import Settings
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from tests.support.attack_world import STAFF, Target, attack_world, load_corpus
 from tests.support.sent_mail_checks import RUN, plain_body, problems, runs
 

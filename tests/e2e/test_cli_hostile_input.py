@@ -17,7 +17,7 @@ from typer.testing import CliRunner, Result
 
 from communicator_escalation.cli import app
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from tests.support.api_worlds import api_world
 
 ESCALATION = Path(sys.executable).parent / "escalation"

@@ -20,7 +20,7 @@ from communicator_escalation.config import Settings
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.rendering import phrases
 from communicator_escalation.store import Store
-from communicator_escalation.store.responses import utcnow
+from communicator_escalation.utc import utcnow
 from communicator_escalation.workflow.delivery.approval import submit_for_approval
 from communicator_escalation.workflow.delivery.reconcile import in_flight
 from communicator_escalation.workflow.delivery.sending import send_response

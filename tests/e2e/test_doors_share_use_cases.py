@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
 
 from communicator_escalation.agent.skill import EscalationSkill
-from communicator_escalation.agent.tool_args import ToolName
+from communicator_escalation.agent.tools.args import ToolName
 from communicator_escalation.api.app import create_app
 from communicator_escalation.auth.tokens import create_token
 from communicator_escalation.cli import app as cli

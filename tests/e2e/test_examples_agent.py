@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -24,7 +24,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
 
-from communicator_escalation.agent.tool_args import ToolName
+from communicator_escalation.agent.tools.args import ToolName
 from communicator_escalation.auth.tokens import create_token
 from communicator_escalation.safe_text import text_problem
 from communicator_escalation.store import Store

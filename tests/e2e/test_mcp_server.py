@@ -23,8 +23,8 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, TextContent
 
-from communicator_escalation.agent.tool_results import ContextResult
-from communicator_escalation.agent.tool_args import ToolName
+from communicator_escalation.agent.tools.results import ContextResult
+from communicator_escalation.agent.tools.args import ToolName
 from communicator_escalation.models import EscalationContext
 from communicator_escalation.store import Store
 from communicator_escalation.auth.tokens import create_token

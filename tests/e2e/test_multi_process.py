@@ -20,7 +20,7 @@ import pytest
 
 from communicator_escalation.auth.tokens import create_token
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from tests.support.fleet_world import fleet_world
 from tests.support.processes import WAIT_SECONDS, Started
 

@@ -22,7 +22,7 @@ from communicator_escalation.errors import (
     NotFound,
 )
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.context.gather import gather_context
 from tests.support.step1_worlds import NOW, nordlicht_world
 

@@ -12,7 +12,7 @@ import pytest
 from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.errors import NoOpenEscalation, Refused
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.drafting.voices import split_voices
 from communicator_escalation.workflow.delivery.approval import submit_for_approval
 from communicator_escalation.workflow.drafting.open import create_response

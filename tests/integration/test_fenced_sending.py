@@ -26,7 +26,7 @@ from communicator_escalation.mail.base import Mailer
 from communicator_escalation.mail.factory import make_mailer
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
-from communicator_escalation.store.responses import utcnow
+from communicator_escalation.utc import utcnow
 from communicator_escalation.workflow.delivery.approval import submit_for_approval
 from communicator_escalation.workflow.delivery.sending import SendOutcome, reconcile, send_response
 from communicator_escalation.workflow.review.edits import edit_response

@@ -14,7 +14,7 @@ from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.agent.llm import make_chat_model
 from communicator_escalation.config import Settings
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.drafting.open import create_response
 from communicator_escalation.workflow.policy import Policy
 from tests.support.openai_server import OpenAIServer, ReceivedRequest, Reply

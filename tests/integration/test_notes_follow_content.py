@@ -17,7 +17,7 @@ from communicator_escalation.errors import SendBlocked
 from communicator_escalation.mail.factory import Transport
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.delivery.send_with_approval import request_approval_only
 from communicator_escalation.workflow.drafting.open import create_response, open_or_create_draft
 from communicator_escalation.workflow.drafting.responses import load_draft

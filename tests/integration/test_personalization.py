@@ -8,7 +8,7 @@ from pathlib import Path
 
 from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.context.gather import gather_context
 from communicator_escalation.workflow.drafting.open import create_response
 from communicator_escalation.workflow.policy import Policy

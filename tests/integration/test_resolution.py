@@ -8,7 +8,7 @@ import pytest
 
 from communicator_escalation.errors import AmbiguousCustomer, CustomerNotFound
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.context.customers import resolve_customer
 from tests.support.step1_worlds import NOW, nordlicht_world
 

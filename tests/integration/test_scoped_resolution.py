@@ -23,7 +23,7 @@ from communicator_escalation.cli import app
 from communicator_escalation.errors import AmbiguousCustomer, CustomerNotFound, EscalationError, NotFound
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.context.customers import resolve_customer
 from communicator_escalation.workflow.context.gather import gather_context
 from communicator_escalation.workflow.policy import Policy

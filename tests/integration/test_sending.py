@@ -19,7 +19,7 @@ from communicator_escalation.mail.base import Address, OutgoingEmail
 from communicator_escalation.mail.factory import make_mailer
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.delivery.approval import approve_send, reject_send, submit_for_approval
 from communicator_escalation.workflow.delivery.sending import SendOutcome, reconcile, send_response
 from communicator_escalation.workflow.delivery.tracking import list_responses

@@ -11,7 +11,7 @@ import pytest
 from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.models import EscalationContext, Strategy
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.context.gather import gather_context
 from communicator_escalation.workflow.policy import Policy
 from communicator_escalation.workflow.strategy.ccs import suggest_ccs

@@ -15,11 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from communicator_escalation.agent.skill import EscalationSkill
-from communicator_escalation.agent.tool_args import ToolName
+from communicator_escalation.agent.tools.args import ToolName
 from communicator_escalation.cli import app as cli
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.worker import CHANNEL, WorkerReport, run_worker
 from communicator_escalation.workflow.drafting.open import ensure_draft
 from communicator_escalation.workflow.policy import Policy

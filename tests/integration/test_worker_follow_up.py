@@ -9,7 +9,7 @@ from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.config import Settings
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.worker import run_worker
 from communicator_escalation.workflow.delivery.sending import send_response
 from communicator_escalation.workflow.drafting.open import create_response

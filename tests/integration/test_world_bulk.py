@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from communicator_escalation.errors import WorldFileError
-from communicator_escalation.store import Store, world, world_stage, world_writer
-from communicator_escalation.store.synthetic import generate_world, write_world
-from communicator_escalation.store.world import load_world
-from communicator_escalation.store.world_format import SECTIONS
+from communicator_escalation.store import Store
+from communicator_escalation.store.world import loader, stage, writer
+from communicator_escalation.store.world.synthetic import generate_world, write_world
+from communicator_escalation.store.world.loader import load_world
+from communicator_escalation.store.world.format import SECTIONS
 from tests.integration.test_world_hardening import snapshot
 from tests.integration.test_world_loader import NOW
 
@@ -21,9 +22,9 @@ from tests.integration.test_world_loader import NOW
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Chunks of 300 records and bulk mode from 200, so a world of 40 customers takes the large-world path."""
-    for module in (world, world_stage):
+    for module in (loader, stage):
         monkeypatch.setattr(module, "CHUNK_ROWS", 300)
-    for module in (world_stage, world_writer):
+    for module in (stage, writer):
         monkeypatch.setattr(module, "BULK_ROWS", 200)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from communicator_escalation.errors import WorldFileError
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 from tests.integration.test_world_loader import NOW, TABLES, small_world
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from communicator_escalation.errors import WorldFileError
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 
 AS_OF = datetime(2027, 5, 4, 10, 0, tzinfo=timezone.utc)
 NOW = AS_OF + timedelta(days=3)

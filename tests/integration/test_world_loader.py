@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from communicator_escalation.cli import app
 from communicator_escalation.errors import WorldFileError
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 
 TABLES = ("vendor", "staff", "customers", "health_history", "contacts", "tickets", "ticket_events",
           "communications", "risk_signals", "save_plays", "past_responses")

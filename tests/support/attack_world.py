@@ -10,7 +10,7 @@ words: the text the product writes for them is the template's own, never injecte
 
 One-line fields (names, titles, subjects) get the attack with its whitespace collapsed, as a CRM or
 mail client would store it; multi-line fields get it verbatim. Either way without the characters a
-world file may not carry in that field (`store/world_format.py`: control characters, and in one-line
+world file may not carry in that field (`store/world/format.py`: control characters, and in one-line
 fields bidi overrides and line separators), and a contact name at most as long as the format allows.
 """
 
@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from communicator_escalation.store.world_format import LINE_PATTERN, NAME_MAX_LENGTH, TEXT_PATTERN
+from communicator_escalation.store.world.format import LINE_PATTERN, NAME_MAX_LENGTH, TEXT_PATTERN
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "attack_corpus.jsonl"
 FIELDS = (

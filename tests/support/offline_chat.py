@@ -15,9 +15,9 @@ from langchain_core.tools import StructuredTool
 
 from communicator_escalation.agent.offline.model import OfflineChatModel
 from communicator_escalation.workflow.triage import OpenEscalation
-from communicator_escalation.agent.tool_args import TOOL_ARGS, ToolName
+from communicator_escalation.agent.tools.args import TOOL_ARGS, ToolName
 from communicator_escalation.models import ReviewNote
-from communicator_escalation.agent.tool_results import (
+from communicator_escalation.agent.tools.results import (
     ApprovalSummary,
     ContextResult,
     CustomerRef,

@@ -13,7 +13,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from communicator_escalation.store import Store
-from communicator_escalation.store.world import load_world
+from communicator_escalation.store.world.loader import load_world
 
 NOW = datetime(2026, 2, 3, 14, 0, tzinfo=timezone.utc)
 VENDOR_DOMAIN = "helios.example"

@@ -10,8 +10,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "communicator_escalation"
 DOORS = sorted(
-    [*PACKAGE.glob("cli/*.py"), *PACKAGE.glob("api/**/*.py"), *PACKAGE.glob("mcp_server/*.py"),
-     *PACKAGE.glob("langgraph_server/*.py"), PACKAGE / "agent" / "tool_handlers.py", PACKAGE / "agent" / "skill.py",
+    [*PACKAGE.glob("cli/**/*.py"), *PACKAGE.glob("api/**/*.py"), *PACKAGE.glob("mcp_server/*.py"),
+     *PACKAGE.glob("langgraph_server/*.py"), PACKAGE / "agent" / "tools" / "handlers.py", PACKAGE / "agent" / "skill.py",
      PACKAGE / "worker.py"]
 )
 # Building blocks a door must not call directly: each has one entry the doors share.

@@ -6,7 +6,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 
 from communicator_escalation.agent.offline.cards import card_for
 from communicator_escalation.agent.offline.chat_text import render_chat
-from communicator_escalation.agent.tool_results import Recipient, ReviewResult
+from communicator_escalation.agent.tools.results import Recipient, ReviewResult
 from communicator_escalation.models import ReviewNote
 from tests.support.offline_chat import bound_model, context_result, draft_result
 

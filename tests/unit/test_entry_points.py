@@ -13,7 +13,7 @@ from communicator_escalation.agent.host import SKILL_ENTRY_POINT_GROUP, Communic
 from communicator_escalation.agent.offline.model import OfflineChatModel
 from communicator_escalation.agent.runtime import AgentRuntime
 from communicator_escalation.agent.skill import EscalationSkill
-from communicator_escalation.agent.tool_args import ToolName
+from communicator_escalation.agent.tools.args import ToolName
 from communicator_escalation.config import Settings
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store

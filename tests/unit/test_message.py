@@ -20,6 +20,7 @@ from communicator_escalation.mail.message import (
     InvalidHeaderError,
     build_message,
     make_message_id,
+    message_token,
     message_bytes,
     reply_subject,
 )
@@ -136,6 +137,11 @@ def test_make_message_id() -> None:
     for token, domain in (("a b", "x.example"), ("a", "x\r\nBcc: y"), ("", "x.example"), ("a", "")):
         with pytest.raises(InvalidHeaderError):
             make_message_id(domain=domain, token=token)
+
+
+def test_message_token_joins_parts_and_keeps_only_safe_characters() -> None:
+    assert message_token("notice", 7, "a b.c") == "notice-7-a-b-c"
+    assert make_message_id(domain="x.example", token=message_token("esc", "ü")) == "<esc--@x.example>"
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from langchain_core.runnables import RunnableBinding
 from pydantic import BaseModel
 
 from communicator_escalation.agent.offline.model import OfflineChatModel
-from communicator_escalation.agent.tool_args import ToolName
-from communicator_escalation.agent.tool_results import (
+from communicator_escalation.agent.tools.args import ToolName
+from communicator_escalation.agent.tools.results import (
     ApprovalSummary,
     CancelResult,
     Candidate,

@@ -19,8 +19,8 @@ from langgraph.types import Command
 from pydantic import BaseModel
 
 from communicator_escalation.agent.offline.model import OfflineChatModel
-from communicator_escalation.agent.tool_args import TOOL_ARGS, ToolName
-from communicator_escalation.agent.tool_results import ErrorDetail, ErrorResult
+from communicator_escalation.agent.tools.args import TOOL_ARGS, ToolName
+from communicator_escalation.agent.tools.results import ErrorDetail, ErrorResult
 from tests.support.offline_chat import context_result, draft_result, send_result
 
 

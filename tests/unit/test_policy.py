@@ -9,7 +9,8 @@ import pytest
 
 from communicator_escalation.config import Settings
 from communicator_escalation.errors import ConfigurationError
-from communicator_escalation.workflow.policy import Duration, Policy, load_policy
+from communicator_escalation.workflow.duration import Duration
+from communicator_escalation.workflow.policy import Policy, load_policy
 
 
 def test_default_sla_table() -> None:

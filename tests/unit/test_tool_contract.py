@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from communicator_escalation.agent.tool_args import (
+from communicator_escalation.agent.tools.args import (
     TOOL_ARGS,
     AddCcsArgs,
     DraftResponseArgs,
@@ -18,7 +18,7 @@ from communicator_escalation.agent.tool_args import (
     SendResponseArgs,
     ToolName,
 )
-from communicator_escalation.agent.tool_results import (
+from communicator_escalation.agent.tools.results import (
     CancelResult,
     CcSuggestionsResult,
     ContextResult,
@@ -281,6 +281,6 @@ def test_suggested_cc_from_a_cc_suggestion() -> None:
     suggestion = CcSuggestion(
         staff_id="s1", name="Ana", email="ana@vendor.example", role="support_lead", label="Support Lead", reason="Owns the ticket"
     )
-    assert SuggestedCc.from_suggestion(suggestion).model_dump() == {
+    assert SuggestedCc.of(suggestion).model_dump() == {
         "name": "Ana", "label": "Support Lead", "reason": "Owns the ticket", "email": "ana@vendor.example"
     }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from ..tool_results import (
+from ..tools.results import (
     CancelResult, CcSuggestionsResult, ContextResult, DraftResult, ErrorResult, InboxResult, ReviewResult,
     SendResult, StrategyResult,
 )

@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
-from ..tool_results import ContextResult, DraftResult
+from ..tools.results import ContextResult, DraftResult
 from .answers import draft_turn_text
 from .conversation import read_conversation
 from .intents import read_actions

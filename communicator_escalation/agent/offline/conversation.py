@@ -9,7 +9,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from pydantic import BaseModel, ConfigDict, Field
 
-from communicator_escalation.agent.tool_results import ToolResult, parse_tool_result
+from communicator_escalation.agent.tools.results import ToolResult, parse_tool_result
 
 _HITL_SOURCE = "hitl_interrupt_decision"
 _REJECTED = re.compile(r"^User rejected the tool call\b")

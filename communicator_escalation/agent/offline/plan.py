@@ -19,8 +19,8 @@ from communicator_escalation.workflow.context.customers import name_key
 from communicator_escalation.workflow.context.mentions import is_weak, words
 
 from ...safe_text import input_problems
-from ..tool_args import TOOL_ARGS, ToolName
-from ..tool_results import (
+from ..tools.args import TOOL_ARGS, ToolName
+from ..tools.results import (
     CancelResult, ContextResult, DraftResult, ErrorResult, InboxResult, ReviewResult, StrategyResult,
 )
 from .conversation import Conversation, ToolOutcome

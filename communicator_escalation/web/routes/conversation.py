@@ -14,7 +14,7 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ...agent.host import ReviewDecision
-from ...agent.tool_results import ContextResult
+from ...agent.tools.results import ContextResult
 from ...api.agent_dep import AgentDep, staff_thread
 from ...api.auth import PolicyDep
 from ...api.deps import StoreDep

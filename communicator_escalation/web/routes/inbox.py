@@ -6,7 +6,6 @@ has the Escalation Response quick action.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import Request
@@ -15,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from ...api.auth import PolicyDep
 from ...api.deps import StoreDep
 from ...auth.actor import Actor
+from ...utc import utcnow
 from ...workflow.triage import open_escalations
 from ..session import SignedInDep, page, web_router
 
@@ -25,6 +25,6 @@ router = web_router()
 def inbox(request: Request, me: SignedInDep, store: StoreDep, policy: PolicyDep,
           scope: Literal["mine", "team", "all"] = "all") -> HTMLResponse:
     """Open escalations with their SLA clocks (the page counts them down as it stays open)."""
-    now = datetime.now(UTC)
+    now = utcnow()
     found = open_escalations(store, actor=Actor(staff_id=me.staff.id), policy=policy, scope=scope, now=now)
     return page(request, "inbox.html.j2", me=me.staff, inbox=found, now=now)

@@ -40,6 +40,7 @@ from ...models import (
     Vendor,
 )
 from ...store import Store
+from ...utc import utcnow
 from .context_rows import (
     SPECIALIST_ROLES,
     build,
@@ -213,16 +214,7 @@ def _assemble(selection: EscalationSelection, reads: _Reads, now: datetime) -> E
     if chosen.communication_id and all(r["id"] != chosen.communication_id for r in communications):
         communications += [r for rows in reads.communications.values() for r in rows if r["id"] == chosen.communication_id]
     staff = reads.staff
-    csm = staff.get(row["csm_id"])
-    ticket = None
-    if ticket_row is not None:
-        ticket = build(
-            Ticket,
-            ticket_row,
-            requester=contacts_by_id.get(ticket_row["requester_contact_id"] or ""),
-            assignee=staff.get(ticket_row["assignee_id"] or ""),
-            events=[TicketEvent.model_validate(event) for event in ticket_row["events"]],
-        )
+    ticket = _ticket(ticket_row, contacts_by_id, staff) if ticket_row is not None else None
     reply_row = next((r for r in communications if r["id"] == chosen.communication_id), None)
     sponsor = staff.get(row["executive_sponsor_id"] or "")
     return EscalationContext(
@@ -248,14 +240,30 @@ def _assemble(selection: EscalationSelection, reads: _Reads, now: datetime) -> E
         ],
         contacts=contacts,
         history=past_escalations(reads.history.get(chosen.id, []), sponsor_email=sponsor.email if sponsor else None),
-        team=AccountTeam(
-            csm=csm,
-            csm_manager=staff.get(csm.manager_id) if csm and csm.manager_id else None,
-            account_executive=staff.get(row["account_executive_id"] or ""),
-            support_lead=staff.get(row["support_lead_id"] or ""),
-            executive_sponsor=staff.get(row["executive_sponsor_id"] or ""),
-            **{role: reads.specialists.get(role) for role in SPECIALIST_ROLES},
-        ),
+        team=_team(row, reads),
+    )
+
+
+def _ticket(row: Mapping[str, Any], contacts_by_id: dict[str, Contact], staff: dict[str, StaffMember]) -> Ticket:
+    return build(
+        Ticket,
+        row,
+        requester=contacts_by_id.get(row["requester_contact_id"] or ""),
+        assignee=staff.get(row["assignee_id"] or ""),
+        events=[TicketEvent.model_validate(event) for event in row["events"]],
+    )
+
+
+def _team(row: Mapping[str, Any], reads: _Reads) -> AccountTeam:
+    staff = reads.staff
+    csm = staff.get(row["csm_id"])
+    return AccountTeam(
+        csm=csm,
+        csm_manager=staff.get(csm.manager_id) if csm and csm.manager_id else None,
+        account_executive=staff.get(row["account_executive_id"] or ""),
+        support_lead=staff.get(row["support_lead_id"] or ""),
+        executive_sponsor=staff.get(row["executive_sponsor_id"] or ""),
+        **{role: reads.specialists.get(role) for role in SPECIALIST_ROLES},
     )
 
 
@@ -285,7 +293,7 @@ def gather_contexts_on(
     Returns:
         Per signal id, its context, or the error `gather_on(signal_id=...)` would raise for it.
     """
-    moment = now or datetime.now(timezone.utc)
+    moment = utcnow(now)
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL TIME ZONE 'UTC'")
         found = fetch_signals_by_id(conn, list(signal_ids))
@@ -333,8 +341,6 @@ def gather_on(
     """`gather_context` on a connection the caller holds (its own read-only transaction on it)."""
     if (customer is None) == (signal_id is None):
         raise InvalidRequest("context.one_target")
-    moment = now or datetime.now(timezone.utc)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+    moment = utcnow(now)
     with conn.transaction():
         return _gather(conn, customer=customer, signal_id=signal_id, actor=actor, now=moment)

@@ -37,8 +37,9 @@ from ...store.responses import (
     sender_of,
     set_status,
     staff_member,
-    utcnow,
+    void_approvals,
 )
+from ...utc import utcnow
 from ..drafting.gate import require_sendable
 from ..policy import ApprovalPolicy, EmailPolicy
 from .expedite import expedite_refusal
@@ -150,14 +151,8 @@ def _designated_approver(conn: Conn, sender: StaffMember, policy: ApprovalPolicy
 
 def _void_stale(conn: Conn, *, row: Row, actor: StaffMember, digest: str, now: datetime) -> None:
     """Void pending requests bound to content the response no longer has."""
-    stale = conn.execute(
-        "UPDATE approval_requests SET status = 'void', decided_at = %s, decided_by = %s,"
-        " reason = %s WHERE response_id = %s AND status = 'pending' AND content_hash <> %s RETURNING id",
-        (now, actor.id, phrases("delivery/reasons.j2").content_changed(), row["id"], digest),
-    ).fetchall()
-    for old in stale:
-        audit(conn, actor=actor.id, entity=APPROVAL_ENTITY, entity_id=old["id"], action="void",
-              detail={"reason": phrases("delivery/reasons.j2").content_changed()}, now=now)
+    void_approvals(conn, response_id=row["id"], actor=actor.id, now=now, states=("pending",), unless_hash=digest,
+                   reason=phrases("delivery/reasons.j2").content_changed())
 
 
 def _new_request(conn: Conn, *, row: Row, actor: StaffMember, approver: StaffMember, digest: str, urgent: bool,

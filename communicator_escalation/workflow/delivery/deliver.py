@@ -22,7 +22,8 @@ from ...mail.base import AmbiguousMailError, DraftAlreadySent, Mailer, OutgoingE
 from ...rendering import phrases
 from ...store import Store
 from ...store.leases import Lease
-from ...store.responses import load_response, utcnow
+from ...store.responses import load_response
+from ...utc import utcnow
 from ..policy import Policy
 from ._attempts import LeaseLost, finish_attempt, record_draft, settle, start_attempt
 from .fencing import ask_provider, record_delivery

@@ -26,7 +26,6 @@ from ...rendering import phrases
 from ...store import Store
 from ...store.leases import Lease, current_lease, delivering_lease, end_lease
 from ...store.responses import (
-    APPROVAL_ENTITY,
     RESPONSE_ENTITY,
     Conn,
     Row,
@@ -34,8 +33,9 @@ from ...store.responses import (
     content_of,
     hash_content,
     load_response,
-    utcnow,
+    void_approvals,
 )
+from ...utc import utcnow
 from ..followthrough.hook import follow_through
 from ..policy import Policy
 from ._attempts import finish_attempt, start_attempt
@@ -83,14 +83,9 @@ def _fence_others(conn: Conn, row: Row, lease: Lease, *, actor: str, now: dateti
     running = current_lease(conn, row["id"])
     if running is not None and running.id != lease.id and running.ended_at is None:
         end_lease(conn, running.id, "fenced", now=now, by=lease.id)
-    voided = conn.execute(
-        "UPDATE approval_requests SET status = 'void', decided_at = %s, decided_by = %s,"
-        " reason = 'delivered by an earlier send attempt' WHERE response_id = %s AND status = 'pending' RETURNING id",
-        (now, actor, row["id"]),
-    ).fetchall()
-    for approval in voided:
-        audit(conn, actor=actor, entity=APPROVAL_ENTITY, entity_id=approval["id"], action="void", now=now,
-              detail={"reason": phrases("delivery/reasons.j2").delivered_earlier(), "lease_id": lease.id})
+    reason = phrases("delivery/reasons.j2").delivered_earlier()
+    void_approvals(conn, response_id=row["id"], actor=actor, now=now, states=("pending",), reason=reason,
+                   audit_detail={"reason": reason, "lease_id": lease.id})
 
 
 def _last_send_call(conn: Conn, response_id: str) -> datetime | None:

@@ -6,7 +6,6 @@ that transaction committed (`deliver_notifications`), so a mail failure never un
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any, Literal
 
@@ -14,11 +13,12 @@ from pydantic import BaseModel, Field
 
 from ...errors import MailError, Refused
 from ...mail.base import Address, Mailer, OutgoingEmail
-from ...mail.message import make_message_id
+from ...mail.message import make_message_id, message_token
 from ...models import StaffMember
 from ...rendering import render
 from ...store import Store
-from ...store.responses import Conn, Row, addresses, staff_member, utcnow
+from ...store.responses import Conn, Row, addresses, staff_member
+from ...utc import utcnow
 
 __all__ = ["NotificationKind", "NotificationView", "deliver_notifications", "mail_variables", "record_notification"]
 
@@ -26,7 +26,6 @@ NotificationKind = Literal[
     "approval_requested", "urgent_approval_requested", "expedited_approved", "approved", "rejected",
     "sent_on_your_account",
 ]
-_TOKEN_UNSAFE = re.compile(r"[^A-Za-z0-9-]+")
 
 
 class NotificationView(BaseModel):
@@ -96,7 +95,7 @@ def deliver_notifications(store: Store, *, ids: list[int], mailer: Mailer | None
                     body=note["body"],
                     message_id=make_message_id(
                         domain=sender.email.rpartition("@")[2],
-                        token=_TOKEN_UNSAFE.sub("-", f"notice-{note['approval_id']}-{note['id']}"),
+                        token=message_token("notice", note["approval_id"], note["id"]),
                     ),
                 )
                 receipt = mailer.send_draft(mailer.create_draft(email))

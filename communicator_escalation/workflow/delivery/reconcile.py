@@ -23,7 +23,8 @@ from ...mail.base import Mailer
 from ...rendering import render
 from ...store import Store
 from ...store.leases import Lease, current_lease, end_lease, open_lease, reclaimable_at
-from ...store.responses import RESPONSE_ENTITY, Conn, Row, audit, load_response, utcnow
+from ...store.responses import RESPONSE_ENTITY, Conn, Row, audit, load_response
+from ...utc import utcnow
 from ..policy import Policy
 from ._attempts import LeaseLost, settle
 from .fencing import ask_provider, record_delivery

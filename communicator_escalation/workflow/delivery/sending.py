@@ -27,7 +27,6 @@ State machine of `escalation_responses.status`:
 from __future__ import annotations
 
 import random
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,7 +39,7 @@ from ...auth.access import require_response_access
 from ...config import Settings
 from ...errors import AlreadyAnswered, ContentChanged, Refused
 from ...mail.base import Address, Mailer, OutgoingEmail
-from ...mail.message import build_message, make_message_id
+from ...mail.message import build_message, make_message_id, message_token
 from ...store import Store
 from ...store.leases import Lease, current_lease, open_lease, reclaimable_at
 from ...store.responses import (
@@ -55,8 +54,8 @@ from ...store.responses import (
     resolve_actor,
     sender_of,
     set_status,
-    utcnow,
 )
+from ...utc import utcnow
 from ..drafting.gate import require_sendable
 from ..drafting.voices import person_name
 from ..followthrough.thread import references_of, require_current_update
@@ -69,7 +68,6 @@ from .tracking import SlaAtSend
 
 __all__ = ["ReconcileResult", "SendOutcome", "reconcile", "send_response"]
 
-_TOKEN_UNSAFE = re.compile(r"[^A-Za-z0-9-]+")
 Outcome = Literal["sent", "already_sent", "already_sending", "pending_approval", "failed", "unknown"]
 
 
@@ -127,7 +125,7 @@ def _outgoing(conn: Conn, row: Row) -> OutgoingEmail:
         return Address(name=person_name(known.get(email.casefold(), (None,))[0]), email=email)
 
     message_id = row["message_id"] or make_message_id(  # one Message-ID per response, for every attempt
-        domain=sender.email.rpartition("@")[2], token=_TOKEN_UNSAFE.sub("-", f"esc-{row['id']}")
+        domain=sender.email.rpartition("@")[2], token=message_token("esc", row["id"])
     )
     return OutgoingEmail(
         sender=Address(name=sender.name, email=sender.email),

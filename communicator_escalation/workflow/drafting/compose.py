@@ -16,19 +16,20 @@ from ...models import (
     CcSuggestion,
     Contact,
     CustomerDeadline,
+    CustomerRef,
     Draft,
-    DraftCc,
-    DraftCustomer,
     DraftEmail,
     DraftEscalation,
-    DraftMilestone,
     DraftOtherEscalation,
     DraftPerson,
     DraftSla,
     DraftStrategy,
     EscalationContext,
+    PlanMilestone,
     Strategy,
+    TrustedFacts,
 )
+from ...patterns import REPLY_AND_FORWARD_PREFIXES
 from ...rendering import render
 from ..policy import Policy
 from ..strategy._phrases import moment_text
@@ -38,7 +39,7 @@ from .deadline import deadline_answer, deadline_met, find_deadline
 from .facts import trusted_facts
 from .grounding import EmailText
 from .notes import draft_notes
-from .rewrite import rewrite_email
+from .rewrite import RewriteOutcome, rewrite_email
 from .summary import first_name, impact_quote, issue_summary, prior_of_recipient, raised, recipient_of
 from .voices import screen_clause
 
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
 
 __all__ = ["compose_email", "draft_email", "first_name", "recipient_of", "short_name"]
 
-_REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv|antw|vs|fw|fwd|wg|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _LEGAL_FORMS = re.compile(
     r"[\s,]+(?:inc|incorporated|llc|ltd|limited|plc|corp|corporation|co|gmbh|ag|sa|sas|bv|nv|oy|ab|pty|k\.k|s\.a|b\.v)\.?$",
     re.IGNORECASE,
@@ -184,7 +184,7 @@ def reply_subject_of(ctx: EscalationContext) -> str | None:
     mail = ctx.reply_to
     if mail is None or not mail.subject:
         return None
-    original = _REPLY_PREFIX.sub("", mail.subject).strip()
+    original = REPLY_AND_FORWARD_PREFIXES.sub("", mail.subject).strip()
     return original if screen_clause(original, subject=True) else None
 
 
@@ -204,11 +204,39 @@ def compose_email(ctx: EscalationContext, strategy: Strategy, *, recipient: Cont
     return EmailText(subject=" ".join(subject.split()), body=_tidy(render(f"emails/{strategy.template}.j2", **view)))
 
 
-def _draft_sla(strategy: Strategy, minutes_left: int) -> DraftSla:
-    sla = strategy.sla
-    return DraftSla(first_response_due=sla.first_response_due, update_every_hours=sla.update_every_hours,
-                    resolution_due=sla.resolution_due, urgency="breached" if minutes_left < 0 else sla.urgency,
-                    minutes_to_first_response_due=minutes_left)
+def _draft_strategy(strategy: Strategy, minutes_left: int) -> DraftStrategy:
+    urgency = "breached" if minutes_left < 0 else strategy.sla.urgency
+    sla = DraftSla.of(strategy.sla, urgency=urgency, minutes_to_first_response_due=minutes_left)
+    return DraftStrategy(template=strategy.template, tone=strategy.tone.name, reasons=strategy.tone.reasons, sla=sla)
+
+
+def _deadline(ctx: EscalationContext, strategy: Strategy, *, now: datetime) -> CustomerDeadline | None:
+    """The deadline the customer stated, with whether the timeline meets it."""
+    deadline = find_deadline(ctx, now=now)
+    if deadline is not None:
+        deadline.met = deadline_met(deadline, strategy.timeline)
+        deadline.answer = deadline_answer(deadline, strategy.timeline, strategy.next_update, now=now,  # type: ignore[assignment]
+                                          tz=zone(ctx.customer.timezone))
+    return deadline
+
+
+def _draft_email(ctx: EscalationContext, email: EmailText, recipient: Contact | None) -> DraftEmail:
+    reply_to = ctx.reply_to
+    return DraftEmail(to=[recipient.email] if recipient else [], cc=[], subject=email.subject, body=email.body,
+                      in_reply_to=reply_to.message_id if reply_to else None,
+                      thread_id=reply_to.thread_id if reply_to else None)
+
+
+def _rewrite(llm: BaseChatModel, ctx: EscalationContext, strategy: Strategy, template: EmailText, *,
+             recipient: Contact | None, facts: TrustedFacts, instructions: str | None,
+             deadline: CustomerDeadline | None) -> RewriteOutcome:
+    """The model's rewrite of `template` for `recipient`, kept to the facts and the customer's deadline words."""
+    return rewrite_email(
+        llm, ctx=ctx, strategy=strategy, template=template, keep_subject=reply_subject_of(ctx) is not None,
+        recipient_first_name=first_name(recipient.name) if recipient else None,
+        recipient_name=recipient.name if recipient else None, facts=facts, instructions=instructions,
+        required=_kept_words(deadline),
+    )
 
 
 def draft_email(
@@ -238,56 +266,29 @@ def draft_email(
         The draft, not yet saved (`response_id` is None).
     """
     moment = now or ctx.gathered_at
-    policy = policy or Policy()
     esc = ctx.escalation
     recipient, recipient_kind = (recipient, "chosen") if recipient is not None else recipient_of(ctx)
-    deadline = find_deadline(ctx, now=moment)
-    if deadline is not None:
-        deadline.met = deadline_met(deadline, strategy.timeline)
-        deadline.answer = deadline_answer(deadline, strategy.timeline, strategy.next_update, now=moment,  # type: ignore[assignment]
-                                          tz=zone(ctx.customer.timezone))
-    facts = trusted_facts(ctx, policy.email)
+    deadline = _deadline(ctx, strategy, now=moment)
+    facts = trusted_facts(ctx, (policy or Policy()).email)
     template = compose_email(ctx, strategy, recipient=recipient, deadline=deadline)
-    outcome = None
-    if llm is not None:
-        outcome = rewrite_email(
-            llm, ctx=ctx, strategy=strategy, template=template,
-            keep_subject=reply_subject_of(ctx) is not None,
-            recipient_first_name=first_name(recipient.name) if recipient else None,
-            recipient_name=recipient.name if recipient else None, facts=facts, instructions=instructions,
-            required=_kept_words(deadline),
-        )
+    outcome = None if llm is None else _rewrite(llm, ctx, strategy, template, recipient=recipient, facts=facts,
+                                                instructions=instructions, deadline=deadline)
     email = outcome.email if outcome and outcome.email else template
     minutes_left = math.floor((strategy.sla.first_response_due - moment) / timedelta(minutes=1))
-    reporter, csm = ctx.reporter, ctx.team.csm
     return Draft(
-        customer=DraftCustomer(id=ctx.customer.id, name=ctx.customer.name),
-        escalation=DraftEscalation(
-            risk_signal_id=esc.id, signal_type=esc.signal_type, type=strategy.template, severity=esc.severity,
-            source=esc.source, title=esc.title,
-            reported_by=DraftPerson(name=reporter.name, title=reporter.title, email=reporter.email) if reporter else None,
-            detected_at=esc.detected_at, unresolved_for_hours=esc.unresolved_for_hours,
-        ),
-        strategy=DraftStrategy(template=strategy.template, tone=strategy.tone.name, reasons=strategy.tone.reasons,
-                               sla=_draft_sla(strategy, minutes_left)),
-        email=DraftEmail(
-            to=[recipient.email] if recipient else [], cc=[], subject=email.subject, body=email.body,
-            in_reply_to=ctx.reply_to.message_id if ctx.reply_to else None,
-            thread_id=ctx.reply_to.thread_id if ctx.reply_to else None,
-        ),
-        sender=DraftPerson(name=csm.name, title=csm.title, email=csm.email) if csm else None,
+        customer=CustomerRef.of(ctx.customer),
+        escalation=DraftEscalation.of(esc, risk_signal_id=esc.id, type=strategy.template,
+                                      reported_by=DraftPerson.of(ctx.reporter) if ctx.reporter else None),
+        strategy=_draft_strategy(strategy, minutes_left),
+        email=_draft_email(ctx, email, recipient),
+        sender=DraftPerson.of(ctx.team.csm) if ctx.team.csm else None,
         generated_by="llm_rewrite" if outcome and outcome.email else "template",
-        suggested_ccs=[DraftCc(name=c.name, email=c.email, role=c.role, reason=c.reason, staff_id=c.staff_id,
-                               label=c.label) for c in ccs],
+        suggested_ccs=list(ccs),
         action_items=[a.text for a in strategy.action_items],
         action_owners=[a.owner_id for a in strategy.action_items],
-        timeline=[DraftMilestone(key=m.key, milestone=m.milestone, due=m.due, due_text=m.due_text)
-                  for m in strategy.timeline],
-        other_open_escalations=[
-            DraftOtherEscalation(risk_signal_id=o.id, signal_type=o.signal_type, type=o.escalation_type,
-                                 severity=o.severity, title=o.title, detected_at=o.detected_at)
-            for o in ctx.other_open_escalations
-        ],
+        timeline=[PlanMilestone.of(m) for m in strategy.timeline],
+        other_open_escalations=[DraftOtherEscalation.of(o, risk_signal_id=o.id, type=o.escalation_type)
+                                for o in ctx.other_open_escalations],
         customer_deadline=deadline,
         review_notes=draft_notes(
             ctx=ctx, strategy=strategy, email=email, recipient=recipient, recipient_kind=recipient_kind,

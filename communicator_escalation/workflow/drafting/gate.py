@@ -17,6 +17,7 @@ import re
 
 from ...errors import SendBlocked
 from ...models import ReviewNote, TrustedFacts
+from ...patterns import is_reply
 from ...rendering import render
 from ...store.responses import Conn, Row, addresses
 from ..policy import EmailPolicy
@@ -33,7 +34,6 @@ CONTENT_CODES = frozenset({"unconfirmed_placeholder", "empty_body", "subject_too
                            "ungrounded_fact", "commitment_language", "night_time"})
 _PLACEHOLDER = re.compile(r"\[confirm:[^\]]*\]")
 _CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([AaPp])\.?\s?[Mm]\b")
-_REPLY = re.compile(r"^\s*re\s*:", re.IGNORECASE)
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
@@ -64,7 +64,7 @@ def content_notes(*, subject: str, body: str, to_name: str | None, facts: Truste
         notes.append(_note("blocking", "subject_too_long", length=len(subject), limit=MAX_SUBJECT))
     if body.strip():
         notes += _greeting_notes(body, to_name=to_name, facts=facts)
-    voice = split_voices(body)[0] + ("" if _REPLY.match(subject) else f"\n{subject}")
+    voice = split_voices(body)[0] + ("" if is_reply(subject) else f"\n{subject}")
     known = {e.casefold() for e in facts.emails}
     strangers = [e for e in dict.fromkeys(find_emails(voice)) if e.casefold() not in known]
     strangers += unknown_phones(voice, facts.phones)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from ...errors import error_text
 from ...models import Milestone, TrustedFacts
+from ...patterns import MONEY
 
 __all__ = ["EmailText", "check_grounding", "find_emails", "find_ids", "find_money", "phones_in", "unknown_phones"]
 
@@ -36,13 +37,6 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _PHONE = re.compile(r"(?<![\w.])\+?\(?\d[\d\s().-]{5,}\d(?![\w])")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _ID = re.compile(r"\b[A-Z][A-Z0-9]{0,9}(?:-[A-Z0-9]{1,10})*-\d{2,}\b|#\d{3,}\b")
-_CURRENCIES = "USD|EUR|GBP|CAD|AUD|NZD|CHF|JPY|SEK|NOK|DKK|PLN|INR|SGD|HKD|CNY|BRL|MXN|ZAR"
-_AMOUNT = r"(\d+(?:,\d{3})*(?:\.\d+)?)(?:\s?(k|m|thousand|million)\b)?"
-_MONEY = re.compile(
-    rf"(?:(?<!\w)[A-Z]{{0,2}}\$|[€£¥₹]|\b(?:{_CURRENCIES})\s?)\s?{_AMOUNT}"
-    rf"|\b{_AMOUNT}\s?(?:{_CURRENCIES}|dollars|euros|pounds)\b",
-    re.IGNORECASE,
-)
 _CLOCK_12 = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s?m\b\.?", re.IGNORECASE)
 _CLOCK_24 = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -115,7 +109,7 @@ _TEAM = re.compile(r"\b(engineering|billing|security|legal|finance|product|devel
 
 def find_money(text: str) -> list[str]:
     """Money amounts as written, e.g. ``$24,000`` or ``1,200 EUR``."""
-    return [match.group(0).strip() for match in _MONEY.finditer(text)]
+    return [match.group(0).strip() for match in MONEY.finditer(text)]
 
 
 def find_emails(text: str) -> list[str]:
@@ -150,7 +144,7 @@ def _money_value(match: re.Match[str]) -> Decimal | None:
 
 
 def _money_values(text: str) -> set[Decimal]:
-    return {value for match in _MONEY.finditer(text) if (value := _money_value(match)) is not None}
+    return {value for match in MONEY.finditer(text) if (value := _money_value(match)) is not None}
 
 
 def _phones(text: str) -> set[str]:
@@ -252,6 +246,61 @@ def _missing(required: Iterable[str], text: str) -> list[str]:
     return [item for item in required if " ".join(item.casefold().split()) not in folded]
 
 
+def _new_values(source: str, text: str, text_wo_emails: str) -> list[str]:
+    """Addresses, phones, ids, money, times, dates, durations and names in `text` that `source` lacks."""
+    known_emails = {e.casefold() for e in _EMAIL.findall(source)}
+    problems = [error_text("drafting.new_email", value=e) for e in _EMAIL.findall(text) if e.casefold() not in known_emails]
+
+    known_phones = _phones(_EMAIL.sub(" ", source))
+    problems += [error_text("drafting.new_phone", value=p) for p in sorted(_phones(text_wo_emails)) if not _phone_known(p, known_phones)]
+
+    known_ids = {i.casefold() for i in find_ids(source)}
+    problems += [error_text("drafting.new_id", value=i) for i in find_ids(text) if i.casefold() not in known_ids]
+
+    known_money = _money_values(source)
+    problems += [
+        error_text("drafting.new_money", value=m.group(0).strip())
+        for m in MONEY.finditer(text)
+        if (value := _money_value(m)) is not None and value not in known_money
+    ]
+
+    known_times, known_dates, known_durations = _clock_times(source), _dates(source), _durations(source)
+    problems += [error_text("drafting.new_time", minutes=t) for t in sorted(_clock_times(text) - known_times)]
+    problems += [error_text("drafting.new_date", value=d) for d in sorted(_dates(text) - known_dates)]
+    problems += [error_text("drafting.new_duration", value=d) for d in sorted(_durations(text) - known_durations)]
+
+    problems += [error_text("drafting.unknown_name", value=n) for n in _unknown_names(text_wo_emails, _vocabulary(source))]
+    return problems
+
+
+def _new_claims(template_voice: str, text: str) -> list[str]:
+    """Commitments and findings `text` states that the template's own voice does not."""
+    template_commitments = {c.casefold()[:6] for c in _COMMITMENT.findall(template_voice)}
+    problems = [
+        error_text("drafting.new_commitment", value=c)
+        for c in dict.fromkeys(m.lower() for m in _COMMITMENT.findall(text))
+        if c[:6] not in template_commitments
+    ]
+    if not _EXPOSURE_CLAIM.search(template_voice):
+        problems += [error_text("drafting.exposure_claim", value=m.group(0))
+                     for m in _EXPOSURE_CLAIM.finditer(text)]
+    return problems
+
+
+def _dropped(template: EmailText, template_voice: str, body: str, timeline: list[Milestone],
+             text_wo_emails: str) -> list[str]:
+    """Timeline times, placeholders, facts and phone numbers of the template that `body` leaves out."""
+    problems = [error_text("drafting.drops_time", value=due) for due in _missing([m.due_text for m in timeline], body)]
+    problems += [error_text("drafting.drops_placeholder", value=p) for p in _missing(_PLACEHOLDER.findall(template.body), body)]
+    kept_facts = [*find_ids(template_voice), *find_money(template_voice), *_EMAIL.findall(template_voice)]
+    problems += [error_text("drafting.drops_fact", value=fact) for fact in _missing(dict.fromkeys(kept_facts), body)]
+    template_phones = _phones(_EMAIL.sub(" ", template.body))
+    rewrite_phones = _phones(text_wo_emails)
+    problems += [error_text("drafting.drops_phone", value=p) for p in sorted(template_phones)
+                 if not _phone_known(p, rewrite_phones)]
+    return problems
+
+
 def _added_teams(rewrite_voice: str, template_voice: str) -> list[str]:
     """Our teams the rewrite brings in that the template does not (bringing one in is a promise)."""
     def teams(text: str) -> set[str]:
@@ -287,54 +336,15 @@ def check_grounding(
     problems: list[str] = [error_text("drafting.foreign_quote", value=q) for q in rewrite_quotes
                            if not any(q.strip(" .…") in t for t in template_quotes)]
 
-    known_emails = {e.casefold() for e in _EMAIL.findall(source)}
-    problems += [error_text("drafting.new_email", value=e) for e in _EMAIL.findall(text) if e.casefold() not in known_emails]
     text_wo_emails = _EMAIL.sub(" ", text)
-
-    known_phones = _phones(_EMAIL.sub(" ", source))
-    problems += [error_text("drafting.new_phone", value=p) for p in sorted(_phones(text_wo_emails)) if not _phone_known(p, known_phones)]
-
-    known_ids = {i.casefold() for i in find_ids(source)}
-    problems += [error_text("drafting.new_id", value=i) for i in find_ids(text) if i.casefold() not in known_ids]
-
-    known_money = _money_values(source)
-    problems += [
-        error_text("drafting.new_money", value=m.group(0).strip())
-        for m in _MONEY.finditer(text)
-        if (value := _money_value(m)) is not None and value not in known_money
-    ]
-
-    known_times, known_dates, known_durations = _clock_times(source), _dates(source), _durations(source)
-    problems += [error_text("drafting.new_time", minutes=t) for t in sorted(_clock_times(text) - known_times)]
-    problems += [error_text("drafting.new_date", value=d) for d in sorted(_dates(text) - known_dates)]
-    problems += [error_text("drafting.new_duration", value=d) for d in sorted(_durations(text) - known_durations)]
-
-    problems += [error_text("drafting.unknown_name", value=n) for n in _unknown_names(text_wo_emails, _vocabulary(source))]
-
-    template_commitments = {c.casefold()[:6] for c in _COMMITMENT.findall(template_voice)}
-    problems += [
-        error_text("drafting.new_commitment", value=c)
-        for c in dict.fromkeys(m.lower() for m in _COMMITMENT.findall(text))
-        if c[:6] not in template_commitments
-    ]
-    if not _EXPOSURE_CLAIM.search(template_voice):
-        problems += [error_text("drafting.exposure_claim", value=m.group(0))
-                     for m in _EXPOSURE_CLAIM.finditer(text)]
-
+    problems += _new_values(source, text, text_wo_emails)
+    problems += _new_claims(template_voice, text)
     problems += [error_text("drafting.adds_team", team=team) for team in _added_teams(rewrite_voice, template_voice)]
     staff_named = [n for n in facts.names if n not in facts.recipient_names and len(n.split()) > 1
                    and n in template_voice]
     problems += [error_text("drafting.drops_person", name=name) for name in _missing(staff_named, rewrite.body)]
     problems += [error_text("drafting.drops_words", value=words) for words in _missing(required or [], rewrite.body)]
-    problems += [error_text("drafting.drops_time", value=due) for due in _missing([m.due_text for m in timeline], rewrite.body)]
-    problems += [error_text("drafting.drops_placeholder", value=p) for p in _missing(_PLACEHOLDER.findall(template.body), rewrite.body)]
-    kept_facts = [*find_ids(template_voice), *find_money(template_voice), *_EMAIL.findall(template_voice)]
-    problems += [error_text("drafting.drops_fact", value=fact) for fact in _missing(dict.fromkeys(kept_facts), rewrite.body)]
-    template_phones = _phones(_EMAIL.sub(" ", template.body))
-    rewrite_phones = _phones(text_wo_emails)
-    problems += [error_text("drafting.drops_phone", value=p) for p in sorted(template_phones)
-                 if not _phone_known(p, rewrite_phones)]
-
+    problems += _dropped(template, template_voice, rewrite.body, timeline, text_wo_emails)
     if recipient_first_name:
         first_line = next((line for line in rewrite.body.splitlines() if line.strip()), "")
         if recipient_first_name.casefold() not in first_line.casefold():

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...models import Contact, CustomerDeadline, EscalationContext, ReviewNote, Strategy, TrustedFacts
+from ...patterns import is_reply
 from ...rendering import render
 from ..strategy._phrases import moment_text
 from ..strategy.sla import zone
@@ -41,7 +42,7 @@ def _context_notes(ctx: EscalationContext, strategy: Strategy, *, recipient: Con
     if withheld and (used is None or used not in ("signal title", "signal description") or ctx.ticket is not None):
         notes.append(draft_note("issue_summary_withheld", withheld=withheld, used=used))
     mail = ctx.reply_to
-    if mail is not None and mail.subject and not email.subject.upper().startswith("RE:"):
+    if mail is not None and mail.subject and not is_reply(email.subject):
         notes.append(draft_note("subject_not_reused", subject=" ".join(mail.subject.split())[:120]))
     if deadline is not None and deadline_missed(deadline, strategy.timeline):
         dues = [m.due for m in strategy.timeline if m.due is not None]

@@ -39,6 +39,7 @@ from ..context.gather import gather_contexts_on
 from ..context.target import choose_escalation
 from ..policy import Policy
 from .responses import compose_and_save, compose_draft, load_draft_on, save_draft_on
+from ...utc import utcnow
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -265,7 +266,7 @@ def _compose_each(
 
 def _draft_claimed(conn: Conn, signal_ids: list[str], policy: Policy, llm: BaseChatModel | None) -> list[PredraftOutcome]:
     """Draft the claimed signals from contexts read together; save the drafts in one transaction."""
-    now = datetime.now(timezone.utc)
+    now = utcnow()
     contexts = gather_contexts_on(conn, signal_ids=signal_ids, now=now)
     drafts, outcomes = _compose_each(contexts, policy, llm)
     with conn.transaction():

@@ -18,7 +18,6 @@ from ...models import Draft, DraftEmail, EscalationContext
 from ...rendering import phrases
 from ...store import Store
 from ...store.responses import (
-    APPROVAL_ENTITY,
     RESPONSE_ENTITY,
     Conn,
     addresses,
@@ -27,8 +26,9 @@ from ...store.responses import (
     require_status,
     resolve_actor,
     set_status,
-    utcnow,
+    void_approvals,
 )
+from ...utc import utcnow
 from ..context.gather import gather_on
 from ..policy import EmailPolicy, Policy
 from ..strategy.ccs import suggest_ccs
@@ -187,12 +187,7 @@ def cancel_response(store: Store, *, response_id: str, actor: Actor, now: dateti
         staff = resolve_actor(conn, row, actor.staff_id)
         require_response_access(conn, actor=staff, response_id=response_id)
         require_status(row, _CANCELLABLE, "cancel")
-        voided = conn.execute(
-            "UPDATE approval_requests SET status = 'void', decided_by = %s, decided_at = %s,"
-            " reason = %s WHERE response_id = %s AND status IN ('pending', 'approved') RETURNING id",
-            (staff.id, moment, phrases("delivery/reasons.j2").cancelled(), response_id),
-        ).fetchall()
-        for approval in voided:
-            audit(conn, actor=staff.id, entity=APPROVAL_ENTITY, entity_id=approval["id"], action="void",
-                  detail={"reason": phrases("delivery/reasons.j2").cancelled_response(response_id)}, now=moment)
+        reasons = phrases("delivery/reasons.j2")
+        void_approvals(conn, response_id=response_id, actor=staff.id, now=moment, reason=reasons.cancelled(),
+                       audit_detail={"reason": reasons.cancelled_response(response_id)})
         set_status(conn, row, "rejected", actor=staff.id, now=moment, action="cancelled")

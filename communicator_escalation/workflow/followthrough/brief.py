@@ -23,7 +23,8 @@ from ...errors import EscalationError
 from ...models import Draft, EscalationContext
 from ...rendering import render
 from ...store import Store
-from ...store.responses import Conn, Row, addresses, display_names, utcnow
+from ...store.responses import Conn, Row, addresses, display_names
+from ...utc import utcnow
 from ..context.gather import gather_context
 from ..drafting.voices import customer_words, person_name
 from ..policy import Policy

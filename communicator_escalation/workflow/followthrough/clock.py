@@ -21,7 +21,8 @@ from ...auth.actor import Actor
 from ...errors import ConfigurationError
 from ...models import Milestone
 from ...store import Store
-from ...store.responses import Conn, Row, utcnow
+from ...store.responses import Conn, Row
+from ...utc import utcnow
 from ..policy import Policy
 from ..strategy.sla import business_calendar, sla_clock, zone
 from ..strategy.timeline import next_update

@@ -24,7 +24,8 @@ from ...config import Settings
 from ...errors import EscalationError
 from ...insights.outcomes import record_outcomes_on
 from ...store import Store
-from ...store.responses import Conn, Row, audit, load_response, utcnow
+from ...store.responses import Conn, Row, audit, load_response
+from ...utc import utcnow
 from ..policy import Policy
 from .brief import compose_brief, publish_briefs, queue_brief
 from .clock import update_due_after_send

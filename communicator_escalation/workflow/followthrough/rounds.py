@@ -28,7 +28,7 @@ from ...insights.outcomes import record_outcomes
 from ...insights.tone import ToneReader, tone_reader
 from ...rendering import phrases
 from ...store import Store
-from ...store.responses import utcnow
+from ...utc import utcnow
 from ..policy import Policy
 from .clock import DueUpdate, list_due_updates
 from .hook import follow_through_pending

@@ -20,19 +20,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ...models import (
+    CustomerRef,
     Draft,
-    DraftCustomer,
     DraftEmail,
-    DraftEscalation,
-    DraftMilestone,
     DraftPerson,
     DraftSla,
     DraftStrategy,
     EscalationContext,
     Milestone,
+    PlanMilestone,
     ReviewNote,
     Strategy,
 )
+from ...patterns import is_reply
 from ...rendering import render
 from ...store.responses import Row, addresses
 from ..drafting.compose import short_name
@@ -48,7 +48,6 @@ from .clock import next_update_at
 
 __all__ = ["compose_update"]
 
-_REPLY = re.compile(r"^\s*(?:re|aw|sv|antw|vs)\s*:", re.IGNORECASE)
 _NOTE_CODES = {"follows": "update_follows", "closing": "closing_email", "missed": "milestone_missed"}
 
 
@@ -62,7 +61,7 @@ def _events(ctx: EscalationContext, *, since: datetime, now: datetime, tz: ZoneI
             for e in sorted(events, key=lambda e: e.at)]
 
 
-def _milestones(promised: list[DraftMilestone], current: list[Milestone], *, now: datetime, tz: ZoneInfo,
+def _milestones(promised: list[PlanMilestone], current: list[Milestone], *, now: datetime, tz: ZoneInfo,
                 restate: Any) -> list[dict[str, Any]]:
     """Each promised milestone with its state now: reached, missed or due (found again by its policy key)."""
     by_key = {m.key: m for m in current if m.key}
@@ -89,7 +88,7 @@ def _recipient(ctx: EscalationContext, to: list[str]) -> dict[str, str | None] |
 
 
 def _subject(subject: str) -> str:
-    return subject if _REPLY.match(subject) else f"RE: {subject}"
+    return subject if is_reply(subject) else f"RE: {subject}"
 
 
 def _note(code: str, **variables: Any) -> ReviewNote:
@@ -146,22 +145,20 @@ def compose_update(ctx: EscalationContext, *, first: Draft, last: Row, policy: P
              for code in ["follows", *(["closing"] if view["closing"] else []), *(["missed"] if missed else [])]]
     notes += content_notes(subject=subject, body=body, to_name=view["recipient"]["name"] if view["recipient"] else None,
                            facts=trusted_facts(ctx, policy.email))
-    csm, sla = ctx.team.csm, strategy.sla
+    csm = ctx.team.csm
     return Draft(
         kind="closing" if view["closing"] else "update",
         follows_response_id=last["id"],
-        customer=DraftCustomer(id=ctx.customer.id, name=ctx.customer.name),
+        customer=CustomerRef.of(ctx.customer),
         escalation=first.escalation.model_copy(update={"unresolved_for_hours": ctx.escalation.unresolved_for_hours}),
         strategy=DraftStrategy(
             template=first.strategy.template, tone=first.strategy.tone,
-            sla=DraftSla(first_response_due=sla.first_response_due, update_every_hours=sla.update_every_hours,
-                         resolution_due=sla.resolution_due, urgency=sla.urgency,
-                         minutes_to_first_response_due=sla.minutes_to_first_response_due),
+            sla=DraftSla.of(strategy.sla),
         ),
         email=DraftEmail(to=to, cc=cc, subject=subject, body=body, in_reply_to=last["message_id"],
                          thread_id=last["sent_thread_id"] or last["thread_id"]),
-        sender=DraftPerson(name=csm.name, title=csm.title, email=csm.email) if csm else None,
+        sender=DraftPerson.of(csm) if csm else None,
         action_items=view["events"],
-        timeline=[DraftMilestone(milestone=m["milestone"], due=m["due"], due_text=m["text"]) for m in view["milestones"]],
+        timeline=[PlanMilestone(milestone=m["milestone"], due=m["due"], due_text=m["text"]) for m in view["milestones"]],
         review_notes=sorted(notes, key=lambda n: n.kind != "blocking"),
     )

@@ -20,7 +20,8 @@ from ...auth.actor import Actor
 from ...errors import InvalidRequest, Refused
 from ...models import Draft
 from ...store import Store
-from ...store.responses import Conn, Row, load_response, utcnow
+from ...store.responses import Conn, Row, load_response
+from ...utc import utcnow
 from ..context.customers import resolve_customer_on
 from ..context.gather import gather_on
 from ..context.target import reachable_signal

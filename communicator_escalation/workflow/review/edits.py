@@ -17,12 +17,11 @@ from pydantic import BaseModel, Field
 from ...auth.access import require_response_access, require_response_reach
 from ...auth.actor import Actor
 from ...errors import InvalidRequest, NotFound, Refused
-from ...models import EscalationContext, StaffMember
+from ...models import EscalationContext, Recipient, StaffMember
 from ...rendering import phrases
 from ...safe_text import MAX_SUBJECT_LENGTH, header_problem, text_problem
 from ...store import Store
 from ...store.responses import (
-    APPROVAL_ENTITY,
     RESPONSE_ENTITY,
     Conn,
     Row,
@@ -35,8 +34,9 @@ from ...store.responses import (
     resolve_actor,
     sender_of,
     set_status,
-    utcnow,
+    void_approvals,
 )
+from ...utc import utcnow
 from ..context.gather import gather_on
 from ..policy import Policy
 from .readdress import readdressed
@@ -55,15 +55,6 @@ __all__ = [
 ]
 
 EDITABLE_STATES = ("drafted", "pending_approval", "approved", "failed", "rejected")
-
-
-class Recipient(BaseModel):
-    """One address on the response, with who it is."""
-
-    name: str | None = Field(default=None, description="Display name from the contacts or the staff directory.")
-    email: str = Field(description="Address.")
-    contact_id: str | None = Field(default=None, description="Customer contact id (To).")
-    staff_id: str | None = Field(default=None, description="Staff id (CC).")
 
 
 class ResponseView(BaseModel):
@@ -143,22 +134,16 @@ def _commit_change(conn: Conn, row: Row, actor: StaffMember, *, action: str, det
     )
     audit(conn, actor=actor.id, entity=RESPONSE_ENTITY, entity_id=row["id"], action=action,
           detail={**detail, "content_hash": new_hash}, now=now)
-    voided = conn.execute(
-        "UPDATE approval_requests SET status = 'void', decided_at = %s, decided_by = %s,"
-        " reason = %s WHERE response_id = %s AND status IN ('pending', 'approved') AND content_hash <> %s"
-        " RETURNING id, status",
-        (now, actor.id, phrases("delivery/reasons.j2").content_changed(), row["id"], new_hash),
-    ).fetchall()
-    for approval in voided:
-        audit(conn, actor=actor.id, entity=APPROVAL_ENTITY, entity_id=approval["id"], action="void",
-              detail={"reason": phrases("delivery/reasons.j2").edited(action, row["id"])}, now=now)
+    voided = void_approvals(conn, response_id=row["id"], actor=actor.id, now=now, unless_hash=new_hash,
+                            reason=phrases("delivery/reasons.j2").content_changed(),
+                            audit_detail={"reason": phrases("delivery/reasons.j2").edited(action, row["id"])})
     if row["status"] == "failed":
         # The provider draft holds the old content: the next send deletes it (asking the provider by
         # the response's Message-ID, which stays the same) and builds a new one.
         conn.execute("UPDATE escalation_responses SET provider_draft_id = NULL WHERE id = %s", (row["id"],))
     if row["status"] != "drafted" and (voided or row["status"] in ("rejected", "failed")):
         set_status(conn, row, "drafted", actor=actor.id, now=now, action="returned_to_draft",
-                   detail={"because": action, "voided_approvals": [a["id"] for a in voided]})
+                   detail={"because": action, "voided_approvals": voided})
 
 
 def _check_text(value: str, *, field: str, header: bool) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from ...models import EscalationContext, EscalationType, TypeDecision
+from ...patterns import MONEY
 from ..policy import TypingPolicy
 from ._phrases import phrase
 
@@ -15,7 +16,6 @@ __all__ = ["escalation_texts", "infer_escalation_type", "type_evidence_hits"]
 # Weight of one matched word per type; ties go to the earlier type in _PRECEDENCE.
 _WEIGHTS: dict[EscalationType, int] = {"security": 3, "outage": 2, "billing": 1, "service": 1, "technical": 1}
 _PRECEDENCE: tuple[EscalationType, ...] = ("security", "outage", "billing", "service", "technical")
-_MONEY = re.compile(r"[$€£]\s?\d[\d,]*(?:\.\d+)?|\b\d[\d,]*(?:\.\d+)?\s?(?:usd|eur|gbp)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=256)
@@ -45,7 +45,7 @@ def type_evidence_hits(texts: Sequence[str], *, typing: TypingPolicy | None = No
             match = _pattern(word).search(joined)
             if match and match.group(0).lower() not in hits[kind]:
                 hits[kind].append(match.group(0).lower())
-    for amount in _MONEY.findall(joined):
+    for amount in (m.group(0).strip() for m in MONEY.finditer(joined)):
         if amount not in hits["billing"]:
             hits["billing"].append(amount)
     return hits
@@ -70,7 +70,7 @@ def infer_escalation_type(
     hits = type_evidence_hits(texts, typing=typing)
     scores = {kind: _WEIGHTS[kind] * len(words) for kind, words in hits.items()}
     billing, technical = hits["billing"], hits["technical"]
-    about_money = any(_MONEY.fullmatch(word) for word in billing) or len(billing) >= 2 or len(billing) >= len(technical)
+    about_money = any(MONEY.fullmatch(word) for word in billing) or len(billing) >= 2 or len(billing) >= len(technical)
     if billing and about_money:
         scores["technical"] = 0
         scores["billing"] = max(scores["billing"], 1)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from ...errors import ConfigurationError
-from ...models import EscalationContext, ReviewNote, Severity, Strategy, Tone
+from ...models import EscalationContext, ReviewNote, Severity, SlaClock, Strategy, Tone
 from ..context.relationship import is_executive, recent_escalations, renewal_soon
 from ..policy import Policy
 from ._phrases import moment_text, phrase, review_note
@@ -13,7 +14,7 @@ from .actions import build_action_items
 from .ccs import missing_cc_notes
 from .classify import escalation_texts, infer_escalation_type
 from .history import tone_advice
-from .sla import business_calendar, sla_clock, zone
+from .sla import BusinessCalendar, business_calendar, sla_clock, zone
 from .timeline import build_timeline, next_update
 
 __all__ = ["choose_tone", "pick_strategy"]
@@ -61,6 +62,37 @@ def choose_tone(ctx: EscalationContext, policy: Policy, *, severity: Severity, n
     )
 
 
+def _clock(ctx: EscalationContext, policy: Policy, *, now: datetime
+           ) -> tuple[ZoneInfo, BusinessCalendar, SlaClock, list[ReviewNote]]:
+    """The customer's zone, business calendar and SLA clock, with notes on what had to be assumed."""
+    notes: list[ReviewNote] = []
+    timezone = ctx.customer.timezone
+    try:
+        tz = zone(timezone)
+    except ConfigurationError:
+        notes.append(review_note("unknown_timezone", timezone=timezone))
+        timezone, tz = "UTC", zone("UTC")
+    calendar = business_calendar(timezone=timezone, country=ctx.customer.country, policy=policy)
+    clock = sla_clock(severity=ctx.escalation.severity, started_at=ctx.escalation.detected_at, timezone=timezone,
+                      country=ctx.customer.country, policy=policy, now=now)
+    if clock.clock == "business_hours" and calendar.country is None and policy.business_hours.observe_public_holidays:
+        notes.append(review_note("no_holidays", timezone=timezone))
+    return tz, calendar, clock, notes
+
+
+def _urgency_notes(sent_at: datetime | None, clock: SlaClock, *, tz: ZoneInfo, now: datetime) -> list[ReviewNote]:
+    """The note on where the first response stands: already sent, past due or due soon."""
+    if sent_at is not None:
+        return [review_note("already_answered", when=moment_text(sent_at, now=now, tz=tz, kind="at"))]
+    if clock.urgency == "breached":
+        due = moment_text(clock.first_response_due, now=now, tz=tz, kind="at")
+        return [review_note("breached", due=due, minutes=-clock.minutes_to_first_response_due)]
+    if clock.urgency == "due_soon":
+        due = moment_text(clock.first_response_due, now=now, tz=tz)
+        return [review_note("due_soon", due=due, minutes=clock.minutes_to_first_response_due)]
+    return []
+
+
 def pick_strategy(ctx: EscalationContext, policy: Policy, *, now: datetime | None = None) -> Strategy:
     """Decide how to answer the escalation in `ctx` (PRD Step 2).
 
@@ -73,25 +105,8 @@ def pick_strategy(ctx: EscalationContext, policy: Policy, *, now: datetime | Non
         The strategy; `review_notes` lists assumptions, placeholders to fill and missing CC roles.
     """
     current = now or ctx.gathered_at
-    escalation, notes = ctx.escalation, list[ReviewNote]()
-    timezone = ctx.customer.timezone
-    try:
-        tz = zone(timezone)
-    except ConfigurationError:
-        notes.append(review_note("unknown_timezone", timezone=timezone))
-        timezone, tz = "UTC", zone("UTC")
-    calendar = business_calendar(timezone=timezone, country=ctx.customer.country, policy=policy)
-    clock = sla_clock(
-        severity=escalation.severity,
-        started_at=escalation.detected_at,
-        timezone=timezone,
-        country=ctx.customer.country,
-        policy=policy,
-        now=current,
-    )
-    if clock.clock == "business_hours" and calendar.country is None and policy.business_hours.observe_public_holidays:
-        notes.append(review_note("no_holidays", timezone=timezone))
-
+    escalation = ctx.escalation
+    tz, calendar, clock, notes = _clock(ctx, policy, now=current)
     texts = escalation_texts(ctx)
     decision = infer_escalation_type(
         texts=texts,
@@ -103,16 +118,7 @@ def pick_strategy(ctx: EscalationContext, policy: Policy, *, now: datetime | Non
         note = "type_inferred" if decision.evidence else "type_defaulted"
         notes.append(review_note(note, type=decision.type, evidence=decision.evidence))
 
-    if escalation.response_sent_at is not None:
-        sent = moment_text(escalation.response_sent_at, now=current, tz=tz, kind="at")
-        notes.append(review_note("already_answered", when=sent))
-    elif clock.urgency == "breached":
-        due = moment_text(clock.first_response_due, now=current, tz=tz, kind="at")
-        notes.append(review_note("breached", due=due, minutes=-clock.minutes_to_first_response_due))
-    elif clock.urgency == "due_soon":
-        due = moment_text(clock.first_response_due, now=current, tz=tz)
-        notes.append(review_note("due_soon", due=due, minutes=clock.minutes_to_first_response_due))
-
+    notes += _urgency_notes(escalation.response_sent_at, clock, tz=tz, now=current)
     tone = choose_tone(ctx, policy, severity=escalation.severity, now=current)
     for _id, title, detected in recent_escalations(ctx, days=policy.relationship.repeat_window_days, now=current)[:1]:
         when = moment_text(detected, now=current, tz=tz, kind="at")

@@ -20,7 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import ConfigurationError
 from ...models import Severity, SlaClock, Urgency
-from ..policy import BusinessHours, Duration, Policy, SlaRow
+from ..duration import Duration
+from ..policy import BusinessHours, Policy, SlaRow
+from ...utc import utcnow
 
 __all__ = [
     "BusinessCalendar",
@@ -263,7 +265,7 @@ def sla_clock(
     """
     row = policy.sla.row(severity)
     calendar = business_calendar(timezone=timezone, country=country, policy=policy)
-    started, current = _utc(started_at), _utc(now or datetime.now(UTC))
+    started, current = _utc(started_at), _utc(utcnow(now))
     first_due = due_after(started, row.first_response, row=row, calendar=calendar)
     resolution_due = due_after(started, row.resolution, row=row, calendar=calendar)
     update_hours = (

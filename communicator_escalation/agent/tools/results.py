@@ -8,7 +8,7 @@ Contract for the tools:
 - Results hold ids, names and short facts, never whole context dumps; the full objects live in the
   store. The draft body is the one long field, and only the draft and show tools return it in full.
 
-Each result class says which tool returns it; any tool may return an `ErrorResult` (tool_errors.py).
+Each result class says which tool returns it; any tool may return an `ErrorResult` (errors.py).
 """
 
 from __future__ import annotations
@@ -20,20 +20,19 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, TypeAdapter, ValidationError
 
 from communicator_escalation.models import (
-    CcSuggestion,
+    CustomerRef,
     EscalationContext,
     EscalationType,
+    Recipient,
     ReviewNote,
-    RiskSignal,
     Severity,
-    SlaClock,
+    SlaSummary,
     Strategy,
     TrendDirection,
-    Urgency,
 )
 from communicator_escalation.workflow.triage import Inbox, OpenEscalation
 
-from .tool_errors import Candidate, ErrorDetail, ErrorResult, Part, Result
+from .errors import Candidate, ErrorDetail, ErrorResult, Part, Result
 
 __all__ = [
     "ApprovalSummary", "CancelResult", "Candidate", "CcSuggestionsResult", "ContextResult", "CustomerRef", "DraftResult",
@@ -43,16 +42,9 @@ __all__ = [
 ]
 
 SendStatus = Literal["pending_approval", "approved", "sending", "sent", "failed", "unknown", "already_sent", "rejected"]
-ApprovalStatus = Literal["pending", "approved", "rejected", "voided"]
+ApprovalStatus = Literal["pending", "approved", "rejected", "void"]
 ReviewAction = Literal["edit", "add_ccs", "remove_ccs"]
 DraftField = Literal["to", "cc", "subject", "body"]
-
-
-class CustomerRef(Part):
-    """A customer by id and name."""
-
-    id: str = Field(description="Customer id.")
-    name: str = Field(description="Account name.")
 
 
 class PersonRef(Part):
@@ -64,15 +56,6 @@ class PersonRef(Part):
     role: str | None = Field(default=None, description="Relationship role, e.g. executive, technical, billing.")
 
 
-class Recipient(Part):
-    """An address on the draft."""
-
-    name: str | None = Field(default=None, description="Display name.")
-    email: str = Field(description="Email address.")
-    label: str | None = Field(default=None, description="For internal CCs: how the CSM sees the role, e.g. 'Your manager'.")
-    reason: str | None = Field(default=None, description="For suggested internal CCs: why they were suggested.")
-
-
 class EscalationRef(Part):
     """Another escalation, in one line."""
 
@@ -81,17 +64,6 @@ class EscalationRef(Part):
     severity: Severity = Field(description="critical, high, medium or low.")
     escalation_type: EscalationType | None = Field(default=None, description="technical, billing, service, security or outage.")
     detected_at: datetime = Field(description="When it was detected.")
-
-    @classmethod
-    def from_signal(cls, signal: RiskSignal) -> EscalationRef:
-        """One line for a risk signal."""
-        return cls(
-            signal_id=signal.id,
-            title=signal.title,
-            severity=signal.severity,
-            escalation_type=signal.escalation_type,
-            detected_at=signal.detected_at,
-        )
 
 
 class HealthSummary(Part):
@@ -103,23 +75,6 @@ class HealthSummary(Part):
     window_days: int | None = Field(default=None, description="Days the change was measured over.")
 
 
-class SlaSummary(Part):
-    """Where the escalation stands against its first-response SLA."""
-
-    urgency: Urgency = Field(description="on_track, due_soon or breached.")
-    first_response_due: datetime = Field(description="When the first response is due.")
-    minutes_to_first_response_due: int = Field(description="Minutes left; negative when late.")
-
-    @classmethod
-    def from_clock(cls, clock: SlaClock) -> SlaSummary:
-        """Summary of an SLA clock."""
-        return cls(
-            urgency=clock.urgency,
-            first_response_due=clock.first_response_due,
-            minutes_to_first_response_due=clock.minutes_to_first_response_due,
-        )
-
-
 class SuggestedCc(Part):
     """An internal person the CSM may CC, with the reason."""
 
@@ -127,11 +82,6 @@ class SuggestedCc(Part):
     label: str = Field(description="Role as the CSM sees it, e.g. 'Your manager', 'Support Lead'.")
     reason: str = Field(description="Why this person is suggested.")
     email: str | None = Field(default=None, description="Staff email address.")
-
-    @classmethod
-    def from_suggestion(cls, suggestion: CcSuggestion) -> SuggestedCc:
-        """Compact form of a CC suggestion."""
-        return cls(name=suggestion.name, label=suggestion.label, reason=suggestion.reason, email=suggestion.email)
 
 
 class EscalationDetails(Part):
@@ -170,38 +120,19 @@ class ContextResult(Result):
     @classmethod
     def from_context(cls, ctx: EscalationContext) -> ContextResult:
         """Compact result for a gathered EscalationContext."""
-        esc = ctx.escalation
-        reporter = ctx.reporter
-        return cls(
-            signal_id=esc.id,
-            customer=CustomerRef(id=ctx.customer.id, name=ctx.customer.name),
-            details=EscalationDetails(
-                signal_type=esc.signal_type,
-                source=esc.source,
-                escalation_type=esc.escalation_type,
-                severity=esc.severity,
-                title=esc.title,
-                issue=ctx.ticket.subject if ctx.ticket else esc.title,
-                reporter=(
-                    PersonRef(id=reporter.id, name=reporter.name, title=reporter.title, role=reporter.role)
-                    if reporter
-                    else None
-                ),
-                ticket_id=esc.ticket_id,
-                detected_at=esc.detected_at,
-                unresolved_for_hours=round(esc.unresolved_for_hours, 1),
-                arr=ctx.customer.arr,
-                tier=ctx.customer.tier,
-                health=HealthSummary(
-                    score=ctx.health.score,
-                    trend=ctx.health.direction,
-                    change=ctx.health.change,
-                    window_days=ctx.health.window_days,
-                ),
-                days_to_renewal=ctx.customer.days_to_renewal,
-            ),
-            other_open_escalations=[EscalationRef.from_signal(s) for s in ctx.other_open_escalations],
+        esc, customer = ctx.escalation, ctx.customer
+        details = EscalationDetails.of(
+            esc,
+            issue=ctx.ticket.subject if ctx.ticket else esc.title,
+            reporter=PersonRef.of(ctx.reporter) if ctx.reporter else None,
+            unresolved_for_hours=round(esc.unresolved_for_hours, 1),
+            arr=customer.arr,
+            tier=customer.tier,
+            health=HealthSummary.of(ctx.health, trend=ctx.health.direction),
+            days_to_renewal=customer.days_to_renewal,
         )
+        return cls(signal_id=esc.id, customer=CustomerRef.of(customer), details=details,
+                   other_open_escalations=[EscalationRef.of(s, signal_id=s.id) for s in ctx.other_open_escalations])
 
 
 class TimelineStep(Part):
@@ -236,8 +167,8 @@ class StrategyResult(Result):
             type_inferred=strategy.escalation_type.inferred,
             tone=strategy.tone.name,
             tone_reasons=list(strategy.tone.reasons),
-            sla=SlaSummary.from_clock(strategy.sla),
-            timeline=[TimelineStep(milestone=m.milestone, due_text=m.due_text, status=m.status) for m in strategy.timeline],
+            sla=SlaSummary.of(strategy.sla),
+            timeline=[TimelineStep.of(m) for m in strategy.timeline],
             action_items=[item.text for item in strategy.action_items],
             review_notes=list(strategy.review_notes),
         )
@@ -310,7 +241,7 @@ class ApprovalSummary(Part):
     """The approval a send needs."""
 
     id: str = Field(description="Approval request id.")
-    status: ApprovalStatus = Field(description="pending, approved, rejected or voided.")
+    status: ApprovalStatus = Field(description="pending, approved, rejected or void.")
     decided_by: str | None = Field(default=None, description="Who decided: a staff name, or 'policy:expedited' for automatic approval.")
     expedited: bool = Field(default=False, description="True when requested as urgent.")
 

@@ -1,7 +1,7 @@
 """What each escalation tool does: one workflow call, then a compact result model.
 
 Every handler takes the skill's dependencies, the validated `*Args` model, the `Actor` of the turn and
-the pinned clock, and returns a result of agent/tool_results.py. Expected failures propagate as
+the pinned clock, and returns a result of agent/tools/results.py. Expected failures propagate as
 `EscalationError` and are turned into an `ErrorResult` by the skill.
 """
 
@@ -9,38 +9,38 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 
 from langchain_core.language_models import BaseChatModel
 
-from ..auth.actor import Actor
-from ..config import Settings
-from ..errors import Refused
-from ..mail.base import Mailer
-from ..mail.factory import Transport
-from ..models import CcSuggestion, Draft, EscalationContext
-from ..rendering import render
-from ..store import Store
-from ..workflow.context.gather import gather_context
-from ..workflow.context.locate import Located, Target, on_named
-from ..workflow.delivery.approval import EXPEDITED_ACTOR, ApprovalView
-from ..workflow.delivery.send_with_approval import request_approval_only, send_with_approval
-from ..workflow.delivery.sending import SendOutcome
-from ..workflow.drafting.gate import CONTENT_CODES
-from ..workflow.drafting.open import OpenedDraft, open_or_create_draft
-from ..workflow.drafting.responses import cancel_response, load_draft
-from ..workflow.followthrough.updates import draft_update
-from ..workflow.policy import Policy
-from ..workflow.review.edits import Recipient as ViewRecipient
-from ..workflow.review.edits import ResponseView, add_cc, get_response, remove_cc, revise_response
-from ..workflow.strategy.pick import pick_strategy
-from ..workflow.triage import open_escalations
-from .tool_args import (
+from ...auth.actor import Actor
+from ...config import Settings
+from ...errors import Refused
+from ...mail.base import Mailer
+from ...mail.factory import Transport
+from ...models import CcSuggestion, Draft, EscalationContext
+from ...rendering import render
+from ...store import Store
+from ...workflow.context.gather import gather_context
+from ...workflow.context.locate import Located, Target, on_named
+from ...workflow.delivery.approval import EXPEDITED_ACTOR, ApprovalView
+from ...workflow.delivery.send_with_approval import request_approval_only, send_with_approval
+from ...workflow.delivery.sending import SendOutcome
+from ...workflow.drafting.gate import CONTENT_CODES
+from ...workflow.drafting.open import OpenedDraft, open_or_create_draft
+from ...workflow.drafting.responses import cancel_response, load_draft
+from ...workflow.followthrough.updates import draft_update
+from ...workflow.policy import Policy
+from ...workflow.review.edits import ResponseView, add_cc, get_response, remove_cc, revise_response
+from ...workflow.strategy.pick import pick_strategy
+from ...workflow.triage import open_escalations
+from ...utc import utcnow
+from .args import (
     AddCcsArgs, CancelResponseArgs, DraftResponseArgs, DraftUpdateArgs, EditDraftArgs, GatherContextArgs,
     ListOpenEscalationsArgs, PickStrategyArgs, RemoveCcsArgs, SendResponseArgs, ShowDraftArgs, SuggestCcsArgs,
 )
-from .tool_results import (
+from .results import (
     ApprovalSummary, CancelResult, CcSuggestionsResult, ContextResult, CustomerRef, DraftResult, EscalationRef,
     InboxResult, Recipient, RefusedItem, ReviewResult, SendResult, SlaSummary, StrategyResult, SuggestedCc,
 )
@@ -78,14 +78,18 @@ def load_view(store: Store, *, response_id: str, actor: Actor) -> ResponseView:
     return get_response(store, response_id=response_id, actor=actor)
 
 
-def _recipient(person: ViewRecipient, labels: dict[str, CcSuggestion]) -> Recipient:
+def _recipient(person: Recipient, labels: dict[str, CcSuggestion]) -> Recipient:
     suggestion = labels.get(person.staff_id or "")
     label, reason = (suggestion.label, suggestion.reason) if suggestion else (None, None)
-    return Recipient(name=person.name, email=person.email, label=label, reason=reason)
+    return Recipient(name=person.name, email=person.email, label=label, reason=reason)  # the tools show no ids
 
 
 def _labels(stored: Draft) -> dict[str, CcSuggestion]:
     return {c.staff_id: c for c in stored.suggested_ccs}
+
+
+def _customer(view: ResponseView) -> CustomerRef:
+    return CustomerRef(id=view.customer_id, name=view.customer_name)
 
 
 def _to(view: ResponseView) -> Recipient:
@@ -96,7 +100,7 @@ def _to(view: ResponseView) -> Recipient:
 def _open_suggestions(stored: Draft, view: ResponseView) -> list[SuggestedCc]:
     on_cc = {r.email.casefold() for r in view.cc}
     return [
-        SuggestedCc(name=c.name, label=c.label, reason=c.reason, email=c.email)
+        SuggestedCc.of(c)
         for c in stored.suggested_ccs
         if c.email.casefold() not in on_cc
     ]
@@ -104,7 +108,7 @@ def _open_suggestions(stored: Draft, view: ResponseView) -> list[SuggestedCc]:
 
 def _sla(stored: Draft, now: datetime | None) -> SlaSummary:
     sla = stored.strategy.sla
-    moment = now or datetime.now(UTC)
+    moment = utcnow(now)
     minutes = int((sla.first_response_due - moment).total_seconds() // 60)
     urgency = "breached" if minutes < 0 else sla.urgency
     return SlaSummary(urgency=urgency, first_response_due=sla.first_response_due, minutes_to_first_response_due=minutes)
@@ -121,7 +125,7 @@ def _draft_result(view: ResponseView, stored: Draft, now: datetime | None) -> Dr
         response_id=view.id,
         signal_id=view.risk_signal_id,
         status=view.status,
-        customer=CustomerRef(id=view.customer_id, name=view.customer_name),
+        customer=_customer(view),
         to=_to(view),
         cc=[_recipient(r, labels) for r in view.cc],
         subject=view.subject,
@@ -315,12 +319,7 @@ def _approval(view: ApprovalView | None) -> ApprovalSummary | None:
     decided_by = view.decided_by
     if decided_by and decided_by != EXPEDITED_ACTOR and decided_by == view.approver_id and view.approver_name:
         decided_by = view.approver_name
-    return ApprovalSummary(
-        id=view.id,
-        status="voided" if view.status == "void" else view.status,
-        decided_by=decided_by,
-        expedited=view.expedited,
-    )
+    return ApprovalSummary.of(view, decided_by=decided_by)
 
 
 def _send_result(outcome: SendOutcome, view: ResponseView, *, urgent: bool) -> SendResult:
@@ -329,7 +328,7 @@ def _send_result(outcome: SendOutcome, view: ResponseView, *, urgent: bool) -> S
         response_id=outcome.response_id,
         status=status,  # type: ignore[arg-type]
         urgent=urgent,
-        customer=CustomerRef(id=view.customer_id, name=view.customer_name),
+        customer=_customer(view),
         to=_to(view),
         approval=_approval(outcome.approval),
         email_id=outcome.email_id,
@@ -374,7 +373,7 @@ def request_send(deps: Deps, args: SendResponseArgs, *, actor: Actor, now: datet
         response_id=view.id,
         status="approved" if status.response_status == "approved" else "pending_approval",
         urgent=args.urgent,
-        customer=CustomerRef(id=view.customer_id, name=view.customer_name),
+        customer=_customer(view),
         to=_to(view),
         approval=_approval(status.approval),
         message=render("mcp/send_requested.j2", response_id=view.id, approved=status.response_status == "approved").strip(),
@@ -385,7 +384,7 @@ def cancel(deps: Deps, args: CancelResponseArgs, *, actor: Actor, now: datetime 
     """cancel_escalation_response."""
     view = load_view(deps.store, response_id=args.response_id, actor=actor)
     cancel_response(deps.store, response_id=args.response_id, actor=actor, now=now)
-    return CancelResult(response_id=view.id, customer=CustomerRef(id=view.customer_id, name=view.customer_name))
+    return CancelResult(response_id=view.id, customer=_customer(view))
 
 
 def inbox(deps: Deps, args: ListOpenEscalationsArgs, *, actor: Actor, now: datetime | None) -> InboxResult:

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
-from ..errors import error_text
-from ..models import EscalationType, Severity, StaffRole, Tier
-from ..safe_text import LINE_PATTERN, WorldId
+from ...errors import error_text
+from ...models import EscalationType, Severity, StaffRole, Tier
+from ...safe_text import LINE_PATTERN, WorldId
 
 WORLD_FORMAT = "escalation-world/1"
 

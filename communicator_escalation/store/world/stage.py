@@ -18,8 +18,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from ..errors import error_text
-from .world_format import PAST_RESPONSES, SECTIONS, PastResponseRecord
+from ...errors import error_text
+from .format import PAST_RESPONSES, SECTIONS, PastResponseRecord
 
 __all__ = [
     "BULK_ROWS", "CHUNK_ROWS", "COLUMNS", "FIELDS", "Staging", "find_broken_references", "find_duplicates", "find_rule_breaks",

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, TextIO
 
 from .synthetic_names import LOCALES, VENDORS, Locale, company_name, person_name
-from .world_format import WORLD_FORMAT
+from .format import WORLD_FORMAT
 
 __all__ = ["generate_world", "world_records", "write_world"]
 

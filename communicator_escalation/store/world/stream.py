@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-from ..errors import WorldFileError, error_text
+from ...errors import WorldFileError, error_text
 
 __all__ = ["Item", "stream_world"]
 

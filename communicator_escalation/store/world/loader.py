@@ -1,8 +1,8 @@
 """Load an `escalation-world/1` file: stream, validate, stage by COPY, upsert by id in one transaction.
 
-The file is read as a stream (`world_stream`), each record validated (`world_format`) and copied, on
-a connection of its own, into the load's staging tables (`world_stage`); meanwhile a writer thread
-(`world_writer`) upserts what is staged, set-based, on the load's one transaction, the time shift
+The file is read as a stream (`stream`), each record validated (`format`) and copied, on
+a connection of its own, into the load's staging tables (`stage`); meanwhile a writer thread
+(`writer`) upserts what is staged, set-based, on the load's one transaction, the time shift
 applied in SQL. All of it or nothing: any problem rolls the whole load back and is reported in one
 line naming the record and the field.
 
@@ -28,19 +28,20 @@ import psycopg
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field, ValidationError
 
-from ..errors import WorldFileError, error_text
-from ..insights.outcomes import record_outcomes
-from . import Store
-from .name_keys import name_keys
-from .world_format import (
+from ...errors import WorldFileError, error_text
+from ...insights.outcomes import record_outcomes
+from .. import Store
+from ..name_keys import name_keys
+from .format import (
     PAST_RESPONSES, PATTERN_MESSAGES, SECTIONS, WORLD_FORMAT, PastResponseRecord, Record, VendorRecord,
 )
-from .world_stage import (
+from .stage import (
     CHUNK_ROWS, COLUMNS, FIELDS, Staging, find_broken_references, find_duplicates, find_rule_breaks,
     past_response_problems, write_past_responses,
 )
-from .world_writer import SectionWriter
-from .world_stream import Item, stream_world
+from .writer import SectionWriter
+from .stream import Item, stream_world
+from ...utc import utcnow
 
 __all__ = ["LoadReport", "Progress", "load_world"]
 
@@ -309,7 +310,7 @@ def load_world(store: Store, source: Path | dict[str, Any], *, now: datetime | N
                 conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 conn.execute("SET LOCAL TIME ZONE 'UTC'")
                 staging.create(feeder)
-                loader = _Loader(feeder, staging, SectionWriter(conn, staging, now=now or datetime.now(timezone.utc)), name)
+                loader = _Loader(feeder, staging, SectionWriter(conn, staging, now=utcnow(now)), name)
                 _read(loader, source, progress)
                 _write(conn, loader)
         finally:

@@ -8,18 +8,16 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from communicator_escalation.errors import EscalationError
-from communicator_escalation.models import ReviewNote
+from communicator_escalation.models import Model, ReviewNote
 
 __all__ = ["Candidate", "ErrorDetail", "ErrorResult", "Part", "Result"]
 
 
-class Part(BaseModel):
+class Part(Model):
     """A piece of a tool result."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class Result(Part):

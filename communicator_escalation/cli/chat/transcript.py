@@ -7,10 +7,10 @@ from rich.panel import Panel
 from rich.prompt import Prompt
 from rich.text import Text
 
-from ..agent.host import ChatMessage, CommunicatorAgent, ReviewDecision, ReviewRequest, Turn, decision_from_text
-from ..agent.tool_results import parse_tool_result
-from ..rendering import render
-from ._app import console
+from ...agent.host import ChatMessage, CommunicatorAgent, ReviewDecision, ReviewRequest, Turn, decision_from_text
+from ...agent.tools.results import parse_tool_result
+from ...rendering import render
+from .._app import console
 
 __all__ = ["repl", "run_script", "show_turn", "terminal_console"]
 

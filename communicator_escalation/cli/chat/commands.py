@@ -10,16 +10,16 @@ from pathlib import Path
 
 import typer
 
-from ..auth.actor import ACCOUNT_CSM
-from ..config import Settings
-from ..rendering import phrases, render
-from ..store import Store
-from ..store.embedded import stop_embedded_server
-from ..workflow.followthrough.clock import list_due_updates
-from ..workflow.policy import Policy
-from ._app import app, guarded
+from ...auth.actor import ACCOUNT_CSM
+from ...config import Settings
+from ...rendering import phrases, render
+from ...store import Store
+from ...store.embedded import stop_embedded_server
+from ...workflow.followthrough.clock import list_due_updates
+from ...workflow.policy import Policy
+from .._app import app, guarded
 
-DEMO_WORLD = Path(__file__).resolve().parents[1] / "worlds" / "demo-world.json"
+DEMO_WORLD = Path(__file__).resolve().parents[2] / "worlds" / "demo-world.json"
 
 
 @app.command("chat")
@@ -35,9 +35,9 @@ def chat(
     At a review, the next message is the decision: approve/yes/send, reject/no/cancel, or any other
     text, which rejects the send with that text as the reason and is then handled as a new request.
     """
-    from ..agent.host import CommunicatorAgent  # LangChain loads only for the agent's commands
-    from ..agent.offline.model import OfflineChatModel
-    from ..agent.runtime import open_runtime
+    from ...agent.host import CommunicatorAgent  # LangChain loads only for the agent's commands
+    from ...agent.offline.model import OfflineChatModel
+    from ...agent.runtime import open_runtime
     from .transcript import repl, run_script, terminal_console
 
     with guarded(), open_runtime(actor=actor) as runtime:
@@ -70,9 +70,9 @@ def demo() -> None:
     the context, the draft, the suggested CCs, the expedited approval, the send and the response time,
     then the update clock the send started and a line of insights from the demo world's history.
     """
-    from ..agent.host import CommunicatorAgent  # LangChain loads only for the agent's commands
-    from ..agent.runtime import open_runtime
-    from ..store.world import load_world
+    from ...agent.host import CommunicatorAgent  # LangChain loads only for the agent's commands
+    from ...agent.runtime import open_runtime
+    from ...store.world.loader import load_world
     from .transcript import run_script, terminal_console
 
     with guarded(), throwaway_home() as settings, open_runtime(settings) as runtime:
@@ -84,7 +84,7 @@ def demo() -> None:
 
 def _after_the_send(store: Store, policy: Policy) -> None:
     """The demo's last lines: the update clock of the sent response and the insights of the history."""
-    from ..insights.report import build_insights
+    from ...insights.report import build_insights
 
     clocks = list_due_updates(store, actor=ACCOUNT_CSM, include_upcoming=True)
     insights = build_insights(store, actor=ACCOUNT_CSM, policy=policy)

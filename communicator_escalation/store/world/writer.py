@@ -17,8 +17,8 @@ from typing import Any
 
 import psycopg
 
-from .world_format import SECTIONS
-from .world_stage import BULK_ROWS, Staging, restore_foreign_keys, upsert_chunk
+from .format import SECTIONS
+from .stage import BULK_ROWS, Staging, restore_foreign_keys, upsert_chunk
 
 __all__ = ["SectionWriter"]
 

@@ -1,0 +1,1 @@
+"""The skill's tools: argument schemas (`args`), handlers over the workflow (`handlers`), result models (`results`, `errors`)."""
