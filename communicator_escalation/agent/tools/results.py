@@ -36,8 +36,8 @@ from .errors import Candidate, ErrorDetail, ErrorResult, Part, Result
 
 __all__ = [
     "ApprovalSummary", "CancelResult", "Candidate", "CcSuggestionsResult", "ContextResult", "CustomerRef", "DraftResult",
-    "ErrorDetail", "ErrorResult", "EscalationDetails", "EscalationRef", "HealthSummary", "InboxResult", "PersonRef",
-    "Recipient", "RefusedItem", "ReviewResult", "SendResult", "SlaSummary", "StrategyResult", "SuggestedCc",
+    "ErrorDetail", "ErrorResult", "EscalationDetails", "EscalationRef", "HealthSummary", "InboxResult", "MessageResult", "PersonRef",
+    "Recipient", "RefusedItem", "ResponseResult", "ReviewResult", "SendResult", "SlaSummary", "StrategyResult", "SuggestedCc",
     "TimelineStep", "ToolResult", "parse_tool_result",
 ]
 
@@ -174,18 +174,29 @@ class StrategyResult(Result):
         )
 
 
-class DraftResult(Result):
+class ResponseResult(Result):
+    """A successful result about one stored response; `kind` names the subclass."""
+
+    kind: str
+    ok: Literal[True] = True
+    response_id: str = Field(description="Id of the stored draft; every review and send tool takes it.")
+
+
+class MessageResult(ResponseResult):
+    """A result that shows the response's message as it stands: state, To, CC and subject."""
+
+    status: str = Field(description="Response state: drafted, pending_approval, approved, sent, ...")
+    to: Recipient = Field(description="The recipient (from the database).")
+    cc: list[Recipient] = Field(default_factory=list, description="Internal CCs as they stand.")
+    subject: str = Field(description="Subject line as it stands.")
+
+
+class DraftResult(MessageResult):
     """Result of draft_escalation_response and show_escalation_draft."""
 
     kind: Literal["draft"] = "draft"
-    ok: Literal[True] = True
-    response_id: str = Field(description="Id of the stored draft; every review and send tool takes it.")
     signal_id: str = Field(description="The escalation it answers.")
-    status: str = Field(description="Response state: drafted, pending_approval, approved, sent, ...")
     customer: CustomerRef = Field(description="The customer.")
-    to: Recipient = Field(description="The recipient (from the database).")
-    cc: list[Recipient] = Field(default_factory=list, description="Current internal CCs.")
-    subject: str = Field(description="Subject line.")
     body: str = Field(description="Full body text.")
     suggested_ccs: list[SuggestedCc] = Field(default_factory=list, description="Suggested CCs not yet on the draft.")
     review_notes: list[ReviewNote] = Field(
@@ -206,17 +217,11 @@ class RefusedItem(Part):
     reason: str = Field(description="Why it was refused.")
 
 
-class ReviewResult(Result):
-    """Result of edit_escalation_draft, add_escalation_ccs and remove_escalation_ccs."""
+class ReviewResult(MessageResult):
+    """Result of edit_escalation_draft, add_escalation_ccs and remove_escalation_ccs (the message after the action)."""
 
     kind: Literal["review"] = "review"
-    ok: Literal[True] = True
-    response_id: str = Field(description="The draft.")
     action: ReviewAction = Field(description="edit, add_ccs or remove_ccs.")
-    status: str = Field(description="Response state after the action.")
-    to: Recipient = Field(description="The recipient.")
-    cc: list[Recipient] = Field(default_factory=list, description="CCs after the action.")
-    subject: str = Field(description="Subject after the action.")
     body: str | None = Field(default=None, description="Full body, only when this action changed it.")
     changed: list[DraftField] = Field(default_factory=list, description="Fields this action changed.")
     added: list[Recipient] = Field(default_factory=list, description="CCs added.")
@@ -227,12 +232,10 @@ class ReviewResult(Result):
     review_notes: list[ReviewNote] = Field(default_factory=list, description="New notes for the CSM, e.g. from the grounding check.")
 
 
-class CcSuggestionsResult(Result):
+class CcSuggestionsResult(ResponseResult):
     """Result of suggest_escalation_ccs."""
 
     kind: Literal["cc_suggestions"] = "cc_suggestions"
-    ok: Literal[True] = True
-    response_id: str = Field(description="The draft.")
     cc: list[Recipient] = Field(default_factory=list, description="Current CCs.")
     suggested_ccs: list[SuggestedCc] = Field(default_factory=list, description="Suggested CCs not yet on the draft.")
 
@@ -246,12 +249,10 @@ class ApprovalSummary(Part):
     expedited: bool = Field(default=False, description="True when requested as urgent.")
 
 
-class SendResult(Result):
+class SendResult(ResponseResult):
     """Result of send_escalation_response."""
 
     kind: Literal["send"] = "send"
-    ok: Literal[True] = True
-    response_id: str = Field(description="The draft.")
     status: SendStatus = Field(
         description="pending_approval, approved, sending, sent, failed, unknown (outcome being reconciled), "
         "already_sent or rejected (approval refused)."
@@ -267,12 +268,10 @@ class SendResult(Result):
     message: str | None = Field(default=None, description="Short explanation for failed, unknown or rejected.")
 
 
-class CancelResult(Result):
+class CancelResult(ResponseResult):
     """Result of cancel_escalation_response."""
 
     kind: Literal["cancel"] = "cancel"
-    ok: Literal[True] = True
-    response_id: str = Field(description="The draft.")
     status: Literal["cancelled"] = Field(default="cancelled", description="Always cancelled.")
     customer: CustomerRef = Field(description="The customer.")
 
