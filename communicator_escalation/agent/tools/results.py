@@ -26,6 +26,7 @@ from communicator_escalation.models import (
     Recipient,
     ReviewNote,
     Severity,
+    SignalHead,
     SlaSummary,
     Strategy,
     TrendDirection,
@@ -84,18 +85,13 @@ class SuggestedCc(Part):
     email: str | None = Field(default=None, description="Staff email address.")
 
 
-class EscalationDetails(Part):
+class EscalationDetails(Part, SignalHead):
     """The facts the CSM sees first (PRD 'Escalation Details')."""
 
-    signal_type: str = Field(description="ticket_escalated, executive_complaint or critical_issue.")
     source: str = Field(description="Where it came from: support_ticket, direct_complaint, meeting, ...")
-    escalation_type: EscalationType | None = Field(default=None, description="Given type, if any.")
-    severity: Severity = Field(description="critical, high, medium or low.")
-    title: str = Field(description="Signal title.")
     issue: str = Field(description="The problem in one line: the ticket subject, else the signal title.")
     reporter: PersonRef | None = Field(default=None, description="Who raised it.")
     ticket_id: str | None = Field(default=None, description="Underlying support ticket.")
-    detected_at: datetime = Field(description="When the escalation was detected (SLA clock start).")
     unresolved_for_hours: float = Field(description="Hours the issue has been open (since the ticket was opened).")
     arr: float = Field(description="Customer annual recurring revenue, USD.")
     tier: str = Field(description="enterprise, mid_market or smb.")
