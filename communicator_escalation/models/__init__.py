@@ -305,6 +305,15 @@ class ReviewNote(Model):
     text: str = Field(description="The note, for the CSM.")
 
 
+class ErrorDetail(Model):
+    """An expected failure as every door reports it: the API's and --json's `error`, and the tools' error result."""
+
+    code: str = Field(description="Stable error code, e.g. not_found, ambiguous_customer, no_open_escalation.")
+    message: str = Field(description="What went wrong, in one sentence.")
+    candidates: list[Any] = Field(default_factory=list, description="Options to choose from, or close matches.")
+    notes: list[ReviewNote] | None = Field(default=None, description="A refused send's blocking review notes.")
+
+
 class Milestone(PlanMilestone):
     """A step of the timeline Step 2 plans: the promise, with its state and how it was dated."""
 

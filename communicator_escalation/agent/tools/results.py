@@ -37,9 +37,9 @@ from .errors import Candidate, ErrorDetail, ErrorResult, Part, Result
 
 __all__ = [
     "ApprovalSummary", "CancelResult", "Candidate", "CcSuggestionsResult", "ContextResult", "CustomerRef", "DraftResult",
-    "ErrorDetail", "ErrorResult", "EscalationDetails", "EscalationRef", "HealthSummary", "InboxResult", "MessageResult", "PersonRef",
-    "Recipient", "RefusedItem", "ResponseResult", "ReviewResult", "SendResult", "SlaSummary", "StrategyResult", "SuggestedCc",
-    "TimelineStep", "ToolResult", "parse_tool_result",
+    "ErrorDetail", "ErrorResult", "EscalationDetails", "EscalationRef", "HealthSummary", "InboxResult", "MessageResult",
+    "PersonRef", "Recipient", "RefusedItem", "ResponseResult", "ReviewResult", "SendResult", "SlaSummary", "StrategyResult",
+    "SuggestedCc", "TimelineStep", "ToolResult", "parse_tool_result",
 ]
 
 SendStatus = Literal["pending_approval", "approved", "sending", "sent", "failed", "unknown", "already_sent", "rejected"]
