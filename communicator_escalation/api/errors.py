@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..auth.tokens import Unauthorized, bearer_challenge
 from ..errors import EscalationError, InvalidRequest, StoreUnavailable
+from ..models import ErrorDetail
 from ..safe_text import input_problems
 
 __all__ = [
@@ -85,15 +86,6 @@ class _SafeJSONResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
-
-
-class ErrorDetail(BaseModel):
-    code: str = Field(description="Stable error code, e.g. not_found, ambiguous_customer, no_open_escalation.")
-    message: str = Field(description="What went wrong, in one sentence.")
-    candidates: list[Any] = Field(default_factory=list, description="Suggestions (names, ids) when there are any.")
-    notes: list[dict[str, str]] = Field(
-        default_factory=list, description="A refused send's blocking review notes: {kind, code, text} (send_blocked codes)."
-    )
 
 
 class ErrorBody(BaseModel):
@@ -162,7 +154,7 @@ async def _http_error(_: Request, err: Exception) -> JSONResponse:
         return error_response(RequestTooLarge("requests.as_given", detail=err.detail))
     code = {404: "not_found", 405: "method_not_allowed"}.get(err.status_code, "http_error")
     body = ErrorBody(error=ErrorDetail(code=code, message=str(err.detail)))
-    return _SafeJSONResponse(body.model_dump(), status_code=err.status_code, headers=getattr(err, "headers", None))
+    return _SafeJSONResponse(body.model_dump(exclude_none=True), status_code=err.status_code, headers=getattr(err, "headers", None))
 
 
 async def _unexpected_error(_: Request, err: Exception) -> JSONResponse:

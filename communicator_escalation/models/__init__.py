@@ -142,41 +142,41 @@ class Communication(Model):
     message_id: str | None = Field(default=None, description="RFC 5322 Message-ID to reply to.")
 
 
-class RiskSignal(Model):
-    """A risk signal row; escalations are the ones of ESCALATION_SIGNAL_TYPES."""
+class SignalHead(Model):
+    """What a risk signal is: its type, severity, title and when it was detected (every view of one starts so)."""
 
-    id: str = Field(description="Signal id.")
-    customer_id: str = Field(description="Customer id.")
     signal_type: str = Field(description="ticket_escalated, executive_complaint, critical_issue, health_score_drop, ...")
     severity: Severity = Field(description="critical, high, medium or low.")
-    source: str = Field(description="Where it came from: support_ticket, direct_complaint, meeting, ...")
     escalation_type: EscalationType | None = Field(default=None, description="Given type, if any.")
     title: str = Field(description="Short title.")
-    description: str | None = Field(default=None, description="Longer description.")
     detected_at: datetime = Field(description="When the signal was detected (starts the SLA clock).")
+
+
+class SignalState(SignalHead):
+    """A risk signal by id, with whether it was answered and resolved."""
+
+    id: str = Field(description="Signal id.")
     status: Literal["open", "resolved"] = Field(description="open or resolved.")
-    reported_by_contact_id: str | None = Field(default=None, description="Reporter contact id.")
-    ticket_id: str | None = Field(default=None, description="Related ticket id.")
-    communication_id: str | None = Field(default=None, description="Communication the signal points at.")
+    reported_by_contact_id: str | None = Field(default=None, description="Contact who raised it.")
     response_sent_at: datetime | None = Field(default=None, description="When our response was sent.")
-    response_email_id: str | None = Field(default=None, description="Id of the sent response email.")
     resolved_at: datetime | None = Field(default=None, description="When the escalation was resolved, if known.")
 
 
-class PriorEscalation(Model):
+class RiskSignal(SignalState):
+    """A risk signal row; escalations are the ones of ESCALATION_SIGNAL_TYPES."""
+
+    customer_id: str = Field(description="Customer id.")
+    source: str = Field(description="Where it came from: support_ticket, direct_complaint, meeting, ...")
+    description: str | None = Field(default=None, description="Longer description.")
+    ticket_id: str | None = Field(default=None, description="Related ticket id.")
+    communication_id: str | None = Field(default=None, description="Communication the signal points at.")
+    response_email_id: str | None = Field(default=None, description="Id of the sent response email.")
+
+
+class PriorEscalation(SignalState):
     """An earlier escalation of the same customer (last 12 months)."""
 
-    id: str = Field(description="Signal id.")
-    signal_type: str = Field(description="Signal type.")
-    severity: Severity = Field(description="Severity.")
-    escalation_type: EscalationType | None = Field(default=None, description="Given type, if any.")
-    title: str = Field(description="Title.")
-    detected_at: datetime = Field(description="When it was detected.")
-    status: Literal["open", "resolved"] = Field(description="open or resolved.")
-    response_sent_at: datetime | None = Field(default=None, description="When it was answered.")
     response_minutes: int | None = Field(default=None, description="Minutes from detection to response.")
-    resolved_at: datetime | None = Field(default=None, description="When it was resolved, if known.")
-    reported_by_contact_id: str | None = Field(default=None, description="Contact who raised it.")
 
 
 class PlanAction(Model):
@@ -303,6 +303,15 @@ class ReviewNote(Model):
     kind: NoteKind = Field(description="blocking (the send is refused while it stands) or advisory.")
     code: str = Field(description="Stable code, e.g. unconfirmed_placeholder, sla, issue_summary_withheld.")
     text: str = Field(description="The note, for the CSM.")
+
+
+class ErrorDetail(Model):
+    """An expected failure as every door reports it: the API's and --json's `error`, and the tools' error result."""
+
+    code: str = Field(description="Stable error code, e.g. not_found, ambiguous_customer, no_open_escalation.")
+    message: str = Field(description="What went wrong, in one sentence.")
+    candidates: list[Any] = Field(default_factory=list, description="Options to choose from, or close matches.")
+    notes: list[ReviewNote] | None = Field(default=None, description="A refused send's blocking review notes.")
 
 
 class Milestone(PlanMilestone):

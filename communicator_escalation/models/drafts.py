@@ -42,20 +42,27 @@ class DraftPerson(Model):
     email: str = Field(description="Email address.")
 
 
-class DraftEscalation(Model):
-    """The escalation a draft answers."""
+class DraftOtherEscalation(Model):
+    """Another open escalation of the same customer, not answered by this draft.
+
+    The escalation a draft answers (`DraftEscalation`) is named with the same fields, and more.
+    """
 
     risk_signal_id: str = Field(description="Risk signal id.")
     signal_type: str = Field(description="ticket_escalated, executive_complaint or critical_issue.")
-    type: EscalationType = Field(description="Escalation type used for the template.")
+    type: EscalationType | None = Field(default=None, description="Escalation type, when given.")
     severity: Severity = Field(description="critical, high, medium or low.")
-    source: str = Field(description="Where it came from: support_ticket, direct_complaint, meeting, ...")
     title: str = Field(description="Signal title.")
-    reported_by: DraftPerson | None = Field(default=None, description="Who raised it, when known.")
     detected_at: datetime = Field(description="When the signal was detected (ISO-8601 with offset).")
+
+
+class DraftEscalation(DraftOtherEscalation):
+    """The escalation a draft answers: named as the other open ones are, with its type, source, reporter and age."""
+
+    type: EscalationType = Field(description="Escalation type used for the template.")
+    source: str = Field(description="Where it came from: support_ticket, direct_complaint, meeting, ...")
+    reported_by: DraftPerson | None = Field(default=None, description="Who raised it, when known.")
     unresolved_for_hours: float = Field(description="Hours the underlying issue has been open.")
-
-
 
 
 class DraftStrategy(Model):
@@ -81,16 +88,6 @@ class DraftEmail(Model):
 
 
 
-
-class DraftOtherEscalation(Model):
-    """Another open escalation of the same customer, not answered by this draft."""
-
-    risk_signal_id: str = Field(description="Risk signal id.")
-    signal_type: str = Field(description="Signal type.")
-    type: EscalationType | None = Field(default=None, description="Escalation type, when given.")
-    severity: Severity = Field(description="Severity.")
-    title: str = Field(description="Title.")
-    detected_at: datetime = Field(description="When it was detected.")
 
 
 class CustomerDeadline(Model):

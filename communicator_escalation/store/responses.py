@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
+from pydantic import BaseModel, Field
 
 from ..errors import NotFound, Refused
 from ..models import StaffMember
@@ -20,6 +21,19 @@ Row = dict[str, Any]
 RESPONSE_ENTITY = "escalation_response"
 APPROVAL_ENTITY = "approval_request"
 _STAFF_COLUMNS = "id, name, email, role, title, phone, timezone, manager_id"
+
+
+class ResponseHead(BaseModel):
+    """A stored response: its id, the account and escalation it answers, its state and subject."""
+
+    id: str = Field(description="Response id.")
+    customer_id: str = Field(description="Customer id.")
+    customer_name: str = Field(description="Customer name.")
+    risk_signal_id: str = Field(description="The escalation answered.")
+    status: str = Field(
+        description="drafted, pending_approval, approved, sending, sent, failed, unknown, rejected or cancelled."
+    )
+    subject: str = Field(description="Subject.")
 
 
 def addresses(value: Any) -> list[str]:

@@ -29,12 +29,12 @@ from ..errors import ConfigurationError
 from ..models import (
     ESCALATION_SIGNAL_TYPES,
     SEVERITY_RANK,
-    EscalationType,
     HealthPoint,
     Severity,
+    SignalHead,
+    SlaSummary,
     StaffMember,
     TrendDirection,
-    Urgency,
 )
 from ..store import Store
 from ..utc import utcnow
@@ -77,25 +77,17 @@ UNION SELECT %(actor)s
 _TEAM_FIELDS = tuple(CustomerTeam.model_fields)
 
 
-class OpenEscalation(BaseModel):
+class OpenEscalation(SignalHead, SlaSummary):
     """One open escalation in an inbox, with where it stands against its SLA."""
 
     signal_id: str = Field(description="Risk signal id of the escalation.")
     customer_id: str = Field(description="Customer id.")
     customer: str = Field(description="Customer name.")
-    severity: Severity = Field(description="critical, high, medium or low.")
-    escalation_type: EscalationType | None = Field(default=None, description="Given type, if any.")
-    signal_type: str = Field(description="ticket_escalated, executive_complaint or critical_issue.")
-    title: str = Field(description="Signal title.")
     reporter: str | None = Field(default=None, description="Name of the contact who raised it.")
     arr: float = Field(description="The customer's annual recurring revenue, USD.")
     health_score: int = Field(description="The customer's current health score, 0-100.")
     health_trend: TrendDirection = Field(description="declining, stable or improving over the health window.")
     health_change: int = Field(description="Points the health score moved over the window (negative = fell).")
-    detected_at: datetime = Field(description="When it was detected (the SLA clock's start).")
-    first_response_due: datetime = Field(description="When the first response is due.")
-    minutes_to_first_response_due: int = Field(description="Minutes left to the first response; negative when breached.")
-    urgency: Urgency = Field(description="on_track, due_soon or breached (of the first response).")
     answered: bool = Field(description="True when a first response has been sent.")
     response_sent_at: datetime | None = Field(default=None, description="When the first response was sent.")
     next_update_due: datetime | None = Field(

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from communicator_escalation.errors import EscalationError
+from communicator_escalation.models import ErrorDetail as _ErrorDetail
 from communicator_escalation.models import Model, ReviewNote
 
 __all__ = ["Candidate", "ErrorDetail", "ErrorResult", "Part", "Result"]
@@ -36,13 +37,10 @@ class Candidate(Part):
     detail: str | None = Field(default=None, description="A short hint telling options apart.")
 
 
-class ErrorDetail(Part):
-    """An expected failure."""
+class ErrorDetail(Part, _ErrorDetail):
+    """An expected failure, with its candidates as the model reads them."""
 
-    code: str = Field(description="Stable code, e.g. customer_not_found, ambiguous_customer, no_open_escalation, not_found, refused.")
-    message: str = Field(description="What went wrong, for the CSM.")
     candidates: list[Candidate] = Field(default_factory=list, description="Options to choose from, or close matches.")
-    notes: list[ReviewNote] | None = Field(default=None, description="Blocking review notes that stopped a send.")
 
 
 class ErrorResult(Result):

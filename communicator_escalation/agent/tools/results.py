@@ -26,6 +26,7 @@ from communicator_escalation.models import (
     Recipient,
     ReviewNote,
     Severity,
+    SignalHead,
     SlaSummary,
     Strategy,
     TrendDirection,
@@ -36,9 +37,9 @@ from .errors import Candidate, ErrorDetail, ErrorResult, Part, Result
 
 __all__ = [
     "ApprovalSummary", "CancelResult", "Candidate", "CcSuggestionsResult", "ContextResult", "CustomerRef", "DraftResult",
-    "ErrorDetail", "ErrorResult", "EscalationDetails", "EscalationRef", "HealthSummary", "InboxResult", "PersonRef",
-    "Recipient", "RefusedItem", "ReviewResult", "SendResult", "SlaSummary", "StrategyResult", "SuggestedCc",
-    "TimelineStep", "ToolResult", "parse_tool_result",
+    "ErrorDetail", "ErrorResult", "EscalationDetails", "EscalationRef", "HealthSummary", "InboxResult", "MessageResult",
+    "PersonRef", "Recipient", "RefusedItem", "ResponseResult", "ReviewResult", "SendResult", "SlaSummary", "StrategyResult",
+    "SuggestedCc", "TimelineStep", "ToolResult", "parse_tool_result",
 ]
 
 SendStatus = Literal["pending_approval", "approved", "sending", "sent", "failed", "unknown", "already_sent", "rejected"]
@@ -84,18 +85,13 @@ class SuggestedCc(Part):
     email: str | None = Field(default=None, description="Staff email address.")
 
 
-class EscalationDetails(Part):
+class EscalationDetails(Part, SignalHead):
     """The facts the CSM sees first (PRD 'Escalation Details')."""
 
-    signal_type: str = Field(description="ticket_escalated, executive_complaint or critical_issue.")
     source: str = Field(description="Where it came from: support_ticket, direct_complaint, meeting, ...")
-    escalation_type: EscalationType | None = Field(default=None, description="Given type, if any.")
-    severity: Severity = Field(description="critical, high, medium or low.")
-    title: str = Field(description="Signal title.")
     issue: str = Field(description="The problem in one line: the ticket subject, else the signal title.")
     reporter: PersonRef | None = Field(default=None, description="Who raised it.")
     ticket_id: str | None = Field(default=None, description="Underlying support ticket.")
-    detected_at: datetime = Field(description="When the escalation was detected (SLA clock start).")
     unresolved_for_hours: float = Field(description="Hours the issue has been open (since the ticket was opened).")
     arr: float = Field(description="Customer annual recurring revenue, USD.")
     tier: str = Field(description="enterprise, mid_market or smb.")
@@ -174,18 +170,29 @@ class StrategyResult(Result):
         )
 
 
-class DraftResult(Result):
+class ResponseResult(Result):
+    """A successful result about one stored response; `kind` names the subclass."""
+
+    kind: str
+    ok: Literal[True] = True
+    response_id: str = Field(description="Id of the stored draft; every review and send tool takes it.")
+
+
+class MessageResult(ResponseResult):
+    """A result that shows the response's message as it stands: state, To, CC and subject."""
+
+    status: str = Field(description="Response state: drafted, pending_approval, approved, sent, ...")
+    to: Recipient = Field(description="The recipient (from the database).")
+    cc: list[Recipient] = Field(default_factory=list, description="Internal CCs as they stand.")
+    subject: str = Field(description="Subject line as it stands.")
+
+
+class DraftResult(MessageResult):
     """Result of draft_escalation_response and show_escalation_draft."""
 
     kind: Literal["draft"] = "draft"
-    ok: Literal[True] = True
-    response_id: str = Field(description="Id of the stored draft; every review and send tool takes it.")
     signal_id: str = Field(description="The escalation it answers.")
-    status: str = Field(description="Response state: drafted, pending_approval, approved, sent, ...")
     customer: CustomerRef = Field(description="The customer.")
-    to: Recipient = Field(description="The recipient (from the database).")
-    cc: list[Recipient] = Field(default_factory=list, description="Current internal CCs.")
-    subject: str = Field(description="Subject line.")
     body: str = Field(description="Full body text.")
     suggested_ccs: list[SuggestedCc] = Field(default_factory=list, description="Suggested CCs not yet on the draft.")
     review_notes: list[ReviewNote] = Field(
@@ -206,17 +213,11 @@ class RefusedItem(Part):
     reason: str = Field(description="Why it was refused.")
 
 
-class ReviewResult(Result):
-    """Result of edit_escalation_draft, add_escalation_ccs and remove_escalation_ccs."""
+class ReviewResult(MessageResult):
+    """Result of edit_escalation_draft, add_escalation_ccs and remove_escalation_ccs (the message after the action)."""
 
     kind: Literal["review"] = "review"
-    ok: Literal[True] = True
-    response_id: str = Field(description="The draft.")
     action: ReviewAction = Field(description="edit, add_ccs or remove_ccs.")
-    status: str = Field(description="Response state after the action.")
-    to: Recipient = Field(description="The recipient.")
-    cc: list[Recipient] = Field(default_factory=list, description="CCs after the action.")
-    subject: str = Field(description="Subject after the action.")
     body: str | None = Field(default=None, description="Full body, only when this action changed it.")
     changed: list[DraftField] = Field(default_factory=list, description="Fields this action changed.")
     added: list[Recipient] = Field(default_factory=list, description="CCs added.")
@@ -227,12 +228,10 @@ class ReviewResult(Result):
     review_notes: list[ReviewNote] = Field(default_factory=list, description="New notes for the CSM, e.g. from the grounding check.")
 
 
-class CcSuggestionsResult(Result):
+class CcSuggestionsResult(ResponseResult):
     """Result of suggest_escalation_ccs."""
 
     kind: Literal["cc_suggestions"] = "cc_suggestions"
-    ok: Literal[True] = True
-    response_id: str = Field(description="The draft.")
     cc: list[Recipient] = Field(default_factory=list, description="Current CCs.")
     suggested_ccs: list[SuggestedCc] = Field(default_factory=list, description="Suggested CCs not yet on the draft.")
 
@@ -246,12 +245,10 @@ class ApprovalSummary(Part):
     expedited: bool = Field(default=False, description="True when requested as urgent.")
 
 
-class SendResult(Result):
+class SendResult(ResponseResult):
     """Result of send_escalation_response."""
 
     kind: Literal["send"] = "send"
-    ok: Literal[True] = True
-    response_id: str = Field(description="The draft.")
     status: SendStatus = Field(
         description="pending_approval, approved, sending, sent, failed, unknown (outcome being reconciled), "
         "already_sent or rejected (approval refused)."
@@ -267,12 +264,10 @@ class SendResult(Result):
     message: str | None = Field(default=None, description="Short explanation for failed, unknown or rejected.")
 
 
-class CancelResult(Result):
+class CancelResult(ResponseResult):
     """Result of cancel_escalation_response."""
 
     kind: Literal["cancel"] = "cancel"
-    ok: Literal[True] = True
-    response_id: str = Field(description="The draft.")
     status: Literal["cancelled"] = Field(default="cancelled", description="Always cancelled.")
     customer: CustomerRef = Field(description="The customer.")
 

@@ -17,7 +17,7 @@ from ...auth.access import acting_staff, visible_customer_ids
 from ...auth.actor import Actor
 from ...mail.base import SendReceipt
 from ...store import Store
-from ...store.responses import RESPONSE_ENTITY, Conn, Row, addresses, audit
+from ...store.responses import RESPONSE_ENTITY, Conn, ResponseHead, Row, addresses, audit
 from ..context.customers import resolve_customer_on
 from ..policy import Policy
 from ..strategy.sla import sla_clock
@@ -33,18 +33,12 @@ class SlaAtSend(BaseModel):
     minutes: int = Field(description="Minutes before the deadline (met) or after it (breached).")
 
 
-class ResponseSummary(BaseModel):
+class ResponseSummary(ResponseHead):
     """One response in the list: status, approval and response time."""
 
-    id: str = Field(description="Response id.")
-    customer_id: str = Field(description="Customer id.")
-    customer_name: str = Field(description="Customer name.")
-    risk_signal_id: str = Field(description="Escalation answered.")
     severity: str = Field(description="Escalation severity.")
-    status: str = Field(description="Response state.")
     kind: str = Field(description="first response, update or closing email.")
     to: list[str] = Field(default_factory=list, description="To addresses.")
-    subject: str = Field(description="Subject.")
     approval_status: str | None = Field(default=None, description="Latest approval: pending, approved, rejected, void.")
     decided_by: str | None = Field(default=None, description="Who decided the approval: staff id or policy:expedited.")
     created_at: datetime = Field(description="When drafted.")

@@ -20,8 +20,8 @@ from ...store import Store
 from ...store.responses import (
     RESPONSE_ENTITY,
     Conn,
-    addresses,
     audit,
+    content_of,
     load_response,
     require_status,
     resolve_actor,
@@ -151,14 +151,7 @@ def load_draft_on(conn: Conn, *, response_id: str, policy: EmailPolicy) -> Draft
     """
     row = load_response(conn, response_id)
     draft = Draft.model_validate(row["draft"])
-    email = DraftEmail(
-        to=addresses(row["to_addrs"]),
-        cc=addresses(row["cc_addrs"]),
-        subject=row["subject"],
-        body=row["body"],
-        in_reply_to=row["in_reply_to"],
-        thread_id=row["thread_id"],
-    )
+    email = DraftEmail(**content_of(row), in_reply_to=row["in_reply_to"], thread_id=row["thread_id"])
     notes = refreshed_notes(draft.review_notes, final_notes(conn, row, policy=policy))
     return draft.model_copy(update={"response_id": response_id, "email": email, "review_notes": notes})
 

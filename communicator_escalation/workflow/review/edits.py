@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ...auth.access import require_response_access, require_response_reach
 from ...auth.actor import Actor
@@ -24,6 +24,7 @@ from ...store import Store
 from ...store.responses import (
     RESPONSE_ENTITY,
     Conn,
+    ResponseHead,
     Row,
     addresses,
     audit,
@@ -57,18 +58,12 @@ __all__ = [
 EDITABLE_STATES = ("drafted", "pending_approval", "approved", "failed", "rejected")
 
 
-class ResponseView(BaseModel):
+class ResponseView(ResponseHead):
     """A response as the CSM reviews it."""
 
-    id: str = Field(description="Response id.")
-    customer_id: str = Field(description="Customer id.")
-    customer_name: str = Field(description="Customer name.")
-    risk_signal_id: str = Field(description="The escalation answered.")
-    status: str = Field(description="drafted, pending_approval, approved, sending, sent, failed, unknown or rejected.")
     sender_id: str | None = Field(default=None, description="Staff id of the sender (the account's CSM).")
     to: list[Recipient] = Field(default_factory=list, description="To recipients.")
     cc: list[Recipient] = Field(default_factory=list, description="CC recipients (staff).")
-    subject: str = Field(description="Subject.")
     body: str = Field(description="Plain-text body.")
     in_reply_to: str | None = Field(default=None, description="Message-ID replied to.")
     thread_id: str | None = Field(default=None, description="Provider thread id.")
