@@ -6,14 +6,13 @@ each top-level value, or each element of a list value, to the standard library's
 (`raw_decode`). ijson's event stream was measured at twice the cost per record of this, and its
 `items()` follows one prefix per pass over the file.
 
-Given `parse`, a list section is read in runs instead: from a record to the last record boundary in the
-window (a `}` then a comma, a line break and the next `{` at the indentation of the record's own line),
-handed whole to `parse` as one JSON array, so records are validated straight from their text (no
-Python objects for the JSON in between), up to the list's end at the latest (a line that starts with its
-`]`). The array is valid JSON only if the cut really falls between
-two records (a cut inside a nested list leaves a bracket open; a string cannot hold a raw line break);
-when `parse` refuses a run (not JSON, or any record invalid), the same records are decoded one by one
-and reported as above.
+Given `parse`, a list section is read in runs instead: from a record to the last record boundary
+within 16 kB (a `}` then a comma, a line break and the next `{` at the indentation of the record's own
+line; never past a line that starts with the list's `]`), handed whole to `parse` as one JSON array, so
+records are validated straight from their text (no Python objects for the JSON in between). The array
+is valid JSON only if the cut really falls between two records (a cut inside a nested list leaves a
+bracket open; a string cannot hold a raw line break); when `parse` refuses a run (not JSON, or any
+record invalid), the same records are decoded one by one and reported as above.
 
 Every problem is a `WorldFileError` of one line: not JSON (line and column, and the record: `contacts[3]`),
 nested too deeply, a number too large, a key given twice. Bytes that are not UTF-8 are decoded to lone
