@@ -281,7 +281,8 @@ def _write(conn: Conn, loader: _Loader) -> None:
     """Wait for the writer; a dangling reference or a duplicate id is traced back to its record."""
     try:
         loader.writer.finish()
-    except (psycopg.errors.ForeignKeyViolation, psycopg.errors.CardinalityViolation) as err:
+    except (psycopg.errors.ForeignKeyViolation, psycopg.errors.CardinalityViolation,
+            psycopg.errors.UniqueViolation) as err:  # the last: a repeated id on a first load (plain inserts)
         loader.report(find_duplicates(conn, loader.staging) + find_broken_references(conn, loader.staging))
         loader.fail_if_any()
         raise WorldFileError(f"{loader.source}: {err.diag.message_primary}; nothing was written") from err
