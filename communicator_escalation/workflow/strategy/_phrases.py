@@ -18,8 +18,10 @@ _NOTE_CODES = {"breached": "sla", "due_soon": "sla"}
 
 
 _PLAIN = (str, int, float, bool, type(None), date, datetime)
-# One cached argument: its name, exact type and repr beside the value, so values that compare equal but
-# render differently (1, 1.0 and True; 0.0 and -0.0; one instant in two time zones) never share an entry.
+# One cached argument: its name, exact type and (for the types where equal values can render differently:
+# 0.0 and -0.0; one instant in two time zones) repr beside the value, so values that compare equal but
+# render differently (1, 1.0 and True too) never share an entry.
+_EQUAL_APART = (float, datetime)
 _Arg = tuple[str, type, str, Any]
 
 
@@ -40,7 +42,8 @@ def phrase(template: str, **variables: Any) -> str:
     same from one draft to the next.
     """
     if all(type(value) in _PLAIN for value in variables.values()):
-        key = tuple((name, type(value), repr(value), value) for name, value in sorted(variables.items()))
+        key = tuple((name, type(value), repr(value) if type(value) in _EQUAL_APART else "", value)
+                    for name, value in sorted(variables.items()))
         return _rendered(template, key)
     return _render(template, variables)
 
