@@ -41,11 +41,13 @@ def phrase(template: str, **variables: Any) -> str:
     not subclasses) is rendered once per process: a draft asks for some 40 phrases, most of them the
     same from one draft to the next.
     """
-    if all(type(value) in _PLAIN for value in variables.values()):
-        key = tuple((name, type(value), repr(value) if type(value) in _EQUAL_APART else "", value)
-                    for name, value in sorted(variables.items()))
-        return _rendered(template, key)
-    return _render(template, variables)
+    key = []
+    for name, value in sorted(variables.items()):
+        kind = type(value)
+        if kind not in _PLAIN:
+            return _render(template, variables)
+        key.append((name, kind, repr(value) if kind in _EQUAL_APART else "", value))
+    return _rendered(template, tuple(key))
 
 
 def review_note(note: str, **variables: Any) -> ReviewNote:
