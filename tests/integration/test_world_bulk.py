@@ -60,13 +60,21 @@ def _foreign_keys(store: Store) -> list[str]:
     return [row["conname"] for row in rows]
 
 
+def _indexes(store: Store) -> list[tuple[str, str]]:
+    with store.connection() as conn:
+        rows = conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+                            " AND indexname NOT LIKE 'world\\_stage\\_%' ORDER BY indexname").fetchall()
+    return [(row["indexname"], row["indexdef"]) for row in rows]
+
+
 def test_chunked_bulk_load_writes_the_same_rows(store: Store, small_chunks: None) -> None:
     data = generate_world(customers=40, seed=3)
-    keys = _foreign_keys(store)
+    keys, indexes = _foreign_keys(store), _indexes(store)
     load_world(store, data, now=NOW)
     chunked = snapshot(store)
     assert len(chunked["communications"]) == 1000
     assert _foreign_keys(store) == keys  # every foreign key is back
+    assert _indexes(store) == indexes  # and every index a first load built after its section
     with store.connection() as conn:
         staging = conn.execute("SELECT count(*) AS n FROM pg_tables WHERE tablename LIKE 'world_stage%'").fetchone()
     assert staging["n"] == 0
@@ -89,12 +97,13 @@ def _broken(data: dict[str, Any], section: str, index: int, **fields: Any) -> di
 )
 def test_chunked_bulk_load_still_names_the_record(store: Store, small_chunks: None, mutate: Any, expected: str) -> None:
     data = mutate(generate_world(customers=40, seed=3))
-    keys = _foreign_keys(store)
+    keys, indexes = _foreign_keys(store), _indexes(store)
     with pytest.raises(WorldFileError) as err:
         load_world(store, data, now=NOW)
     assert expected in err.value.message
     assert sum(len(rows) for rows in snapshot(store).values()) == 0
     assert _foreign_keys(store) == keys
+    assert _indexes(store) == indexes
 
 
 def _one_record_per_line(data: dict[str, Any]) -> str:
