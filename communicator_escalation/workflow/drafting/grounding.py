@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 
 from pydantic import BaseModel, Field
@@ -42,6 +42,9 @@ _MONEY = re.compile(
     rf"|\b{_AMOUNT}\s?(?:{_CURRENCIES}|dollars|euros|pounds)\b",
     re.IGNORECASE,
 )
+_DIGITS = re.compile(r"\d+")
+_MONEY_LEAD = 5  # the most characters before an amount's first digit: a 3-letter currency and two spaces
+_MONEY_SIGNS = "$€£¥₹"
 _CLOCK_12 = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s?m\b\.?", re.IGNORECASE)
 _CLOCK_24 = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -112,9 +115,29 @@ _TEAM = re.compile(r"\b(engineering|billing|security|legal|finance|product|devel
                    r"department|group|colleagues|specialists?|experts?|engineers?|lead|manager|owner))", re.IGNORECASE)
 
 
+def _money_matches(text: str) -> Iterator[re.Match[str]]:
+    """The matches of `_MONEY.finditer(text)`, tried only just before each run of digits.
+
+    Every amount starts a run of digits and has at most `_MONEY_LEAD` characters before it, so the
+    pattern (an alternation of currencies, slow to try at every position of a long email) is anchored
+    at those few positions only.
+    """
+    cursor = 0
+    for run in _DIGITS.finditer(text):
+        if run.start() < cursor:
+            continue
+        for start in range(max(cursor, run.start() - _MONEY_LEAD), run.start() + 1):
+            if not (start == run.start() or text[start].isalpha() or text[start] in _MONEY_SIGNS):
+                continue  # an amount starts at its digits, a currency's letters or a sign
+            if (match := _MONEY.match(text, start)) is not None:
+                cursor = match.end()
+                yield match
+                break
+
+
 def find_money(text: str) -> list[str]:
     """Money amounts as written, e.g. ``$24,000`` or ``1,200 EUR``."""
-    return [match.group(0).strip() for match in _MONEY.finditer(text)]
+    return [match.group(0).strip() for match in _money_matches(text)]
 
 
 def find_emails(text: str) -> list[str]:
@@ -149,7 +172,7 @@ def _money_value(match: re.Match[str]) -> Decimal | None:
 
 
 def _money_values(text: str) -> set[Decimal]:
-    return {value for match in _MONEY.finditer(text) if (value := _money_value(match)) is not None}
+    return {value for match in _money_matches(text) if (value := _money_value(match)) is not None}
 
 
 def _phones(text: str) -> set[str]:
@@ -299,7 +322,7 @@ def check_grounding(
     known_money = _money_values(source)
     problems += [
         f"new money amount {m.group(0).strip()}"
-        for m in _MONEY.finditer(text)
+        for m in _money_matches(text)
         if (value := _money_value(m)) is not None and value not in known_money
     ]
 
