@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from langchain.agents.middleware import AgentMiddleware, InterruptOnConfig
+from langchain.agents.middleware.types import ToolCallRequest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import ToolCall
 from langchain_core.runnables import RunnableConfig
@@ -138,6 +139,7 @@ class EscalationSkill:
             ToolName.SEND_RESPONSE.value: InterruptOnConfig(
                 allowed_decisions=list(REVIEW_DECISIONS),  # type: ignore[typeddict-item]
                 description=self._review_description,
+                when=self._needs_review,
             )
         }
 
@@ -235,6 +237,16 @@ class EscalationSkill:
         except EscalationError:
             return {"content_hash": ""}
         return {"content_hash": view.content_hash}
+
+    def _needs_review(self, request: ToolCallRequest) -> bool:
+        """Every send waits for review, except one of a response already sent: nothing is left to approve, and the
+        tool answers that it was sent (a response is never sent twice)."""
+        try:
+            view = ops.load_view(self.store, response_id=str(request.tool_call["args"].get("response_id", "")),
+                                 actor=self._current_actor())
+        except EscalationError:
+            return True
+        return view.status != "sent"
 
     def _review_description(self, tool_call: ToolCall, state: Any, runtime: Any) -> str:
         """What the CSM approves: the exact To, CC, subject and opening of the body, with a fingerprint.

@@ -57,16 +57,20 @@ def name_key(name: str, *, drop_legal_form: bool = False) -> str:
         drop_legal_form: Also drop trailing legal forms ("Inc.", "GmbH & Co. KG", "株式会社").
     """
     tokens = _tokens(name)
-    if drop_legal_form:
-        while len(tokens) > 1 and tokens[-1] in _LEGAL_SUFFIXES:
-            tokens.pop()
+    return _base_key(tokens) if drop_legal_form else "".join(tokens)
+
+
+def _base_key(tokens: list[str]) -> str:
+    """The key of `tokens` without the legal form."""
+    tokens = tokens[:]
+    while len(tokens) > 1 and tokens[-1] in _LEGAL_SUFFIXES:
+        tokens.pop()
     key = "".join(tokens)
-    if drop_legal_form:
-        for affix in _CJK_LEGAL_AFFIXES:
-            if key.startswith(affix) and len(key) > len(affix):
-                key = key[len(affix):]
-            if key.endswith(affix) and len(key) > len(affix):
-                key = key[: -len(affix)]
+    for affix in _CJK_LEGAL_AFFIXES:
+        if key.startswith(affix) and len(key) > len(affix):
+            key = key[len(affix):]
+        if key.endswith(affix) and len(key) > len(affix):
+            key = key[: -len(affix)]
     return key
 
 
@@ -78,5 +82,6 @@ def name_grams(key: str) -> list[str]:
 
 def name_keys(name: str) -> NameKeys:
     """All stored keys of a name."""
-    base = name_key(name, drop_legal_form=True)
-    return NameKeys(key=name_key(name), base=base, grams=name_grams(base))
+    tokens = _tokens(name)  # folded once for both keys
+    base = _base_key(tokens)
+    return NameKeys(key="".join(tokens), base=base, grams=name_grams(base))

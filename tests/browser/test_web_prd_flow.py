@@ -90,11 +90,14 @@ def test_quick_action_to_response_time_by_clicks_only(web: WebUI, demo_world: di
     assert sent.status == "sent" and sent.response_minutes is not None
     expect(outcome).to_contain_text(f"Response time logged: {sent.response_minutes} minutes from escalation")
     expect(outcome).to_contain_text("expedited approval policy")
+    expect(outcome.get_by_role("heading")).to_have_text("Escalation Response sent")
+    assert sent.next_update_due is not None  # the post-send hook started the thread's update clock
+    expect(outcome.locator(".next-update-due")).to_contain_text("Next update due")
 
     (eml,) = web.outbox.glob("*.eml")
     outcome.get_by_role("button", name="Draft the next update").click()
     update = page.locator("section.card.draft")
-    expect(update.locator("h2")).to_be_visible()
+    expect(update.locator("h2")).to_have_text("Status Update Draft")
     update_id = update.get_attribute("data-response")
     assert update_id and update_id != response_id
     expect(update.locator(".subject")).to_have_text(get_response(web.store, response_id=update_id, actor=jordan).subject)

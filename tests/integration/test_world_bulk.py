@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,13 +61,21 @@ def _foreign_keys(store: Store) -> list[str]:
     return [row["conname"] for row in rows]
 
 
+def _indexes(store: Store) -> list[tuple[str, str]]:
+    with store.connection() as conn:
+        rows = conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+                            " AND indexname NOT LIKE 'world\\_stage\\_%' ORDER BY indexname").fetchall()
+    return [(row["indexname"], row["indexdef"]) for row in rows]
+
+
 def test_chunked_bulk_load_writes_the_same_rows(store: Store, small_chunks: None) -> None:
     data = generate_world(customers=40, seed=3)
-    keys = _foreign_keys(store)
+    keys, indexes = _foreign_keys(store), _indexes(store)
     load_world(store, data, now=NOW)
     chunked = snapshot(store)
     assert len(chunked["communications"]) == 1000
     assert _foreign_keys(store) == keys  # every foreign key is back
+    assert _indexes(store) == indexes  # and every index a first load built after its section
     with store.connection() as conn:
         staging = conn.execute("SELECT count(*) AS n FROM pg_tables WHERE tablename LIKE 'world_stage%'").fetchone()
     assert staging["n"] == 0
@@ -89,9 +98,98 @@ def _broken(data: dict[str, Any], section: str, index: int, **fields: Any) -> di
 )
 def test_chunked_bulk_load_still_names_the_record(store: Store, small_chunks: None, mutate: Any, expected: str) -> None:
     data = mutate(generate_world(customers=40, seed=3))
-    keys = _foreign_keys(store)
+    keys, indexes = _foreign_keys(store), _indexes(store)
     with pytest.raises(WorldFileError) as err:
         load_world(store, data, now=NOW)
     assert expected in err.value.message
     assert sum(len(rows) for rows in snapshot(store).values()) == 0
     assert _foreign_keys(store) == keys
+    assert _indexes(store) == indexes
+
+
+def _one_record_per_line(data: dict[str, Any]) -> str:
+    """The layout `escalation generate-world` writes: each record of a list on a line of its own."""
+    parts = [json.dumps(key) + ": " + ("[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in value) + "\n]"
+                                       if isinstance(value, list) else json.dumps(value)) for key, value in data.items()]
+    return "{" + ",\n".join(parts) + "}\n"
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of records each run of a file validated at once (the stream's fast path)."""
+    sizes: list[int] = []
+    parse = world._parse_run
+
+    def counted(key: str, text: str) -> Any:
+        records = parse(key, text)
+        sizes.append(len(records) if records is not None else 0)
+        return records
+
+    monkeypatch.setattr(world, "_parse_run", counted)
+    return sizes
+
+
+@pytest.mark.parametrize("layout", [_one_record_per_line, lambda d: json.dumps(d, indent=2), json.dumps])
+def test_every_layout_of_a_file_loads_the_same_rows(store: Store, tmp_path: Path, runs: list[int], layout: Any) -> None:
+    data = generate_world(customers=40, seed=3)
+    load_world(store, data, now=NOW)
+    expected = snapshot(store)
+    path = tmp_path / "world.json"
+    path.write_text(layout(data), encoding="utf-8")
+    load_world(store, path, now=NOW)  # the same world again changes nothing
+    assert snapshot(store) == expected
+    with store.connection() as conn:
+        conn.execute("TRUNCATE customers, staff, vendor, world_clocks CASCADE")
+    runs.clear()
+    load_world(store, path, now=NOW)
+    assert snapshot(store) == expected
+    if layout is json.dumps:  # one line: no boundary to cut at, every record on its own
+        assert runs == []
+    else:  # all but the last record of each list validated in runs, none refused
+        assert 0 not in runs and sum(runs) == sum(len(v) - 1 for v in data.values() if isinstance(v, list))
+
+
+def _set(section: str, index: int, **fields: Any) -> Any:
+    return lambda d: d[section][index].update(fields)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (_set("communications", 500, body="broken\x00"), "communications 'cu-000020-m0': field 'body': contains a control"),
+        (_set("contacts", 50, name="Zoë \x1b[31mMüller"), "contacts 'cu-000016-p2': field 'name': contains a control"),
+        (_set("customers", 20, arr=float("inf")), "customers 'cu-000020': field 'arr'"),
+        (_set("customers", 20, crm={"note": "a\x00b"}), "customers 'cu-000020': field 'crm': contains a NUL"),
+        (_set("tickets", 70, events=[{"at": "yesterday", "kind": "opened"}]), "tickets 'cu-000017-t2': field 'events.0.at'"),
+        (_set("risk_signals", 100, ticket_id=None, severity="apocalyptic"), "risk_signals 'cu-000012-s4': field 'severity'"),
+        (_set("communications", 600, id="m\u202e1"), "communications[600]: field 'id'"),
+    ],
+)
+def test_a_bad_record_inside_a_run_is_named(store: Store, tmp_path: Path, runs: list[int], mutate: Any, expected: str) -> None:
+    data = generate_world(customers=40, seed=3)
+    mutate(data)
+    path = tmp_path / "world.json"
+    path.write_text(_one_record_per_line(data), encoding="utf-8")
+    with pytest.raises(WorldFileError) as err:
+        load_world(store, path, now=NOW)
+    assert expected in err.value.message
+    assert 0 in runs  # the run holding the record was refused, then read record by record
+    assert sum(len(rows) for rows in snapshot(store).values()) == 0
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (lambda t: t.replace('"cu-000020-m0",', '"cu-000020-m0",,', 1), "communications[500]: not valid JSON at line"),
+        (lambda t: t.replace(b'"Update 0', b'"Upd\xe4te 0', 1), "field 'body': is not UTF-8 text"),
+    ],
+)
+def test_a_broken_file_inside_a_run_is_named(store: Store, tmp_path: Path, runs: list[int], damage: Any, expected: str) -> None:
+    text = _one_record_per_line(generate_world(customers=40, seed=3))
+    path = tmp_path / "world.json"
+    damaged = damage(text) if "line" in expected else damage(text.encode("utf-8"))
+    path.write_bytes(damaged.encode("utf-8") if isinstance(damaged, str) else damaged)
+    with pytest.raises(WorldFileError) as err:
+        load_world(store, path, now=NOW)
+    assert expected in err.value.message
+    assert sum(len(rows) for rows in snapshot(store).values()) == 0

@@ -1,7 +1,8 @@
 """A world of many customers with one fresh open escalation each, for tests where several processes race.
 
-Vendor Kestrel Data; one CSM team (CSM Aiyana, manager Bruno, executive Chiara). Customer, contact
-and city names cycle through several languages; every escalation replies on an email thread.
+Vendor Kestrel Data; one CSM team (CSM Aiyana, manager Bruno, executive Chiara) beside a support lead and an
+engineering manager. Customer, contact and city names cycle through several languages; every escalation
+replies on an email thread, and its ticket records the fix engineering scheduled (so each draft is sendable).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def fleet_world(count: int, *, now: datetime | None = None) -> dict[str, Any]:
              "manager_id": "k-bruno"},
             {"id": "k-bruno", "name": "Bruno Costa", "email": "bruno@kestrel.example", "role": "csm_manager"},
             {"id": "k-chiara", "name": "Chiara Esposito", "email": "chiara@kestrel.example", "role": "executive"},
+            {"id": "k-dario", "name": "Dario Lind", "email": "dario@kestrel.example", "role": "support_lead"},
+            {"id": "k-emeka", "name": "Emeka Obi", "email": "emeka@kestrel.example", "role": "engineering_manager"},
         ],
         "customers": [], "contacts": [], "tickets": [], "communications": [], "risk_signals": [],
     }
@@ -36,12 +39,15 @@ def fleet_world(count: int, *, now: datetime | None = None) -> dict[str, Any]:
         suffix = f" {n // len(_NAMES) + 1}" if n >= len(_NAMES) else ""
         key = f"{n:03d}"
         world["customers"].append({"id": f"c-{key}", "name": f"{name}{suffix}", "domain": domain, "arr": 90000 + n,
-                                   "tier": "enterprise", "health_score": 55, "csm_id": "k-aiyana"})
+                                   "tier": "enterprise", "health_score": 55, "csm_id": "k-aiyana",
+                                   "support_lead_id": "k-dario"})
         world["contacts"].append({"id": f"p-{key}", "customer_id": f"c-{key}", "name": person, "title": "COO",
                                   "email": f"coo{key}@{domain}", "role": "executive"})
         world["tickets"].append({"id": f"T-{key}", "customer_id": f"c-{key}", "subject": "Sync jobs failing",
                                  "priority": "urgent", "status": "open", "opened_at": (now - timedelta(hours=20)).isoformat(),
-                                 "requester_contact_id": f"p-{key}"})
+                                 "requester_contact_id": f"p-{key}",
+                                 "events": [{"at": (now - timedelta(hours=2)).isoformat(), "kind": "fix_scheduled",
+                                             "note": "Patch scheduled", "due": (now + timedelta(days=2)).isoformat()}]})
         world["communications"].append({"id": f"m-{key}", "customer_id": f"c-{key}", "channel": "email",
                                         "direction": "inbound", "at": (now - timedelta(minutes=50)).isoformat(),
                                         "subject": "Sync jobs failing again", "contact_id": f"p-{key}",

@@ -19,21 +19,23 @@ import math
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from operator import attrgetter
 from datetime import datetime, timezone
+from functools import cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from ...errors import WorldFileError, error_text
 from ...insights.outcomes import record_outcomes
 from .. import Store
 from ..name_keys import name_keys
 from .format import (
-    PAST_RESPONSES, PATTERN_MESSAGES, SECTIONS, WORLD_FORMAT, PastResponseRecord, Record, VendorRecord,
+    PAST_RESPONSES, PATTERN_MESSAGES, SECTIONS, WORLD_FORMAT, HealthPointRecord, PastResponseRecord,
+    Record, TicketEventRecord, VendorRecord,
 )
 from .stage import (
     CHUNK_ROWS, COLUMNS, FIELDS, Staging, find_broken_references, find_duplicates, find_rule_breaks,
@@ -101,7 +103,40 @@ def _json_problem(value: Any, depth: int = 0) -> str | None:
     return None
 
 
+def _extra_problem(record: Record) -> tuple[str, str] | None:
+    """The first unknown key of a record that cannot be kept as metadata, and why."""
+    for field, value in (record.__pydantic_extra__ or {}).items():
+        why = _json_problem(value) or _json_problem(field)
+        if why:
+            return field, why
+    return None
+
+
+@cache
+def _list_adapter(key: str) -> TypeAdapter[list[Record]]:
+    return TypeAdapter(list[_MODELS[key]])  # type: ignore[valid-type]
+
+
+def _parse_run(key: str, text: str) -> list[Record] | None:
+    """A run of records of section `key` (a JSON array) validated straight from its text; None if any
+    record is invalid (the stream then decodes and validates them one by one, to name record and field)."""
+    try:
+        records = _list_adapter(key).validate_json(text)
+    except ValidationError:
+        return None
+    return None if any(r.__pydantic_extra__ and _extra_problem(r) for r in records) else records
+
+
 _GETTERS = {key: attrgetter(*fields) for key, fields in FIELDS.items()}
+
+
+_POINTS = TypeAdapter(list[HealthPointRecord])
+_EVENTS = TypeAdapter(list[TicketEventRecord])
+
+
+def _text_array(items: list[str]) -> str:
+    """A PostgreSQL array literal of strings (COPY takes it as text; psycopg's list dumper costs more)."""
+    return "{" + ",".join('"' + i.replace("\\", "\\\\").replace('"', '\\"') + '"' for i in items) + "}"
 
 
 def _row(key: str, record: Record) -> tuple[Any, ...]:
@@ -110,13 +145,10 @@ def _row(key: str, record: Record) -> tuple[Any, ...]:
     computed: tuple[Any, ...] = (json.dumps(extra) if extra else "{}",)  # COPY takes JSON as text
     if key == "customers":
         keys = name_keys(record.name)  # type: ignore[attr-defined]
-        points = [{"at": p.at.isoformat(), "score": p.score} for p in record.health_history]  # type: ignore[attr-defined]
-        computed += (keys.key, keys.base, keys.grams, json.dumps(points))
-    elif key == "tickets":
-        events = [{**(e.__pydantic_extra__ or {}), "at": e.at.isoformat(), "kind": e.kind, "note": e.note,
-                   "due": e.due.isoformat() if e.due else None}
-                  for e in record.events]  # type: ignore[attr-defined]
-        computed += (json.dumps(events),)
+        points = _POINTS.dump_json(record.health_history, include={"__all__": {"at", "score"}})  # type: ignore[attr-defined]
+        computed += (keys.key, keys.base, _text_array(keys.grams), points.decode())
+    elif key == "tickets":  # with each event's own unknown keys (its metadata)
+        computed += (_EVENTS.dump_json(record.events).decode(),)  # type: ignore[attr-defined]
     elif key == "save_plays":
         computed += (json.dumps(record.actions),)  # type: ignore[attr-defined]
     return _GETTERS[key](record) + computed
@@ -155,7 +187,7 @@ class _Loader:
                 if index is None:
                     self._header(key, value)
                     continue
-                record = self.validate(key, index, value)
+                record = value if isinstance(value, Record) else self.validate(key, index, value)
                 if record is None or self.problems:
                     continue
                 if copy_key is None:
@@ -190,11 +222,10 @@ class _Loader:
         except ValidationError as err:
             self.report([_problem(key, index, raw, _loc(e), _message(e)) for e in err.errors()])
             return None
-        for field, value in (record.__pydantic_extra__ or {}).items():
-            why = _json_problem(value) or _json_problem(field)
-            if why:
-                self.report([_problem(key, index, raw, field, why)])
-                return None
+        problem = _extra_problem(record)
+        if problem:
+            self.report([_problem(key, index, raw, *problem)])
+            return None
         return record
 
 
@@ -250,7 +281,8 @@ def _write(conn: Conn, loader: _Loader) -> None:
     """Wait for the writer; a dangling reference or a duplicate id is traced back to its record."""
     try:
         loader.writer.finish()
-    except (psycopg.errors.ForeignKeyViolation, psycopg.errors.CardinalityViolation) as err:
+    except (psycopg.errors.ForeignKeyViolation, psycopg.errors.CardinalityViolation,
+            psycopg.errors.UniqueViolation) as err:  # the last: a repeated id on a first load (plain inserts)
         loader.report(find_duplicates(conn, loader.staging) + find_broken_references(conn, loader.staging))
         loader.fail_if_any()
         raise WorldFileError("world.database", source=loader.source, detail=err.diag.message_primary) from err
@@ -328,5 +360,5 @@ def _stream_file(loader: _Loader, path: Path, progress: Progress | None) -> None
     with handle:
         total = path.stat().st_size
         told = None if progress is None else (lambda done: progress("reading", done, total))
-        loader.take(stream_world(handle, source=str(path), sections=frozenset(_MODELS), progress=told))
+        loader.take(stream_world(handle, source=str(path), sections=frozenset(_MODELS), progress=told, parse=_parse_run))
 

@@ -2,7 +2,8 @@
 
 Each section is copied into an unlogged table of the load shaped like its target (plus `ord`, the
 record's place in the file, and `nested`, its health history or ticket events as JSON), then written
-chunk by chunk (ranges of `ord`) with `INSERT ... SELECT ... ON CONFLICT`, the time shift applied in SQL. The foreign keys of the
+chunk by chunk (ranges of `ord`) with `INSERT ... SELECT ... ON CONFLICT`, the time shift applied in SQL
+(a plain `INSERT ... SELECT` into a table still empty: a first load has nothing to update). The foreign keys of the
 real tables catch a dangling reference at once; only then are the staging tables searched for the
 record and field to name. Checks that are not foreign keys (a reference to another customer's
 record, manager cycles, staff addresses off the vendor's domain) run on the written rows. The past
@@ -23,7 +24,7 @@ from .format import PAST_RESPONSES, SECTIONS, PastResponseRecord
 
 __all__ = [
     "BULK_ROWS", "CHUNK_ROWS", "COLUMNS", "FIELDS", "Staging", "find_broken_references", "find_duplicates", "find_rule_breaks",
-    "past_response_problems", "restore_foreign_keys", "upsert_chunk", "write_past_responses",
+    "is_empty", "past_response_problems", "restore_dropped", "upsert_chunk", "write_past_responses",
 ]
 
 Conn = psycopg.Connection[dict[str, Any]]
@@ -108,28 +109,33 @@ def _value(column: str) -> str:
     return f"s.{column}"
 
 
-def _upsert(conn: Conn, key: str, stage: str, chunk: tuple[int, int], shift: timedelta, days: int) -> None:
+def _upsert(conn: Conn, key: str, stage: str, chunk: tuple[int, int], shift: timedelta, days: int, *,
+            fresh: bool) -> None:
     columns = [c for c in COLUMNS[key] if c != "nested"]
+    params = {"shift": shift, "days": days, "lo": chunk[0], "hi": chunk[1]}
+    insert = (f"INSERT INTO {key} ({', '.join(columns)}) SELECT {', '.join(_value(c) for c in columns)}"
+              f" FROM {stage} s WHERE s.ord >= %(lo)s AND s.ord < %(hi)s")
+    if fresh:  # nothing to update: a repeated id of the file is a unique violation
+        conn.execute(insert, params)
+        return
     updates = [c for c in columns if c != "id"]
     assignments = ", ".join(
         f"{c} = {_PRODUCT_KEEPS[c]}" if key == "risk_signals" and c in _PRODUCT_KEEPS else f"{c} = EXCLUDED.{c}"
         for c in updates
     )
     changed = f"({', '.join(f'{key}.{c}' for c in updates)}) IS DISTINCT FROM ({', '.join(f'EXCLUDED.{c}' for c in updates)})"
-    conn.execute(
-        f"INSERT INTO {key} ({', '.join(columns)}) SELECT {', '.join(_value(c) for c in columns)}"
-        f" FROM {stage} s WHERE s.ord >= %(lo)s AND s.ord < %(hi)s ON CONFLICT (id) DO UPDATE SET {assignments}"
-        f" WHERE {changed}",
-        {"shift": shift, "days": days, "lo": chunk[0], "hi": chunk[1]},
-    )
+    conn.execute(f"{insert} ON CONFLICT (id) DO UPDATE SET {assignments} WHERE {changed}", params)
 
 
-def _replace_nested(conn: Conn, key: str, stage: str, chunk: tuple[int, int], shift: timedelta) -> None:
-    """The health history of staged customers, or the events of staged tickets, replaced as a whole."""
+def _replace_nested(conn: Conn, key: str, stage: str, chunk: tuple[int, int], shift: timedelta, *,
+                    fresh: bool) -> None:
+    """The health history of staged customers, or the events of staged tickets, replaced as a whole
+    (`fresh`: the section's table was empty, so are these: nothing to delete)."""
     params = {"shift": shift, "lo": chunk[0], "hi": chunk[1]}
     if key == "customers":
-        conn.execute(f"DELETE FROM health_history h USING {stage} s WHERE h.customer_id = s.id"
-                     " AND s.ord >= %(lo)s AND s.ord < %(hi)s", params)
+        if not fresh:
+            conn.execute(f"DELETE FROM health_history h USING {stage} s WHERE h.customer_id = s.id"
+                         " AND s.ord >= %(lo)s AND s.ord < %(hi)s", params)
         conn.execute(
             "INSERT INTO health_history (customer_id, at, score)"
             " SELECT s.id, (p->>'at')::timestamptz + %(shift)s, (p->>'score')::integer"
@@ -138,8 +144,9 @@ def _replace_nested(conn: Conn, key: str, stage: str, chunk: tuple[int, int], sh
             params,
         )
     elif key == "tickets":
-        conn.execute(f"DELETE FROM ticket_events e USING {stage} s WHERE e.ticket_id = s.id"
-                     " AND s.ord >= %(lo)s AND s.ord < %(hi)s", params)
+        if not fresh:
+            conn.execute(f"DELETE FROM ticket_events e USING {stage} s WHERE e.ticket_id = s.id"
+                         " AND s.ord >= %(lo)s AND s.ord < %(hi)s", params)
         conn.execute(
             "INSERT INTO ticket_events (ticket_id, seq, at, kind, note, due, metadata)"
             " SELECT s.id, e.seq - 1, (e.ev->>'at')::timestamptz + %(shift)s, e.ev->>'kind', e.ev->>'note',"
@@ -159,30 +166,53 @@ def _foreign_keys(conn: Conn, table: str) -> list[tuple[str, str]]:
     return [(row["conname"], row["definition"]) for row in rows]
 
 
-def upsert_chunk(conn: Conn, key: str, chunk: tuple[int, int], *, staging: Staging, shift: timedelta,
-                 bulk: bool) -> list[tuple[str, str, str]]:
-    """Write the staged records `chunk` (a range of `ord`) of one section into its table; with `bulk`,
-    first drop the section's foreign keys and return them (to add back with `restore_foreign_keys`).
+def _plain_indexes(conn: Conn, table: str) -> list[tuple[str, str]]:
+    """The indexes of `table` that enforce nothing (not unique): (name, definition)."""
+    rows = conn.execute(
+        "SELECT c.relname AS name, pg_get_indexdef(x.indexrelid) AS definition FROM pg_index x"
+        " JOIN pg_class c ON c.oid = x.indexrelid WHERE x.indrelid = %s::regclass AND NOT x.indisunique"
+        " ORDER BY c.relname",
+        (table,),
+    ).fetchall()
+    return [(row["name"], row["definition"]) for row in rows]
 
-    A section of BULK_ROWS records or more is written with its tables' foreign keys dropped: one
-    set-based validation when they are added back instead of a lookup per row (4 times faster), at the
-    price of an exclusive lock on those tables until the load commits.
+
+def is_empty(conn: Conn, key: str) -> bool:
+    """Whether section `key`'s table has no row (then its load inserts, with nothing to update or delete)."""
+    return conn.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {key}) AS empty").fetchone()["empty"]
+
+
+def upsert_chunk(conn: Conn, key: str, chunk: tuple[int, int], *, staging: Staging, shift: timedelta,
+                 bulk: bool, fresh: bool) -> list[tuple[str, str]]:
+    """Write the staged records `chunk` (a range of `ord`) of one section into its table.
+
+    With `bulk` (the first chunk of a section of BULK_ROWS records or more), the section's foreign keys
+    are dropped first: one set-based validation when they are added back instead of a lookup per row
+    (4 times faster), at the price of an exclusive lock on those tables until the load commits. With
+    `fresh` too (the table was empty), so are its indexes that enforce nothing: one sorted build each
+    instead of an insertion per row (the customers' trigram GIN index costs most). Returns (table, the
+    statement that restores it) for `restore_dropped`.
     """
     dropped = []
     if bulk:
         for table in (key, *_NESTED_TABLES.get(key, ())):
+            if fresh:
+                for name, definition in _plain_indexes(conn, table):
+                    conn.execute(f"DROP INDEX {name}")
+                    dropped.append((table, definition))
             for name, definition in _foreign_keys(conn, table):
                 conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
-                dropped.append((table, name, definition))
-    _upsert(conn, key, staging.table(key), chunk, shift, round(shift.total_seconds() / 86400))
-    _replace_nested(conn, key, staging.table(key), chunk, shift)
+                dropped.append((table, f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"))
+    days = round(shift.total_seconds() / 86400)
+    _upsert(conn, key, staging.table(key), chunk, shift, days, fresh=fresh)
+    _replace_nested(conn, key, staging.table(key), chunk, shift, fresh=fresh)
     return dropped
 
 
-def restore_foreign_keys(conn: Conn, dropped: list[tuple[str, str, str]]) -> None:
-    """Add back the foreign keys `upsert_section` dropped (each checks every row at once)."""
-    for table, name, definition in dropped:
-        conn.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+def restore_dropped(conn: Conn, dropped: list[tuple[str, str]]) -> None:
+    """Build the indexes and add back the foreign keys `upsert_chunk` dropped (each checks every row at once)."""
+    for _table, statement in dropped:
+        conn.execute(statement)
 
 
 def _where(key: str, row: dict[str, Any]) -> str:

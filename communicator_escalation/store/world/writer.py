@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 
 from .format import SECTIONS
-from .stage import BULK_ROWS, Staging, restore_foreign_keys, upsert_chunk
+from .stage import BULK_ROWS, Staging, is_empty, restore_dropped, upsert_chunk
 
 __all__ = ["SectionWriter"]
 
@@ -90,19 +90,20 @@ class SectionWriter:
         self.shift = _shift(self.conn, as_of, self.now)
         with self.conn.transaction():  # a savepoint: a foreign-key error undoes the upserts only
             for key, _model, _refs in SECTIONS:
-                dropped: list[tuple[str, str, str]] = []
-                done = 0
+                dropped: list[tuple[str, str]] = []
+                done, fresh = 0, False
                 while True:
                     if not self._wait(lambda key=key, done=done: len(self._chunks[key]) > done or key in self._complete):
                         return
                     if len(self._chunks[key]) == done:
                         break  # complete (or the file ended) with every chunk written
                     lo, hi = self._chunks[key][done]
+                    fresh = fresh or (done == 0 and is_empty(self.conn, key))  # later chunks: rows of this file only
                     dropped += upsert_chunk(self.conn, key, (lo, hi), staging=self.staging, shift=self.shift,
-                                            bulk=done == 0 and hi - lo >= BULK_ROWS)
+                                            bulk=done == 0 and hi - lo >= BULK_ROWS, fresh=fresh)
                     done += 1
                 # A section refers only to itself and the sections before it, all written by now: its keys are
                 # checked (and its statistics refreshed) at once, while the reader parses the next sections.
-                restore_foreign_keys(self.conn, dropped)
-                for table in sorted({table for table, _name, _definition in dropped}):
+                restore_dropped(self.conn, dropped)
+                for table in sorted({table for table, _statement in dropped}):
                     self.conn.execute(f"ANALYZE {table}")  # fresh statistics after a bulk write

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from ...errors import error_text
 from ...models import Milestone, TrustedFacts
-from ...patterns import MONEY
+from ...patterns import money_matches
 
 __all__ = ["EmailText", "check_grounding", "find_emails", "find_ids", "find_money", "phones_in", "unknown_phones"]
 
@@ -109,7 +109,7 @@ _TEAM = re.compile(r"\b(engineering|billing|security|legal|finance|product|devel
 
 def find_money(text: str) -> list[str]:
     """Money amounts as written, e.g. ``$24,000`` or ``1,200 EUR``."""
-    return [match.group(0).strip() for match in MONEY.finditer(text)]
+    return [match.group(0).strip() for match in money_matches(text)]
 
 
 def find_emails(text: str) -> list[str]:
@@ -144,7 +144,7 @@ def _money_value(match: re.Match[str]) -> Decimal | None:
 
 
 def _money_values(text: str) -> set[Decimal]:
-    return {value for match in MONEY.finditer(text) if (value := _money_value(match)) is not None}
+    return {value for match in money_matches(text) if (value := _money_value(match)) is not None}
 
 
 def _phones(text: str) -> set[str]:
@@ -260,7 +260,7 @@ def _new_values(source: str, text: str, text_wo_emails: str) -> list[str]:
     known_money = _money_values(source)
     problems += [
         error_text("drafting.new_money", value=m.group(0).strip())
-        for m in MONEY.finditer(text)
+        for m in money_matches(text)
         if (value := _money_value(m)) is not None and value not in known_money
     ]
 

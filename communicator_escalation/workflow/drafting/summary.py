@@ -8,6 +8,7 @@ how the escalation was raised. Nothing here passes record text through unscreene
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from ...models import Contact, EscalationContext
@@ -26,8 +27,9 @@ _IMPACT_WORDS = (
 )
 
 
+@lru_cache(maxsize=4096)
 def first_name(name: str) -> str | None:
-    """The given name to greet, e.g. 'Zoë' from 'Zoë Ångström' (honorifics skipped); None for a non-name."""
+    """The given name to greet, e.g. 'Zoë' from 'Zoë Ångström' (honorifics skipped); None for a non-name (cached: pure)."""
     screened = person_name(name)
     if screened is None:
         return None
@@ -79,13 +81,16 @@ def _sentence_case(clause: str) -> str:
     return clause[:1].upper() + clause[1:]
 
 
+@lru_cache(maxsize=1024)
 def _impact_sentence(text: str | None, *, vocative: str | None) -> tuple[int, str] | None:
+    """The sentence of `text` with the most impact words (cached: a draft asks for the same texts three times)."""
     best: tuple[int, str] | None = None
     for sentence in _SENTENCE.split(" ".join((text or "").split())):
         if vocative and sentence.casefold().startswith(vocative.casefold() + ","):
             sentence = sentence[len(vocative) + 1 :].strip()
             sentence = sentence[:1].upper() + sentence[1:]
-        score = sum(word in sentence.casefold() for word in _IMPACT_WORDS)
+        folded = sentence.casefold()
+        score = sum(word in folded for word in _IMPACT_WORDS)
         words = customer_words(sentence)
         if score and words == sentence and (best is None or score > best[0]):
             best = (score, sentence)

@@ -17,6 +17,7 @@ a workaround reach the CSM in a review note, to add in their own words.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .grounding import find_money
 
@@ -84,8 +85,10 @@ def _has_contact_or_link(text: str) -> bool:
     return bool(_EMAIL.search(text) or _URL.search(text) or digits)
 
 
+@lru_cache(maxsize=4096)
 def screen_clause(text: str | None, *, imperatives: bool = False, subject: bool = False) -> str | None:
-    """`text` as one short clause fit for the CSM's voice, or None when it fails the screen.
+    """`text` as one short clause fit for the CSM's voice, or None when it fails the screen (pure: cached,
+    as a draft screens the same record texts several times).
 
     Args:
         text: A summary candidate (a ticket subject, a signal title, a plan step).
@@ -115,16 +118,21 @@ def clauses(text: str | None, *, label: bool = False, limit: int = 3) -> list[st
     A text with a sentence break, with any clause that fails `screen_clause`, or with more than `limit`
     clauses yields nothing: it is not a summary (the rest of it could be an instruction or a promise).
     """
+    return list(_clauses(text, label, limit))
+
+
+@lru_cache(maxsize=4096)
+def _clauses(text: str | None, label: bool, limit: int) -> tuple[str, ...]:
     flat = " ".join((text or "").split()).rstrip(".")
     if label:
         flat = _LABEL.sub("", flat, count=1)
     if not flat or _SENTENCE_BREAK.search(flat):
-        return []
+        return ()
     parts = [part for part in _CLAUSE_BREAK.split(flat) if part]
     screened = [screen_clause(part) for part in parts]
     if not screened or len(screened) > limit or not all(screened):
-        return []
-    return [clause for clause in screened if clause]
+        return ()
+    return tuple(clause for clause in screened if clause)
 
 
 def first_clause(text: str | None, *, label: bool = False) -> str | None:
@@ -133,8 +141,9 @@ def first_clause(text: str | None, *, label: bool = False) -> str | None:
     return found[0] if found else None
 
 
+@lru_cache(maxsize=4096)
 def person_name(name: str | None) -> str | None:
-    """`name` when it reads as a person's name (one to five name words), else None."""
+    """`name` when it reads as a person's name (one to five name words), else None (cached: pure)."""
     flat = " ".join((name or "").split())
     parts = flat.split()
     if not 1 <= len(parts) <= 5 or len(flat) > 60 or not all(_NAME_WORD.match(p) for p in parts):

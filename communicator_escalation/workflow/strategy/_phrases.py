@@ -18,8 +18,10 @@ _NOTE_CODES = {"breached": "sla", "due_soon": "sla"}
 
 
 _PLAIN = (str, int, float, bool, type(None), date, datetime)
-# One cached argument: its name, exact type and repr beside the value, so values that compare equal but
-# render differently (1, 1.0 and True; 0.0 and -0.0; one instant in two time zones) never share an entry.
+# One cached argument: its name, exact type and (for the types where equal values can render differently:
+# 0.0 and -0.0; one instant in two time zones) repr beside the value, so values that compare equal but
+# render differently (1, 1.0 and True too) never share an entry.
+_EQUAL_APART = (float, datetime)
 _Arg = tuple[str, type, str, Any]
 
 
@@ -39,10 +41,13 @@ def phrase(template: str, **variables: Any) -> str:
     not subclasses) is rendered once per process: a draft asks for some 40 phrases, most of them the
     same from one draft to the next.
     """
-    if all(type(value) in _PLAIN for value in variables.values()):
-        key = tuple((name, type(value), repr(value), value) for name, value in sorted(variables.items()))
-        return _rendered(template, key)
-    return _render(template, variables)
+    key = []
+    for name, value in sorted(variables.items()):
+        kind = type(value)
+        if kind not in _PLAIN:
+            return _render(template, variables)
+        key.append((name, kind, repr(value) if kind in _EQUAL_APART else "", value))
+    return _rendered(template, tuple(key))
 
 
 def review_note(note: str, **variables: Any) -> ReviewNote:

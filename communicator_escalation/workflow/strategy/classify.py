@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from ...models import EscalationContext, EscalationType, TypeDecision
-from ...patterns import MONEY
+from ...patterns import MONEY, money_matches
 from ..policy import TypingPolicy
 from ._phrases import phrase
 
@@ -45,7 +45,7 @@ def type_evidence_hits(texts: Sequence[str], *, typing: TypingPolicy | None = No
             match = _pattern(word).search(joined)
             if match and match.group(0).lower() not in hits[kind]:
                 hits[kind].append(match.group(0).lower())
-    for amount in (m.group(0).strip() for m in MONEY.finditer(joined)):
+    for amount in (m.group(0).strip() for m in money_matches(joined)):
         if amount not in hits["billing"]:
             hits["billing"].append(amount)
     return hits
