@@ -46,7 +46,7 @@ _DOC_KEYWORDS = {"description", "help", "summary", "title"}
 _DEVELOPER_ERRORS = {"AssertionError", "AttributeError", "NotImplementedError", "RuntimeError", "TypeError"}
 _SQL_KEYWORD = re.compile(
     r"\b(SELECT|INSERT|UPDATE|DELETE|FROM|WHERE|JOIN|AND|OR|IN|IS|AS|NOT|NULL|EXISTS|DISTINCT|EXCLUDED|FOR|"
-    r"ADD COLUMN|ANY|LIMIT|ORDER BY|GROUP BY|SET|VALUES|RETURNING|WITH|CREATE|ALTER|ANALYZE|COPY|LOCK)\b"
+    r"ADD COLUMN|ANY|LIMIT|ORDER BY|GROUP BY|SET|VALUES|RETURNING|WITH|CREATE|ALTER|DROP|ANALYZE|COPY|LOCK)\b"
 )
 _COLUMN_LIST = re.compile(r"^\s*[\w.]+(\s+AS\s+\w+)?(\s*,\s*[\w.]+(\s+AS\s+\w+)?)+\s*$")
 _WORD = re.compile(r"^[A-Za-z][A-Za-z'’-]+$")

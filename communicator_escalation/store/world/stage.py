@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from ...errors import error_text
@@ -198,7 +199,7 @@ def upsert_chunk(conn: Conn, key: str, chunk: tuple[int, int], *, staging: Stagi
         for table in (key, *_NESTED_TABLES.get(key, ())):
             if fresh:
                 for name, definition in _plain_indexes(conn, table):
-                    conn.execute(f"DROP INDEX {name}")
+                    conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
                     dropped.append((table, definition))
             for name, definition in _foreign_keys(conn, table):
                 conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
