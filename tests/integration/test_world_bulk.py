@@ -118,14 +118,14 @@ def _one_record_per_line(data: dict[str, Any]) -> str:
 def runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The number of records each run of a file validated at once (the stream's fast path)."""
     sizes: list[int] = []
-    parse = world._parse_run
+    parse = loader._parse_run
 
     def counted(key: str, text: str) -> Any:
         records = parse(key, text)
         sizes.append(len(records) if records is not None else 0)
         return records
 
-    monkeypatch.setattr(world, "_parse_run", counted)
+    monkeypatch.setattr(loader, "_parse_run", counted)
     return sizes
 
 
