@@ -35,6 +35,7 @@ from ..rendering import render
 from ..safe_text import input_problems
 from ..store import Store
 from ..workflow.policy import Policy
+from ..workflow.review.edits import ResponseView
 from .tools import handlers as ops
 from .host import ACTOR_KEY
 from .offline.cards import DraftCardMiddleware
@@ -225,15 +226,18 @@ class EscalationSkill:
         except RuntimeError:
             return Actor.of(self.actor)
 
+    def _view_of(self, tool_call: ToolCall) -> ResponseView:
+        """The response a send call names, as the turn's actor may see it (raises EscalationError otherwise)."""
+        return ops.load_view(self.store, response_id=str(tool_call["args"].get("response_id", "")),
+                             actor=self._current_actor())
+
     def _pin_content(self, tool_call: ToolCall) -> dict[str, Any]:
         """The content hash of the response as the review card is about to show it.
 
         A response that cannot be shown pins "" (matches no content), so its approval sends nothing.
         """
         try:
-            view = ops.load_view(
-                self.store, response_id=str(tool_call["args"].get("response_id", "")), actor=self._current_actor()
-            )
+            view = self._view_of(tool_call)
         except EscalationError:
             return {"content_hash": ""}
         return {"content_hash": view.content_hash}
@@ -242,8 +246,7 @@ class EscalationSkill:
         """Every send waits for review, except one of a response already sent: nothing is left to approve, and the
         tool answers that it was sent (a response is never sent twice)."""
         try:
-            view = ops.load_view(self.store, response_id=str(request.tool_call["args"].get("response_id", "")),
-                                 actor=self._current_actor())
+            view = self._view_of(request.tool_call)
         except EscalationError:
             return True
         return view.status != "sent"
@@ -256,7 +259,7 @@ class EscalationSkill:
         """
         args = tool_call["args"]
         try:
-            response = ops.load_view(self.store, response_id=str(args.get("response_id", "")), actor=self._current_actor())
+            response = self._view_of(tool_call)
         except EscalationError as err:
             return err.message
         pins = (state.get(PINS_KEY) or {}) if isinstance(state, dict) else {}
