@@ -1,11 +1,11 @@
-"""Text patterns read in more than one place: reply prefixes of subjects and money amounts."""
+"""Text patterns read in more than one place: reply prefixes of subjects, money amounts, placeholders."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 
-__all__ = ["MONEY", "REPLY_AND_FORWARD_PREFIXES", "is_reply", "money_matches"]
+__all__ = ["MONEY", "PLACEHOLDER", "REPLY_AND_FORWARD_PREFIXES", "is_reply", "money_matches"]
 
 _REPLY = re.compile(r"^\s*(?:re|aw|sv|antw|vs)\s*(?:\[\d+\])?\s*:", re.IGNORECASE)
 REPLY_AND_FORWARD_PREFIXES = re.compile(
@@ -21,6 +21,8 @@ MONEY = re.compile(
     re.IGNORECASE,
 )
 """A money amount with its currency: `$12,400`, `€3.5k`, `2 million USD`; groups 1-2 or 3-4 hold number and scale."""
+PLACEHOLDER = re.compile(r"\[confirm:[^\]]*\]")
+"""A `[confirm: ...]` placeholder: a fact the CSM must fill in before the draft can be sent."""
 _DIGITS = re.compile(r"\d+")
 _MONEY_LEAD = 5  # the most characters before an amount's first digit: a 3-letter currency and two spaces
 _MONEY_SIGNS = "$€£¥₹"

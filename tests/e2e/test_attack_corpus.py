@@ -11,7 +11,6 @@ nothing (`tests/support/sent_mail_checks.py`). Every customer must get exactly o
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from typer.testing import CliRunner
 from communicator_escalation.api.app import create_app
 from communicator_escalation.cli import app as cli
 from communicator_escalation.config import Settings
+from communicator_escalation.patterns import PLACEHOLDER
 from communicator_escalation.store import Store
 from communicator_escalation.store.world.loader import load_world
 from tests.support.attack_world import STAFF, Target, attack_world, load_corpus
@@ -42,7 +42,6 @@ _EXAMPLES = 3
 _SESSIONS = 2
 # Every fourth customer's draft also gets its suggested CCs (4 and the 9 fields are coprime: all fields).
 _CC_EVERY = 4
-_PLACEHOLDER = re.compile(r"\[confirm:[^\]]*\]")
 _FILL = "to be confirmed by our engineers"
 
 
@@ -56,7 +55,7 @@ def _token(store: Store, monkeypatch: pytest.MonkeyPatch, staff_id: str) -> dict
 
 def _fill_placeholders(client: TestClient, headers: dict[str, str], url: str, email: dict[str, str]) -> str | None:
     """Replace each `[confirm: ...]` of the draft with the CSM's neutral words; what refused it, else None."""
-    for placeholder in sorted(set(_PLACEHOLDER.findall(f"{email['subject']}\n{email['body']}"))):
+    for placeholder in sorted(set(PLACEHOLDER.findall(f"{email['subject']}\n{email['body']}"))):
         filled = client.patch(url, headers=headers, json={"replace": {"old": placeholder, "new": _FILL}})
         if filled.status_code != 200:
             return f"fill {filled.status_code}: {filled.text[:200]}"

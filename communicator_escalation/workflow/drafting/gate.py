@@ -17,7 +17,7 @@ import re
 
 from ...errors import SendBlocked
 from ...models import ReviewNote, TrustedFacts
-from ...patterns import is_reply
+from ...patterns import PLACEHOLDER, is_reply
 from ...rendering import render
 from ...store.responses import Conn, Row, addresses
 from ..policy import EmailPolicy
@@ -32,7 +32,6 @@ MAX_SUBJECT = 200
 # The codes `content_notes` gives: notes about the content itself, recomputed whenever it is read.
 CONTENT_CODES = frozenset({"unconfirmed_placeholder", "empty_body", "subject_too_long", "greeting_mismatch",
                            "ungrounded_fact", "commitment_language", "night_time"})
-_PLACEHOLDER = re.compile(r"\[confirm:[^\]]*\]")
 _CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([AaPp])\.?\s?[Mm]\b")
 _LETTERS = re.compile(r"[^\W\d_]+")
 
@@ -57,7 +56,7 @@ def _greeting_notes(body: str, *, to_name: str | None, facts: TrustedFacts) -> l
 def content_notes(*, subject: str, body: str, to_name: str | None, facts: TrustedFacts) -> list[ReviewNote]:
     """Blocking and advisory notes of the email as it would leave."""
     notes = [_note("blocking", "unconfirmed_placeholder", placeholder=p)
-             for p in dict.fromkeys(_PLACEHOLDER.findall(f"{subject}\n{body}"))]
+             for p in dict.fromkeys(PLACEHOLDER.findall(f"{subject}\n{body}"))]
     if not body.strip():
         notes.append(_note("blocking", "empty_body"))
     if len(subject) > MAX_SUBJECT:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from ...errors import error_text
 from ...models import Milestone, TrustedFacts
-from ...patterns import money_matches
+from ...patterns import PLACEHOLDER, money_matches
 
 __all__ = ["EmailText", "check_grounding", "find_emails", "find_ids", "find_money", "phones_in", "unknown_phones"]
 
@@ -63,7 +63,6 @@ _DURATION = re.compile(
     re.IGNORECASE,
 )
 _UNIT_MINUTES = {"minute": 1, "min": 1, "hour": 60, "hr": 60, "day": 1440, "week": 10080, "month": 43200}
-_PLACEHOLDER = re.compile(r"\[confirm:[^\]]*\]")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
 _COMMITMENT = re.compile(
     r"\b(refund\w*|reimburs\w*|credit(?:s|ed)?|compensat\w*|discount\w*|waiv\w*|free of charge|no charge"
@@ -291,7 +290,7 @@ def _dropped(template: EmailText, template_voice: str, body: str, timeline: list
              text_wo_emails: str) -> list[str]:
     """Timeline times, placeholders, facts and phone numbers of the template that `body` leaves out."""
     problems = [error_text("drafting.drops_time", value=due) for due in _missing([m.due_text for m in timeline], body)]
-    problems += [error_text("drafting.drops_placeholder", value=p) for p in _missing(_PLACEHOLDER.findall(template.body), body)]
+    problems += [error_text("drafting.drops_placeholder", value=p) for p in _missing(PLACEHOLDER.findall(template.body), body)]
     kept_facts = [*find_ids(template_voice), *find_money(template_voice), *_EMAIL.findall(template_voice)]
     problems += [error_text("drafting.drops_fact", value=fact) for fact in _missing(dict.fromkeys(kept_facts), body)]
     template_phones = _phones(_EMAIL.sub(" ", template.body))
