@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from .responses import Conn, Row, content_of, hash_content, load_response
 
 __all__ = [
+    "Attempt",
     "Lease",
     "LeaseOutcome",
     "current_lease",
@@ -35,19 +36,24 @@ __all__ = [
 LeaseOutcome = Literal["sent", "failed", "unknown", "taken_over", "fenced"]
 
 
-class Lease(BaseModel):
+class Attempt(BaseModel):
+    """Who runs a send attempt, since when, and its last sign of life."""
+
+    owner: str = Field(description="Process running it: host/pid/thread.")
+    actor: str = Field(description="Who started it: a staff id or a system actor (e.g. system:reconcile).")
+    started_at: datetime = Field(description="When the attempt started.")
+    heartbeat_at: datetime = Field(description="Its last sign of life.")
+
+
+class Lease(Attempt):
     """One send attempt's claim on a response."""
 
     id: str = Field(description="Lease id (the attempt's fencing token).")
     response_id: str = Field(description="The response being sent.")
-    owner: str = Field(description="Process holding it: host/pid/thread.")
-    actor: str = Field(description="Staff id or system actor that started the attempt.")
     message_id: str = Field(description="Message-ID of the response (the same for every attempt).")
     content_hash: str = Field(description="sha256 of the To, CC, subject and body this attempt carries.")
     content: dict[str, Any] = Field(description="That exact To, CC, subject and body.")
     provider_draft_id: str | None = Field(default=None, description="The provider draft this attempt created.")
-    started_at: datetime = Field(description="When the attempt started.")
-    heartbeat_at: datetime = Field(description="Last sign of life.")
     expires_at: datetime = Field(description="When it may be taken over unless renewed.")
     ended_at: datetime | None = Field(default=None, description="When it ended.")
     outcome: LeaseOutcome | None = Field(default=None, description="How it ended.")

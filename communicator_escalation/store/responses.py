@@ -23,13 +23,18 @@ APPROVAL_ENTITY = "approval_request"
 _STAFF_COLUMNS = "id, name, email, role, title, phone, timezone, manager_id"
 
 
-class ResponseHead(BaseModel):
-    """A stored response: its id, the account and escalation it answers, its state and subject."""
+class Thread(BaseModel):
+    """The account and escalation a response thread answers."""
 
-    id: str = Field(description="Response id.")
     customer_id: str = Field(description="Customer id.")
     customer_name: str = Field(description="Customer name.")
     risk_signal_id: str = Field(description="The escalation answered.")
+
+
+class ResponseHead(Thread):
+    """A stored response: its id, the account and escalation it answers, its state and subject."""
+
+    id: str = Field(description="Response id.")
     status: str = Field(
         description="drafted, pending_approval, approved, sending, sent, failed, unknown, rejected or cancelled."
     )

@@ -153,7 +153,7 @@ def test_one_email_whatever_runs_while_a_send_is_paused(
 
     second = send_response(store, response_id=fjord, mailer=real, settings=transport.settings)
     assert second.outcome == "already_sending" and second.status == "sending"
-    assert second.in_flight is not None and second.in_flight.since <= utcnow() < second.in_flight.reclaimable_at
+    assert second.in_flight is not None and second.in_flight.started_at <= utcnow() < second.in_flight.reclaimable_at
     assert reconcile(store, mailer=real, stale_after=timedelta(0)) == []  # `--stale-minutes 0`: the lease still runs
     with pytest.raises(Refused, match="sending"):
         edit_response(store, actor=ACCOUNT_CSM, response_id=fjord, replace=("18:00", "17:00"))

@@ -162,7 +162,8 @@ def test_draft_request_gathers_context_then_drafts_then_renders_the_prd_shaped_a
 
 
 def test_other_open_escalations_are_listed_with_how_to_answer_them() -> None:
-    other = EscalationRef(signal_id="SIG/2027/0050", title="Portal slow at month end", severity="low", detected_at=NOW)
+    other = EscalationRef(signal_id="SIG/2027/0050", signal_type="ticket_escalated",
+                         title="Portal slow at month end", severity="low", detected_at=NOW)
     messages: list[BaseMessage] = [HumanMessage("Respond to Müller escalation")]
     model = bound_model()
     answer_tool_call(messages, model.invoke(messages), context_result(others=[other]).to_content())

@@ -31,6 +31,7 @@ from communicator_escalation.models import (
     Strategy,
     TrendDirection,
 )
+from communicator_escalation.workflow.delivery.approval import ApprovalHead
 from communicator_escalation.workflow.triage import Inbox, OpenEscalation
 
 from .errors import Candidate, ErrorDetail, ErrorResult, Part, Result
@@ -43,7 +44,6 @@ __all__ = [
 ]
 
 SendStatus = Literal["pending_approval", "approved", "sending", "sent", "failed", "unknown", "already_sent", "rejected"]
-ApprovalStatus = Literal["pending", "approved", "rejected", "void"]
 ReviewAction = Literal["edit", "add_ccs", "remove_ccs"]
 DraftField = Literal["to", "cc", "subject", "body"]
 
@@ -57,14 +57,10 @@ class PersonRef(Part):
     role: str | None = Field(default=None, description="Relationship role, e.g. executive, technical, billing.")
 
 
-class EscalationRef(Part):
+class EscalationRef(Part, SignalHead):
     """Another escalation, in one line."""
 
     signal_id: str = Field(description="Risk signal id; draft for it with signal_id.")
-    title: str = Field(description="Signal title.")
-    severity: Severity = Field(description="critical, high, medium or low.")
-    escalation_type: EscalationType | None = Field(default=None, description="technical, billing, service, security or outage.")
-    detected_at: datetime = Field(description="When it was detected.")
 
 
 class HealthSummary(Part):
@@ -236,13 +232,8 @@ class CcSuggestionsResult(ResponseResult):
     suggested_ccs: list[SuggestedCc] = Field(default_factory=list, description="Suggested CCs not yet on the draft.")
 
 
-class ApprovalSummary(Part):
-    """The approval a send needs."""
-
-    id: str = Field(description="Approval request id.")
-    status: ApprovalStatus = Field(description="pending, approved, rejected or void.")
-    decided_by: str | None = Field(default=None, description="Who decided: a staff name, or 'policy:expedited' for automatic approval.")
-    expedited: bool = Field(default=False, description="True when requested as urgent.")
+class ApprovalSummary(Part, ApprovalHead):
+    """The approval a send needs (`decided_by` names the approver)."""
 
 
 class SendResult(ResponseResult):

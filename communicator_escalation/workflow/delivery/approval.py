@@ -47,6 +47,7 @@ from .notices import NotificationKind, NotificationView, deliver_notifications, 
 
 __all__ = [
     "EXPEDITED_ACTOR",
+    "ApprovalHead",
     "ApprovalStatus",
     "ApprovalView",
     "approval_status",
@@ -61,23 +62,30 @@ EXPEDITED_ACTOR = "policy:expedited"
 URGENT_PRIORITY = 100
 
 
-class ApprovalView(BaseModel):
+class ApprovalHead(BaseModel):
+    """An approval request as a send reports it: its id, state, who decided and whether it was expedited."""
+
+    id: str = Field(description="Approval request id.")
+    status: Literal["pending", "approved", "rejected", "void"] = Field(description="pending, approved, rejected or void.")
+    decided_by: str | None = Field(
+        default=None, description="Who decided: the approver, or 'policy:expedited' for automatic approval."
+    )
+    expedited: bool = Field(default=False, description="Approved at once by the expedited policy.")
+
+
+class ApprovalView(ApprovalHead):
     """One approval request as approvers and the CSM see it."""
 
-    id: str = Field(description="Approval id.")
     response_id: str = Field(description="The response it approves.")
     customer_name: str = Field(description="Customer.")
     severity: str = Field(description="Escalation severity.")
     subject: str = Field(description="Subject of the response.")
-    status: Literal["pending", "approved", "rejected", "void"] = Field(description="Request state.")
     urgent: bool = Field(description="Asked as 'Send Urgently'.")
-    expedited: bool = Field(description="Approved at once by the expedited policy.")
     priority: int = Field(description="Queue priority; higher first.")
     requested_by: str | None = Field(default=None, description="Staff id who asked.")
     requested_at: datetime = Field(description="When it was asked.")
     approver_id: str | None = Field(default=None, description="Designated approver (the CSM's manager).")
     approver_name: str | None = Field(default=None, description="Name of the designated approver.")
-    decided_by: str | None = Field(default=None, description="Staff id or policy:expedited.")
     decided_at: datetime | None = Field(default=None, description="When it was decided.")
     reason: str | None = Field(default=None, description="Reason given with the decision.")
     content_hash: str = Field(description="sha256 of the To, CC, subject and body approved.")

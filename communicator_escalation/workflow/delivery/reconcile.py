@@ -22,7 +22,7 @@ from ...errors import MailError
 from ...mail.base import Mailer
 from ...rendering import render
 from ...store import Store
-from ...store.leases import Lease, current_lease, end_lease, open_lease, reclaimable_at
+from ...store.leases import Attempt, Lease, current_lease, end_lease, open_lease, reclaimable_at
 from ...store.responses import RESPONSE_ENTITY, Conn, Row, audit, load_response
 from ...utc import utcnow
 from ..policy import Policy
@@ -47,25 +47,20 @@ class ReconcileResult(BaseModel):
     detail: str = Field(description="The same, in a sentence.")
 
 
-class InFlight(BaseModel):
+class InFlight(Attempt):
     """A send attempt that holds a response: who, since when, and when it may be taken over."""
 
     response_id: str = Field(description="Response id.")
     status: str = Field(description="sending (or unknown while reconcile asks the provider).")
     lease_id: str = Field(description="The attempt's lease id.")
-    owner: str = Field(description="Process running it: host/pid/thread.")
-    actor: str = Field(description="Who started it: staff id or system:reconcile.")
-    since: datetime = Field(description="When the attempt started.")
-    heartbeat_at: datetime = Field(description="Its last sign of life.")
     reclaimable_at: datetime = Field(description="From when reconcile (or a send) may take it over.")
     reclaimable: bool = Field(description="True when that time has come.")
 
 
 def _in_flight(row: Row, lease: Lease, *, now: datetime, stale_after: timedelta | None) -> InFlight:
     at = reclaimable_at(lease, stale_after=stale_after)
-    return InFlight(response_id=row["id"], status=row["status"], lease_id=lease.id, owner=lease.owner,
-                    actor=lease.actor, since=lease.started_at, heartbeat_at=lease.heartbeat_at, reclaimable_at=at,
-                    reclaimable=now >= at)
+    return InFlight(**lease.model_dump(include=set(Attempt.model_fields)), response_id=row["id"], status=row["status"],
+                    lease_id=lease.id, reclaimable_at=at, reclaimable=now >= at)
 
 
 def in_flight(store: Store, *, response_id: str | None = None, now: datetime | None = None,

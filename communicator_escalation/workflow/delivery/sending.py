@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ...auth.access import require_response_access
 from ...config import Settings
@@ -64,27 +64,21 @@ from .approval import ApprovalView, approval_status, request_approval
 from .notices import deliver_notifications
 from .deliver import deliver
 from .reconcile import InFlight, ReconcileResult, in_flight, reconcile, reconcile_response
-from .tracking import SlaAtSend
+from .tracking import Delivery, SlaAtSend
 
 __all__ = ["ReconcileResult", "SendOutcome", "reconcile", "send_response"]
 
 Outcome = Literal["sent", "already_sent", "already_sending", "pending_approval", "failed", "unknown"]
 
 
-class SendOutcome(BaseModel):
+class SendOutcome(Delivery):
     """What a send request did. "Already sent/sending" are answers, not errors."""
 
     response_id: str = Field(description="Response id.")
     outcome: Outcome = Field(description="sent, already_sent, already_sending, pending_approval, failed or unknown.")
     status: str = Field(description="Response state afterwards.")
     approval: ApprovalView | None = Field(default=None, description="The approval request behind the send.")
-    email_id: str | None = Field(default=None, description="Provider id of the sent email.")
     message_id: str | None = Field(default=None, description="RFC 5322 Message-ID of the response.")
-    sent_at: datetime | None = Field(default=None, description="When it was sent.")
-    response_minutes: int | None = Field(default=None, description="Minutes from the escalation to the response.")
-    sla: SlaAtSend | None = Field(default=None, description="SLA state at send time.")
-    attempts: int = Field(default=0, description="Delivery attempts made so far (all sends of this response).")
-    last_error: str | None = Field(default=None, description="Last delivery error.")
     new_thread: bool = Field(
         default=False, description="Sent as a new message (still In-Reply-To) because the provider did not thread it."
     )

@@ -22,7 +22,7 @@ from ..context.customers import resolve_customer_on
 from ..policy import Policy
 from ..strategy.sla import sla_clock
 
-__all__ = ["ResponseSummary", "SlaAtSend", "list_responses", "record_sent", "sla_at_send"]
+__all__ = ["Delivery", "ResponseSummary", "SlaAtSend", "list_responses", "record_sent", "sla_at_send"]
 
 
 class SlaAtSend(BaseModel):
@@ -33,7 +33,18 @@ class SlaAtSend(BaseModel):
     minutes: int = Field(description="Minutes before the deadline (met) or after it (breached).")
 
 
-class ResponseSummary(ResponseHead):
+class Delivery(BaseModel):
+    """How a response went out: the provider's id, when, how fast, against the SLA, after how many attempts."""
+
+    email_id: str | None = Field(default=None, description="Provider id of the sent email.")
+    sent_at: datetime | None = Field(default=None, description="When it was sent.")
+    response_minutes: int | None = Field(default=None, description="Minutes from the escalation's detection to sending.")
+    sla: SlaAtSend | None = Field(default=None, description="SLA state at send time.")
+    attempts: int = Field(default=0, description="Delivery attempts made so far (all sends of this response).")
+    last_error: str | None = Field(default=None, description="Last delivery error, if any.")
+
+
+class ResponseSummary(ResponseHead, Delivery):
     """One response in the list: status, approval and response time."""
 
     severity: str = Field(description="Escalation severity.")
@@ -42,15 +53,9 @@ class ResponseSummary(ResponseHead):
     approval_status: str | None = Field(default=None, description="Latest approval: pending, approved, rejected, void.")
     decided_by: str | None = Field(default=None, description="Who decided the approval: staff id or policy:expedited.")
     created_at: datetime = Field(description="When drafted.")
-    sent_at: datetime | None = Field(default=None, description="When sent.")
-    email_id: str | None = Field(default=None, description="Provider id of the sent email.")
-    response_minutes: int | None = Field(default=None, description="Minutes from the escalation's detection to sending.")
-    sla: SlaAtSend | None = Field(default=None, description="SLA state at send time.")
     next_update_due: datetime | None = Field(
         default=None, description="When the next status update is owed (the latest sent message of an open thread)."
     )
-    attempts: int = Field(description="Delivery attempts made.")
-    last_error: str | None = Field(default=None, description="Last delivery error, if any.")
 
 
 def sla_at_send(row: Row, *, sent_at: datetime, policy: Policy) -> SlaAtSend:

@@ -14,14 +14,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ...auth.access import acting_staff, visible_customer_ids
 from ...auth.actor import Actor
 from ...errors import ConfigurationError
 from ...models import Milestone
 from ...store import Store
-from ...store.responses import Conn, Row
+from ...store.responses import Conn, Row, Thread
 from ...utc import utcnow
 from ..policy import Policy
 from ..strategy.sla import business_calendar, sla_clock, zone
@@ -60,13 +60,10 @@ def update_due_after_send(row: Row, *, policy: Policy, sent_at: datetime) -> dat
     return promised if sent_at < promised < after_send else after_send
 
 
-class DueUpdate(BaseModel):
+class DueUpdate(Thread):
     """A thread whose next status update (or closing email) is owed."""
 
     response_id: str = Field(description="The latest sent message of the thread; `escalation update` follows it.")
-    customer_id: str = Field(description="Customer id.")
-    customer_name: str = Field(description="Customer name.")
-    risk_signal_id: str = Field(description="The escalation.")
     severity: str = Field(description="Escalation severity.")
     title: str = Field(description="Escalation title.")
     next: Literal["update", "closing"] = Field(description="update, or closing when the escalation is resolved.")
