@@ -352,7 +352,7 @@ def test_save_plays_only_for_a_service_escalation_and_never_an_invented_owner() 
 
 def test_sla_notes() -> None:
     late = pick_strategy(context(severity="critical", detected_at=NOW - timedelta(hours=2)), POLICY)
-    assert any(note.startswith("SLA: the first response is 1 h 30 min late (it was due") for note in _texts(late.review_notes))
+    assert any(note.startswith("SLA: the first response is 1 hour 30 minutes late (it was due") for note in _texts(late.review_notes))
     soon = pick_strategy(context(severity="high", detected_at=NOW - timedelta(minutes=50)), POLICY)
     assert any(note.startswith("SLA: first response due in 10 minutes (") for note in _texts(soon.review_notes))
     answered = pick_strategy(context(response_sent_at=NOW - timedelta(minutes=5)), POLICY)
