@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from .durations import duration_text
+
 __all__ = ["local_time", "phrases", "prompts_dir", "render", "sentence", "usd_short"]
 
 
@@ -64,6 +66,7 @@ def _environment() -> Environment:
     env.filters["usd_short"] = usd_short
     env.filters["sentence"] = sentence
     env.filters["local_time"] = local_time
+    env.filters["duration"] = duration_text
     env.globals["utc"] = UTC  # catalogue macros (`phrases`) see globals only, not render() variables
     return env
 

@@ -17,6 +17,7 @@ from typing import Any
 from playwright.sync_api import Locator, Page, expect
 
 from communicator_escalation.auth.actor import Actor
+from communicator_escalation.durations import duration_text
 from communicator_escalation.insights.report import build_insights
 from communicator_escalation.workflow.delivery.tracking import list_responses
 from communicator_escalation.workflow.drafting.responses import load_draft
@@ -88,7 +89,7 @@ def test_quick_action_to_response_time_by_clicks_only(web: WebUI, demo_world: di
     outcome = page.locator("section.card.outcome")
     (sent,) = [r for r in list_responses(web.store, actor=jordan) if r.id == response_id]
     assert sent.status == "sent" and sent.response_minutes is not None
-    expect(outcome).to_contain_text(f"Response time logged: {sent.response_minutes} minutes from escalation")
+    expect(outcome).to_contain_text(f"Response time logged: {duration_text(sent.response_minutes)} from escalation")
     expect(outcome).to_contain_text("expedited approval policy")
     expect(outcome.get_by_role("heading")).to_have_text("Escalation Response sent")
     assert sent.next_update_due is not None  # the post-send hook started the thread's update clock
@@ -111,7 +112,7 @@ def test_quick_action_to_response_time_by_clicks_only(web: WebUI, demo_world: di
     expect(row.locator(".sla")).to_contain_text("answered")
     page.get_by_role("link", name="Responses").click()
     answered = page.locator(f"tr[data-response='{response_id}']")
-    expect(answered.locator(".response-minutes")).to_have_text(f"{sent.response_minutes} min")
+    expect(answered.locator(".response-minutes")).to_have_text(duration_text(sent.response_minutes))
     expect(answered.locator(".sla-result")).to_have_text("met" if sent.sla and sent.sla.state == "met" else "missed")
 
     page.get_by_role("link", name="Insights").click()

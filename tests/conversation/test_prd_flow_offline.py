@@ -7,6 +7,7 @@ Expected facts are read from the world file and the database, never typed in."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from communicator_escalation.agent.host import CommunicatorAgent, ReviewDecision
 from communicator_escalation.agent.offline.model import OfflineChatModel
 from communicator_escalation.agent.skill import EscalationSkill
 from communicator_escalation.cli import app
+from communicator_escalation.durations import duration_text
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.store.world.loader import load_world
@@ -54,6 +56,8 @@ def test_prd_conversation_sends_once_and_logs_the_response_time(
         if s["customer_id"] == customer["id"] and s["status"] == "open" and s["signal_type"] == "ticket_escalated"
     )
     reporter = _by_id(world["contacts"], signal["reported_by_contact_id"])
+    opened = datetime.fromisoformat(_by_id(world["tickets"], signal["ticket_id"])["opened_at"])
+    open_hours = (datetime.fromisoformat(world["as_of"]) - opened).total_seconds() / 3600  # the loader shifts both alike
 
     drafted = agent.run_turn(message="Draft escalation response for DataFlow")
     calls = [c["name"] for m in drafted.messages for c in m.tool_calls]
@@ -65,7 +69,7 @@ def test_prd_conversation_sends_once_and_logs_the_response_time(
         f"{reporter['title']} {reporter['name']}",
         f"${round(customer['arr'] / 1000)}K",
         f"Health Score: {customer['health_score']} (declining",
-        "3 days unresolved",
+        f"{duration_text(open_hours, 'hours')} unresolved",
         "Suggested CCs:",
         "[Edit] [Add CCs] [Send Urgently]",
     ):
@@ -96,7 +100,7 @@ def test_prd_conversation_sends_once_and_logs_the_response_time(
     minutes = int((row["response_sent_at"] - row["detected_at"]).total_seconds() // 60)
     assert row["response_minutes"] == minutes
     assert "submitted for expedited approval" in sent.reply
-    assert f"Response time logged: {minutes} minutes" in sent.reply
+    assert f"Response time logged: {duration_text(minutes)} from escalation." in sent.reply
     assert len(list((tmp_path / "outbox").glob("**/*.eml"))) == 1
 
 

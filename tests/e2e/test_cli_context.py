@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from typer.testing import CliRunner, Result
 
 from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.cli import app
+from communicator_escalation.durations import duration_text
 from communicator_escalation.models import EscalationContext
 from communicator_escalation.store import Store
 from communicator_escalation.store.world.loader import load_world
@@ -28,13 +30,21 @@ def demo_url(store: Store, db_url: str, demo_world_path: Path) -> str:
     return db_url
 
 
-def test_dataflow_human_view(demo_url: str) -> None:
+def _open_for(world_path: Path, ticket_id: str) -> str:
+    """How long the world's ticket has been open at the world's `as_of` (the loader shifts both alike)."""
+    world = json.loads(world_path.read_text())
+    opened = next(t["opened_at"] for t in world["tickets"] if t["id"] == ticket_id)
+    hours = (datetime.fromisoformat(world["as_of"]) - datetime.fromisoformat(opened)).total_seconds() / 3600
+    return duration_text(hours, "hours")
+
+
+def test_dataflow_human_view(demo_url: str, demo_world_path: Path) -> None:
     result = _run(demo_url, "--customer", "dataflow")
     assert result.exit_code == 0, result.output
     out = result.stdout
     expected_lines = (
         "DataFlow Inc.", "$340,000", "62 ▼ declining", "Michael Torres, CTO <michael.torres@dataflow.com>",
-        "T-4821", "engineering_escalated", "workaround_identified", "Open for     3 days",
+        "T-4821", "engineering_escalated", "workaround_identified", f"Open for     {_open_for(demo_world_path, 'T-4821')}",
         "<CAF+mt.4821.1@mail.dataflow.com>", "Jordan Patel", "Elena Ruiz", "Related signal",
     )
     for expected in expected_lines:

@@ -17,6 +17,7 @@ from typer.testing import CliRunner, Result
 
 from communicator_escalation.cli import app
 from communicator_escalation.config import Settings
+from communicator_escalation.durations import duration_text
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.rendering import phrases
 from communicator_escalation.store import Store
@@ -74,7 +75,7 @@ def test_dataflow_urgent_send_end_to_end(run, store: Store, tmp_path: Path) -> N
     assert signal["response_email_id"] == response["email_id"] == message["Message-ID"]
     minutes = round((signal["response_sent_at"] - signal["detected_at"]).total_seconds() / 60)
     assert response["response_minutes"] == minutes
-    assert f"Response time logged: {minutes} minutes from escalation." in sent.stdout
+    assert f"Response time logged: {duration_text(minutes)} from escalation." in sent.stdout
     assert response["sla_at_send"]["state"] == "met"
 
     again = run("send", response_id, "--urgent")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from communicator_escalation.auth.actor import ACCOUNT_CSM
+from communicator_escalation.durations import duration_text
 from communicator_escalation.errors import NoOpenEscalation, Refused
 from communicator_escalation.store import Store
 from communicator_escalation.store.world.loader import load_world
@@ -60,7 +61,7 @@ def test_dataflow_draft_matches_the_prd(demo: Store) -> None:
     assert "[CSM Name]" not in body and "xxx" not in body
     assert [c.label for c in draft.suggested_ccs] == ["Your manager", "Support Lead", "Account Executive"]
     assert draft.strategy.sla.minutes_to_first_response_due == 37
-    assert "SLA: first response due in 37 minutes." in [_n.text for _n in draft.review_notes]
+    assert f"SLA: first response due in {duration_text(37)}." in [_n.text for _n in draft.review_notes]
     assert draft.escalation.reported_by is not None and draft.escalation.reported_by.title == "CTO"
 
 
@@ -100,7 +101,11 @@ def test_brightpath_answers_the_critical_service_escalation_and_lists_the_other(
     assert "Recovery plan: West region onboarding recovery, owned by Kate Morgan (me)" in body
     assert "David Okafor" in body  # executive sponsor, critical
     assert draft.strategy.sla.urgency == "breached"
-    assert any(n.startswith("SLA: the first response is 4 h 25 min late") for n in [_n.text for _n in draft.review_notes])
+    [detected] = [r["detected_at"] for r in _rows(demo, "SELECT detected_at FROM risk_signals WHERE id = %s", "rs-1003")]
+    due = detected + Policy().sla.row("critical").first_response.wall()
+    assert draft.strategy.sla.minutes_to_first_response_due == -round((NOW - due).total_seconds() / 60)
+    late = duration_text((NOW - due).total_seconds() / 60)
+    assert any(n.startswith(f"SLA: the first response is {late} late") for n in [_n.text for _n in draft.review_notes])
     assert draft.email.subject == "Following up on our Executive check-in: West region onboarding slipped twice"
     assert "• West region onboarding slipped twice\n• Promised dedicated onboarding manager not assigned" in body
     assert "  - Assign named onboarding manager (owner: me, by [confirm: date])" in body

@@ -141,7 +141,7 @@ def test_draft_request_gathers_context_then_drafts_then_renders_the_prd_shaped_a
         "- Issue: Invoice export aborts for all warehouses",
         "- Reported by: Head of IT Anna Schäfer",
         "- Ticket: TK-555",
-        "- Duration: 5 days unresolved",
+        "- Duration: 5 days 1 hour unresolved",  # 121 hours
         "- Customer ARR: $1.2M",
         "- Health Score: 48 (declining, down 12 points in 60 days)",
         "- Renewal: in 45 days",
@@ -512,7 +512,7 @@ def test_strategy_uses_the_latest_signal_and_renders_the_plan() -> None:
         "Response strategy for SIG/2027/0042:",
         "- Type: billing (inferred from the text)",
         "- Tone: executive (recipient is an executive)",
-        "- First response is overdue by 2 hours (SLA breached).",
+        "- First response is overdue by 2 hours 10 minutes (SLA breached).",  # 130 minutes late
         "- Corrected invoices: Thu 4 Feb, 17:00 CET",
         "- Billing specialist reviewing both invoices",
     )
@@ -685,9 +685,9 @@ def test_rejection_of_another_tool_names_the_step() -> None:
     ("hours", "arr", "change", "days", "duration", "money", "health"),
     [
         (0.02, 4_500, 0, None, "1 minute", "$4,500", "71 (stable)"),
-        (1.5, 12_000, 3, 7, "90 minutes", "$12K", "71 (improving, up 3 points in 7 days)"),
-        (47.6, 2_000_000, -1, None, "48 hours", "$2M", "71 (declining, down 1 point)"),
-        (50.0, 999_999, 0, None, "2 days", "$1M", "71 (stable)"),
+        (1.5, 12_000, 3, 7, "1 hour 30 minutes", "$12K", "71 (improving, up 3 points in 7 days)"),
+        (47.6, 2_000_000, -1, None, "2 days", "$2M", "71 (declining, down 1 point)"),
+        (50.0, 999_999, 0, None, "2 days 2 hours", "$1M", "71 (stable)"),
     ],
 )
 def test_context_numbers_read_naturally(

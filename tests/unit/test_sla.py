@@ -87,8 +87,9 @@ def test_public_holidays_of_the_customer_country_are_closed() -> None:
 
 
 def test_explicit_country_overrides_and_unknown_countries_are_dropped() -> None:
-    assert cal("Asia/Kathmandu").country is None
-    assert cal("Asia/Kathmandu", country="np").country == "NP"
+    assert cal("Etc/GMT-5").country is None  # a zone of no country
+    assert cal("Etc/GMT-5", country="np").country == "NP"
+    assert cal("Asia/Kathmandu", country="in").country == "IN"
     assert cal("Europe/Berlin", country="ZZ").country is None
     ignore = Policy(business_hours=BusinessHours(observe_public_holidays=False))
     assert cal("America/Chicago", policy=ignore).country is None
@@ -107,10 +108,51 @@ def test_custom_business_week_sunday_to_thursday() -> None:
     )
 
 
-def test_country_table_and_unknown_timezone() -> None:
-    assert country_for_timezone("Europe/London") == "GB"
-    assert country_for_timezone("America/Los_Angeles") == "US"
-    assert country_for_timezone("Etc/UTC") is None
+# The hand-kept zone -> country table the CLDR data replaced: every zone it knew keeps its country.
+_OLD_ZONE_COUNTRY = {
+    **dict.fromkeys(
+        ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Phoenix",
+         "America/Anchorage", "America/Boise", "America/Detroit", "America/Indiana/Indianapolis",
+         "America/Kentucky/Louisville", "Pacific/Honolulu", "US/Eastern", "US/Central", "US/Mountain",
+         "US/Pacific", "US/Arizona", "US/Alaska", "US/Hawaii"], "US"),
+    **dict.fromkeys(
+        ["America/Toronto", "America/Vancouver", "America/Edmonton", "America/Winnipeg", "America/Halifax",
+         "America/St_Johns", "America/Regina", "Canada/Eastern", "Canada/Pacific", "Canada/Central"], "CA"),
+    **dict.fromkeys(["Australia/Sydney", "Australia/Melbourne", "Australia/Brisbane", "Australia/Perth",
+                     "Australia/Adelaide", "Australia/Hobart", "Australia/Darwin", "Australia/Canberra"], "AU"),
+    **dict.fromkeys(["America/Sao_Paulo", "America/Manaus", "America/Fortaleza", "America/Recife"], "BR"),
+    **dict.fromkeys(["America/Mexico_City", "America/Monterrey", "America/Tijuana", "America/Cancun"], "MX"),
+    **dict.fromkeys(["Europe/Madrid", "Atlantic/Canary"], "ES"),
+    **dict.fromkeys(["Asia/Kolkata", "Asia/Calcutta"], "IN"),
+    **dict.fromkeys(["Asia/Shanghai", "Asia/Chongqing", "PRC"], "CN"),
+    "America/Argentina/Buenos_Aires": "AR", "America/Santiago": "CL", "America/Bogota": "CO",
+    "America/Lima": "PE", "Europe/London": "GB", "Europe/Dublin": "IE", "Europe/Paris": "FR",
+    "Europe/Berlin": "DE", "Europe/Rome": "IT", "Europe/Amsterdam": "NL", "Europe/Brussels": "BE",
+    "Europe/Zurich": "CH", "Europe/Vienna": "AT", "Europe/Stockholm": "SE", "Europe/Oslo": "NO",
+    "Europe/Copenhagen": "DK", "Europe/Helsinki": "FI", "Europe/Warsaw": "PL", "Europe/Prague": "CZ",
+    "Europe/Lisbon": "PT", "Europe/Athens": "GR", "Europe/Istanbul": "TR", "Europe/Budapest": "HU",
+    "Europe/Bucharest": "RO", "Europe/Luxembourg": "LU", "Asia/Tokyo": "JP", "Asia/Seoul": "KR",
+    "Asia/Hong_Kong": "HK", "Asia/Singapore": "SG", "Asia/Taipei": "TW", "Asia/Manila": "PH",
+    "Asia/Jakarta": "ID", "Asia/Bangkok": "TH", "Asia/Dubai": "AE", "Asia/Jerusalem": "IL",
+    "Asia/Tel_Aviv": "IL", "Asia/Riyadh": "SA", "Asia/Karachi": "PK", "Asia/Kuala_Lumpur": "MY",
+    "Pacific/Auckland": "NZ", "Africa/Johannesburg": "ZA", "Africa/Lagos": "NG", "Africa/Nairobi": "KE",
+    "Africa/Cairo": "EG",
+}
+
+
+def test_every_zone_of_the_old_table_keeps_its_country() -> None:
+    assert {z: country_for_timezone(z) for z in _OLD_ZONE_COUNTRY} == _OLD_ZONE_COUNTRY
+
+
+def test_zones_beyond_the_old_table_and_zones_of_no_country() -> None:
+    # Zones the table never listed; an alias counts as the zone it names, not as the zone it is linked to
+    # today (tzdata links Iceland and Atlantic/Reykjavik to Africa/Abidjan).
+    assert [country_for_timezone(z) for z in ("Europe/Kyiv", "Asia/Ho_Chi_Minh", "Iceland", "Atlantic/Reykjavik",
+                                               "America/Argentina/Cordoba", "Europe/Vaduz")] == \
+        ["UA", "VN", "IS", "IS", "AR", "LI"]
+    assert [country_for_timezone(z) for z in ("Etc/UTC", "UTC", "Etc/GMT+5", "EST5EDT", "Factory", "Mars/Olympus",
+                                              "")] == [None] * 7
+    assert cal("Europe/Kyiv").country == "UA" and cal("Etc/GMT+5").country is None
     with pytest.raises(ConfigurationError, match="Mars/Olympus"):
         cal("Mars/Olympus")
 

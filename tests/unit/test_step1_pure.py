@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from communicator_escalation.rendering import phrases
 from communicator_escalation.errors import (
     AmbiguousCustomer,
     CustomerNotFound,
@@ -93,10 +92,3 @@ def test_health_trend() -> None:
     assert health_trend(points=_points((60, 50)), current=60, now=NOW).direction == "improving"
     alone = health_trend(points=[], current=40, now=NOW)
     assert (alone.direction, alone.change, alone.window_days) == ("stable", 0, None)
-
-
-@pytest.mark.parametrize(
-    ("hours", "text"), [(0.2, "12 min"), (5.5, "5 h 30 min"), (24, "1 day 0 h"), (72.33, "3 days 0 h")]
-)
-def test_duration(hours: float, text: str) -> None:
-    assert phrases("cli/context.j2").duration(hours) == text

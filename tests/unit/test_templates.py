@@ -238,7 +238,7 @@ def test_review_notes_give_the_sla_state_other_escalations_and_unused_guidance()
     assert "Mention the QBR" not in on_time.email.body
 
     late = draft_email(ctx, make_strategy(ctx, minutes_left=-270), [])
-    assert [n.text for n in late.review_notes if n.code == "sla"][0].startswith("SLA: the first response is 4 h 30 min late")
+    assert [n.text for n in late.review_notes if n.code == "sla"][0].startswith("SLA: the first response is 4 hours 30 minutes late")
     assert late.strategy.sla.urgency == "breached"
     assert "I am also sorry it has taken us this long to respond to you." in late.email.body
 

@@ -3,8 +3,8 @@
 Business hours are the policy's opening hours (09:00-17:00, Monday to Friday by default) on the
 customer's local calendar, so daylight-saving changes are handled by zoneinfo: every local day is
 turned into its own UTC window. Public holidays come from the `holidays` package for the customer's
-country; the country is given explicitly or derived from the IANA timezone with a small table of
-unambiguous zones (`country_for_timezone`), and without one no holidays are observed.
+country; the country is given explicitly or derived from the IANA timezone through CLDR's zone
+territories (`country_for_timezone`, Babel's data), and without one no holidays are observed.
 Every datetime returned is timezone-aware UTC; naive inputs are read as UTC.
 """
 
@@ -16,6 +16,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
+from babel.core import get_global
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import ConfigurationError
@@ -40,45 +41,7 @@ __all__ = [
 
 _MAX_DAYS = 3660  # ten years of calendar days; a calendar with no open day in that span is a config error
 _DUE_SOON_FRACTION = 0.25
-
-# IANA zones that lie in a single country (ISO 3166-1 alpha-2), enough for holiday calendars.
-_ZONE_COUNTRY: dict[str, str] = {
-    **dict.fromkeys(
-        [
-            "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Phoenix",
-            "America/Anchorage", "America/Boise", "America/Detroit", "America/Indiana/Indianapolis",
-            "America/Kentucky/Louisville", "Pacific/Honolulu", "US/Eastern", "US/Central", "US/Mountain",
-            "US/Pacific", "US/Arizona", "US/Alaska", "US/Hawaii",
-        ],
-        "US",
-    ),
-    **dict.fromkeys(
-        [
-            "America/Toronto", "America/Vancouver", "America/Edmonton", "America/Winnipeg", "America/Halifax",
-            "America/St_Johns", "America/Regina", "Canada/Eastern", "Canada/Pacific", "Canada/Central",
-        ],
-        "CA",
-    ),
-    **dict.fromkeys(["Australia/Sydney", "Australia/Melbourne", "Australia/Brisbane", "Australia/Perth",
-                     "Australia/Adelaide", "Australia/Hobart", "Australia/Darwin", "Australia/Canberra"], "AU"),
-    **dict.fromkeys(["America/Sao_Paulo", "America/Manaus", "America/Fortaleza", "America/Recife"], "BR"),
-    **dict.fromkeys(["America/Mexico_City", "America/Monterrey", "America/Tijuana", "America/Cancun"], "MX"),
-    **dict.fromkeys(["Europe/Madrid", "Atlantic/Canary"], "ES"),
-    **dict.fromkeys(["Asia/Kolkata", "Asia/Calcutta"], "IN"),
-    **dict.fromkeys(["Asia/Shanghai", "Asia/Chongqing", "PRC"], "CN"),
-    "America/Argentina/Buenos_Aires": "AR", "America/Santiago": "CL", "America/Bogota": "CO",
-    "America/Lima": "PE", "Europe/London": "GB", "Europe/Dublin": "IE", "Europe/Paris": "FR",
-    "Europe/Berlin": "DE", "Europe/Rome": "IT", "Europe/Amsterdam": "NL", "Europe/Brussels": "BE",
-    "Europe/Zurich": "CH", "Europe/Vienna": "AT", "Europe/Stockholm": "SE", "Europe/Oslo": "NO",
-    "Europe/Copenhagen": "DK", "Europe/Helsinki": "FI", "Europe/Warsaw": "PL", "Europe/Prague": "CZ",
-    "Europe/Lisbon": "PT", "Europe/Athens": "GR", "Europe/Istanbul": "TR", "Europe/Budapest": "HU",
-    "Europe/Bucharest": "RO", "Europe/Luxembourg": "LU", "Asia/Tokyo": "JP", "Asia/Seoul": "KR",
-    "Asia/Hong_Kong": "HK", "Asia/Singapore": "SG", "Asia/Taipei": "TW", "Asia/Manila": "PH",
-    "Asia/Jakarta": "ID", "Asia/Bangkok": "TH", "Asia/Dubai": "AE", "Asia/Jerusalem": "IL",
-    "Asia/Tel_Aviv": "IL", "Asia/Riyadh": "SA", "Asia/Karachi": "PK", "Asia/Kuala_Lumpur": "MY",
-    "Pacific/Auckland": "NZ", "Africa/Johannesburg": "ZA", "Africa/Lagos": "NG", "Africa/Nairobi": "KE",
-    "Africa/Cairo": "EG",
-}
+_UNKNOWN_REGION = "ZZ"  # CLDR's territory for Etc/Unknown; "001" (the world) is not alphabetic
 
 
 class BusinessCalendar(BaseModel):
@@ -106,8 +69,14 @@ def zone(timezone: str) -> ZoneInfo:
 
 
 def country_for_timezone(timezone: str) -> str | None:
-    """The country of an IANA zone that lies in a single country, else None."""
-    return _ZONE_COUNTRY.get(timezone)
+    """The country (ISO 3166-1 alpha-2) of an IANA zone, from CLDR's zone territories; else None.
+
+    Aliases ("US/Eastern", "Asia/Calcutta", "Iceland") count as the zone they name; zones of no
+    country ("UTC", "Etc/GMT+5", "EST5EDT") and unknown names have none. Babel loads the data once.
+    """
+    zone_name = get_global("zone_aliases").get(timezone, timezone)
+    territory = get_global("zone_territories").get(zone_name)
+    return territory if territory and territory.isalpha() and territory != _UNKNOWN_REGION else None
 
 
 @lru_cache(maxsize=64)
