@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.numbers import format_compact_currency, format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .durations import duration_text
 
-__all__ = ["local_time", "phrases", "prompts_dir", "render", "sentence", "usd_short"]
+_LOCALE = "en"
+
+__all__ = ["local_time", "phrases", "prompts_dir", "render", "sentence", "usd", "usd_short"]
 
 
 def prompts_dir() -> Path:
@@ -26,14 +29,15 @@ def prompts_dir() -> Path:
 
 
 def usd_short(amount: float) -> str:
-    """Dollar amount as a CSM reads it: $340K, $1.2M, $4,500."""
-    sign, value = ("-" if amount < 0 else ""), abs(amount)
-    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M")):
-        if value >= size * 0.9995:
-            return f"{sign}${f'{value / size:.1f}'.removesuffix('.0')}{suffix}"
-    if value >= 10_000:
-        return f"{sign}${round(value / 1000)}K"
-    return f"{sign}${value:,.0f}"
+    """Dollar amount as a CSM reads it: $4,500 below ten thousand, else compact ($340K, $1.2M) by CLDR."""
+    if abs(amount) < 10_000:
+        return usd(amount)
+    return format_compact_currency(amount, "USD", locale=_LOCALE, fraction_digits=1 if abs(amount) >= 1_000_000 else 0)
+
+
+def usd(amount: float) -> str:
+    """Whole dollars with grouping: $1,234,567."""
+    return format_currency(amount, "USD", locale=_LOCALE, format="¤#,##0", currency_digits=False)
 
 
 def sentence(text: str) -> str:
@@ -64,6 +68,7 @@ def _environment() -> Environment:
         auto_reload=False,  # templates ship with the package: no stat() of the file on every render
     )
     env.filters["usd_short"] = usd_short
+    env.filters["usd"] = usd
     env.filters["sentence"] = sentence
     env.filters["local_time"] = local_time
     env.filters["duration"] = duration_text
