@@ -30,7 +30,6 @@ PACKAGE = Path(communicator_escalation.__file__).resolve().parent
 
 ALLOWED: dict[tuple[str, str], str] = {
     ("store/world/synthetic.py", "*"): "generated world records (benchmark data written to a world file), not text of the product",
-    ("store/world/synthetic_names.py", "*"): "name parts the world generator combines: data, not text of the product",
     ("workflow/context/mentions.py", "*"): "vocabularies a CSM's message is matched against; never shown",
     ("workflow/drafting/voices.py", "*"): "word lists that classify quoted customer text; never shown",
     ("workflow/drafting/grounding.py", "_COMMON_WORDS"): "words an email capitalises that are not names; never shown",

@@ -19,7 +19,7 @@ from text_to_num import alpha2digit
 from communicator_escalation.models import Severity
 from communicator_escalation.workflow.context.mentions import is_weak, words
 
-from . import phrases as p
+from .phrases import QUOTES, commands, ordinal_words
 
 ActionKind = Literal[
     "draft", "redraft", "send", "add_ccs", "remove_ccs", "edit", "show", "cancel", "suggest_ccs", "explain",
@@ -54,6 +54,7 @@ class Action(BaseModel):
 
 def tidy(text: str) -> str:
     """The clause without polite filler, brackets and end punctuation (a legal form's dot stays)."""
+    c = commands()
     cleaned = text.strip()
     if "\n" not in cleaned:
         cleaned = " ".join(cleaned.split())
@@ -62,16 +63,16 @@ def tidy(text: str) -> str:
     previous = None
     while previous != cleaned:
         previous = cleaned
-        cleaned = p.LEADING.sub("", cleaned).strip()
-        cleaned = p.TRAILING_MARKS.sub("", p.TRAILING_WORDS.sub("", cleaned)).strip()
-        if not p.KEEP_DOT.search(cleaned):
-            cleaned = p.TRAILING_PUNCT.sub("", cleaned).strip()
+        cleaned = c.leading.sub("", cleaned).strip()
+        cleaned = c.trailing_marks.sub("", c.trailing_words.sub("", cleaned)).strip()
+        if not c.keep_dot.search(cleaned):
+            cleaned = c.trailing_punct.sub("", cleaned).strip()
     return cleaned
 
 
 def _unquote(value: str) -> str:
     value = value.strip()
-    if len(value) >= 2 and value[0] in p.QUOTES and value[-1] in p.QUOTES:
+    if len(value) >= 2 and value[0] in QUOTES and value[-1] in QUOTES:
         return value[1:-1].strip()
     return value
 
@@ -79,7 +80,7 @@ def _unquote(value: str) -> str:
 def _clauses(text: str) -> list[str]:
     """Cut at a connector followed by a command verb, never inside quotes."""
     quoted = re.sub(r"([\"“”„«»]).*?([\"“”«»])", lambda m: "\x00" * len(m.group()), text)
-    cuts = [m.span() for m in p.CLAUSE_SPLIT.finditer(quoted)]
+    cuts = [m.span() for m in commands().clause_split.finditer(quoted)]
     pieces, start = [], 0
     for begin, end in cuts:
         pieces.append(text[start:begin])
@@ -97,7 +98,8 @@ def read_actions(text: str) -> list[Action]:
     Returns:
         The actions in the order asked; `[help]` when nothing in it is something the model can act on.
     """
-    if match := p.BODY.match(p.LEADING.sub("", text.strip())):
+    c = commands()
+    if match := c.body.match(c.leading.sub("", text.strip())):
         return [Action(kind="edit", text=text, body=_unquote(match["v"]))]
     actions = [action for clause in _clauses(text) if (action := read_clause(clause)) is not None]
     acting = [a for a in actions if a.kind in _ACTING]
@@ -114,7 +116,7 @@ def read_clause(clause: str) -> Action | None:
     for reader in (_edit, _ccs, _simple, _explain, _update, _inbox, _draft):
         if (action := reader(cleaned)) is not None:
             return action.model_copy(update={"text": cleaned})
-    return Action(kind="help") if p.HELP.search(cleaned) or not _names_something(cleaned) else None
+    return Action(kind="help") if commands().help.search(cleaned) or not _names_something(cleaned) else None
 
 
 def _names_something(text: str) -> bool:
@@ -122,26 +124,28 @@ def _names_something(text: str) -> bool:
 
 
 def _edit(text: str) -> Action | None:
-    for pattern in p.SUBJECT:
+    c = commands()
+    for pattern in c.subject:
         if match := pattern.match(text):
             return Action(kind="edit", subject=_unquote(match["v"]))
-    for pattern in p.REPLACE:
+    for pattern in c.replace:
         if match := pattern.match(text):
             return Action(kind="edit", replace=match["a"], with_text=match["b"])
-    if match := p.DELETE_TEXT.match(text):
+    if match := c.delete_text.match(text):
         return Action(kind="edit", replace=match["a"], with_text="")
-    for pattern in p.RECIPIENT:
+    for pattern in c.recipient:
         if match := pattern.match(text):
             return Action(kind="edit", to=_unquote(match["v"]))
-    if p.REDRAFT.match(text):
+    if c.redraft.match(text):
         return Action(kind="redraft", instructions=text)
     return None
 
 
 def _ccs(text: str) -> Action | None:
-    if p.ADD_ALL.match(text):
+    c = commands()
+    if c.add_all.match(text):
         return Action(kind="add_ccs")
-    for kind, patterns in (("add_ccs", p.ADD_WHO), ("remove_ccs", p.REMOVE_WHO)):
+    for kind, patterns in (("add_ccs", c.add_who), ("remove_ccs", c.remove_who)):
         for pattern in patterns:
             if (match := pattern.match(text)) and (who := _split_who(match["who"])):
                 return Action(kind=kind, who=who)  # type: ignore[arg-type]
@@ -149,69 +153,79 @@ def _ccs(text: str) -> Action | None:
 
 
 def _split_who(text: str) -> list[str]:
+    c = commands()
     people: list[str] = []
-    for part in p.WHO_SPLIT.split(text):
+    for part in c.who_split.split(text):
         name, previous = _unquote(part), None
         while previous != name:
-            previous, name = name, p.WHO_ARTICLE.sub("", name).strip()
+            previous, name = name, c.who_article.sub("", name).strip()
         if name:
             people.append(name)
     return people
 
 
 def _simple(text: str) -> Action | None:
-    if p.HOLD.search(text):
+    c = commands()
+    if c.hold.search(text):
         return Action(kind="hold")
-    if p.SEND.match(text):
-        return Action(kind="send", urgent=bool(p.URGENT.search(text)), names_target=_names_something(text))
-    if p.CANCEL.match(text):
+    if c.send.match(text):
+        return Action(kind="send", urgent=bool(c.urgent.search(text)), names_target=_names_something(text))
+    if c.cancel.match(text):
         return Action(kind="cancel")
-    if p.SUGGEST.match(text):
+    if c.suggest.match(text):
         return Action(kind="suggest_ccs")
-    if p.SHOW.match(text):
+    if c.show.match(text):
         return Action(kind="show")
-    if p.EDIT_HELP.match(text):
+    if c.edit_help.match(text):
         return Action(kind="edit_help")
     return None
 
 
 def _explain(text: str) -> Action | None:
-    for topic, pattern in (("ccs", p.EXPLAIN_CCS), ("tone", p.EXPLAIN_TONE), ("sla", p.EXPLAIN_SLA),
-                           ("strategy", p.STRATEGY)):
+    c = commands()
+    for topic, pattern in (("ccs", c.explain_ccs), ("tone", c.explain_tone), ("sla", c.explain_sla),
+                           ("strategy", c.strategy)):
         if pattern.search(text):
             return Action(kind="explain", topic=topic, names_target=_names_something(text))  # type: ignore[arg-type]
     return None
 
 
 def _inbox(text: str) -> Action | None:
-    kind = "next" if p.NEXT.search(text) else "inbox" if p.INBOX.search(text) else None
+    c = commands()
+    kind = "next" if c.next.search(text) else "inbox" if c.inbox.search(text) else None
     if kind is None:
         return None
-    scope = "team" if p.SCOPE_TEAM.search(text) else "mine" if p.SCOPE_MINE.search(text) else "all"
-    severities = list(dict.fromkeys(m.lower() for m in p.SEVERITY.findall(text)))
-    limit_match = p.LIMIT.search(alpha2digit(text, "en", threshold=0))
+    severities = list(dict.fromkeys(m.lower() for m in c.severity.findall(text)))
+    limit_match = c.limit.search(alpha2digit(text, "en", threshold=0))
     limit = int(limit_match.group(1) or limit_match.group(2)) if limit_match else None
-    return Action(kind=kind, scope=scope, severities=severities, limit=limit)  # type: ignore[arg-type]
+    return Action(kind=kind, scope=_scope(text), severities=severities, limit=limit)  # type: ignore[arg-type]
+
+
+def _scope(text: str) -> Literal["mine", "team", "all"]:
+    """Whose escalations a question is about: the team's, the CSM's own, or all in reach."""
+    c = commands()
+    return "team" if c.scope_team.search(text) else "mine" if c.scope_mine.search(text) else "all"
 
 
 def _update(text: str) -> Action | None:
     """"Draft the next update for DataFlow", "closing email to Northwind"; "what updates are due"."""
-    if p.UPDATE.match(text):
+    c = commands()
+    if c.update.match(text):
         return Action(kind="update", names_target=_names_something(text))
-    if p.UPDATES_DUE.search(text):
-        scope = "team" if p.SCOPE_TEAM.search(text) else "mine" if p.SCOPE_MINE.search(text) else "all"
-        return Action(kind="updates", scope=scope)  # type: ignore[arg-type]
+    if c.updates_due.search(text):
+        return Action(kind="updates", scope=_scope(text))
     return None
 
 
 def _draft(text: str) -> Action | None:
-    ordinal = p.ORDINAL.search(text)
-    if not (p.DRAFT.search(text) or (ordinal and (ordinal["noun"] or ordinal["hash"] or ordinal["num"]))):
+    c = commands()
+    ordinal = c.ordinal.search(text)
+    if not (c.draft.search(text) or (ordinal and (ordinal["noun"] or ordinal["hash"] or ordinal["num"]))):
         return None
     position = None
     if ordinal:
-        position = p.ORDINAL_WORDS.get((ordinal["word"] or "").lower()) or int(ordinal["hash"] or ordinal["num"] or 0) or None
-    signal = p.SIGNAL.search(text)
+        position = ordinal_words().get((ordinal["word"] or "").lower()) or int(ordinal["hash"] or ordinal["num"] or 0) or None
+    signal = c.signal.search(text)
     return Action(
         kind="draft",
         names_target=_names_something(text),

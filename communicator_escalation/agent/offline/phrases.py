@@ -1,181 +1,163 @@
-"""The English command phrases the offline model recognises, as regular expressions.
+"""The English the offline model understands, read once from prompts/chat/understanding.toml.
 
-Every pattern runs on a tidied clause (polite filler and end punctuation taken off, see `intents.tidy`)
-and ignores case; values the CSM dictates (a subject, replacement text, names) keep their case.
+The file holds the words as regular expressions by name (the English is data, beside the rest of the
+product's language); this module assembles each from its pieces and fragments, compiles it, and checks
+that it has the named groups the code reads. `commands()` serves intents.py (which action a clause
+asks for), `guidance()` instructions.py (the drafting guidance in a request).
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
+from functools import cache
+from typing import Annotated, Any, ClassVar
 
-_F = re.IGNORECASE | re.DOTALL
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
-LEADING = re.compile(
-    r"^(?:please|pls|plz|kindly|ok(?:ay)?|hey|hi|hello|so|now|then|and|also|alright|great|thanks|yes|yeah|"
-    r"can\s+(?:yo)?u|could\s+(?:yo)?u|would\s+(?:yo)?u|will\s+(?:yo)?u|would\s+you\s+mind|go\s+ahead\s+and|"
-    r"i'?d\s+like\s+(?:you\s+)?to|i\s+want\s+(?:you\s+)?to|i\s+need\s+(?:you\s+)?to|let'?s|lets|help\s+me|"
-    r"quickly|just)\b[\s,:;!.\-]*",
-    _F,
-)
-TRAILING_WORDS = re.compile(r"[\s,;:]*\b(?:please|pls|plz|thanks|thank\s+you|thx|ty|for\s+me)[\s.!?…]*$", _F)
-TRAILING_MARKS = re.compile(r"[\s!?…]+$", _F)
-TRAILING_PUNCT = re.compile(r"[\s.!?…]+$", _F)
-KEEP_DOT = re.compile(r"\b(?:inc|ltd|co|corp|bros|pty|llc|plc|gmbh|s\.a|n\.v|b\.v|s\.p\.a|ltda)\.$", _F)
+from ...rendering import prompts_dir
+
+__all__ = ["QUOTES", "Commands", "Guidance", "commands", "guidance", "ordinal_words"]
+
 QUOTES = "\"“”„«»'‘’`"
-_OPEN_Q = r"[\"“”„«]"
-_CLOSE_Q = r"[\"“”«»]"
+"""Quote marks a dictated value may stand between."""
 
-CLAUSE_VERBS = (
-    r"send|ship|add|include|cc|copy|loop|remove|drop|take|show|display|view|preview|open|cancel|discard|scrap|"
-    r"draft|write|reply|respond|answer|prepare|compose|change|replace|swap|set|make|shorten|rewrite|"
-    r"explain|tell|why|what|when|which|who|how|list|delete|don'?t|do\s+not|hold|approve|address"
-)
-CLAUSE_SPLIT = re.compile(
-    rf"(?:\s*[,;]\s*(?:and\s+then|and|then|also|plus)?\s*|\s+(?:and\s+then|and|then|also|plus)\s+|[.!?]\s+)"
-    rf"(?=(?:please\s+|pls\s+|also\s+|then\s+)?(?:{CLAUSE_VERBS})\b)",
-    _F,
-)
+_FRAGMENT = re.compile(r"\{\{(\w+)\}\}")
+Rx = re.Pattern[str]
 
-SUBJECT = [
-    re.compile(r"^(?:change|set|update|make|rename|use|switch)\s+(?:the\s+)?subject(?:\s+line)?\s*"
-               r"(?:(?:to\s+be|to|as|into)\s*[:=]?|[:=])\s*(?P<v>.+)$", _F),
-    re.compile(r"^(?:the\s+|new\s+)?subject(?:\s+line)?\s*(?:should\s+be|is|:|=)\s*(?P<v>.+)$", _F),
-]
-BODY = re.compile(
-    r"^(?:change|set|update|replace|make)\s+(?:the\s+)?body\s*(?:(?:to\s+be|to|with|as)\s*[:=]?|[:=])\s*(?P<v>.+?)\s*$", _F
-)
-REPLACE = [
-    re.compile(rf"^(?:replace|swap|change)\s+{_OPEN_Q}(?P<a>.+?){_CLOSE_Q}\s+(?:with|by|to|for|into)\s+"
-               rf"{_OPEN_Q}(?P<b>.*?){_CLOSE_Q}$", _F),
-    re.compile(r"^(?:replace|swap|change)\s+['‘](?P<a>.+?)['’]\s+(?:with|by|to|for|into)\s+['‘](?P<b>.*?)['’]$", _F),
-    re.compile(r"^replace\s+(?P<a>.+?)\s+with\s+(?P<b>.+)$", _F),
-]
-DELETE_TEXT = re.compile(
-    rf"^(?:delete|remove|drop|cut)\s+(?:the\s+\w+\s+)?{_OPEN_Q}(?P<a>.+?){_CLOSE_Q}"
-    rf"(?:\s+from\s+the\s+(?:body|draft|email|subject))?$",
-    _F,
-)
-RECIPIENT = [
-    re.compile(r"^(?:change|set|switch|update)\s+(?:the\s+)?(?:recipient|to(?:\s+line)?|addressee)\s+(?:to|as)\s+(?P<v>.+)$", _F),
-    re.compile(r"^(?:address|send|direct)\s+(?:it|this|the\s+(?:draft|email|reply|response))\s+to\s+(?P<v>.+?)"
-               r"(?:\s+instead)?$", _F),
-    re.compile(r"^make\s+(?P<v>.+?)\s+the\s+recipient$", _F),
-    re.compile(r"^to\s*:\s*(?P<v>.+)$", _F),
-]
 
-CC_WORD = r"(?:ccs?|cc'?s|cc\s+line|cc\s+list|copy|copied)"
-ADD_ALL = re.compile(
-    r"^(?:add|include|cc|accept|use|apply|take)\s+(?:(?:all|of|the|these|those|every|each)\s+)*"
-    r"(?:suggested(?:\s+(?:ccs?|cc'?s|people|recipients|stakeholders|ones))?|suggestions?|ccs?|cc'?s|them(?:\s+all)?|all|"
-    r"everyone(?:\s+suggested)?)"
-    r"(?:\s+(?:to\s+(?:the\s+)?(?:" + CC_WORD + r"|draft|email|response)|as\s+ccs?|too|as\s+well|suggested))?$",
-    _F,
-)
-ADD_WHO = [
-    re.compile(r"^(?:add|include|put|loop\s+in|bring\s+in|copy\s+in)\s+(?P<who>.+?)\s+(?:to|on|in|into|onto)\s+"
-               r"(?:the\s+)?" + CC_WORD + r"$", _F),
-    re.compile(r"^(?:add|include)\s+(?P<who>.+?)\s+as\s+(?:an?\s+)?(?:ccs?|cc'?s|copy)$", _F),
-    re.compile(r"^(?:also\s+)?(?:cc|copy\s+in|loop\s+in)\s+(?P<who>.+)$", _F),
-]
-REMOVE_WHO = [
-    re.compile(r"^(?:remove|drop|take|delete|strike)\s+(?P<who>.+?)\s+(?:off|from)\s+(?:of\s+)?(?:the\s+)?"
-               r"(?:" + CC_WORD + r"|draft|email)$", _F),
-    re.compile(r"^(?:remove|drop)\s+(?P<who>.+?)\s+as\s+(?:an?\s+)?(?:ccs?|cc'?s)$", _F),
-    re.compile(r"^(?:don'?t|do\s+not|no\s+need\s+to)\s+cc\s+(?P<who>.+)$", _F),
-    re.compile(r"^un-?cc\s+(?P<who>.+)$", _F),
-    re.compile(r"^(?:remove|drop|take\s+off)\s+(?P<who>(?!(?:it|this|that|the\s+(?:draft|email|reply|response))$).+)$", _F),
-]
-WHO_SPLIT = re.compile(r"\s*(?:,|;|&|\+|\band\b|\bplus\b|\bas\s+well\s+as\b)\s*", _F)
-WHO_ARTICLE = re.compile(r"^(?:the|our|also|both)\s+|\s+(?:too|as\s+well)$", _F)
+def _groups(*names: str) -> AfterValidator:
+    """A check that a pattern (or each of several) has the named groups the code reads."""
 
-HOLD = re.compile(r"\b(?:don'?t|do\s+not|never|hold\s+off(?:\s+on)?|wait\s+(?:before|to)|not\s+yet)\b.*\bsend", _F)
-SEND = re.compile(
-    r"^(?:approve(?:d)?(?:\s+and)?\s+|go\s+ahead(?:\s+and)?\s+|urgent(?:ly)?\s+|expedite(?:d)?(?:\s+and)?\s+|ok\s+)*"
-    r"(?:send|ship|fire\s+off|dispatch)\b",
-    _F,
-)
-URGENT = re.compile(
-    r"\b(?:urgent(?:ly)?|expedit\w*|asap|immediately|right\s+away|high\s+priority|as\s+a\s+priority)\b", _F
-)
-CANCEL = re.compile(
-    r"^(?:cancel|discard|scrap|trash|abandon|drop|delete|throw\s+away|forget|never\s*mind)"
-    r"(?:\s+(?:it|this|that|this\s+one|the\s+(?:draft|response|email|reply|escalation\s+response)))?$",
-    _F,
-)
-SHOW = re.compile(
-    r"^(?:show|view|display|see|preview|open|print|read)\b(?:\s+me)?"
-    r"(?:\s+(?:the|my|current|latest|it|again|draft|response|email|reply))*$"
-    r"|^what\s+does\s+the\s+(?:draft|response|email)\s+look\s+like|^(?:where\s+is|what'?s\s+in)\s+the\s+draft",
-    _F,
-)
-EDIT_HELP = re.compile(
-    r"^(?:edit|change|modify|revise|tweak)(?:\s+(?:it|this|the\s+(?:draft|response|email)))?$|^how\s+(?:do|can)\s+i\s+edit", _F
-)
-SUGGEST = re.compile(
-    r"^(?:who\s+(?:should|shall|do)\s+(?:i|we)\s+(?:cc|copy|loop\s+in|include))"
-    r"|^(?:suggest|recommend|show|list)\b.*\b(?:ccs?|cc'?s|suggestions)\b$|^(?:suggested|recommended)\s+ccs?$",
-    _F,
-)
-REDRAFT = re.compile(
-    r"^(?:(?:make|keep)\s+(?:it|the\s+(?:draft|email|reply|response))\s+(?P<how>.+)"
-    r"|(?:shorten|rewrite|redo|redraft|rephrase|reword|soften|tighten)\b.*"
-    r"|(?:shorter|softer|warmer|friendlier|firmer|more\s+\w+|less\s+\w+)(?:\s+(?:tone|please|version))?"
-    r"|(?:it'?s|this\s+is)\s+too\s+(?:long|formal|harsh|cold|stiff|apologetic|wordy))$",
-    _F,
-)
+    def check(value: Rx | tuple[Rx, ...]) -> Rx | tuple[Rx, ...]:
+        for pattern in value if isinstance(value, tuple) else (value,):
+            if missing := sorted(set(names) - set(pattern.groupindex)):
+                raise PydanticCustomError("missing_named_groups", "{missing}", {"missing": missing})
+        return value
 
-WHY = r"(?:why|how\s+come|explain|what'?s\s+the\s+reason|reason\s+for)"
-EXPLAIN_TONE = re.compile(rf"\b{WHY}\b.*\b(?:tone|formal|warm|urgent|executive|apolog\w*)\b|\b(?:what|which)\s+tone\b", _F)
-EXPLAIN_CCS = re.compile(rf"\b{WHY}\b.*\b(?:ccs?|cc'?d|cc'?s|copied|copy|these\s+people|suggested)\b", _F)
-EXPLAIN_SLA = re.compile(
-    r"\b(?:sla|deadline|how\s+long\s+do\s+(?:i|we)\s+have|how\s+much\s+time|time\s+left|"
-    r"when\s+(?:is|are)\s+(?:the\s+)?(?:first\s+)?(?:response|reply|it)\s+due|when\s+(?:do|must|should)\s+(?:i|we)\s+"
-    r"(?:respond|reply|answer))\b",
-    _F,
-)
-STRATEGY = re.compile(r"\b(?:strategy|which\s+template|what\s+template|timeline)\b", _F)
+    return AfterValidator(check)
 
-NEXT = re.compile(
-    r"\b(?:what'?s|what\s+is|what\s+should\s+i\s+(?:do|work\s+on|tackle|handle))\s+next\b|^next\b"
-    r"|\b(?:which|who|what)\b.*\b(?:first|most\s+urgent|next)\b|\bmost\s+urgent\b|\bwhere\s+(?:do|should)\s+i\s+start\b"
-    r"|\bneeds?\s+(?:me|attention|a\s+response)\s+first\b|\bprioriti[sz]e\b",
-    _F,
-)
-INBOX = re.compile(
-    r"\b(?:what|which|any|show|list|see|view|get)\b.*\b(?:open|outstanding|pending|active|unanswered)\b"
-    r"|\b(?:open|outstanding|pending|active|unanswered)\s+escalations?\b|\bescalations?\b.*\b(?:open|pending|outstanding)\b"
-    r"|\b(?:my|the)\s+(?:inbox|queue|plate)\b|^inbox$|^(?:list|show)\b.*\bescalations\b"
-    r"|\bstatus\s+of\s+(?:the\s+|my\s+|our\s+)?escalations\b|\bwhat'?s\s+(?:on\s+)?(?:open|going\s+on|up)\b",
-    _F,
-)
-SCOPE_TEAM = re.compile(r"\b(?:my|our|the)\s+team(?:'?s)?\b|\bteam'?s\b", _F)
-SCOPE_MINE = re.compile(r"\b(?:my|mine|i\s+own|assigned\s+to\s+me)\b", _F)
-SEVERITY = re.compile(r"\b(critical|high|medium|low)\b(?!\s+priority)", _F)
-LIMIT = re.compile(r"\b(?:top|first|the)\s+(\d{1,2})\b|\b(\d{1,2})\s+(?:most\s+urgent|escalations|of\s+them)\b", _F)
-UPDATE = re.compile(
-    r"^(?:(?:draft|write|prepare|compose|create|make|do|get|start)\s+)?(?:(?:an?|the|my|our|new|next|another)\s+)*"
-    r"(?:status\s+update|progress\s+update|update|closing\s+(?:email|e-mail|note|message))"
-    r"(?:\s+(?:email|e-mail|message|note))?(?:\s+(?:for|to|on|about|with)\s+(?P<t>.+))?$",
-    _F,
-)
-UPDATES_DUE = re.compile(
-    r"\b(?:status\s+)?updates?\b.*\b(?:due|owed|overdue|pending|outstanding|next|coming\s+up)\b"
-    r"|\b(?:due|owed|overdue|pending|outstanding)\s+(?:status\s+)?updates?\b"
-    r"|\b(?:who|which\s+\w+)\s+(?:needs?|owes?|is\s+owed|am\s+i\s+owing)\s+(?:an?\s+)?(?:status\s+)?update\b",
-    _F,
-)
-HELP = re.compile(r"\b(?:help|what\s+can\s+you\s+do|how\s+does\s+this\s+work|what\s+do\s+you\s+do|commands?)\b", _F)
 
-DRAFT = re.compile(
-    r"\b(?:draft|write|reply|replies|respond|answer|prepare|compose|acknowledge|handle|tackle|deal\s+with|get\s+back\s+to|"
-    r"work\s+on|take\s+care\s+of)\b|\bescalation\s+(?:response|reply|email)\b|\b(?:response|reply|answer)\s+(?:for|to)\b"
-    r"|\bneed(?:s)?\s+(?:a|an|to)\s+(?:response|reply|answer|respond|reply)\b",
-    _F,
-)
-SIGNAL = re.compile(r"\b(?:risk[\s-]+)?signal\s*(?:id\s*)?[#:]?\s*(?P<id>[\w][\w.:/-]*)", _F)
-ORDINAL = re.compile(
-    r"\bthe\s+(?P<word>first|second|third|fourth|fifth|top|last)(?P<noun>\s+(?:one|escalation|item))?\b|#(?P<hash>\d{1,2})\b"
-    r"|\bnumber\s+(?P<num>\d{1,2})\b",
-    _F,
-)
-ORDINAL_WORDS = {"first": 1, "top": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
+class _Patterns(BaseModel):
+    """Patterns by name, each given as text, as pieces, or as several patterns of pieces; compiled with `flags`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    flags: ClassVar[re.RegexFlag]
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _compile(cls, value: Any) -> Any:
+        if isinstance(value, list) and value and all(isinstance(pieces, list) for pieces in value):
+            return tuple(_compiled("".join(pieces), cls.flags) for pieces in value)
+        if isinstance(value, list):
+            value = "".join(value)
+        return _compiled(value, cls.flags) if isinstance(value, str) else value
+
+
+def _compiled(text: str, flags: re.RegexFlag) -> Rx:
+    try:
+        return re.compile(text, flags)
+    except re.error as err:
+        raise ValueError(str(err)) from err
+
+
+class Commands(_Patterns):
+    """What a clause asks for (intents.py); all ignore case and let `.` match a line break."""
+
+    flags: ClassVar[re.RegexFlag] = re.IGNORECASE | re.DOTALL
+
+    leading: Rx = Field(description="Polite filler before a request.")
+    trailing_words: Rx = Field(description="Polite words after a request.")
+    trailing_marks: Rx = Field(description="Exclamation and question marks at the end.")
+    trailing_punct: Rx = Field(description="End punctuation, full stop included.")
+    keep_dot: Rx = Field(description="A legal form whose final dot stays.")
+    clause_split: Rx = Field(description="Where a message is cut into clauses.")
+    subject: Annotated[tuple[Rx, ...], _groups("v")] = Field(description="A new subject line (`v`).")
+    body: Annotated[Rx, _groups("v")] = Field(description="A new body (`v`).")
+    replace: Annotated[tuple[Rx, ...], _groups("a", "b")] = Field(description="Replace text `a` with `b`.")
+    delete_text: Annotated[Rx, _groups("a")] = Field(description="Delete the quoted text `a`.")
+    recipient: Annotated[tuple[Rx, ...], _groups("v")] = Field(description="Address the response to `v`.")
+    add_all: Rx = Field(description="Add all suggested CCs.")
+    add_who: Annotated[tuple[Rx, ...], _groups("who")] = Field(description="Add the people `who` as CCs.")
+    remove_who: Annotated[tuple[Rx, ...], _groups("who")] = Field(description="Remove the CCs `who`.")
+    who_split: Rx = Field(description="Between the people of a list.")
+    who_article: Rx = Field(description="Words around a person that are not the name.")
+    hold: Rx = Field(description="Do not send (yet).")
+    send: Rx = Field(description="Send the response.")
+    urgent: Rx = Field(description="Urgently (expedited approval).")
+    cancel: Rx = Field(description="Discard the draft.")
+    show: Rx = Field(description="Show the draft.")
+    edit_help: Rx = Field(description="How to edit the draft.")
+    suggest: Rx = Field(description="Which CCs are suggested.")
+    redraft: Rx = Field(description="Redraft in another tone or length.")
+    explain_tone: Rx = Field(description="Why this tone.")
+    explain_ccs: Rx = Field(description="Why these CCs.")
+    explain_sla: Rx = Field(description="The SLA deadline and the time left.")
+    strategy: Rx = Field(description="The strategy, template or timeline.")
+    next: Rx = Field(description="Which escalation to work on next.")
+    inbox: Rx = Field(description="The open escalations.")
+    scope_team: Rx = Field(description="The team's escalations.")
+    scope_mine: Rx = Field(description="The CSM's own escalations.")
+    severity: Rx = Field(description="A severity to list (group 1).")
+    limit: Rx = Field(description="How many to list (group 1 or 2).")
+    update: Rx = Field(description="Draft the next status update or the closing email.")
+    updates_due: Rx = Field(description="Which status updates are due.")
+    help: Rx = Field(description="What the chat can do.")
+    draft: Rx = Field(description="Draft an escalation response.")
+    signal: Annotated[Rx, _groups("id")] = Field(description="A signal named by its id (`id`).")
+    ordinal: Annotated[Rx, _groups("word", "noun", "hash", "num")] = Field(description="An item of the last list.")
+
+
+class Guidance(_Patterns):
+    """The drafting guidance left in a draft request (instructions.py); all ignore case."""
+
+    flags: ClassVar[re.RegexFlag] = re.IGNORECASE
+
+    command: Rx = Field(description="The command words before the named escalation.")
+    edge: Rx = Field(description="Connecting words and punctuation at either end of what is left.")
+    parts: Rx = Field(description="Where what is left is cut into parts.")
+    tail: Rx = Field(description="Before guidance that follows the request.")
+    asks: Rx = Field(description="Words that ask for something about the wording.")
+
+
+class _Understanding(BaseModel):
+    """The contents of understanding.toml, fragments put in place."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    commands: Commands = Field(description="What a clause asks for.")
+    ordinal_words: dict[str, int] = Field(min_length=1, description="Position each ordinal word names (-1: last).")
+    instructions: Guidance = Field(description="Drafting guidance in a draft request.")
+
+
+def _with_fragments(value: Any, fragments: dict[str, str]) -> Any:
+    """`value` (text, or lists of it) with every {{name}} replaced by that fragment."""
+    if isinstance(value, list):
+        return [_with_fragments(item, fragments) for item in value]
+    if isinstance(value, dict):
+        return {key: _with_fragments(item, fragments) for key, item in value.items()}
+    return _FRAGMENT.sub(lambda found: fragments[found[1]], value) if isinstance(value, str) else value
+
+
+@cache
+def _understanding() -> _Understanding:
+    data = tomllib.loads((prompts_dir() / "chat" / "understanding.toml").read_text(encoding="utf-8"))
+    fragments = {name: "".join(value) if isinstance(value, list) else value
+                 for name, value in data.pop("fragments", {}).items()}
+    return _Understanding.model_validate(_with_fragments(data, fragments))
+
+
+def commands() -> Commands:
+    """The patterns intents.py reads a clause with."""
+    return _understanding().commands
+
+
+def ordinal_words() -> dict[str, int]:
+    """The position each ordinal word names in the last list ("second": 2, "last": -1)."""
+    return _understanding().ordinal_words
+
+
+def guidance() -> Guidance:
+    """The patterns instructions.py finds drafting guidance with."""
+    return _understanding().instructions

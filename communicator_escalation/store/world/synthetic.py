@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any, TextIO
 
-from .synthetic_names import LOCALES, VENDORS, Locale, company_name, person_name
 from .format import WORLD_FORMAT
+from .synthetic_names import Locale, company_name, locales, person_name, vendors
 
 __all__ = ["generate_world", "world_records", "write_world"]
 
@@ -57,7 +57,7 @@ def _staff(rng: random.Random, customers: int, domain: str) -> Iterator[dict[str
     """Executives, CSM managers, CSMs (one per CUSTOMERS_PER_CSM customers) and specialists."""
     csms = max(1, -(-customers // CUSTOMERS_PER_CSM))
     managers = max(1, -(-csms // CSMS_PER_MANAGER))
-    locale = LOCALES[0]
+    locale = locales()[0]
 
     def person(staff_id: str, role: str, manager: str | None) -> dict[str, Any]:
         name = person_name(rng, locale)
@@ -157,15 +157,15 @@ def world_records(*, customers: int, seed: int) -> Iterator[tuple[str, Any]]:
     record, sections in file order (staff, customers, contacts, tickets, communications, risk_signals).
     """
     rng = random.Random(seed)
-    vendor_name, domain = VENDORS[seed % len(VENDORS)]
+    vendor, markets = vendors()[seed % len(vendors())], locales()
     yield "format", WORLD_FORMAT
     yield "as_of", _iso(AS_OF)
-    yield "vendor", {"name": vendor_name, "email_domain": domain}
-    yield from (("staff", record) for record in _staff(rng, customers, domain))
+    yield "vendor", {"name": vendor.name, "email_domain": vendor.email_domain}
+    yield from (("staff", record) for record in _staff(rng, customers, vendor.email_domain))
     csms = max(1, -(-customers // CUSTOMERS_PER_CSM))
     used: set[str] = set()
     for index in range(customers):
-        locale = LOCALES[rng.randrange(len(LOCALES))]
+        locale = markets[rng.randrange(len(markets))]
         names, variant = company_name(rng, locale, 0), 0
         while names[1] in used:  # account names are unique without their legal form, as in a real CRM
             variant += 1
