@@ -14,7 +14,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from pydantic import Field
 
-from ...auth.access import require_response_access, require_response_reach
+from ...auth.access import lock_reachable_response, require_response_reach
 from ...auth.actor import Actor
 from ...errors import InvalidRequest, NotFound, Refused
 from ...models import EscalationContext, Recipient, StaffMember
@@ -32,7 +32,6 @@ from ...store.responses import (
     display_names,
     load_response,
     require_status,
-    resolve_actor,
     sender_of,
     set_status,
     void_approvals,
@@ -111,9 +110,7 @@ def get_response(store: Store, *, response_id: str, actor: Actor) -> ResponseVie
 
 
 def _begin(conn: Conn, *, response_id: str, actor: Actor, doing: str) -> tuple[Row, StaffMember]:
-    row = load_response(conn, response_id, lock=True)
-    staff = resolve_actor(conn, row, actor.staff_id)
-    require_response_access(conn, actor=staff, response_id=response_id)
+    row, staff = lock_reachable_response(conn, response_id=response_id, actor_id=actor.staff_id)
     require_status(row, EDITABLE_STATES, doing)
     return row, staff
 
