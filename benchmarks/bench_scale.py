@@ -3,7 +3,7 @@
 For each size, a synthetic world (`escalation generate-world`, 41 records per customer) is loaded into a
 scratch database (dropped afterwards) on the configured server (ESCALATION_DATABASE_URL, or the embedded
 PostgreSQL under ESCALATION_HOME), then it measures: world load in rows (records) per second; drafting by
-customer name and by risk signal id (`create_response`, offline, no LLM), p50/p95; the context of a
+customer name and by risk signal id (`open_or_create_draft(new=True)`, offline, no LLM), p50/p95; the context of a
 signal by id, p50; and the pre-drafting worker's steady-state rate (drafts after its first batch, so
 start-up is left out), for one worker and for two worker processes sharing the queue. The last table
 gives each figure's growth from the smallest to the largest size.
@@ -35,7 +35,7 @@ from communicator_escalation.store.world.synthetic import write_world
 from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.worker import run_worker
 from communicator_escalation.workflow.context.gather import gather_context
-from communicator_escalation.workflow.drafting.open import BATCH_SIZE, PredraftOutcome, create_response
+from communicator_escalation.workflow.drafting.open import BATCH_SIZE, PredraftOutcome, open_or_create_draft
 from communicator_escalation.workflow.policy import Policy
 
 SEED = 7
@@ -135,9 +135,11 @@ def measure(admin: str, customers: int, samples: int) -> dict[str, float]:
                 names = {r["id"]: r["name"] for r in conn.execute(
                     "SELECT id, name FROM customers WHERE id = ANY(%s)", (picked,))}
             by_name, by_id, context = picked[: samples + 3], picked[samples + 3: 2 * samples + 6], picked[2 * samples + 6:]
-            name_ms = _timed_ms([lambda c=c: create_response(store, actor=ACCOUNT_CSM, customer=names[c], policy=policy)
+            name_ms = _timed_ms([lambda c=c: open_or_create_draft(store, actor=ACCOUNT_CSM, customer=names[c],
+                                                                  policy=policy, new=True)
                                  for c in by_name])
-            id_ms = _timed_ms([lambda c=c: create_response(store, actor=ACCOUNT_CSM, signal_id=f"{c}-s0", policy=policy)
+            id_ms = _timed_ms([lambda c=c: open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id=f"{c}-s0",
+                                                                policy=policy, new=True)
                                for c in by_id])
             ctx_ms = _timed_ms([lambda c=c: gather_context(store, actor=ACCOUNT_CSM, signal_id=f"{c}-s0")
                                 for c in context])

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .workflow.delivery.reconcile import reconcile
     from .workflow.delivery.sending import send_response
     from .workflow.drafting.compose import draft_email
-    from .workflow.drafting.open import create_response, open_or_create_draft
+    from .workflow.drafting.open import open_or_create_draft
     from .workflow.policy import Policy, load_policy
     from .workflow.review.edits import add_cc, change_recipient, edit_response, remove_cc
     from .workflow.strategy.ccs import suggest_ccs
@@ -73,7 +73,6 @@ _MODULES = {
     "Policy": ".workflow.policy",
     "load_policy": ".workflow.policy",
     "reconcile": ".workflow.delivery.reconcile",
-    "create_response": ".workflow.drafting.open",
     "open_or_create_draft": ".workflow.drafting.open",
     "add_cc": ".workflow.review.edits",
     "change_recipient": ".workflow.review.edits",
@@ -106,7 +105,6 @@ __all__ = [
     "add_cc",
     "approve_send",
     "change_recipient",
-    "create_response",
     "draft_email",
     "edit_response",
     "gather_context",

@@ -16,10 +16,10 @@ from communicator_escalation import (
     ACCOUNT_CSM,
     Settings,
     Store,
-    create_response,
     gather_context,
     load_policy,
     load_world,
+    open_or_create_draft,
     pick_strategy,
     suggest_ccs,
 )
@@ -41,8 +41,9 @@ def main(world_file: Path, customer: str) -> None:
         for cc in suggest_ccs(ctx, strategy):
             print(f"suggested CC: {cc.label} {cc.name} - {cc.reason}")
 
-        # Steps 1-3 as the account's CSM, stored as `drafted` (a staff member would be Actor.of("their-id"))
-        draft = create_response(store, actor=ACCOUNT_CSM, customer=customer, policy=policy)
+        # Steps 1-3 as the account's CSM, stored as `drafted` (a staff member would be Actor.of("their-id"));
+        # a draft the escalation already has is opened as it stands (new=True would draft again)
+        draft = open_or_create_draft(store, actor=ACCOUNT_CSM, customer=customer, policy=policy).draft
         print(f"response {draft.response_id} to {', '.join(draft.email.to) or '(choose a contact)'}")
         print(f"Subject: {draft.email.subject}\n\n{draft.email.body}")
         for note in draft.review_notes:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import CustomerNotFound, EscalationError, NotFound
 from ..models import StaffMember
-from ..store.responses import staff_member
+from ..store.responses import Row, load_response, resolve_actor, staff_member
 from .actor import Actor
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "CustomerTeam",
     "acting_staff",
     "customer_team",
+    "lock_reachable_response",
     "may_approve",
     "may_reach",
     "reach_filter",
@@ -34,7 +35,6 @@ __all__ = [
     "require_customer_access",
     "require_response_access",
     "require_response_reach",
-    "require_signal_access",
     "require_staff",
     "visible_customer_ids",
     "visible_response_ids",
@@ -163,17 +163,6 @@ def _require_owned(conn: Conn, *, actor: StaffMember, sql: str, entity_id: str, 
     return team
 
 
-def require_signal_access(conn: Conn, *, actor: StaffMember, signal_id: str) -> CustomerTeam:
-    """The signal's customer team when `actor` reaches it; else the same NotFound as a missing signal."""
-    return _require_owned(
-        conn,
-        actor=actor,
-        sql="SELECT customer_id FROM risk_signals WHERE id = %s",
-        entity_id=signal_id,
-        missing=("context.signal_missing", {"signal_id": signal_id}),
-    )
-
-
 def require_response_access(conn: Conn, *, actor: StaffMember, response_id: str) -> CustomerTeam:
     """The response's customer team when `actor` reaches it; else NotFound."""
     return _require_owned(
@@ -183,6 +172,19 @@ def require_response_access(conn: Conn, *, actor: StaffMember, response_id: str)
         entity_id=response_id,
         missing=("access.no_response", {"response_id": response_id}),
     )
+
+
+def lock_reachable_response(conn: Conn, *, response_id: str, actor_id: str | None) -> tuple[Row, StaffMember]:
+    """The response row locked (`FOR UPDATE`) and who acts on it (`actor_id`, default its sender), when they
+    reach its customer: the first step of every change to a response.
+
+    Raises:
+        NotFound: No such response, an unknown staff id, or a customer the actor may not reach.
+    """
+    row = load_response(conn, response_id, lock=True)
+    staff = resolve_actor(conn, row, actor_id)
+    require_response_access(conn, actor=staff, response_id=response_id)
+    return row, staff
 
 
 def require_response_reach(conn: Conn, *, actor: Actor, response_id: str) -> None:

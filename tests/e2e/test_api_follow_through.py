@@ -18,7 +18,7 @@ from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.delivery.sending import send_response
-from communicator_escalation.workflow.drafting.open import create_response
+from communicator_escalation.workflow.drafting.open import open_or_create_draft
 from communicator_escalation.workflow.policy import Policy
 
 THEN = datetime.now(UTC) - timedelta(hours=5)
@@ -27,7 +27,7 @@ THEN = datetime.now(UTC) - timedelta(hours=5)
 @pytest.fixture
 def demo(store: Store, demo_world_path: Path, tmp_path: Path) -> Store:
     load_world(store, demo_world_path, now=THEN)
-    draft = create_response(store, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), now=THEN + timedelta(minutes=20))
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), now=THEN + timedelta(minutes=20), new=True).draft
     send_response(store, response_id=draft.response_id, mailer=OutboxMailer(tmp_path / "outbox"), urgent=True,
                   settings=Settings(home=tmp_path), now=THEN + timedelta(minutes=20))
     return store

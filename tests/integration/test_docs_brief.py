@@ -15,7 +15,7 @@ from communicator_escalation.mail.docs import DOCS_SCOPES, GoogleDocsBriefs
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.workflow.delivery.sending import send_response
-from communicator_escalation.workflow.drafting.open import create_response
+from communicator_escalation.workflow.drafting.open import open_or_create_draft
 from communicator_escalation.workflow.followthrough.brief import publish_briefs
 from communicator_escalation.workflow.policy import Policy
 from communicator_escalation.workflow.review.edits import add_cc
@@ -43,7 +43,7 @@ def _settings(home: Path, google: FakeGoogleWorkspace, **extra: object) -> Setti
 def _sent_with_cc(store: Store, home: Path, settings: Settings) -> str:
     """Draft Spreewerk's upload escalation, CC the support lead, send it (briefs per `settings`)."""
     load(store)
-    draft = create_response(store, actor=ACCOUNT_CSM, signal_id="sig-spree-up", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="sig-spree-up", policy=Policy(), now=NOW, new=True).draft
     add_cc(store, actor=ACCOUNT_CSM, response_id=draft.response_id, who="support lead", now=NOW)
     outcome = send_response(store, response_id=draft.response_id, mailer=OutboxMailer(home / "outbox"), urgent=True,
                             settings=settings, now=NOW)

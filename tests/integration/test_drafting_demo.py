@@ -1,4 +1,4 @@
-"""create_response on real PostgreSQL: the demo world's three escalations and a world built here."""
+"""Drafting (`open_or_create_draft`) on real PostgreSQL: the demo world's three escalations and a world built here."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from communicator_escalation.store import Store
 from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.drafting.voices import split_voices
 from communicator_escalation.workflow.delivery.approval import submit_for_approval
-from communicator_escalation.workflow.drafting.open import create_response
+from communicator_escalation.workflow.drafting.open import open_or_create_draft
 from communicator_escalation.workflow.drafting.responses import cancel_response, load_draft
 from communicator_escalation.workflow.policy import Policy
 
@@ -36,7 +36,7 @@ def _rows(store: Store, sql: str, *params: Any) -> list[dict[str, Any]]:
 
 
 def test_dataflow_draft_matches_the_prd(demo: Store) -> None:
-    draft = create_response(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), now=NOW, new=True).draft
     email, body = draft.email, draft.email.body
 
     assert email.to == ["michael.torres@dataflow.com"] and email.cc == []
@@ -66,7 +66,7 @@ def test_dataflow_draft_matches_the_prd(demo: Store) -> None:
 
 
 def test_the_draft_is_saved_as_drafted_with_its_json_and_audited(demo: Store) -> None:
-    draft = create_response(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), now=NOW, new=True).draft
     (row,) = _rows(demo, "SELECT * FROM escalation_responses")
     assert row["id"] == draft.response_id and row["status"] == "drafted"
     assert row["risk_signal_id"] == "rs-1001" and row["customer_id"] == "c-dataflow" and row["sender_id"] == "u-jordan"
@@ -81,7 +81,7 @@ def test_the_draft_is_saved_as_drafted_with_its_json_and_audited(demo: Store) ->
 
 
 def test_northwind_names_both_invoices_and_promises_no_refund(demo: Store) -> None:
-    draft = create_response(demo, actor=ACCOUNT_CSM, customer="northwind", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(demo, actor=ACCOUNT_CSM, customer="northwind", policy=Policy(), now=NOW, new=True).draft
     body = draft.email.body
     assert draft.strategy.template == "billing"
     assert "INV-2291" in body and "INV-2304" in body and "$24,000" in body
@@ -91,7 +91,7 @@ def test_northwind_names_both_invoices_and_promises_no_refund(demo: Store) -> No
 
 
 def test_brightpath_answers_the_critical_service_escalation_and_lists_the_other(demo: Store) -> None:
-    draft = create_response(demo, actor=ACCOUNT_CSM, customer="Brightpath", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(demo, actor=ACCOUNT_CSM, customer="Brightpath", policy=Policy(), now=NOW, new=True).draft
     body = draft.email.body
     assert (draft.escalation.risk_signal_id, draft.escalation.severity, draft.strategy.template) == \
         ("rs-1003", "critical", "service")
@@ -113,7 +113,7 @@ def test_brightpath_answers_the_critical_service_escalation_and_lists_the_other(
 
 
 def test_the_other_escalation_can_be_drafted_by_signal_id(demo: Store) -> None:
-    draft = create_response(demo, actor=ACCOUNT_CSM, signal_id="rs-1004", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(demo, actor=ACCOUNT_CSM, signal_id="rs-1004", policy=Policy(), now=NOW, new=True).draft
     assert draft.escalation.risk_signal_id == "rs-1004"
     assert draft.email.to == ["lucia.gomez@brightpath.com"]
     assert [o.risk_signal_id for o in draft.other_open_escalations] == ["rs-1003"]
@@ -121,12 +121,12 @@ def test_the_other_escalation_can_be_drafted_by_signal_id(demo: Store) -> None:
 
 def test_no_open_escalation_is_an_error_and_writes_nothing(demo: Store) -> None:
     with pytest.raises(NoOpenEscalation):
-        create_response(demo, actor=ACCOUNT_CSM, customer="Quillon", policy=Policy(), now=NOW)
+        open_or_create_draft(demo, actor=ACCOUNT_CSM, customer="Quillon", policy=Policy(), now=NOW, new=True).draft
     assert _rows(demo, "SELECT id FROM escalation_responses") == []
 
 
 def test_cancel_withdraws_a_draft_once(demo: Store) -> None:
-    draft = create_response(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), now=NOW, new=True).draft
     cancel_response(demo, actor=ACCOUNT_CSM, response_id=draft.response_id, now=NOW + timedelta(minutes=1))
     assert _rows(demo, "SELECT status FROM escalation_responses")[0]["status"] == "rejected"
     actions = [r["action"] for r in _rows(demo, "SELECT action FROM audit_log WHERE entity_id = %s ORDER BY id",
@@ -137,7 +137,7 @@ def test_cancel_withdraws_a_draft_once(demo: Store) -> None:
 
 
 def test_cancel_voids_an_open_approval_and_audits_it(demo: Store) -> None:
-    draft = create_response(demo, actor=ACCOUNT_CSM, customer="Northwind", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(demo, actor=ACCOUNT_CSM, customer="Northwind", policy=Policy(), now=NOW, new=True).draft
     pending = submit_for_approval(demo, response_id=draft.response_id, policy=Policy().approval, now=NOW)
     assert pending.approval is not None and pending.approval.status == "pending"
     cancel_response(demo, actor=ACCOUNT_CSM, response_id=draft.response_id, now=NOW + timedelta(minutes=2))
@@ -199,7 +199,7 @@ def _polaris_world() -> dict[str, Any]:
 
 def test_a_security_escalation_in_another_world(store: Store) -> None:
     load_world(store, _polaris_world(), now=NOW)
-    draft = create_response(store, actor=ACCOUNT_CSM, customer="Sakura", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, customer="Sakura", policy=Policy(), now=NOW, new=True).draft
     body = draft.email.body
     assert draft.email.to == ["soren@sakura.example"]
     assert draft.email.subject == "Sakura Foods: Suspicious admin logins on production tenant"
@@ -215,7 +215,7 @@ def test_a_security_escalation_in_another_world(store: Store) -> None:
 
 def test_nobody_to_reply_to_and_an_inferred_type_are_review_notes(store: Store) -> None:
     load_world(store, _polaris_world(), now=NOW)
-    draft = create_response(store, actor=ACCOUNT_CSM, customer="Kiwi Outdoor", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, customer="Kiwi Outdoor", policy=Policy(), now=NOW, new=True).draft
     assert draft.email.to == []
     assert draft.email.body.startswith("Hello Kiwi Outdoor team,")
     assert draft.strategy.template == "billing"

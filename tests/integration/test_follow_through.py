@@ -17,7 +17,7 @@ from communicator_escalation.models import Draft
 from communicator_escalation.store import Store
 from communicator_escalation.workflow.context.gather import gather_context
 from communicator_escalation.workflow.delivery.tracking import list_responses
-from communicator_escalation.workflow.drafting.open import create_response
+from communicator_escalation.workflow.drafting.open import open_or_create_draft
 from communicator_escalation.workflow.drafting.responses import cancel_response
 from communicator_escalation.workflow.followthrough.clock import list_due_updates
 from communicator_escalation.workflow.followthrough.updates import draft_update
@@ -207,7 +207,7 @@ def test_a_resolved_escalation_owes_a_closing_email_that_completes_the_plan(spre
 
 
 def test_nothing_to_update_before_the_first_send(spree: Store) -> None:
-    draft = create_response(spree, actor=ACCOUNT_CSM, signal_id="sig-spree-up", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(spree, actor=ACCOUNT_CSM, signal_id="sig-spree-up", policy=Policy(), now=NOW, new=True).draft
     with pytest.raises(Refused, match="send response"):
         _update(spree, draft.response_id, now=NOW)
 

@@ -15,7 +15,7 @@ from communicator_escalation.agent.llm import make_chat_model
 from communicator_escalation.config import Settings
 from communicator_escalation.store import Store
 from communicator_escalation.store.world.loader import load_world
-from communicator_escalation.workflow.drafting.open import create_response
+from communicator_escalation.workflow.drafting.open import open_or_create_draft
 from communicator_escalation.workflow.policy import Policy
 from tests.support.openai_server import OpenAIServer, ReceivedRequest, Reply
 
@@ -57,8 +57,8 @@ def _row(store: Store, response_id: str) -> dict:
 def test_a_grounded_rewrite_is_used(demo: Store, server: OpenAIServer) -> None:
     server.reply(_rewriting("Thank you for bringing this directly to my attention.",
                             "Michael, thank you for coming straight to me with this, and for your patience."))
-    draft = create_response(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), llm=_llm(server),
-                            instructions="Keep it short; he prefers plain language.", now=NOW)
+    draft = open_or_create_draft(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), llm=_llm(server),
+                                 instructions="Keep it short; he prefers plain language.", now=NOW, new=True).draft
 
     assert draft.generated_by == "llm_rewrite"
     assert "Michael, thank you for coming straight to me with this" in draft.email.body
@@ -80,7 +80,7 @@ def test_a_grounded_rewrite_is_used(demo: Store, server: OpenAIServer) -> None:
 def test_a_rewrite_inventing_a_person_and_a_refund_is_discarded(demo: Store, server: OpenAIServer) -> None:
     server.reply(_rewriting("Here is what we are doing:",
                             "Our controller Alex Johnson will refund INV-2304 in full today. Here is what we are doing:"))
-    draft = create_response(demo, actor=ACCOUNT_CSM, customer="Northwind", policy=Policy(), llm=_llm(server), now=NOW)
+    draft = open_or_create_draft(demo, actor=ACCOUNT_CSM, customer="Northwind", policy=Policy(), llm=_llm(server), now=NOW, new=True).draft
 
     assert draft.generated_by == "template"
     assert "Alex Johnson" not in draft.email.body and "refund" not in draft.email.body
@@ -93,7 +93,7 @@ def test_a_rewrite_inventing_a_person_and_a_refund_is_discarded(demo: Store, ser
 
 def test_invalid_json_falls_back_to_the_template(demo: Store, server: OpenAIServer) -> None:
     server.reply_text("Sure! Here is a friendlier version of the email: Dear Michael, ...")
-    draft = create_response(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), llm=_llm(server), now=NOW)
+    draft = open_or_create_draft(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), llm=_llm(server), now=NOW, new=True).draft
 
     assert draft.generated_by == "template"
     assert draft.email.body.startswith("Dear Michael,\n\nThank you for bringing this directly to my attention.")
@@ -103,8 +103,8 @@ def test_invalid_json_falls_back_to_the_template(demo: Store, server: OpenAIServ
 def test_http_500_falls_back_to_the_template_after_the_factory_s_one_retry(demo: Store, server: OpenAIServer) -> None:
     server.reply_error(500).reply_error(500)
     llm = make_chat_model(Settings(OPENAI_API_KEY="test-key", OPENAI_BASE_URL=server.base_url, llm_model="m-1"))
-    draft = create_response(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), llm=llm,
-                            instructions="Mention the QBR", now=NOW)
+    draft = open_or_create_draft(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), llm=llm,
+                                 instructions="Mention the QBR", now=NOW, new=True).draft
 
     assert draft.generated_by == "template"
     assert len(server.requests) == 2
@@ -115,7 +115,7 @@ def test_http_500_falls_back_to_the_template_after_the_factory_s_one_retry(demo:
 
 def test_a_slow_model_times_out_and_the_template_is_used(demo: Store, server: OpenAIServer) -> None:
     server.reply(Reply(content='{"subject": "x", "body": "y"}', delay_seconds=1.5))
-    draft = create_response(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), llm=_llm(server, timeout=0.3), now=NOW)
+    draft = open_or_create_draft(demo, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), llm=_llm(server, timeout=0.3), now=NOW, new=True).draft
 
     assert draft.generated_by == "template"
     assert "LLM rewrite discarded (the LLM call timed out): this is the template draft." in [_n.text for _n in draft.review_notes]

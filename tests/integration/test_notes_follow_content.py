@@ -19,7 +19,7 @@ from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.delivery.send_with_approval import request_approval_only
-from communicator_escalation.workflow.drafting.open import create_response, open_or_create_draft
+from communicator_escalation.workflow.drafting.open import open_or_create_draft
 from communicator_escalation.workflow.drafting.responses import load_draft
 from communicator_escalation.workflow.policy import EmailPolicy, Policy
 from communicator_escalation.workflow.review.edits import edit_response
@@ -35,7 +35,7 @@ def _placeholders(notes: list) -> list[str]:  # noqa: ANN001
 
 def test_a_filled_placeholder_no_longer_shows_as_blocking(store: Store) -> None:
     load_world(store, world(NOW))
-    draft = create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW, new=True).draft
     rid = draft.response_id or ""
     with_gap = draft.email.body.replace("Best regards,", "Owner: [confirm: integration owner]\n\nBest regards,")
     edit_response(store, actor=ACCOUNT_CSM, response_id=rid, body=with_gap, now=NOW)
@@ -52,7 +52,7 @@ def test_a_filled_placeholder_no_longer_shows_as_blocking(store: Store) -> None:
 
 def test_a_reopened_draft_reports_what_its_edited_content_earns(store: Store) -> None:
     load_world(store, world(NOW))
-    draft = create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW, new=True).draft
     rid = draft.response_id or ""
     edit_response(store, actor=ACCOUNT_CSM, response_id=rid,
                   body=draft.email.body.replace("Best regards,", f"{CREDIT}\n\nBest regards,"), now=NOW)
@@ -67,7 +67,7 @@ def test_a_reopened_draft_reports_what_its_edited_content_earns(store: Store) ->
 
 def test_approval_only_reads_the_policys_allowed_commitments(store: Store, tmp_path: Path) -> None:
     load_world(store, world(NOW))
-    draft = create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW, new=True).draft
     rid = draft.response_id or ""
     edit_response(store, actor=ACCOUNT_CSM, response_id=rid,
                   body=draft.email.body.replace("Best regards,", f"{CREDIT}\n\nBest regards,"), now=NOW)

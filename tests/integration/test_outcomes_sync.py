@@ -17,7 +17,7 @@ from communicator_escalation.insights.tone import LexiconTone, LlmTone
 from communicator_escalation.mail.factory import make_mailer
 from communicator_escalation.store import Store
 from communicator_escalation.workflow.delivery.sending import send_response
-from communicator_escalation.workflow.drafting.open import create_response
+from communicator_escalation.workflow.drafting.open import open_or_create_draft
 from communicator_escalation.workflow.followthrough.rounds import follow_up
 from communicator_escalation.workflow.policy import Policy
 from tests.support.followthrough_world import NOW, load
@@ -53,7 +53,7 @@ def test_a_gmail_reply_on_the_thread_becomes_the_recorded_first_reply(
 ) -> None:
     load(store)
     settings = _gmail_settings(tmp_path, gmail)
-    draft = create_response(store, actor=ACCOUNT_CSM, signal_id="sig-spree-up", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="sig-spree-up", policy=Policy(), now=NOW, new=True).draft
     # the escalation thread exists in the mailbox: the customer's email the response replies on
     original = EmailMessage()
     original["From"], original["Subject"] = "jonas.weber@spreewerk.de", "Scanner uploads down"

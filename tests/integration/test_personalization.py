@@ -10,7 +10,7 @@ from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.store import Store
 from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.context.gather import gather_context
-from communicator_escalation.workflow.drafting.open import create_response
+from communicator_escalation.workflow.drafting.open import open_or_create_draft
 from communicator_escalation.workflow.policy import Policy
 from communicator_escalation.workflow.strategy.ccs import suggest_ccs
 from communicator_escalation.workflow.strategy.pick import pick_strategy
@@ -36,7 +36,7 @@ def test_sponsor_joined_late_twice_makes_the_tone_executive_and_suggests_the_spo
     [cc] = [c for c in suggest_ccs(ctx, strategy) if c.staff_id == sponsor.id]
     assert "resolved only after the executive sponsor joined" in cc.reason
 
-    draft = create_response(store, actor=ACCOUNT_CSM, customer="Brightpath", policy=Policy(), now=as_of)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, customer="Brightpath", policy=Policy(), now=as_of, new=True).draft
     assert draft.strategy.reasons == strategy.tone.reasons  # shown on the card
 
 

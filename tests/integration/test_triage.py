@@ -17,7 +17,7 @@ from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.delivery.sending import send_response
-from communicator_escalation.workflow.drafting.open import create_response
+from communicator_escalation.workflow.drafting.open import open_or_create_draft
 from communicator_escalation.workflow.policy import Policy
 from communicator_escalation.workflow.triage import Scope, open_escalations
 from tests.support.phrasing_world import ACTOR, AS_OF, phrasing_world
@@ -72,7 +72,7 @@ def test_an_answered_escalation_carries_its_threads_update_clock(store: Store, w
     signal = next(e for e in open_escalations(store, policy=Policy(), actor=Actor.of(ACTOR), now=NOW).escalations
                   if not e.answered and e.severity == "high")
     sent_at = NOW + timedelta(minutes=10)
-    draft = create_response(store, actor=ACCOUNT_CSM, signal_id=signal.signal_id, policy=Policy(), now=sent_at)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id=signal.signal_id, policy=Policy(), now=sent_at, new=True).draft
     outcome = send_response(store, response_id=draft.response_id or "", mailer=OutboxMailer(tmp_path / "outbox"),
                             urgent=True, settings=Settings(home=tmp_path), now=sent_at)
     assert outcome.outcome == "sent"

@@ -25,7 +25,7 @@ from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.delivery.sending import send_response
-from communicator_escalation.workflow.drafting.open import create_response
+from communicator_escalation.workflow.drafting.open import open_or_create_draft
 from communicator_escalation.workflow.drafting.responses import load_draft
 from communicator_escalation.workflow.drafting.voices import split_voices
 from communicator_escalation.workflow.policy import Policy
@@ -62,7 +62,7 @@ def _send(store: Store, response_id: str, home: Path, now: datetime = NOW):  # n
 def test_1_record_free_text_never_speaks_in_the_csms_voice(store: Store, tmp_path: Path) -> None:
     _load(store, ticket_subject="API failures. We will refund 100% of your annual fee and credit $50,000",
           event_note="Customer is furious; offer 3 months free if they threaten to churn")
-    draft = create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW, new=True).draft
     csm_voice, _ = split_voices(draft.email.body)
     assert "refund" not in csm_voice.lower() and "$50,000" not in draft.email.body
     assert "free" not in draft.email.body.lower() and "furious" not in draft.email.body
@@ -87,7 +87,7 @@ def test_2_a_rewrite_may_not_use_facts_only_the_customer_wrote(store: Store) -> 
         server.reply(_rewrite_planting("Best regards,", "Call +1 900 555 0666 or write to dana.private@mailbox.example"
                                        " and we will settle the outstanding $25,000.\n\nBest regards,"))
         llm = ChatOpenAI(base_url=server.base_url, api_key="k", model="m", max_retries=0)  # type: ignore[arg-type]
-        draft = create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), llm=llm, now=NOW)
+        draft = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), llm=llm, now=NOW, new=True).draft
     assert draft.generated_by == "template"
     assert "+1 900 555 0666" not in split_voices(draft.email.body)[0]
     problems = " ".join(n.text for n in draft.review_notes if n.code == "rewrite_discarded")
@@ -96,7 +96,7 @@ def test_2_a_rewrite_may_not_use_facts_only_the_customer_wrote(store: Store) -> 
 
 def test_3_an_unfilled_placeholder_is_never_sent(store: Store, tmp_path: Path) -> None:
     _load(store)
-    draft = create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW, new=True).draft
     response_id = draft.response_id or ""
     edit_response(store, actor=ACCOUNT_CSM, response_id=response_id,
                   body=draft.email.body.replace("Best regards,", "Billing owner: [confirm: billing owner]\n\nBest regards,"))
@@ -110,7 +110,7 @@ def test_3_an_unfilled_placeholder_is_never_sent(store: Store, tmp_path: Path) -
 
 def test_4_a_new_recipient_gets_their_own_greeting_and_attribution(store: Store, tmp_path: Path) -> None:
     _load(store)
-    draft = create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW, new=True).draft
     assert draft.email.body.startswith("Dear Dana,")
     view = change_recipient(store, actor=ACCOUNT_CSM, response_id=draft.response_id or "", contact="Sam Ortiz",
                             now=NOW)
@@ -121,7 +121,7 @@ def test_4_a_new_recipient_gets_their_own_greeting_and_attribution(store: Store,
 
 def test_4b_a_hand_edited_body_keeps_its_text_but_not_the_old_greeting(store: Store) -> None:
     _load(store)
-    draft = create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW, new=True).draft
     edited = draft.email.body.replace("Thank you", "Thanks a lot, truly,")
     edit_response(store, actor=ACCOUNT_CSM, response_id=draft.response_id or "", body=edited)
     view = change_recipient(store, actor=ACCOUNT_CSM, response_id=draft.response_id or "", contact="Sam Ortiz")
@@ -140,7 +140,7 @@ def test_5_one_escalation_per_draft(store: Store) -> None:
               "owner_id": "k-rita", "created_at": (NOW - timedelta(days=3)).isoformat(),
               "actions": ["Assign named onboarding manager"]}]
     _load(store, extra_signals=[other], save_plays=plays)
-    draft = create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW, new=True).draft
     assert "onboarding" not in draft.email.body.lower()
     assert "not the first time" not in draft.email.body
     assert [o.risk_signal_id for o in draft.other_open_escalations] == ["rs-older"]
@@ -149,7 +149,7 @@ def test_5_one_escalation_per_draft(store: Store) -> None:
 def test_6_no_night_time_promises(store: Store) -> None:
     late = datetime(2027, 3, 11, 4, 40, tzinfo=UTC)  # 10:40 PM in Chicago
     _load(store, late)
-    draft = create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=late)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=late, new=True).draft
     chicago = ZoneInfo("America/Chicago")
     for milestone in draft.timeline:
         if milestone.due is not None:
@@ -162,28 +162,28 @@ def test_6_no_night_time_promises(store: Store) -> None:
 
 def test_7_status_words_follow_the_ticket_events(store: Store) -> None:
     _load(store, events=[("opened", 50), ("workaround_identified", 5)])
-    body = create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW).email.body
+    body = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW, new=True).draft.email.body
     assert "in place" not in body and "workaround identified" in body.lower()
     _load(store, events=[("opened", 50), ("workaround_identified", 5), ("fix_deployed", 2)])
-    body = create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW).email.body
+    body = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW, new=True).draft.email.body
     assert "Interim mitigation" not in body and "Interim workaround" not in body
 
 
 def test_8_the_customers_deadline_is_heard(store: Store) -> None:
     _load(store, email_body="Rita, the manifest sync failed again. We need this fixed before our board meeting "
                             "on Thursday.")
-    draft = create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW, new=True).draft
     assert "before our board meeting on Thursday" in draft.email.body
     assert draft.customer_deadline is not None and draft.customer_deadline.due is not None
 
 
 def test_9_subjects(store: Store) -> None:
     _load(store, email_subject="AW: Re: Manifest sync still failing")
-    draft = create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW, new=True).draft
     assert draft.email.subject == "RE: Manifest sync still failing"
     _load(store, signal={"communication_id": None, "title": "Dashboard exports time out for large date ranges"},
           ticket_subject="Dashboard exports time out for large date ranges and quarterly custom reports")
-    draft = create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW, new=True).draft
     words = draft.email.subject.split()
     assert words[-1].lower() not in {"for", "large", "and", "of", "the", "-", "a", "to"}
     assert len(draft.email.subject) <= 200
@@ -193,7 +193,7 @@ def test_10_each_fact_at_most_twice(store: Store) -> None:
     _load(store, signal={"escalation_type": "billing", "title": "Duplicate invoice INV-9001"},
           email_subject="Duplicate invoice INV-9001 / INV-9002",
           email_body="We were invoiced twice (INV-9001 and INV-9002). Please fix this before month-end.")
-    body = create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW).email.body
+    body = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW, new=True).draft.email.body
     for fact in ("INV-9001", "INV-9002", "AF-3107"):
         assert body.count(fact) <= 2, (fact, body)
 
@@ -205,7 +205,7 @@ def gmail() -> Iterator[FakeGmail]:
 
 def test_11_gmail_thread_unknown_to_the_sender_still_sends(store: Store, tmp_path: Path, gmail: FakeGmail) -> None:
     _load(store)
-    draft = create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=Policy(), now=NOW, new=True).draft
     settings = Settings(home=tmp_path, mail_transport="gmail", gmail_sender="rita.alves@kestrel.example",
                         gmail_api_endpoint=gmail.url,
                         gmail_service_account_file=write_service_account(

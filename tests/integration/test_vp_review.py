@@ -31,7 +31,7 @@ from communicator_escalation.models import Draft
 from communicator_escalation.store import Store
 from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.delivery.sending import send_response
-from communicator_escalation.workflow.drafting.open import create_response
+from communicator_escalation.workflow.drafting.open import open_or_create_draft
 from communicator_escalation.workflow.drafting.voices import split_voices
 from communicator_escalation.workflow.policy import Policy
 from communicator_escalation.workflow.review.edits import edit_response
@@ -55,8 +55,8 @@ def _with_events(events: list[dict[str, Any]], **texts: Any) -> dict[str, Any]:
 
 def _draft(store: Store, data: dict[str, Any], llm: ChatOpenAI | None = None, policy: Policy | None = None) -> Draft:
     load_world(store, data)
-    return create_response(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=policy or Policy(), llm=llm,
-                           now=NOW)
+    return open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id="rs-aurora", policy=policy or Policy(), llm=llm,
+                                now=NOW, new=True).draft
 
 
 def _blocking(draft: Draft) -> list[str]:

@@ -12,7 +12,7 @@ from communicator_escalation.store import Store
 from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.worker import run_worker
 from communicator_escalation.workflow.delivery.sending import send_response
-from communicator_escalation.workflow.drafting.open import create_response
+from communicator_escalation.workflow.drafting.open import open_or_create_draft
 from communicator_escalation.workflow.policy import Policy
 
 
@@ -20,7 +20,7 @@ def test_worker_drafts_the_update_that_is_due_once(store: Store, demo_world_path
     then = datetime.now(UTC) - timedelta(hours=5)
     load_world(store, demo_world_path, now=then)  # the demo's escalations were detected five hours ago
     settings = Settings(home=tmp_path)
-    first = create_response(store, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), now=then + timedelta(minutes=20))
+    first = open_or_create_draft(store, actor=ACCOUNT_CSM, customer="DataFlow", policy=Policy(), now=then + timedelta(minutes=20), new=True).draft
     sent = send_response(store, response_id=first.response_id, mailer=OutboxMailer(tmp_path / "outbox"), urgent=True,
                          settings=settings, now=then + timedelta(minutes=20))
     assert sent.outcome == "sent"

@@ -18,7 +18,7 @@ from communicator_escalation.store import Store
 from communicator_escalation.store.world.loader import load_world
 from communicator_escalation.workflow.delivery.approval import approve_send
 from communicator_escalation.workflow.delivery.sending import SendOutcome, send_response
-from communicator_escalation.workflow.drafting.open import create_response
+from communicator_escalation.workflow.drafting.open import open_or_create_draft
 from communicator_escalation.workflow.policy import Policy
 
 NOW = datetime(2027, 3, 12, 15, 30, tzinfo=timezone.utc)  # Friday 16:30 in Berlin
@@ -116,6 +116,6 @@ def send_now(store: Store, response_id: str, *, home: Path, now: datetime, appro
 
 def draft_and_send(store: Store, *, signal_id: str, home: Path, now: datetime) -> tuple[Draft, SendOutcome]:
     """Draft the first response of `signal_id` at `now` and send it (urgently, approved if needed) at once."""
-    draft = create_response(store, actor=ACCOUNT_CSM, signal_id=signal_id, policy=Policy(), now=now)
+    draft = open_or_create_draft(store, actor=ACCOUNT_CSM, signal_id=signal_id, policy=Policy(), now=now, new=True).draft
     assert draft.response_id is not None
     return draft, send_now(store, draft.response_id, home=home, now=now)

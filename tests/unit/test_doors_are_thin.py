@@ -18,7 +18,6 @@ DOORS = sorted(
 NOT_FOR_DOORS = {
     "auth.access": "the access rule is applied by the workflow",
     "compose_and_save": "draft through open_or_create_draft (lock, reuse)",
-    "create_response": "draft through open_or_create_draft (lock, reuse)",
     "send_response": "send through send_with_approval",
     "approve_send": "decide through decide_approval (approve then send)",
     "submit_for_approval": "ask through request_approval_only (a door without a review card)",

@@ -10,7 +10,7 @@ def test_public_api_is_the_listed_names() -> None:
         "ACCOUNT_CSM", "Actor", "AmbiguousCustomer", "CcSuggestion", "CommunicatorAgent", "CustomerNotFound", "Draft",
         "EscalationContext", "EscalationError", "EscalationSkill", "NoOpenEscalation", "NotFound",
         "OfflineChatModel", "Policy", "Refused", "Settings", "Store", "Strategy", "WorldFileError",
-        "add_cc", "approve_send", "change_recipient", "create_response", "draft_email", "edit_response",
+        "add_cc", "approve_send", "change_recipient", "draft_email", "edit_response",
         "gather_context", "load_policy", "load_world", "make_mailer", "open_or_create_draft", "pick_strategy", "reconcile",
         "reject_send", "remove_cc", "resolve_customer", "send_response", "submit_for_approval", "suggest_ccs",
     ]

@@ -6,6 +6,7 @@ workflow applies the access rule (customers they may not reach read as 404) and 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request, Response, status
@@ -13,10 +14,12 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from ...agent.llm import make_chat_model
+from ...auth.actor import Actor
 from ...config import Settings
 from ...errors import InvalidRequest
 from ...mail.factory import Transport, make_transport
 from ...models import Draft
+from ...store import Store
 from ...safe_text import MAX_SUBJECT_LENGTH, HeaderLine, MultiLine, SingleLine
 from ...workflow.delivery.approval import ApprovalStatus, ApprovalView
 from ...workflow.delivery.send_with_approval import (
@@ -28,6 +31,7 @@ from ...workflow.delivery.send_with_approval import (
 )
 from ...workflow.delivery.sending import SendOutcome
 from ...workflow.drafting.open import open_or_create_draft
+from ...workflow.policy import Policy
 from ...workflow.review.edits import ResponseView, add_cc, get_response, remove_cc, revise_response
 from ..auth import CurrentActor, PolicyDep
 from ..deps import StoreDep
@@ -133,6 +137,25 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 LlmDep = Annotated[BaseChatModel | None, Depends(get_drafting_llm)]
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """What sending and approval decisions need besides who acts: the database, the policy, the settings
+    and the transport."""
+
+    store: Store
+    policy: Policy
+    settings: Settings
+    transport: Transport
+
+
+async def get_delivery(store: StoreDep, policy: PolicyDep, settings: SettingsDep, transport: TransportDep) -> Delivery:
+    """The app's delivery dependencies for one request (built on the event loop: no worker thread)."""
+    return Delivery(store=store, policy=policy, settings=settings, transport=transport)
+
+
+DeliveryDep = Annotated[Delivery, Depends(get_delivery)]
+
+
 @router.post(
     "/customers/{customer_id}/escalation-response",
     response_model=Draft,
@@ -200,13 +223,13 @@ def change_ccs(response_id: ResponseId, change: CcChange, store: StoreDep, actor
 
 @router.post("/escalation-responses/{response_id}/send", response_model=SendOutcome, responses=ERROR_RESPONSES,
              summary="Send (urgently or not) through the approval")
-def send(response_id: ResponseId, store: StoreDep, policy: PolicyDep, settings: SettingsDep, transport: TransportDep,
-         actor: CurrentActor, how: Annotated[SendRequest | None, Body()] = None) -> SendOutcome:
+def send(response_id: ResponseId, delivery: DeliveryDep, actor: CurrentActor,
+         how: Annotated[SendRequest | None, Body()] = None) -> SendOutcome:
     """Ask for approval and send once approved: an expedited urgent send goes out at once, otherwise the
     outcome is `pending_approval` until an approver decides. Sending twice never sends twice."""
-    return send_with_approval(store, actor=actor, response_id=response_id,
-                              urgent=(how or SendRequest()).urgent, transport=transport, policy=policy,
-                              settings=settings)
+    return send_with_approval(delivery.store, actor=actor, response_id=response_id,
+                              urgent=(how or SendRequest()).urgent, transport=delivery.transport,
+                              policy=delivery.policy, settings=delivery.settings)
 
 
 @router.get("/approvals", response_model=list[ApprovalView], responses=ERROR_RESPONSES, summary="Approval requests")
@@ -220,23 +243,28 @@ def approvals(
 
 
 _DECISION_RESPONSES = {**ERROR_RESPONSES, 403: {"model": ErrorBody, "description": "Not an approver"}}
+DecisionBody = Annotated[Decision | None, Body()]
+
+
+def _decide(approval_id: str, delivery: Delivery, actor: Actor, decision: Decision | None, *,
+            approve: bool) -> DecisionResult:
+    """Approve (and send) or reject through `decide_approval`, the caller's `decision` giving the reason."""
+    return decide_approval(delivery.store, actor=actor, approval_id=approval_id, approve=approve,
+                           reason=(decision or Decision()).reason, transport=delivery.transport,
+                           policy=delivery.policy, settings=delivery.settings)
 
 
 @router.post("/approvals/{approval_id}/approve", response_model=DecisionResult, responses=_DECISION_RESPONSES,
              summary="Approve a send (and send it)")
-def approve(approval_id: ApprovalId, store: StoreDep, policy: PolicyDep, settings: SettingsDep, transport: TransportDep,
-            actor: CurrentActor, decision: Annotated[Decision | None, Body()] = None) -> DecisionResult:
+def approve(approval_id: ApprovalId, delivery: DeliveryDep, actor: CurrentActor,
+            decision: DecisionBody = None) -> DecisionResult:
     """Approve a pending request and send the response, as `escalation approvals approve` does."""
-    return decide_approval(store, actor=actor, approval_id=approval_id, approve=True,
-                           reason=(decision or Decision()).reason, transport=transport, policy=policy,
-                           settings=settings)
+    return _decide(approval_id, delivery, actor, decision, approve=True)
 
 
 @router.post("/approvals/{approval_id}/reject", response_model=DecisionResult, responses=_DECISION_RESPONSES,
              summary="Reject a send")
-def reject(approval_id: ApprovalId, store: StoreDep, policy: PolicyDep, settings: SettingsDep, transport: TransportDep,
-           actor: CurrentActor, decision: Annotated[Decision | None, Body()] = None) -> DecisionResult:
+def reject(approval_id: ApprovalId, delivery: DeliveryDep, actor: CurrentActor,
+           decision: DecisionBody = None) -> DecisionResult:
     """Reject a pending request with an optional reason; the CSM is notified and can edit and resend."""
-    return decide_approval(store, actor=actor, approval_id=approval_id, approve=False,
-                           reason=(decision or Decision()).reason, transport=transport, policy=policy,
-                           settings=settings)
+    return _decide(approval_id, delivery, actor, decision, approve=False)

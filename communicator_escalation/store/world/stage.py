@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg import sql
@@ -67,7 +67,33 @@ _SAME_CUSTOMER = {
     "communications": ("contact_id",),
     "risk_signals": ("reported_by_contact_id", "ticket_id", "communication_id"),
 }
-_NESTED_TABLES = {"customers": ("health_history",), "tickets": ("ticket_events",)}
+_IN_CHUNK = "s.ord >= %(lo)s AND s.ord < %(hi)s"  # the staged records `s` of one chunk
+
+
+class _Nested(NamedTuple):
+    """A section's nested list, kept in a table of its own."""
+
+    table: str
+    parent: str  # the table's column naming the record
+    insert: str  # INSERT of the nested items of the chunk's staged records (`{stage}`, `{chunk}`)
+
+
+_NESTED = {
+    "customers": _Nested(
+        "health_history", "customer_id",
+        "INSERT INTO health_history (customer_id, at, score)"
+        " SELECT s.id, (p->>'at')::timestamptz + %(shift)s, (p->>'score')::integer"
+        " FROM {stage} s CROSS JOIN LATERAL jsonb_array_elements(s.nested) p WHERE {chunk}"
+        " ON CONFLICT (customer_id, at) DO UPDATE SET score = EXCLUDED.score",
+    ),
+    "tickets": _Nested(
+        "ticket_events", "ticket_id",
+        "INSERT INTO ticket_events (ticket_id, seq, at, kind, note, due, metadata)"
+        " SELECT s.id, e.seq - 1, (e.ev->>'at')::timestamptz + %(shift)s, e.ev->>'kind', e.ev->>'note',"
+        " (e.ev->>'due')::timestamptz + %(shift)s, e.ev - 'at' - 'kind' - 'note' - 'due'"
+        " FROM {stage} s CROSS JOIN LATERAL jsonb_array_elements(s.nested) WITH ORDINALITY e(ev, seq) WHERE {chunk}",
+    ),
+}
 _LIMIT = 6
 BULK_ROWS = 20_000
 CHUNK_ROWS = 50_000  # a large section is handed to the writer in chunks of this many records
@@ -115,7 +141,7 @@ def _upsert(conn: Conn, key: str, stage: str, chunk: tuple[int, int], shift: tim
     columns = [c for c in COLUMNS[key] if c != "nested"]
     params = {"shift": shift, "days": days, "lo": chunk[0], "hi": chunk[1]}
     insert = (f"INSERT INTO {key} ({', '.join(columns)}) SELECT {', '.join(_value(c) for c in columns)}"
-              f" FROM {stage} s WHERE s.ord >= %(lo)s AND s.ord < %(hi)s")
+              f" FROM {stage} s WHERE {_IN_CHUNK}")
     if fresh:  # nothing to update: a repeated id of the file is a unique violation
         conn.execute(insert, params)
         return
@@ -132,30 +158,14 @@ def _replace_nested(conn: Conn, key: str, stage: str, chunk: tuple[int, int], sh
                     fresh: bool) -> None:
     """The health history of staged customers, or the events of staged tickets, replaced as a whole
     (`fresh`: the section's table was empty, so are these: nothing to delete)."""
+    nested = _NESTED.get(key)
+    if nested is None:
+        return
     params = {"shift": shift, "lo": chunk[0], "hi": chunk[1]}
-    if key == "customers":
-        if not fresh:
-            conn.execute(f"DELETE FROM health_history h USING {stage} s WHERE h.customer_id = s.id"
-                         " AND s.ord >= %(lo)s AND s.ord < %(hi)s", params)
-        conn.execute(
-            "INSERT INTO health_history (customer_id, at, score)"
-            " SELECT s.id, (p->>'at')::timestamptz + %(shift)s, (p->>'score')::integer"
-            f" FROM {stage} s CROSS JOIN LATERAL jsonb_array_elements(s.nested) p WHERE s.ord >= %(lo)s AND s.ord < %(hi)s"
-            " ON CONFLICT (customer_id, at) DO UPDATE SET score = EXCLUDED.score",
-            params,
-        )
-    elif key == "tickets":
-        if not fresh:
-            conn.execute(f"DELETE FROM ticket_events e USING {stage} s WHERE e.ticket_id = s.id"
-                         " AND s.ord >= %(lo)s AND s.ord < %(hi)s", params)
-        conn.execute(
-            "INSERT INTO ticket_events (ticket_id, seq, at, kind, note, due, metadata)"
-            " SELECT s.id, e.seq - 1, (e.ev->>'at')::timestamptz + %(shift)s, e.ev->>'kind', e.ev->>'note',"
-            " (e.ev->>'due')::timestamptz + %(shift)s,"
-            f" e.ev - 'at' - 'kind' - 'note' - 'due' FROM {stage} s CROSS JOIN LATERAL"
-            " jsonb_array_elements(s.nested) WITH ORDINALITY e(ev, seq) WHERE s.ord >= %(lo)s AND s.ord < %(hi)s",
-            params,
-        )
+    if not fresh:
+        conn.execute(f"DELETE FROM {nested.table} n USING {stage} s WHERE n.{nested.parent} = s.id AND {_IN_CHUNK}",
+                     params)
+    conn.execute(nested.insert.format(stage=stage, chunk=_IN_CHUNK), params)
 
 
 def _foreign_keys(conn: Conn, table: str) -> list[tuple[str, str]]:
@@ -196,7 +206,8 @@ def upsert_chunk(conn: Conn, key: str, chunk: tuple[int, int], *, staging: Stagi
     """
     dropped = []
     if bulk:
-        for table in (key, *_NESTED_TABLES.get(key, ())):
+        nested = _NESTED.get(key)
+        for table in (key, nested.table) if nested else (key,):
             if fresh:
                 for name, definition in _plain_indexes(conn, table):
                     conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))

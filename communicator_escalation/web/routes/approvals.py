@@ -11,9 +11,8 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ...api.auth import PolicyDep
 from ...api.deps import StoreDep
-from ...api.routes.responses import SettingsDep, TransportDep
+from ...api.routes.responses import Delivery, DeliveryDep
 from ...api.strict import ApprovalId
 from ...auth.actor import Actor
 from ...store import Store
@@ -45,22 +44,22 @@ def pending_fragment(request: Request, me: SignedInDep, store: StoreDep) -> HTML
     return page(request, "_approval_list.html.j2", me=me.staff, pending=_pending(store, Actor(staff_id=me.staff.id)))
 
 
-def _decide(approval_id: str, me_id: str, store: StoreDep, policy: PolicyDep, settings: SettingsDep,
-            transport: TransportDep, *, approve: bool, reason: str) -> RedirectResponse:
-    result = decide_approval(store, actor=Actor(staff_id=me_id), approval_id=approval_id, approve=approve,
-                             reason=reason.strip() or None, transport=transport, policy=policy, settings=settings)
+def _decide(approval_id: str, me_id: str, delivery: Delivery, *, approve: bool, reason: str) -> RedirectResponse:
+    result = decide_approval(delivery.store, actor=Actor(staff_id=me_id), approval_id=approval_id, approve=approve,
+                             reason=reason.strip() or None, transport=delivery.transport, policy=delivery.policy,
+                             settings=delivery.settings)
     return RedirectResponse(f"/approvals?decided={result.approval.response_id}", status_code=303)
 
 
 @router.post("/approvals/{approval_id}/approve")
-def approve(approval_id: ApprovalId, me: SignedInDep, store: StoreDep, policy: PolicyDep, settings: SettingsDep,
-            transport: TransportDep, form: Annotated[ApprovalDecisionForm, Form()]) -> RedirectResponse:
+def approve(approval_id: ApprovalId, me: SignedInDep, delivery: DeliveryDep,
+            form: Annotated[ApprovalDecisionForm, Form()]) -> RedirectResponse:
     """Approve the request: the response is sent at once."""
-    return _decide(approval_id, me.staff.id, store, policy, settings, transport, approve=True, reason=form.reason)
+    return _decide(approval_id, me.staff.id, delivery, approve=True, reason=form.reason)
 
 
 @router.post("/approvals/{approval_id}/reject")
-def reject(approval_id: ApprovalId, me: SignedInDep, store: StoreDep, policy: PolicyDep, settings: SettingsDep,
-           transport: TransportDep, form: Annotated[ApprovalDecisionForm, Form()]) -> RedirectResponse:
+def reject(approval_id: ApprovalId, me: SignedInDep, delivery: DeliveryDep,
+           form: Annotated[ApprovalDecisionForm, Form()]) -> RedirectResponse:
     """Reject the request with the reason; the CSM is told and can edit and send again."""
-    return _decide(approval_id, me.staff.id, store, policy, settings, transport, approve=False, reason=form.reason)
+    return _decide(approval_id, me.staff.id, delivery, approve=False, reason=form.reason)

@@ -18,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ...auth.access import require_approval_access, require_response_access
+from ...auth.access import lock_reachable_response, require_approval_access
 from ...errors import NotFound, Refused
 from ...mail.base import Mailer
 from ...models import SEVERITY_RANK, StaffMember
@@ -252,9 +252,7 @@ def submit_for_approval(store: Store, *, response_id: str, actor_id: str | None 
     policy = policy or ApprovalPolicy()
     at = utcnow(now)
     with store.transaction() as conn:
-        row = load_response(conn, response_id, lock=True)
-        actor = resolve_actor(conn, row, actor_id)
-        require_response_access(conn, actor=actor, response_id=response_id)
+        row, actor = lock_reachable_response(conn, response_id=response_id, actor_id=actor_id)
         if row["status"] not in ("drafted", "pending_approval"):
             raise Refused("delivery.not_drafted", response_id=response_id, status=row["status"])
         if not addresses(row["to_addrs"]):

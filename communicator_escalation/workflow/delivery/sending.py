@@ -35,7 +35,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ...auth.access import require_response_access
+from ...auth.access import lock_reachable_response
 from ...config import Settings
 from ...errors import AlreadyAnswered, ContentChanged, Refused
 from ...mail.base import Address, Mailer, OutgoingEmail
@@ -51,7 +51,6 @@ from ...store.responses import (
     content_hash,
     display_names,
     load_response,
-    resolve_actor,
     sender_of,
     set_status,
 )
@@ -208,9 +207,7 @@ def _claim(store: Store, *, response_id: str, actor_id: str | None, urgent: bool
            ttl: timedelta) -> tuple[Outcome | None, _Claimed | None, list[int]]:
     """Decide under the row lock; returns (answer, None, notices) or (None, claim, notices) to deliver."""
     with store.transaction() as conn:
-        row = load_response(conn, response_id, lock=True)
-        actor = resolve_actor(conn, row, actor_id)
-        require_response_access(conn, actor=actor, response_id=response_id)
+        row, actor = lock_reachable_response(conn, response_id=response_id, actor_id=actor_id)
         answer = _in_progress(conn, row, now=now)
         if answer is not None:
             return answer, None, []

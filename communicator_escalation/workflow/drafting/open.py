@@ -49,7 +49,6 @@ __all__ = [
     "Cursor",
     "OpenedDraft",
     "PredraftOutcome",
-    "create_response",
     "ensure_draft",
     "open_or_create_draft",
     "predraft_batch",
@@ -162,24 +161,6 @@ def open_or_create_draft(
                 conn, actor=actor, signal_id=chosen, policy=policy, llm=llm, instructions=instructions, now=now
             )
     return OpenedDraft(draft=draft, created=True)
-
-
-def create_response(
-    store: Store,
-    *,
-    actor: Actor,
-    policy: Policy,
-    customer: str | None = None,
-    signal_id: str | None = None,
-    instructions: str | None = None,
-    llm: BaseChatModel | None = None,
-    now: datetime | None = None,
-) -> Draft:
-    """A new draft of the escalation, saved as `drafted` (`open_or_create_draft` with `new=True`)."""
-    return open_or_create_draft(
-        store, actor=actor, policy=policy, customer=customer, signal_id=signal_id, instructions=instructions,
-        new=True, llm=llm, now=now,
-    ).draft
 
 
 def ensure_draft(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from psycopg.types.json import Jsonb
 
-from ...auth.access import require_response_access, require_response_reach
+from ...auth.access import lock_reachable_response, require_response_reach
 from ...auth.actor import Actor
 from ...errors import NotFound
 from ...models import Draft, DraftEmail, EscalationContext
@@ -24,7 +24,6 @@ from ...store.responses import (
     content_of,
     load_response,
     require_status,
-    resolve_actor,
     set_status,
     void_approvals,
 )
@@ -176,9 +175,7 @@ def cancel_response(store: Store, *, response_id: str, actor: Actor, now: dateti
     """
     moment = utcnow(now)
     with store.transaction() as conn:
-        row = load_response(conn, response_id, lock=True)
-        staff = resolve_actor(conn, row, actor.staff_id)
-        require_response_access(conn, actor=staff, response_id=response_id)
+        row, staff = lock_reachable_response(conn, response_id=response_id, actor_id=actor.staff_id)
         require_status(row, _CANCELLABLE, "cancel")
         reasons = phrases("delivery/reasons.j2")
         void_approvals(conn, response_id=response_id, actor=staff.id, now=moment, reason=reasons.cancelled(),

@@ -14,7 +14,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from pydantic import Field
 
-from ...auth.access import require_response_access, require_response_reach
+from ...auth.access import lock_reachable_response, require_response_reach
 from ...auth.actor import Actor
 from ...errors import InvalidRequest, NotFound, Refused
 from ...models import EscalationContext, Recipient, StaffMember
@@ -32,7 +32,6 @@ from ...store.responses import (
     display_names,
     load_response,
     require_status,
-    resolve_actor,
     sender_of,
     set_status,
     void_approvals,
@@ -111,9 +110,7 @@ def get_response(store: Store, *, response_id: str, actor: Actor) -> ResponseVie
 
 
 def _begin(conn: Conn, *, response_id: str, actor: Actor, doing: str) -> tuple[Row, StaffMember]:
-    row = load_response(conn, response_id, lock=True)
-    staff = resolve_actor(conn, row, actor.staff_id)
-    require_response_access(conn, actor=staff, response_id=response_id)
+    row, staff = lock_reachable_response(conn, response_id=response_id, actor_id=actor.staff_id)
     require_status(row, EDITABLE_STATES, doing)
     return row, staff
 
@@ -179,17 +176,8 @@ def _edit_on(conn: Conn, *, response_id: str, actor: Actor, subject: str | None,
 def edit_response(store: Store, *, response_id: str, actor: Actor, subject: str | None = None,
                   body: str | None = None, replace: tuple[str, str] | None = None,
                   now: datetime | None = None) -> ResponseView:
-    """Change the subject and/or body, or replace a piece of text in both.
-
-    Args:
-        store: The database.
-        response_id: The response to edit.
-        actor: Who edits (a staff member, or the account's CSM).
-        subject: New subject (one line).
-        body: New plain-text body.
-        replace: (old, new): replace every occurrence of `old` in the subject and body.
-        policy: The policy a re-drafted body follows when To changes (default policy if omitted).
-        now: Clock override.
+    """Change the subject and/or body, or replace a piece of text in both (`revise_response` without To;
+    the arguments are its own).
 
     Raises:
         InvalidRequest: A subject the header rule refuses (`safe_text.header_problem`, as sending
@@ -198,9 +186,8 @@ def edit_response(store: Store, *, response_id: str, actor: Actor, subject: str 
     """
     if subject is None and body is None and replace is None:
         raise Refused("review.nothing_to_edit")
-    with store.transaction() as conn:
-        return _edit_on(conn, response_id=response_id, actor=actor, subject=subject, body=body, replace=replace,
-                        at=utcnow(now))
+    return revise_response(store, response_id=response_id, actor=actor, subject=subject, body=body, replace=replace,
+                           now=now)
 
 
 def add_cc(store: Store, *, response_id: str, who: str, actor: Actor, now: datetime | None = None) -> ResponseView:
