@@ -48,12 +48,12 @@ def _contact(world: dict[str, Any], customer_id: str, role: str) -> dict[str, An
 def test_quick_action_to_response_time_by_clicks_only(web: WebUI, demo_world: dict[str, Any], tmp_path: Path) -> None:
     customer_id, signal_id = _signal_of(demo_world, "DataFlow Inc.")
     page = web.sign_in("u-jordan")
-    top = page.locator("tr.escalation").first
-    expect(top.locator(".customer")).to_have_text("DataFlow Inc.")
-    expect(top.locator(".sla-clock")).to_contain_text(re.compile(r"due in .*min"))
+    row = page.locator(f'tr.escalation[data-signal="{signal_id}"]')  # its place in the order depends on the hour
+    expect(row.locator(".customer")).to_have_text("DataFlow Inc.")
+    expect(row.locator(".sla-clock")).to_contain_text(re.compile(r"due in .*min"))
     _shot(page, "web-inbox", tmp_path)
 
-    top.get_by_role("button", name="Escalation Response").click()
+    row.get_by_role("button", name="Escalation Response").click()
     card = page.locator("section.card.draft")
     expect(card.get_by_role("heading", name="Escalation Response Draft")).to_be_visible()
     response_id = card.get_attribute("data-response")
