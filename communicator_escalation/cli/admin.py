@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 import typer
 
@@ -15,6 +16,7 @@ from ..workflow.drafting.open import PredraftOutcome
 from ..workflow.followthrough.rounds import FollowUpReport
 from ..workflow.policy import load_policy
 from ._app import app, call, guarded, opened_store, print_json
+from .options import AsJson
 
 token_app = typer.Typer(help="Bearer tokens of the HTTP API (stored hashed; shown once).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
@@ -40,8 +42,8 @@ def token_revoke(token: str = typer.Argument(..., help="The token itself, or its
 
 @token_app.command("list")
 def token_list(
-    staff: str | None = typer.Option(None, "--staff", help="Only this staff member's tokens."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    staff: Annotated[str | None, typer.Option("--staff", help="Only this staff member's tokens.")] = None,
+    as_json: AsJson = False,
 ) -> None:
     """List issued tokens (ids, owners, last use; never the tokens)."""
     tokens = call(lambda store: list_tokens(store, staff_id=staff), as_json=as_json)
