@@ -24,8 +24,8 @@ app.add_typer(token_app, name="token")
 
 @token_app.command("create")
 def token_create(
-    staff: str = typer.Option(..., "--staff", help="Staff id the token acts as."),
-    label: str | None = typer.Option(None, "--label", help="What the token is for."),
+    staff: Annotated[str, typer.Option("--staff", help="Staff id the token acts as.")],
+    label: Annotated[str | None, typer.Option("--label", help="What the token is for.")] = None,
 ) -> None:
     """Issue a token; it is printed alone on the last line and cannot be shown again."""
     issued = call(lambda store: create_token(store, staff_id=staff, label=label))
@@ -34,7 +34,7 @@ def token_create(
 
 
 @token_app.command("revoke")
-def token_revoke(token: str = typer.Argument(..., help="The token itself, or its id (tok_...).")) -> None:
+def token_revoke(token: Annotated[str, typer.Argument(help="The token itself, or its id (tok_...).")]) -> None:
     """Revoke a token; requests with it get 401 from now on."""
     info = call(lambda store: revoke_token(store, token_or_id=token))
     typer.echo(phrases("cli/messages.j2").token_revoked(info))
@@ -67,8 +67,9 @@ def _echo_follow_up(report: FollowUpReport) -> None:
 
 @app.command("worker")
 def worker(
-    once: bool = typer.Option(False, "--once", help="Pre-draft open escalations without a response, then exit."),
-    timeout: float | None = typer.Option(None, "--timeout", min=0, help="Stop listening after S seconds."),
+    once: Annotated[bool, typer.Option(
+        "--once", help="Pre-draft open escalations without a response, then exit.")] = False,
+    timeout: Annotated[float | None, typer.Option("--timeout", min=0, help="Stop listening after S seconds.")] = None,
 ) -> None:
     """Pre-draft new open escalations in the background (PostgreSQL LISTEN/NOTIFY).
 

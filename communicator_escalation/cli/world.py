@@ -55,9 +55,9 @@ def load(
 
 @app.command("generate-world")
 def generate_world(
-    customers: int = typer.Option(..., "--customers", min=1, help="Number of customers (41 records each)."),
-    seed: int = typer.Option(0, "--seed", help="Random seed: the same seed and size give the same file."),
-    out: Path | None = typer.Option(None, "--out", help="File to write (default: standard output)."),
+    customers: Annotated[int, typer.Option("--customers", min=1, help="Number of customers (41 records each).")],
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed and size give the same file.")] = 0,
+    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: standard output).")] = None,
 ) -> None:
     """Write a synthetic escalation-world/1 file (for benchmarks and scale tests)."""
     if out is None:
