@@ -16,20 +16,19 @@ from fastapi import Depends, Request
 
 from ..agent.host import CommunicatorAgent
 from ..agent.runtime import build_runtime
-from .auth import PolicyDep
-from .deps import StoreDep
+from .deps import PolicyDep, SettingsDep, StoreDep
 
 __all__ = ["AgentDep", "shared_agent", "staff_thread"]
 
 _build_lock = threading.Lock()
 
 
-def shared_agent(request: Request, store: StoreDep, policy: PolicyDep) -> CommunicatorAgent:
+def shared_agent(request: Request, store: StoreDep, policy: PolicyDep, settings: SettingsDep) -> CommunicatorAgent:
     """The app's Communicator agent (every registered skill), built on first use."""
     with _build_lock:
         agent: CommunicatorAgent | None = getattr(request.app.state, "agent", None)
         if agent is None:
-            runtime = build_runtime(request.app.state.settings, store=store, policy=policy)
+            runtime = build_runtime(settings, store=store, policy=policy)
             agent = CommunicatorAgent.from_runtime(runtime)
             request.app.state.agent = agent
     return agent

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from ..auth.actor import Actor
 from ..auth.tokens import verify_token
 from ..models import StaffMember
-from ..workflow.policy import Policy, load_policy
 from .deps import StoreDep
 
-__all__ = ["CurrentActor", "CurrentStaff", "PolicyDep", "current_actor", "current_staff", "get_policy"]
+__all__ = ["CurrentActor", "CurrentStaff", "current_actor", "current_staff"]
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `escalation token create --staff ID`.")
 
@@ -42,15 +41,3 @@ async def current_actor(staff: CurrentStaff) -> Actor:
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
-
-
-def get_policy(request: Request) -> Policy:
-    """The escalation policy: the settings' policy file over the defaults, read once per app."""
-    policy: Policy | None = getattr(request.app.state, "policy", None)
-    if policy is None:
-        policy = load_policy(request.app.state.settings.policy_file)
-        request.app.state.policy = policy
-    return policy
-
-
-PolicyDep = Annotated[Policy, Depends(get_policy)]

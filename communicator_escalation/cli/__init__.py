@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from . import admin, context, drafting, followthrough, inbox, review, serve, world  # noqa: F401  (each registers its commands)
+# Each module registers its commands; `escalation --help` lists them in this order.
+from . import admin, context, drafting, review, followthrough, inbox, serve, world  # noqa: F401
 from .chat import commands  # noqa: F401  (registers chat and demo)
 from ._app import app
 

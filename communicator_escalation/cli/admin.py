@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 import typer
 
@@ -15,6 +16,7 @@ from ..workflow.drafting.open import PredraftOutcome
 from ..workflow.followthrough.rounds import FollowUpReport
 from ..workflow.policy import load_policy
 from ._app import app, call, guarded, opened_store, print_json
+from .options import AsJson
 
 token_app = typer.Typer(help="Bearer tokens of the HTTP API (stored hashed; shown once).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
@@ -22,8 +24,8 @@ app.add_typer(token_app, name="token")
 
 @token_app.command("create")
 def token_create(
-    staff: str = typer.Option(..., "--staff", help="Staff id the token acts as."),
-    label: str | None = typer.Option(None, "--label", help="What the token is for."),
+    staff: Annotated[str, typer.Option("--staff", help="Staff id the token acts as.")],
+    label: Annotated[str | None, typer.Option("--label", help="What the token is for.")] = None,
 ) -> None:
     """Issue a token; it is printed alone on the last line and cannot be shown again."""
     issued = call(lambda store: create_token(store, staff_id=staff, label=label))
@@ -32,7 +34,7 @@ def token_create(
 
 
 @token_app.command("revoke")
-def token_revoke(token: str = typer.Argument(..., help="The token itself, or its id (tok_...).")) -> None:
+def token_revoke(token: Annotated[str, typer.Argument(help="The token itself, or its id (tok_...).")]) -> None:
     """Revoke a token; requests with it get 401 from now on."""
     info = call(lambda store: revoke_token(store, token_or_id=token))
     typer.echo(phrases("cli/messages.j2").token_revoked(info))
@@ -40,8 +42,8 @@ def token_revoke(token: str = typer.Argument(..., help="The token itself, or its
 
 @token_app.command("list")
 def token_list(
-    staff: str | None = typer.Option(None, "--staff", help="Only this staff member's tokens."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    staff: Annotated[str | None, typer.Option("--staff", help="Only this staff member's tokens.")] = None,
+    as_json: AsJson = False,
 ) -> None:
     """List issued tokens (ids, owners, last use; never the tokens)."""
     tokens = call(lambda store: list_tokens(store, staff_id=staff), as_json=as_json)
@@ -65,8 +67,9 @@ def _echo_follow_up(report: FollowUpReport) -> None:
 
 @app.command("worker")
 def worker(
-    once: bool = typer.Option(False, "--once", help="Pre-draft open escalations without a response, then exit."),
-    timeout: float | None = typer.Option(None, "--timeout", min=0, help="Stop listening after S seconds."),
+    once: Annotated[bool, typer.Option(
+        "--once", help="Pre-draft open escalations without a response, then exit.")] = False,
+    timeout: Annotated[float | None, typer.Option("--timeout", min=0, help="Stop listening after S seconds.")] = None,
 ) -> None:
     """Pre-draft new open escalations in the background (PostgreSQL LISTEN/NOTIFY).
 

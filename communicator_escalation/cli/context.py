@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.console import Group
 from rich.panel import Panel
@@ -14,6 +16,7 @@ from ..rendering import phrases
 from ..workflow.context.gather import gather_context
 from ._app import app, call, console, fail, print_json
 from ._render import SEVERITY_STYLES, facts_grid
+from .options import AsJson, LookAs
 
 _TEAM_ROLES = ("csm", "csm_manager", "account_executive", "support_lead", "executive_sponsor",
                "engineering_manager", "security_officer", "billing_specialist")
@@ -69,12 +72,10 @@ def render(ctx: EscalationContext) -> Group:
 
 @app.command("context")
 def context(
-    signal_id: str | None = typer.Argument(None, help="Risk signal id of the escalation, e.g. rs-1001."),
-    customer: str | None = typer.Option(None, "--customer", "-c", help="Customer id or name (fuzzy)."),
-    as_staff: str | None = typer.Option(
-        None, "--as", help="Look as this staff id: only customers they may reach are found (default: all)."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print the EscalationContext as JSON."),
+    signal_id: Annotated[str | None, typer.Argument(help="Risk signal id of the escalation, e.g. rs-1001.")] = None,
+    customer: Annotated[str | None, typer.Option("--customer", "-c", help="Customer id or name (fuzzy).")] = None,
+    as_staff: LookAs = None,
+    as_json: AsJson = False,
 ) -> None:
     """Show an escalation's context: by signal id, or the most urgent open one of a customer."""
     if (signal_id is None) == (customer is None):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.console import Group, RenderableType
 from rich.panel import Panel
@@ -17,6 +19,7 @@ from ..workflow.drafting.open import open_or_create_draft
 from ..workflow.policy import load_policy
 from ._app import app, console, fail, guarded, opened_store, print_json
 from ._render import SEVERITY_STYLES, facts_grid
+from .options import AsJson, AsStaff
 
 _URGENCY_STYLES = {"on_track": "green", "due_soon": "yellow", "breached": "bold red"}
 
@@ -76,17 +79,15 @@ def render(draft: Draft, *, reopened: bool = False) -> Group:
 
 @app.command("draft")
 def draft(
-    customer: str | None = typer.Argument(None, help="Customer id or name (fuzzy), e.g. DataFlow."),
-    signal: str | None = typer.Option(None, "--signal", "-s", help="Answer this escalation signal id instead of the most urgent."),
-    instructions: str | None = typer.Option(
-        None, "--instructions", "-i",
-        help="Guidance for the LLM rewrite's tone (never changes facts or recipients); always a new draft.",
-    ),
-    new: bool = typer.Option(False, "--new", help="Draft again even when the escalation has an open draft."),
-    as_staff: str | None = typer.Option(
-        None, "--as", help="Draft as this staff id: only customers they may reach are found (default: all, as the CSM)."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print the Draft JSON."),
+    customer: Annotated[str | None, typer.Argument(help="Customer id or name (fuzzy), e.g. DataFlow.")] = None,
+    signal: Annotated[str | None, typer.Option(
+        "--signal", "-s", help="Answer this escalation signal id instead of the most urgent.")] = None,
+    instructions: Annotated[str | None, typer.Option(
+        "--instructions", "-i",
+        help="Guidance for the LLM rewrite's tone (never changes facts or recipients); always a new draft.")] = None,
+    new: Annotated[bool, typer.Option("--new", help="Draft again even when the escalation has an open draft.")] = False,
+    as_staff: AsStaff = None,
+    as_json: AsJson = False,
 ) -> None:
     """Draft the escalation response for a customer and save it for review (state `drafted`).
 

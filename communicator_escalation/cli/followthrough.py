@@ -19,7 +19,7 @@ from ..workflow.followthrough.updates import draft_update
 from ..workflow.policy import load_policy
 from ._app import app, guarded, opened_store, print_json
 from .drafting import render as render_draft
-from .review import AsJson, AsStaff, LookAs
+from .options import AsJson, AsStaff, LookAs, OnlyCustomer
 
 At = Annotated[
     datetime | None,
@@ -78,7 +78,7 @@ def sync_command(as_json: AsJson = False) -> None:
 
 @app.command("insights")
 def insights_command(
-    customer: Annotated[str | None, typer.Option("--customer", help="Only this customer (name or id).")] = None,
+    customer: OnlyCustomer = None,
     since: Annotated[datetime | None, typer.Option("--since", formats=["%Y-%m-%d"], help="Only responses sent since this day (UTC).")] = None,
     as_staff: LookAs = None,
     as_json: AsJson = False,

@@ -13,6 +13,7 @@ from ..rendering import phrases, render
 from ..workflow.policy import load_policy
 from ..workflow.triage import Scope, open_escalations
 from ._app import app, guarded, opened_store, print_json
+from .options import AsJson, LookAs
 
 _SEVERITIES: tuple[str, ...] = get_args(Severity)
 
@@ -22,8 +23,8 @@ def inbox(
     scope: Annotated[str, typer.Option("--scope", help="mine, team or all (every customer you may reach).")] = "all",
     severity: Annotated[list[str], typer.Option("--severity", help="Only this severity (repeatable).")] = [],  # noqa: B006
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many.")] = None,
-    as_staff: Annotated[str | None, typer.Option("--as", help="Staff id to look as (default: every account).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_staff: LookAs = None,
+    as_json: AsJson = False,
 ) -> None:
     """Open escalations, most urgent first, with the first-response SLA clock (negative minutes: breached)."""
     settings = Settings()

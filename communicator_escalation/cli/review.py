@@ -30,16 +30,10 @@ from ..workflow.delivery.tracking import list_responses
 from ..workflow.policy import Policy, load_policy
 from ..workflow.review.edits import ResponseView, add_cc, get_response, remove_cc, revise_response
 from ._app import app, guarded, opened_store, print_json
+from .options import ApprovalIdArg, AsJson, AsStaff, LookAs, OnlyCustomer, ResponseIdArg
 
 approvals_app = typer.Typer(help="Approval requests: list, approve, reject, status.", no_args_is_help=True)
 app.add_typer(approvals_app, name="approvals")
-
-AsStaff = Annotated[str | None, typer.Option("--as", help="Act as this staff id (default: the account's CSM).")]
-LookAs = Annotated[
-    str | None, typer.Option("--as", help="Look as this staff id: only customers they may reach (default: all).")
-]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
 
 def _policy(settings: Settings) -> Policy:
     return load_policy(settings.policy_file)
@@ -70,7 +64,7 @@ def _report_send(outcome: SendOutcome, customer: str, *, as_json: bool) -> None:
 
 @app.command("send")
 def send_command(
-    response_id: Annotated[str, typer.Argument(help="Response id.")],
+    response_id: ResponseIdArg,
     urgent: Annotated[bool, typer.Option("--urgent", help="Send Urgently: expedited approval.")] = False,
     as_staff: AsStaff = None,
     as_json: AsJson = False,
@@ -87,7 +81,7 @@ def send_command(
 
 @app.command("edit")
 def edit_command(
-    response_id: Annotated[str, typer.Argument(help="Response id.")],
+    response_id: ResponseIdArg,
     subject: Annotated[str | None, typer.Option("--subject", help="New subject.")] = None,
     body: Annotated[str | None, typer.Option("--body", help="New body text.")] = None,
     body_file: Annotated[Path | None, typer.Option("--body-file", help="Read the new body from a file.")] = None,
@@ -117,7 +111,7 @@ def edit_command(
 
 @app.command("cc")
 def cc_command(
-    response_id: Annotated[str, typer.Argument(help="Response id.")],
+    response_id: ResponseIdArg,
     action: Annotated[str, typer.Argument(help="add or remove.")],
     who: Annotated[str, typer.Argument(help="Staff name, email, id, or a role: 'my manager', 'support lead', ...")],
     as_staff: AsStaff = None,
@@ -153,7 +147,7 @@ def approvals_list(
 
 @approvals_app.command("status")
 def approvals_status(
-    response_id: Annotated[str, typer.Argument(help="Response id.")],
+    response_id: ResponseIdArg,
     as_staff: LookAs = None,
     as_json: AsJson = False,
 ) -> None:
@@ -185,7 +179,7 @@ def _decide(approval_id: str, *, approve: bool, as_staff: str | None, reason: st
 
 @approvals_app.command("approve")
 def approvals_approve(
-    approval_id: Annotated[str, typer.Argument(help="Approval id.")],
+    approval_id: ApprovalIdArg,
     as_staff: AsStaff = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Note to the CSM.")] = None,
     as_json: AsJson = False,
@@ -196,7 +190,7 @@ def approvals_approve(
 
 @approvals_app.command("reject")
 def approvals_reject(
-    approval_id: Annotated[str, typer.Argument(help="Approval id.")],
+    approval_id: ApprovalIdArg,
     as_staff: AsStaff = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Why, for the CSM.")] = None,
     as_json: AsJson = False,
@@ -229,7 +223,7 @@ def reconcile_command(
 
 @app.command("responses")
 def responses_command(
-    customer: Annotated[str | None, typer.Option("--customer", help="Only this customer (name or id).")] = None,
+    customer: OnlyCustomer = None,
     as_staff: LookAs = None,
     as_json: AsJson = False,
 ) -> None:

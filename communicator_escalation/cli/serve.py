@@ -7,6 +7,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from enum import StrEnum
+from typing import Annotated
 
 import typer
 
@@ -57,12 +58,13 @@ def _served_store(settings: Settings, *, demo: bool) -> Iterator[tuple[Settings,
 
 @app.command("serve")
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
-    port: int = typer.Option(8000, "--port", min=0, max=65535, help="TCP port (0 picks a free one)."),
-    demo: bool = typer.Option(False, "--demo", help="Serve the demo world from a throw-away home (removed on exit)."),
-    sign_in: list[str] = typer.Option(  # noqa: B008
-        [], "--sign-in", help="Print a one-time web sign-in link for this staff id (repeatable; --demo: u-jordan)."
-    ),
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port (0 picks a free one).")] = 8000,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="Serve the demo world from a throw-away home (removed on exit).")] = False,
+    sign_in: Annotated[list[str], typer.Option(
+        "--sign-in",
+        help="Print a one-time web sign-in link for this staff id (repeatable; --demo: u-jordan).")] = [],  # noqa: B006
 ) -> None:
     """Serve the web UI at / and the HTTP API under /api (OpenAPI docs at /docs)."""
     import uvicorn  # the web stack loads only for this command
@@ -83,8 +85,9 @@ def serve(
 
 @app.command("web-login")
 def web_login(
-    staff: str = typer.Option(..., "--staff", help="Staff id to sign in as."),
-    url: str | None = typer.Option(None, "--url", help="Address of `escalation serve` (default: ESCALATION_WEB_BASE_URL)."),
+    staff: Annotated[str, typer.Option("--staff", help="Staff id to sign in as.")],
+    url: Annotated[str | None, typer.Option(
+        "--url", help="Address of `escalation serve` (default: ESCALATION_WEB_BASE_URL).")] = None,
 ) -> None:
     """Print a one-time link that signs STAFF in to the web UI; it works once, within ESCALATION_WEB_LINK_MINUTES."""
     settings = Settings()
@@ -102,14 +105,14 @@ class Transport(StrEnum):
 
 @app.command("mcp")
 def mcp(
-    transport: Transport = typer.Option(
-        Transport.STDIO, "--transport", help="stdio (the client starts this command), or http (streamable HTTP at /mcp)."
-    ),
-    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (http)."),
-    port: int = typer.Option(8001, "--port", min=0, max=65535, help="TCP port (http)."),
-    actor: str | None = typer.Option(
-        None, "--as", help="Staff id the tools act as over stdio (default: the account's CSM); over http the token says."
-    ),
+    transport: Annotated[Transport, typer.Option(
+        "--transport",
+        help="stdio (the client starts this command), or http (streamable HTTP at /mcp).")] = Transport.STDIO,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on (http).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port (http).")] = 8001,
+    actor: Annotated[str | None, typer.Option(
+        "--as",
+        help="Staff id the tools act as over stdio (default: the account's CSM); over http the token says.")] = None,
 ) -> None:
     """Serve the escalation tools over MCP. The send tool only requests approval; a person sends after review."""
     if transport is Transport.HTTP and actor is not None:

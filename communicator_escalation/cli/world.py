@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +16,7 @@ from ..rendering import phrases
 from ..store.world.loader import Progress, load_world
 from ..store.world.synthetic import write_world
 from ._app import app, call, print_json
+from .options import AsJson
 
 _BAR_BYTES = 8 << 20  # files smaller than this load in a moment
 
@@ -39,8 +41,8 @@ def _progress_bar(file: Path, *, quiet: bool) -> Iterator[Progress | None]:
 
 @app.command("load")
 def load(
-    file: Path = typer.Argument(..., help="An escalation-world/1 JSON file."),
-    as_json: bool = typer.Option(False, "--json", help="Print the load report as JSON."),
+    file: Annotated[Path, typer.Argument(help="An escalation-world/1 JSON file.")],
+    as_json: AsJson = False,
 ) -> None:
     """Load (upsert) a world file; all of it or nothing (a progress bar on a terminal for large files)."""
     with _progress_bar(file, quiet=as_json) as progress:
@@ -53,9 +55,9 @@ def load(
 
 @app.command("generate-world")
 def generate_world(
-    customers: int = typer.Option(..., "--customers", min=1, help="Number of customers (41 records each)."),
-    seed: int = typer.Option(0, "--seed", help="Random seed: the same seed and size give the same file."),
-    out: Path | None = typer.Option(None, "--out", help="File to write (default: standard output)."),
+    customers: Annotated[int, typer.Option("--customers", min=1, help="Number of customers (41 records each).")],
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed and size give the same file.")] = 0,
+    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: standard output).")] = None,
 ) -> None:
     """Write a synthetic escalation-world/1 file (for benchmarks and scale tests)."""
     if out is None:

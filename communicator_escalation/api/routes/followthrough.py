@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import Field
 
-from ...config import Settings
 from ...insights.report import Insights, build_insights
 from ...insights.tone import tone_reader
 from ...models import Draft
 from ...safe_text import SingleLine
 from ...workflow.followthrough.clock import DueUpdate, list_due_updates
 from ...workflow.followthrough.updates import draft_update
-from ..auth import CurrentActor, PolicyDep
-from ..deps import StoreDep
+from ..auth import CurrentActor
+from ..deps import PolicyDep, SettingsDep, StoreDep
 from ..errors import ERROR_RESPONSES
 from ..strict import ResponseId, StrictBody
 
@@ -51,9 +50,8 @@ def next_update(response_id: ResponseId, store: StoreDep, policy: PolicyDep, act
 
 
 @router.get("/insights", response_model=Insights, responses=ERROR_RESPONSES, summary="Escalation insights")
-def insights(request: Request, store: StoreDep, policy: PolicyDep, actor: CurrentActor,
+def insights(store: StoreDep, policy: PolicyDep, settings: SettingsDep, actor: CurrentActor,
              query: Annotated[InsightsQuery, Query()]) -> Insights:
     """Time to first acknowledgment, approaches that de-escalate (Wilson intervals), edit ratio by
     template, over the caller's customers."""
-    settings: Settings = request.app.state.settings
     return build_insights(store, actor=actor, policy=policy, customer=query.customer, since=query.since, tone=tone_reader(settings))

@@ -6,20 +6,14 @@ workflow applies the access rule (customers they may not reach read as 404) and 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Request, Response, status
-from langchain_core.language_models import BaseChatModel
+from fastapi import APIRouter, Body, Response, status
 from pydantic import BaseModel, Field
 
-from ...agent.llm import make_chat_model
 from ...auth.actor import Actor
-from ...config import Settings
 from ...errors import InvalidRequest
-from ...mail.factory import Transport, make_transport
 from ...models import Draft
-from ...store import Store
 from ...safe_text import MAX_SUBJECT_LENGTH, HeaderLine, MultiLine, SingleLine
 from ...workflow.delivery.approval import ApprovalStatus, ApprovalView
 from ...workflow.delivery.send_with_approval import (
@@ -31,10 +25,9 @@ from ...workflow.delivery.send_with_approval import (
 )
 from ...workflow.delivery.sending import SendOutcome
 from ...workflow.drafting.open import open_or_create_draft
-from ...workflow.policy import Policy
 from ...workflow.review.edits import ResponseView, add_cc, get_response, remove_cc, revise_response
-from ..auth import CurrentActor, PolicyDep
-from ..deps import StoreDep
+from ..auth import CurrentActor
+from ..deps import Delivery, DeliveryDep, LlmDep, PolicyDep, StoreDep
 from ..errors import ERROR_RESPONSES, ErrorBody
 from ..strict import ApprovalFilter, ApprovalId, CustomerRef, ResponseId, StrictBody, WorldId
 
@@ -107,53 +100,6 @@ class ResponseDetail(BaseModel):
 
     response: ResponseView = Field(description="Recipients, subject, body and state.")
     approval: ApprovalStatus = Field(description="Approval request, decision and notifications.")
-
-
-def get_transport(request: Request) -> Transport:
-    """The configured transport (local outbox by default), built once per app."""
-    transport: Transport | None = getattr(request.app.state, "transport", None)
-    if transport is None:
-        transport = make_transport(request.app.state.settings)
-        request.app.state.transport = transport
-    return transport
-
-
-async def get_settings(request: Request) -> Settings:
-    """The app's settings (read on the event loop: no worker thread)."""
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def get_drafting_llm(request: Request) -> BaseChatModel | None:
-    """The chat model for the grounded rewrite (ChatOpenAI when configured), or None for template drafts."""
-    if not hasattr(request.app.state, "drafting_llm"):
-        request.app.state.drafting_llm = make_chat_model(request.app.state.settings)
-    llm: BaseChatModel | None = request.app.state.drafting_llm
-    return llm
-
-
-TransportDep = Annotated[Transport, Depends(get_transport)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-LlmDep = Annotated[BaseChatModel | None, Depends(get_drafting_llm)]
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What sending and approval decisions need besides who acts: the database, the policy, the settings
-    and the transport."""
-
-    store: Store
-    policy: Policy
-    settings: Settings
-    transport: Transport
-
-
-async def get_delivery(store: StoreDep, policy: PolicyDep, settings: SettingsDep, transport: TransportDep) -> Delivery:
-    """The app's delivery dependencies for one request (built on the event loop: no worker thread)."""
-    return Delivery(store=store, policy=policy, settings=settings, transport=transport)
-
-
-DeliveryDep = Annotated[Delivery, Depends(get_delivery)]
 
 
 @router.post(

@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -18,17 +19,17 @@ from ...store.embedded import stop_embedded_server
 from ...workflow.followthrough.clock import list_due_updates
 from ...workflow.policy import Policy
 from .._app import app, guarded
+from ..options import AsStaff
 
 DEMO_WORLD = Path(__file__).resolve().parents[2] / "worlds" / "demo-world.json"
 
 
 @app.command("chat")
 def chat(
-    message: list[str] = typer.Option(
-        [], "-m", "--message", help="Run these messages as scripted turns and print the transcript (repeatable)."
-    ),
-    thread: str | None = typer.Option(None, "--thread", help="Continue or resume this conversation (thread id)."),
-    actor: str | None = typer.Option(None, "--as", help="Staff id to act as (default: the account's CSM)."),
+    message: Annotated[list[str], typer.Option(
+        "-m", "--message", help="Run these messages as scripted turns and print the transcript (repeatable).")] = [],  # noqa: B006
+    thread: Annotated[str | None, typer.Option("--thread", help="Continue or resume this conversation (thread id).")] = None,
+    as_staff: AsStaff = None,
 ) -> None:
     """Chat with the Communicator agent: interactive, or scripted with -m.
 
@@ -40,13 +41,13 @@ def chat(
     from ...agent.runtime import open_runtime
     from .transcript import repl, run_script, terminal_console
 
-    with guarded(), open_runtime(actor=actor) as runtime:
+    with guarded(), open_runtime(actor=as_staff) as runtime:
         agent = CommunicatorAgent.from_runtime(runtime)
         cards = not isinstance(runtime.model, OfflineChatModel)
         if message:
-            run_script(terminal_console(), agent, list(message), thread_id=thread, actor=actor, cards=cards)
+            run_script(terminal_console(), agent, list(message), thread_id=thread, actor=as_staff, cards=cards)
         else:
-            repl(terminal_console(), agent, thread, actor, cards=cards)
+            repl(terminal_console(), agent, thread, as_staff, cards=cards)
 
 
 @contextmanager

@@ -11,8 +11,7 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ...api.deps import StoreDep
-from ...api.routes.responses import Delivery, DeliveryDep
+from ...api.deps import Delivery, DeliveryDep, StoreDep
 from ...api.strict import ApprovalId
 from ...auth.actor import Actor
 from ...store import Store

@@ -16,8 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from ...agent.host import ReviewDecision
 from ...agent.tools.results import ContextResult
 from ...api.agent_dep import AgentDep, staff_thread
-from ...api.auth import PolicyDep
-from ...api.deps import StoreDep
+from ...api.deps import PolicyDep, StoreDep
 from ...api.strict import SignalId
 from ...auth.actor import Actor
 from ...rendering import render

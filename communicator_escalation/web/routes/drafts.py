@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ...api.auth import PolicyDep
-from ...api.deps import StoreDep
+from ...api.deps import PolicyDep, StoreDep
 from ...api.strict import ResponseId
 from ...auth.actor import Actor
 from ...errors import InvalidRequest

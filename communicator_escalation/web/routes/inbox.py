@@ -11,8 +11,7 @@ from typing import Literal
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from ...api.auth import PolicyDep
-from ...api.deps import StoreDep
+from ...api.deps import PolicyDep, StoreDep
 from ...auth.actor import Actor
 from ...utc import utcnow
 from ...workflow.triage import open_escalations

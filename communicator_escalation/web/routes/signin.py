@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ...api.deps import StoreDep
+from ...api.deps import SettingsDep, StoreDep
 from ...auth.tokens import Unauthorized
 from ...auth.web_sessions import WebSession, end_session, sign_in_with_access_token, sign_in_with_link
-from ...config import Settings
 from ..forms import CsrfForm, LinkCode, LinkForm, LoginForm, LocalPath
 from ..security import CookieJar
 from ..session import CookieJarDep, page, web_router
@@ -18,10 +17,9 @@ from ..session import CookieJarDep, page, web_router
 router = web_router()
 
 
-def _signed_in_response(request: Request, jar: CookieJar, session: WebSession, target: str) -> Response:
+def _signed_in_response(request: Request, jar: CookieJar, session: WebSession, target: str, *, hours: float) -> Response:
     response = RedirectResponse(target, status_code=303)
-    settings: Settings = request.app.state.settings
-    jar.set_session(request, response, session.token, max_age=int(settings.web_session_hours * 3600))
+    jar.set_session(request, response, session.token, max_age=int(hours * 3600))
     return response
 
 
@@ -40,14 +38,15 @@ def login_page(request: Request, jar: CookieJarDep, next: LocalPath = "/") -> HT
 
 
 @router.post("/login")
-def login(request: Request, store: StoreDep, jar: CookieJarDep, form: Annotated[LoginForm, Form()]) -> Response:
+def login(request: Request, store: StoreDep, settings: SettingsDep, jar: CookieJarDep,
+          form: Annotated[LoginForm, Form()]) -> Response:
     """Start a session for the access token's staff member; a wrong token shows the form again (401)."""
-    hours = request.app.state.settings.web_session_hours
+    hours = settings.web_session_hours
     try:
         session = sign_in_with_access_token(store, token=form.access_token, hours=hours)
     except Unauthorized as err:
         return _sign_in_page(request, jar, "login.html.j2", status_code=401, next=form.next, error=err.message)
-    return _signed_in_response(request, jar, session, form.next)
+    return _signed_in_response(request, jar, session, form.next, hours=hours)
 
 
 @router.get("/login/link", response_class=HTMLResponse)
@@ -57,10 +56,12 @@ def link_page(request: Request, jar: CookieJarDep, code: LinkCode) -> HTMLRespon
 
 
 @router.post("/login/link")
-def link_sign_in(request: Request, store: StoreDep, jar: CookieJarDep, form: Annotated[LinkForm, Form()]) -> Response:
+def link_sign_in(request: Request, store: StoreDep, settings: SettingsDep, jar: CookieJarDep,
+                 form: Annotated[LinkForm, Form()]) -> Response:
     """Use the link's code (once) and start a session."""
-    session = sign_in_with_link(store, code=form.code, hours=request.app.state.settings.web_session_hours)
-    return _signed_in_response(request, jar, session, "/")
+    hours = settings.web_session_hours
+    session = sign_in_with_link(store, code=form.code, hours=hours)
+    return _signed_in_response(request, jar, session, "/", hours=hours)
 
 
 @router.post("/logout")
