@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from . import CcSuggestion, CustomerRef, DraftSla, EscalationType, Model, PlanMilestone, ReviewNote, Severity
+from . import CcSuggestion, CustomerRef, DraftSla, EscalationType, Model, PlanMilestone, ReviewNote, Severity, SignalHead
 
 __all__ = [
     "CustomerDeadline",
@@ -42,24 +42,19 @@ class DraftPerson(Model):
     email: str = Field(description="Email address.")
 
 
-class DraftOtherEscalation(Model):
+class DraftOtherEscalation(SignalHead):
     """Another open escalation of the same customer, not answered by this draft.
 
     The escalation a draft answers (`DraftEscalation`) is named with the same fields, and more.
     """
 
     risk_signal_id: str = Field(description="Risk signal id.")
-    signal_type: str = Field(description="ticket_escalated, executive_complaint or critical_issue.")
-    type: EscalationType | None = Field(default=None, description="Escalation type, when given.")
-    severity: Severity = Field(description="critical, high, medium or low.")
-    title: str = Field(description="Signal title.")
-    detected_at: datetime = Field(description="When the signal was detected (ISO-8601 with offset).")
 
 
 class DraftEscalation(DraftOtherEscalation):
     """The escalation a draft answers: named as the other open ones are, with its type, source, reporter and age."""
 
-    type: EscalationType = Field(description="Escalation type used for the template.")
+    escalation_type: EscalationType = Field(description="Escalation type used for the template.")
     source: str = Field(description="Where it came from: support_ticket, direct_complaint, meeting, ...")
     reported_by: DraftPerson | None = Field(default=None, description="Who raised it, when known.")
     unresolved_for_hours: float = Field(description="Hours the underlying issue has been open.")

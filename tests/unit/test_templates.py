@@ -249,7 +249,7 @@ def test_draft_json_has_the_documented_shape_with_offset_times() -> None:
     assert set(data) >= {"response_id", "customer", "escalation", "strategy", "email", "suggested_ccs",
                          "action_items", "timeline", "other_open_escalations", "review_notes"}
     assert set(data["customer"]) == {"id", "name"}
-    assert set(data["escalation"]) == {"risk_signal_id", "signal_type", "type", "severity", "source", "title",
+    assert set(data["escalation"]) == {"risk_signal_id", "signal_type", "escalation_type", "severity", "source", "title",
                                        "reported_by", "detected_at", "unresolved_for_hours"}
     assert set(data["escalation"]["reported_by"]) == {"name", "title", "email"}
     assert set(data["strategy"]) == {"template", "tone", "reasons", "sla"}

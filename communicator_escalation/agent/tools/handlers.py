@@ -132,8 +132,7 @@ def _draft_result(view: ResponseView, stored: Draft, now: datetime | None) -> Dr
         body=view.body,
         suggested_ccs=_open_suggestions(stored, view),
         review_notes=list(stored.review_notes),
-        other_open_escalations=[EscalationRef.of(o, signal_id=o.risk_signal_id, escalation_type=o.type)
-                                for o in stored.other_open_escalations],
+        other_open_escalations=[EscalationRef.of(o, signal_id=o.risk_signal_id) for o in stored.other_open_escalations],
         sla=_sla(stored, now),
         tone=stored.strategy.tone,
         tone_reasons=list(stored.strategy.reasons),

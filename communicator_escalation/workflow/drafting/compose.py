@@ -277,7 +277,7 @@ def draft_email(
     minutes_left = math.floor((strategy.sla.first_response_due - moment) / timedelta(minutes=1))
     return Draft(
         customer=CustomerRef.of(ctx.customer),
-        escalation=DraftEscalation.of(esc, risk_signal_id=esc.id, type=strategy.template,
+        escalation=DraftEscalation.of(esc, risk_signal_id=esc.id, escalation_type=strategy.template,
                                       reported_by=DraftPerson.of(ctx.reporter) if ctx.reporter else None),
         strategy=_draft_strategy(strategy, minutes_left),
         email=_draft_email(ctx, email, recipient),
@@ -287,8 +287,7 @@ def draft_email(
         action_items=[a.text for a in strategy.action_items],
         action_owners=[a.owner_id for a in strategy.action_items],
         timeline=[PlanMilestone.of(m) for m in strategy.timeline],
-        other_open_escalations=[DraftOtherEscalation.of(o, risk_signal_id=o.id, type=o.escalation_type)
-                                for o in ctx.other_open_escalations],
+        other_open_escalations=[DraftOtherEscalation.of(o, risk_signal_id=o.id) for o in ctx.other_open_escalations],
         customer_deadline=deadline,
         review_notes=draft_notes(
             ctx=ctx, strategy=strategy, email=email, recipient=recipient, recipient_kind=recipient_kind,
