@@ -197,16 +197,9 @@ class PlanMilestone(Model):
     due_text: str = Field(description="The due time as the email states it, in the customer's timezone.")
 
 
-class PastEscalation(Model):
+class PastEscalation(SignalState):
     """An earlier escalation of the customer, how it was answered and how it ended (last 12 months)."""
 
-    id: str = Field(description="Signal id.")
-    title: str = Field(description="Title.")
-    severity: Severity = Field(description="Severity.")
-    detected_at: datetime = Field(description="When it was detected.")
-    status: Literal["open", "resolved"] = Field(description="open or resolved.")
-    resolved_at: datetime | None = Field(default=None, description="When it was resolved, if known.")
-    reported_by_contact_id: str | None = Field(default=None, description="Contact who raised it.")
     tone: str | None = Field(default=None, description="Tone of the first response, when one was sent.")
     template: str | None = Field(default=None, description="Template of the first response.")
     answered_at: datetime | None = Field(default=None, description="When the first response was sent.")

@@ -19,6 +19,7 @@ import psycopg
 
 from ...models import ESCALATION_SIGNAL_TYPES, PastEscalation, RiskSignal
 from ...store.responses import addresses
+from .context_rows import build
 
 __all__ = ["fetch_histories", "past_escalations"]
 
@@ -26,8 +27,8 @@ Conn = psycopg.Connection[dict[str, Any]]
 HistoryRows = dict[str, list[dict[str, Any]]]
 
 _HISTORY = """
-SELECT w.current_id AS for_signal, s.id, s.title, s.severity, s.detected_at, s.status, s.resolved_at,
-       s.reported_by_contact_id, first.tone, first.template, first.sent_at AS answered_at, o.de_escalated,
+SELECT w.current_id AS for_signal, s.id, s.signal_type, s.escalation_type, s.title, s.severity, s.detected_at,
+       s.status, s.response_sent_at, s.resolved_at, s.reported_by_contact_id, first.tone, first.template, first.sent_at AS answered_at, o.de_escalated,
        o.reply_tone,
        (SELECT json_agg(json_build_object('sent_at', m.sent_at, 'cc', m.cc_addrs) ORDER BY m.sent_at)
           FROM sent_responses m WHERE m.risk_signal_id = s.id) AS messages
@@ -71,11 +72,5 @@ def past_escalations(rows: list[dict[str, Any]], *, sponsor_email: str | None) -
     history = []
     for row in rows:
         joined, from_start = _sponsor_joined(row["messages"] or [], sponsor_email)
-        history.append(PastEscalation(
-            id=row["id"], title=row["title"], severity=row["severity"], detected_at=row["detected_at"],
-            status=row["status"], resolved_at=row["resolved_at"], reported_by_contact_id=row["reported_by_contact_id"],
-            tone=row["tone"], template=row["template"], answered_at=row["answered_at"],
-            de_escalated=row["de_escalated"], reply_tone=row["reply_tone"], sponsor_joined_at=joined,
-            sponsor_on_first_response=from_start,
-        ))
+        history.append(build(PastEscalation, row, sponsor_joined_at=joined, sponsor_on_first_response=from_start))
     return history
