@@ -13,11 +13,11 @@ from typing import Literal
 from babel.lists import format_list
 from babel.units import format_unit
 
-__all__ = ["DurationUnit", "duration_text"]
+__all__ = ["LOCALE", "DurationUnit", "duration_text"]
 
 DurationUnit = Literal["seconds", "minutes", "hours"]
 
-_LOCALE = "en"
+LOCALE = "en"  # the locale of every CSM surface (durations here, money in rendering.py)
 _MINUTES_PER: dict[str, float] = {"seconds": 1 / 60, "minutes": 1, "hours": 60}
 _DAY = 24 * 60
 
@@ -40,7 +40,7 @@ def _words(minutes: int) -> str:
     else:
         hours, minutes = divmod(minutes, 60)
         parts = [(hours, "duration-hour"), (minutes, "duration-minute")]
-    words = [format_unit(count, name, length="long", locale=_LOCALE) for count, name in parts if count]
+    words = [format_unit(count, name, length="long", locale=LOCALE) for count, name in parts if count]
     if not words:
-        return format_unit(0, "duration-minute", length="long", locale=_LOCALE)
-    return format_list(words, style="unit-narrow", locale=_LOCALE)
+        return format_unit(0, "duration-minute", length="long", locale=LOCALE)
+    return format_list(words, style="unit-narrow", locale=LOCALE)

@@ -15,9 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.numbers import format_compact_currency, format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from .durations import duration_text
-
-_LOCALE = "en"
+from .durations import LOCALE, duration_text
 
 __all__ = ["local_time", "phrases", "prompts_dir", "render", "sentence", "usd", "usd_short"]
 
@@ -32,12 +30,12 @@ def usd_short(amount: float) -> str:
     """Dollar amount as a CSM reads it: $4,500 below ten thousand, else compact ($340K, $1.2M) by CLDR."""
     if abs(amount) < 10_000:
         return usd(amount)
-    return format_compact_currency(amount, "USD", locale=_LOCALE, fraction_digits=1 if abs(amount) >= 1_000_000 else 0)
+    return format_compact_currency(amount, "USD", locale=LOCALE, fraction_digits=1 if abs(amount) >= 1_000_000 else 0)
 
 
 def usd(amount: float) -> str:
     """Whole dollars with grouping: $1,234,567."""
-    return format_currency(amount, "USD", locale=_LOCALE, format="¤#,##0", currency_digits=False)
+    return format_currency(amount, "USD", locale=LOCALE, format="¤#,##0", currency_digits=False)
 
 
 def sentence(text: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from . import CcSuggestion, CustomerRef, DraftSla, EscalationType, Model, PlanMilestone, ReviewNote, Severity, SignalHead
+from . import CcSuggestion, CustomerRef, DraftSla, EscalationType, Model, PlanMilestone, ReviewNote, SignalHead
 
 __all__ = [
     "CustomerDeadline",

@@ -25,7 +25,6 @@ from communicator_escalation.models import (
     EscalationType,
     Recipient,
     ReviewNote,
-    Severity,
     SignalHead,
     SlaSummary,
     Strategy,

@@ -12,7 +12,6 @@ fields, and any address in its text must be a known one.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
