@@ -40,7 +40,8 @@ class Record(BaseModel):
         return dict(self.model_extra or {})
 
 
-def _check_timezone(value: str | None) -> str | None:
+def check_timezone(value: str | None) -> str | None:
+    """`value` when it names an IANA zone (None passes); else a ValueError worded for the world file."""
     if value is None:
         return None
     try:
@@ -65,7 +66,7 @@ class StaffRecord(Record):
     phone: Line | None = None
     timezone: str | None = None
 
-    _tz = field_validator("timezone")(_check_timezone)
+    _tz = field_validator("timezone")(check_timezone)
 
     @field_validator("manager_id")
     @classmethod
@@ -96,7 +97,7 @@ class CustomerRecord(Record):
     support_lead_id: Id | None = None
     executive_sponsor_id: Id | None = None
 
-    _tz = field_validator("timezone")(_check_timezone)
+    _tz = field_validator("timezone")(check_timezone)
 
 
 class ContactRecord(Record):

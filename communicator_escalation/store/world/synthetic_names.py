@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from .format import VendorRecord, _check_timezone
+from .format import VendorRecord, check_timezone
 
 __all__ = ["Locale", "company_name", "locales", "person_name", "vendors"]
 
@@ -27,7 +27,7 @@ class Locale(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     code: str = Field(min_length=1, description="Short code, used in generated domains.")
-    timezone: Annotated[str, AfterValidator(_check_timezone)] = Field(description="IANA timezone of the market.")
+    timezone: Annotated[str, AfterValidator(check_timezone)] = Field(description="IANA timezone of the market.")
     given: _Words = Field(description="Given names.")
     family: _Words = Field(description="Family names.")
     roots: _Words = Field(description="First parts of company names.")
