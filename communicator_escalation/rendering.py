@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.numbers import format_compact_currency, format_currency
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from .durations import LOCALE, duration_text
+from .duration_words import LOCALE, duration_text
 
 __all__ = ["local_time", "phrases", "prompts_dir", "render", "sentence", "usd", "usd_short"]
 

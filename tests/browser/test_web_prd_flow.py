@@ -17,7 +17,7 @@ from typing import Any
 from playwright.sync_api import Locator, Page, expect
 
 from communicator_escalation.auth.actor import Actor
-from communicator_escalation.durations import duration_text
+from communicator_escalation.duration_words import duration_text
 from communicator_escalation.insights.report import build_insights
 from communicator_escalation.workflow.delivery.tracking import list_responses
 from communicator_escalation.workflow.drafting.responses import load_draft

@@ -20,7 +20,7 @@ from communicator_escalation.agent.host import CommunicatorAgent, ReviewDecision
 from communicator_escalation.agent.offline.model import OfflineChatModel
 from communicator_escalation.agent.skill import EscalationSkill
 from communicator_escalation.cli import app
-from communicator_escalation.durations import duration_text
+from communicator_escalation.duration_words import duration_text
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.store import Store
 from communicator_escalation.store.world.loader import load_world

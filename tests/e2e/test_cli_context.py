@@ -11,7 +11,7 @@ from typer.testing import CliRunner, Result
 
 from communicator_escalation.auth.actor import ACCOUNT_CSM
 from communicator_escalation.cli import app
-from communicator_escalation.durations import duration_text
+from communicator_escalation.duration_words import duration_text
 from communicator_escalation.models import EscalationContext
 from communicator_escalation.store import Store
 from communicator_escalation.store.world.loader import load_world

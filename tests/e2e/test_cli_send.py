@@ -17,7 +17,7 @@ from typer.testing import CliRunner, Result
 
 from communicator_escalation.cli import app
 from communicator_escalation.config import Settings
-from communicator_escalation.durations import duration_text
+from communicator_escalation.duration_words import duration_text
 from communicator_escalation.mail.outbox import OutboxMailer
 from communicator_escalation.rendering import phrases
 from communicator_escalation.store import Store

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from communicator_escalation.auth.actor import ACCOUNT_CSM
-from communicator_escalation.durations import duration_text
+from communicator_escalation.duration_words import duration_text
 from communicator_escalation.errors import NoOpenEscalation, Refused
 from communicator_escalation.store import Store
 from communicator_escalation.store.world.loader import load_world

@@ -1,4 +1,4 @@
-"""One wording for spans of time on every CSM surface (durations.py, the `duration` Jinja filter)."""
+"""One wording for spans of time on every CSM surface (duration_words.py, the `duration` Jinja filter)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from communicator_escalation.durations import duration_text
+from communicator_escalation.duration_words import duration_text
 from communicator_escalation.models import SlaSummary
 from communicator_escalation.rendering import phrases, render
 
