@@ -63,14 +63,14 @@ from .approval import ApprovalView, approval_status, request_approval
 from .notices import deliver_notifications
 from .deliver import deliver
 from .reconcile import InFlight, ReconcileResult, in_flight, reconcile, reconcile_response
-from .tracking import Delivery, SlaAtSend
+from .tracking import DeliveryRecord, SlaAtSend
 
 __all__ = ["ReconcileResult", "SendOutcome", "reconcile", "send_response"]
 
 Outcome = Literal["sent", "already_sent", "already_sending", "pending_approval", "failed", "unknown"]
 
 
-class SendOutcome(Delivery):
+class SendOutcome(DeliveryRecord):
     """What a send request did. "Already sent/sending" are answers, not errors."""
 
     response_id: str = Field(description="Response id.")

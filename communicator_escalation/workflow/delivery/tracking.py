@@ -22,7 +22,7 @@ from ..context.customers import resolve_customer_on
 from ..policy import Policy
 from ..strategy.sla import sla_clock
 
-__all__ = ["Delivery", "ResponseSummary", "SlaAtSend", "list_responses", "record_sent", "sla_at_send"]
+__all__ = ["DeliveryRecord", "ResponseSummary", "SlaAtSend", "list_responses", "record_sent", "sla_at_send"]
 
 
 class SlaAtSend(BaseModel):
@@ -33,7 +33,7 @@ class SlaAtSend(BaseModel):
     minutes: int = Field(description="Minutes before the deadline (met) or after it (breached).")
 
 
-class Delivery(BaseModel):
+class DeliveryRecord(BaseModel):
     """How a response went out: the provider's id, when, how fast, against the SLA, after how many attempts."""
 
     email_id: str | None = Field(default=None, description="Provider id of the sent email.")
@@ -44,7 +44,7 @@ class Delivery(BaseModel):
     last_error: str | None = Field(default=None, description="Last delivery error, if any.")
 
 
-class ResponseSummary(ResponseHead, Delivery):
+class ResponseSummary(ResponseHead, DeliveryRecord):
     """One response in the list: status, approval and response time."""
 
     severity: str = Field(description="Escalation severity.")
